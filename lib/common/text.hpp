@@ -1,0 +1,37 @@
+// Small string helpers shared by the parsers (options, config files, catalogues).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aif {
+
+std::string_view trim(std::string_view s);
+std::string lower(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);  // trims each part, drops empty ones
+
+// Integer in [lo, hi]; throws InputError naming `what` otherwise.
+long long parse_int(std::string_view s, std::string_view what, long long lo, long long hi);
+double parse_double(std::string_view s, std::string_view what, double lo, double hi);
+// Counts with an optional SI suffix: "2T", "300B", "1.5M", "4096", "8k".
+double parse_count(std::string_view s, std::string_view what);
+// "on/off", "yes/no", "true/false", "1/0".
+bool parse_bool(std::string_view s, std::string_view what);
+
+// Levenshtein distance, for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+// Up to `n` candidates closest to `word` (by edit distance, then prefix match).
+std::vector<std::string> closest(std::string_view word, const std::vector<std::string>& candidates,
+                                 std::size_t n = 3);
+
+// Human formatting.
+std::string fmt_gib(double bytes, int decimals = 1);  // "41.3" (no unit)
+std::string fmt_count(double n);                      // "70.6B", "8.03B", "125M"
+std::string fmt_duration_hours(double hours);         // "3.2 days", "5.1 h", "41 min"
+std::string fmt_fixed(double v, int decimals);
+
+constexpr double GiB = 1024.0 * 1024.0 * 1024.0;
+
+}  // namespace aif

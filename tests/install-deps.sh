@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages aifactory builds and tests with (only those missing). Needs root.
+set -euo pipefail
+pkgs=(build-essential autoconf automake libtool pkg-config
+      libslurm-dev slurmctld slurmd slurm-client munge
+      libhwloc-dev hwloc libcurl4-openssl-dev libjansson-dev check
+      python3 openssl curl procps)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

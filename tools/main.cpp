@@ -1,0 +1,48 @@
+// `aifactory`: command-line front end to the library (calculator, binding planner, spool, reports).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "commands.hpp"
+
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(int, char**);
+    const char* summary;
+};
+
+const Command commands[] = {
+    {"fit", aif::cli::cmd_fit, "will this training job fit? memory per GPU, time, GPU-hours"},
+    {"models", aif::cli::cmd_models, "list the model catalogue"},
+    {"systems", aif::cli::cmd_systems, "list the hardware catalogue (partitions and GPUs)"},
+    {"validate", aif::cli::cmd_validate, "compare the calculator with published measurements"},
+};
+
+void usage(FILE* out) {
+    std::fprintf(out, "usage: aifactory COMMAND [options]   (aifactory COMMAND --help for details)\n\n");
+    for (const auto& c : commands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (const auto& c : commands) {
+        if (std::strcmp(argv[1], c.name) == 0) {
+            try {
+                return c.run(argc - 1, argv + 1);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "aifactory %s: %s\n", c.name, e.what());
+                return 1;
+            }
+        }
+    }
+    std::fprintf(stderr, "aifactory: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

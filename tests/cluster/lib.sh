@@ -1,0 +1,253 @@
+# shellcheck shell=bash
+# A throwaway single-host Slurm cluster for integration tests: munged, slurmctld and slurmd on
+# loopback, on free non-default ports, in a temporary directory, with fake GPUs. Source this file,
+# then `cluster_start` ... `cluster_stop`. Interface and knobs: tests/cluster/README.md.
+#
+# Only the daemons started here are ever stopped, by the PIDs recorded in $CLUSTER_ROOT/pids/.
+
+: "${AIF_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${AIF_BUILDDIR:=$AIF_SRCDIR/build}"
+SLURM_DEBIAN_PLUGINDIR=${SLURM_DEBIAN_PLUGINDIR:-/usr/lib/x86_64-linux-gnu/slurm-wlm}
+
+# ---- knobs (set before cluster_start) ---------------------------------------------------------
+: "${CLUSTER_JOB_SUBMIT=aifactory}"          # JobSubmitPlugins=; empty for none
+: "${CLUSTER_SPANK=$AIF_BUILDDIR/.libs/aifactory.so}"  # our SPANK plugin; empty for none
+: "${CLUSTER_SPANK_ARGS=}"                   # plugstack.conf arguments for it
+: "${CLUSTER_PLUGSTACK_EXTRA=}"              # more plugstack.conf lines (other plugins)
+: "${CLUSTER_SLURM_EXTRA=}"                  # more slurm.conf lines
+: "${CLUSTER_SITE_CONF=}"                    # aifactory.conf contents; empty: the default below
+: "${CLUSTER_AUTH=munge}"                    # munge or none
+: "${CLUSTER_KEEP=0}"                        # 1: keep the directory after cluster_stop
+
+cluster_log() { echo "cluster: $*" >&2; }
+
+# Default site file: the two partitions of the test cluster mapped to catalogue partitions.
+cluster_default_site_conf() {
+    cat <<'EOF'
+# aifactory.conf of the test cluster (see aifactory.conf(5))
+DefaultPolicy=enforce
+PartitionName=boost_usr_prod System=leonardo-booster Policy=enforce Headroom=5%
+PartitionName=standard-g System=lumi-g Policy=enforce Headroom=5%
+EOF
+}
+
+# True when something listens on 127.0.0.1:$1.
+_cluster_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Three consecutive free ports in 27000-31999 (slurmctld, slurmd, an unused one for ghost nodes).
+_cluster_pick_ports() {
+    local tries base
+    for tries in $(seq 1 50); do
+        base=$((27000 + (RANDOM % 1666) * 3))
+        if ! _cluster_port_busy "$base" && ! _cluster_port_busy $((base + 1)) &&
+            ! _cluster_port_busy $((base + 2)); then
+            CLUSTER_CTLD_PORT=$base CLUSTER_SLURMD_PORT=$((base + 1)) CLUSTER_GHOST_PORT=$((base + 2))
+            return 0
+        fi
+    done
+    cluster_log "no free ports found"; return 1
+}
+
+_cluster_write_conf() {
+    # Every PluginDir entry must exist, or the daemons refuse the configuration.
+    CLUSTER_BUILD_LIBS=
+    [ -d "$AIF_BUILDDIR/.libs" ] && CLUSTER_BUILD_LIBS=$AIF_BUILDDIR/.libs
+    local r=$CLUSTER_ROOT i auth=auth/munge cred=cred/munge authinfo
+    authinfo="AuthInfo=socket=$r/munge/munge.socket"
+    if [ "$CLUSTER_AUTH" = none ]; then auth=auth/none cred=cred/none authinfo=; fi
+    mkdir -p "$r"/{spool/ctld,spool/d,log,pids,fakedev,work,plugins}
+    chmod 1777 "$r/work"
+    for i in $(seq 0 11); do ln -sf /dev/null "$r/fakedev/gpu$i"; done
+    cat >"$r/slurm.conf" <<EOF
+# Throwaway test cluster written by tests/cluster/lib.sh
+ClusterName=aif$$
+SlurmctldHost=localhost
+SlurmUser=root
+AuthType=$auth
+CredType=$cred
+$authinfo
+SlurmctldPort=$CLUSTER_CTLD_PORT
+SlurmdPort=$CLUSTER_SLURMD_PORT
+StateSaveLocation=$r/spool/ctld
+SlurmdSpoolDir=$r/spool/d
+SlurmctldPidFile=$r/pids/slurmctld.pidfile
+SlurmdPidFile=$r/pids/slurmd.pidfile
+SlurmctldLogFile=$r/log/slurmctld.log
+SlurmdLogFile=$r/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+PluginDir=$SLURM_DEBIAN_PLUGINDIR:$r/plugins${CLUSTER_BUILD_LIBS:+:$CLUSTER_BUILD_LIBS}
+PlugStackConfig=$r/plugstack.conf
+${CLUSTER_JOB_SUBMIT:+JobSubmitPlugins=$CLUSTER_JOB_SUBMIT}
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/affinity
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+MpiDefault=none
+ReturnToService=2
+SlurmdParameters=config_overrides
+MailProg=/bin/true
+GresTypes=gpu
+MinJobAge=600
+SchedulerParameters=bf_interval=5
+$CLUSTER_SLURM_EXTRA
+# The real node: both GPU kinds, so jobs of either partition run here. The ghost nodes give each
+# partition a realistic size; nothing answers on their port, so they stay DOWN and multi-node
+# jobs are accepted and then wait. (Ghost lines come first: with a single node defined, Slurm
+# maps every unknown name onto it and then calls the ghosts duplicates.)
+NodeName=lrdn[01-15] NodeAddr=127.0.0.[11-25] Port=$CLUSTER_GHOST_PORT CPUs=2 RealMemory=16000 Gres=gpu:a100:4 State=DOWN
+NodeName=nid[01-15] NodeAddr=127.0.0.[31-45] Port=$CLUSTER_GHOST_PORT CPUs=2 RealMemory=16000 Gres=gpu:mi250x:8 State=DOWN
+NodeName=localhost CPUs=$(nproc_capped) RealMemory=16000 Gres=gpu:a100:4,gpu:mi250x:8 State=UNKNOWN
+PartitionName=boost_usr_prod Nodes=localhost,lrdn[01-15] Default=YES MaxTime=INFINITE State=UP
+PartitionName=standard-g Nodes=localhost,nid[01-15] MaxTime=INFINITE State=UP
+EOF
+    cat >"$r/gres.conf" <<EOF
+NodeName=localhost Name=gpu Type=a100 File=$r/fakedev/gpu[0-3]
+NodeName=localhost Name=gpu Type=mi250x File=$r/fakedev/gpu[4-11]
+EOF
+    {
+        echo "# written by tests/cluster/lib.sh"
+        [ -n "$CLUSTER_SPANK" ] && echo "required $CLUSTER_SPANK $CLUSTER_SPANK_ARGS"
+        [ -n "$CLUSTER_PLUGSTACK_EXTRA" ] && printf '%s\n' "$CLUSTER_PLUGSTACK_EXTRA"
+    } >"$r/plugstack.conf"
+    if [ -n "$CLUSTER_SITE_CONF" ]; then
+        printf '%s\n' "$CLUSTER_SITE_CONF" >"$r/aifactory.conf"
+    else
+        cluster_default_site_conf >"$r/aifactory.conf"
+    fi
+    cat >"$r/env" <<EOF
+export SLURM_CONF=$r/slurm.conf
+export CLUSTER_ROOT=$r
+export CLUSTER_CTLD_PORT=$CLUSTER_CTLD_PORT
+EOF
+}
+
+nproc_capped() { local n; n=$(nproc); [ "$n" -gt 2 ] && n=2; echo "$n"; }
+
+_cluster_start_munged() {
+    local m=$CLUSTER_ROOT/munge
+    mkdir -p "$m"; chmod 0755 "$m"
+    dd if=/dev/urandom of="$m/munge.key" bs=1024 count=1 status=none
+    chmod 0400 "$m/munge.key"
+    /usr/sbin/munged --socket="$m/munge.socket" --key-file="$m/munge.key" \
+        --pid-file="$m/munged.pid" --log-file="$CLUSTER_ROOT/log/munged.log" \
+        --seed-file="$m/munged.seed" --force 2>>"$CLUSTER_ROOT/log/munged.start" || return 1
+    local i
+    for i in $(seq 1 50); do [ -s "$m/munged.pid" ] && break; sleep 0.1; done
+    [ -s "$m/munged.pid" ] || return 1
+    cp "$m/munged.pid" "$CLUSTER_ROOT/pids/munged"
+    munge -S "$m/munge.socket" -n | unmunge -S "$m/munge.socket" >/dev/null 2>&1
+}
+
+# Waits until `scontrol ping` answers and the real node is idle (or mixed/allocated).
+_cluster_wait_ready() {
+    local i state
+    for i in $(seq 1 150); do
+        cluster_alive slurmctld || { cluster_log "slurmctld exited"; return 1; }
+        cluster_alive slurmd || { cluster_log "slurmd exited"; return 1; }
+        state=$(scontrol -o show node localhost 2>/dev/null | sed -n 's/.*State=\([A-Z+_]*\).*/\1/p')
+        case "$state" in IDLE*|MIXED*|ALLOCATED*) return 0 ;; esac
+        sleep 0.2
+    done
+    cluster_log "node never became idle (state '$state'); see $CLUSTER_ROOT/log"
+    return 1
+}
+
+# Starts everything. Exports SLURM_CONF and CLUSTER_ROOT. Non-zero (with logs shown) on failure.
+cluster_start() {
+    [ "$(id -u)" -eq 0 ] || { cluster_log "needs root"; return 77; }
+    command -v slurmctld >/dev/null || { cluster_log "slurmctld not installed"; return 77; }
+    CLUSTER_ROOT=$(mktemp -d /tmp/aif-cluster.XXXXXX)
+    chmod 0755 "$CLUSTER_ROOT"
+    export CLUSTER_ROOT
+    _cluster_pick_ports || return 1
+    _cluster_write_conf
+    export SLURM_CONF=$CLUSTER_ROOT/slurm.conf
+    if [ "$CLUSTER_AUTH" = munge ] && ! _cluster_start_munged; then
+        cluster_log "munged did not start; falling back to auth/none"
+        CLUSTER_AUTH=none _cluster_write_conf
+    fi
+    slurmctld -D -c -f "$SLURM_CONF" >>"$CLUSTER_ROOT/log/slurmctld.out" 2>&1 &
+    echo $! >"$CLUSTER_ROOT/pids/slurmctld"
+    slurmd -D -N localhost -f "$SLURM_CONF" >>"$CLUSTER_ROOT/log/slurmd.out" 2>&1 &
+    echo $! >"$CLUSTER_ROOT/pids/slurmd"
+    if ! _cluster_wait_ready; then
+        cluster_dump_logs
+        return 1
+    fi
+    cluster_log "up in $CLUSTER_ROOT (slurmctld port $CLUSTER_CTLD_PORT)"
+}
+
+# True while the recorded process $1 (slurmctld, slurmd, munged) is alive.
+cluster_alive() {
+    local f=$CLUSTER_ROOT/pids/$1
+    [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+cluster_status() {
+    local d
+    for d in munged slurmctld slurmd; do
+        if cluster_alive "$d"; then echo "$d: running (pid $(cat "$CLUSTER_ROOT/pids/$d"))"
+        else echo "$d: stopped"; fi
+    done
+}
+
+cluster_dump_logs() {
+    local f
+    for f in "$CLUSTER_ROOT"/log/*; do
+        [ -f "$f" ] || continue
+        echo "---- $f (last 30 lines)" >&2
+        tail -n 30 "$f" >&2
+    done
+}
+
+# Stops the daemons recorded in pids/ (TERM, then KILL after 10 s) and removes the directory.
+cluster_stop() {
+    [ -n "${CLUSTER_ROOT:-}" ] && [ -d "$CLUSTER_ROOT/pids" ] || return 0
+    local d pid i
+    for d in slurmd slurmctld munged; do
+        [ -s "$CLUSTER_ROOT/pids/$d" ] || continue
+        pid=$(cat "$CLUSTER_ROOT/pids/$d")
+        kill -TERM "$pid" 2>/dev/null || continue
+        for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        rm -f "$CLUSTER_ROOT/pids/$d"
+    done
+    # Job processes of the test user are children of slurmstepd, which dies with its step;
+    # stepds themselves were started by our slurmd: stop any left in our spool.
+    for pid in $(pgrep -f "slurmstepd.*" 2>/dev/null); do
+        grep -qs "$CLUSTER_ROOT" "/proc/$pid/environ" "/proc/$pid/cmdline" && kill -KILL "$pid" 2>/dev/null
+    done
+    if [ "$CLUSTER_KEEP" = 1 ]; then cluster_log "kept $CLUSTER_ROOT"
+    else rm -rf "$CLUSTER_ROOT"; fi
+}
+
+# Restarts slurmctld only (e.g. after changing aifactory.conf), keeping jobs.
+cluster_restart_ctld() {
+    local pid
+    pid=$(cat "$CLUSTER_ROOT/pids/slurmctld")
+    kill -TERM "$pid" 2>/dev/null
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    slurmctld -D -f "$SLURM_CONF" >>"$CLUSTER_ROOT/log/slurmctld.out" 2>&1 &
+    echo $! >"$CLUSTER_ROOT/pids/slurmctld"
+    local i
+    for i in $(seq 1 100); do scontrol ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+
+# Waits up to $2 seconds (default 30) for job $1 to reach a final state; prints the state.
+cluster_wait_job() {
+    local id=$1 limit=${2:-30} i state
+    for i in $(seq 1 $((limit * 5))); do
+        state=$(scontrol -o show job "$id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+        case "$state" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)
+            echo "$state"; return 0 ;;
+        esac
+        sleep 0.2
+    done
+    echo "${state:-UNKNOWN}"
+    return 1
+}
+
+# Installs `trap cluster_stop EXIT` (plus INT/TERM) so a failing test still stops its daemons.
+cluster_trap() { trap 'cluster_stop' EXIT; trap 'exit 130' INT TERM; }

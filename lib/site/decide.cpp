@@ -21,17 +21,21 @@ const char* name(Action a) {
 
 std::vector<std::string> wrap(const std::string& text, std::size_t width) {
     std::vector<std::string> out;
+    const std::size_t lead = text.find_first_not_of(' ');
+    if (lead == std::string::npos) return out;
+    // Continuation lines keep the text's own indentation, plus two.
+    const std::string first(lead, ' '), next(lead + 2, ' ');
     std::istringstream words(text);
     std::string word, line;
     while (words >> word) {
-        const std::string indent = out.empty() ? "" : "  ";
+        const std::string& indent = out.empty() ? first : next;
         if (!line.empty() && indent.size() + line.size() + 1 + word.size() > width) {
             out.push_back(indent + line);
             line.clear();
         }
         line += (line.empty() ? "" : " ") + word;
     }
-    if (!line.empty()) out.push_back((out.empty() ? "" : "  ") + line);
+    if (!line.empty()) out.push_back((out.empty() ? first : next) + line);
     return out;
 }
 
@@ -45,7 +49,12 @@ void add(std::vector<std::string>& lines, const std::string& text) {
 
 // Lines from the calculator are meant to be shown as they are; only over-long ones get wrapped.
 void add_verbatim(std::vector<std::string>& lines, const std::vector<std::string>& from) {
-    for (const auto& l : from) {
+    std::vector<std::string> split_lines;
+    for (const auto& text : from) {
+        std::istringstream in(text);
+        for (std::string l; std::getline(in, l);) split_lines.push_back(l);
+    }
+    for (const auto& l : split_lines) {
         if (l.size() <= kMaxLine) lines.push_back(l);
         else for (auto& w : wrap(l)) lines.push_back(std::move(w));
     }

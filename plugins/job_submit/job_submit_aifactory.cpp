@@ -68,37 +68,41 @@ struct Loaded {
     std::vector<std::pair<uint32_t, std::string>> exempt_uids;
 };
 
-std::mutex current_mutex;  // guards only the pointer copy
-std::shared_ptr<const Loaded> current;
+// All plugin state lives on the heap behind one pointer: slurmctld may exit without calling
+// fini(), and static destructors running under a live watcher thread (or a joinable std::thread
+// being destroyed) would abort the daemon.
+struct Plugin {
+    std::mutex current_mutex;  // guards only the pointer copy
+    std::shared_ptr<const Loaded> current;
+    std::string site_conf_path, slurm_conf_path;
+    std::thread watcher;
+    std::mutex watcher_mutex;
+    std::condition_variable watcher_cv;
+    bool watcher_stop = false;
+};
+Plugin* plugin = nullptr;  // set by init(), cleared by fini()
 
 std::shared_ptr<const Loaded> snapshot() {
-    std::lock_guard<std::mutex> lock(current_mutex);
-    return current;
+    if (plugin == nullptr) return nullptr;
+    std::lock_guard<std::mutex> lock(plugin->current_mutex);
+    return plugin->current;
 }
-
-std::string site_conf_path;
-std::string slurm_conf_path;
-
-// The watcher thread.
-std::thread watcher;
-std::mutex watcher_mutex;
-std::condition_variable watcher_cv;
-bool watcher_stop = false;
 
 std::shared_ptr<const Loaded> load() {
     auto l = std::make_shared<Loaded>();
-    l->snap = aif::site::load_snapshot(site_conf_path, slurm_conf_path);
+    l->snap = aif::site::load_snapshot(plugin->site_conf_path, plugin->slurm_conf_path);
     for (const auto& name : l->snap->config.exempt_users) {
         struct passwd pw{}, *res = nullptr;
         char buf[4096];
         if (getpwnam_r(name.c_str(), &pw, buf, sizeof buf, &res) == 0 && res)
             l->exempt_uids.emplace_back(pw.pw_uid, name);
         else
-            slurm_error("aifactory: %s: ExemptUsers: no user '%s'", site_conf_path.c_str(), name.c_str());
+            slurm_error("aifactory: %s: ExemptUsers: no user '%s'", plugin->site_conf_path.c_str(),
+                        name.c_str());
     }
     for (const auto& note : l->snap->notes) slurm_error("aifactory: %s", note.c_str());
     slurm_info("aifactory: loaded %s: %zu partitions checked, %zu models, %zu catalogue partitions",
-               site_conf_path.c_str(), l->snap->config.partitions.size(),
+               plugin->site_conf_path.c_str(), l->snap->config.partitions.size(),
                l->snap->models.entries().size(), l->snap->hardware.partitions().size());
     return l;
 }
@@ -107,8 +111,8 @@ std::shared_ptr<const Loaded> load() {
 void reload(const char* why) {
     try {
         auto l = load();
-        std::lock_guard<std::mutex> lock(current_mutex);
-        current = std::move(l);
+        std::lock_guard<std::mutex> lock(plugin->current_mutex);
+        plugin->current = std::move(l);
     } catch (const std::exception& e) {
         slurm_error("aifactory: %s: %s; %s", why, e.what(),
                     snapshot() ? "keeping the previous configuration"
@@ -121,17 +125,18 @@ void reload(const char* why) {
 std::vector<std::string> watched_files() {
     auto l = snapshot();
     if (l) return l->snap->files;
-    return {site_conf_path};
+    return {plugin->site_conf_path};
 }
 
 void watch() {
     std::string stamp = aif::site::files_stamp(watched_files());
-    std::unique_lock<std::mutex> lock(watcher_mutex);
-    while (!watcher_stop) {
+    std::unique_lock<std::mutex> lock(plugin->watcher_mutex);
+    while (!plugin->watcher_stop) {
         auto l = snapshot();
         const int interval = l ? l->snap->config.reload_interval_s : 10;
-        watcher_cv.wait_for(lock, std::chrono::seconds(interval), [] { return watcher_stop; });
-        if (watcher_stop) break;
+        plugin->watcher_cv.wait_for(lock, std::chrono::seconds(interval),
+                                    [] { return plugin->watcher_stop; });
+        if (plugin->watcher_stop) break;
         lock.unlock();
         try {
             const std::string now = aif::site::files_stamp(watched_files());
@@ -186,19 +191,20 @@ std::string joined(const std::vector<std::string>& lines) {
 
 extern "C" int init(void) {
     try {
+        if (plugin == nullptr) plugin = new Plugin;
         if (const char* env = std::getenv("AIFACTORY_CONF"); env && *env) {
-            site_conf_path = env;
+            plugin->site_conf_path = env;
         } else if (char* p = slurm_get_extra_conf_path("aifactory.conf")) {
-            site_conf_path = p;
+            plugin->site_conf_path = p;
             slurm_xfree_ptr(p);
         }
         if (char* p = slurm_get_extra_conf_path("slurm.conf")) {
-            slurm_conf_path = p;
+            plugin->slurm_conf_path = p;
             slurm_xfree_ptr(p);
         }
         reload("loading configuration");
-        watcher_stop = false;
-        watcher = std::thread(watch);
+        plugin->watcher_stop = false;
+        plugin->watcher = std::thread(watch);
     } catch (...) {
         slurm_error("aifactory: init failed; LLM jobs pass through unchecked");
     }
@@ -207,14 +213,16 @@ extern "C" int init(void) {
 
 extern "C" int fini(void) {
     try {
+        if (plugin == nullptr) return SLURM_SUCCESS;
         {
-            std::lock_guard<std::mutex> lock(watcher_mutex);
-            watcher_stop = true;
+            std::lock_guard<std::mutex> lock(plugin->watcher_mutex);
+            plugin->watcher_stop = true;
         }
-        watcher_cv.notify_all();
-        if (watcher.joinable()) watcher.join();
-        std::lock_guard<std::mutex> lock(current_mutex);
-        current.reset();
+        plugin->watcher_cv.notify_all();
+        if (plugin->watcher.joinable()) plugin->watcher.join();
+        Plugin* p = plugin;
+        plugin = nullptr;  // no job_submit() runs during fini (Slurm holds the plugin lock)
+        delete p;
     } catch (...) {
     }
     return SLURM_SUCCESS;

@@ -72,8 +72,7 @@ Policy effective_policy(const Submission& sub, const PartitionRule& rule, const 
     if (want == Policy::Enforce) return Policy::Enforce;     // raising is always allowed
     if (want == p || p == Policy::Off) return p;
     if (exempt || rule.allow_user_warn || p == Policy::Warn) return want;
-    notes.push_back("--llm-check=" + asked + " is not allowed on partition " + rule.slurm_name +
-                    "; the check is enforced");
+    notes.push_back("--llm-check=" + asked + " is not allowed on " + rule.slurm_name);
     return p;
 }
 

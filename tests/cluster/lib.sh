@@ -17,6 +17,7 @@ SLURM_DEBIAN_PLUGINDIR=${SLURM_DEBIAN_PLUGINDIR:-/usr/lib/x86_64-linux-gnu/slurm
 : "${CLUSTER_SLURM_EXTRA=}"                  # more slurm.conf lines
 : "${CLUSTER_SITE_CONF=}"                    # aifactory.conf contents; empty: the default below
 : "${CLUSTER_AUTH=munge}"                    # munge or none
+: "${CLUSTER_PLUGIN_FILES=}"                 # extra plugin .so files copied into PluginDir
 : "${CLUSTER_KEEP=0}"                        # 1: keep the directory after cluster_stop
 
 cluster_log() { echo "cluster: $*" >&2; }
@@ -57,6 +58,8 @@ _cluster_write_conf() {
     if [ "$CLUSTER_AUTH" = none ]; then auth=auth/none cred=cred/none authinfo=; fi
     mkdir -p "$r"/{spool/ctld,spool/d,log,pids,fakedev,work,plugins}
     chmod 1777 "$r/work"
+    local f
+    for f in $CLUSTER_PLUGIN_FILES; do cp "$f" "$r/plugins/"; done
     for i in $(seq 0 11); do ln -sf /dev/null "$r/fakedev/gpu$i"; done
     cat >"$r/slurm.conf" <<EOF
 # Throwaway test cluster written by tests/cluster/lib.sh

@@ -18,6 +18,7 @@ SLURM_DEBIAN_PLUGINDIR=${SLURM_DEBIAN_PLUGINDIR:-/usr/lib/x86_64-linux-gnu/slurm
 : "${CLUSTER_SITE_CONF=}"                    # aifactory.conf contents; empty: the default below
 : "${CLUSTER_AUTH=munge}"                    # munge or none
 : "${CLUSTER_PLUGIN_FILES=}"                 # extra plugin .so files copied into PluginDir
+: "${CLUSTER_CONF_FILES=}"                   # files copied next to slurm.conf (job_submit.lua...)
 : "${CLUSTER_KEEP=0}"                        # 1: keep the directory after cluster_stop
 
 cluster_log() { echo "cluster: $*" >&2; }
@@ -60,6 +61,7 @@ _cluster_write_conf() {
     chmod 1777 "$r/work"
     local f
     for f in $CLUSTER_PLUGIN_FILES; do cp "$f" "$r/plugins/"; done
+    for f in $CLUSTER_CONF_FILES; do cp "$f" "$r/"; done
     for i in $(seq 0 11); do ln -sf /dev/null "$r/fakedev/gpu$i"; done
     cat >"$r/slurm.conf" <<EOF
 # Throwaway test cluster written by tests/cluster/lib.sh
@@ -134,7 +136,7 @@ _cluster_start_munged() {
     chmod 0400 "$m/munge.key"
     /usr/sbin/munged --socket="$m/munge.socket" --key-file="$m/munge.key" \
         --pid-file="$m/munged.pid" --log-file="$CLUSTER_ROOT/log/munged.log" \
-        --seed-file="$m/munged.seed" --force 2>>"$CLUSTER_ROOT/log/munged.start" || return 1
+        --seed-file="$m/munged.seed" --force </dev/null >/dev/null 2>>"$CLUSTER_ROOT/log/munged.start" || return 1
     local i
     for i in $(seq 1 50); do [ -s "$m/munged.pid" ] && break; sleep 0.1; done
     [ -s "$m/munged.pid" ] || return 1
@@ -170,9 +172,9 @@ cluster_start() {
         cluster_log "munged did not start; falling back to auth/none"
         CLUSTER_AUTH=none _cluster_write_conf
     fi
-    slurmctld -D -c -f "$SLURM_CONF" >>"$CLUSTER_ROOT/log/slurmctld.out" 2>&1 &
+    slurmctld -D -c -f "$SLURM_CONF" </dev/null >>"$CLUSTER_ROOT/log/slurmctld.out" 2>&1 &
     echo $! >"$CLUSTER_ROOT/pids/slurmctld"
-    slurmd -D -N localhost -f "$SLURM_CONF" >>"$CLUSTER_ROOT/log/slurmd.out" 2>&1 &
+    slurmd -D -N localhost -f "$SLURM_CONF" </dev/null >>"$CLUSTER_ROOT/log/slurmd.out" 2>&1 &
     echo $! >"$CLUSTER_ROOT/pids/slurmd"
     if ! _cluster_wait_ready; then
         cluster_dump_logs
@@ -231,7 +233,7 @@ cluster_restart_ctld() {
     pid=$(cat "$CLUSTER_ROOT/pids/slurmctld")
     kill -TERM "$pid" 2>/dev/null
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    slurmctld -D -f "$SLURM_CONF" >>"$CLUSTER_ROOT/log/slurmctld.out" 2>&1 &
+    slurmctld -D -f "$SLURM_CONF" </dev/null >>"$CLUSTER_ROOT/log/slurmctld.out" 2>&1 &
     echo $! >"$CLUSTER_ROOT/pids/slurmctld"
     local i
     for i in $(seq 1 100); do scontrol ping >/dev/null 2>&1 && return 0; sleep 0.1; done

@@ -22,7 +22,7 @@ int cmd_validate(int argc, char** argv) {
         }
         Catalogues cat = load_catalogues({}, {});
         auto rows = run_validation(cases, cat.models, cat.hardware);
-        std::printf("%-16s %-10s %-24s %-30s %7s %5s  %s\n", "case", "kind", "published", "predicted", "error",
+        std::printf("%-18s %-10s %-24s %-34s %7s %5s  %s\n", "case", "kind", "published", "predicted", "error",
                     "band", "status");
         int within = 0, outside = 0, known = 0, unreachable = 0;
         for (const auto& r : rows) {
@@ -35,7 +35,7 @@ int cmd_validate(int argc, char** argv) {
             else ++(r.known_miss.empty() ? outside : known);
             std::string err = (r.kind == "memory" || r.kind == "throughput") ? fmt_fixed(r.error * 100, 1) + "%" : "";
             std::string band = r.band > 0 ? "±" + fmt_fixed(r.band * 100, 0) + "%" : "";
-            std::printf("%-16s %-10s %-24s %-30s %7s %5s  %s\n", r.id.c_str(), r.kind.c_str(), r.published.c_str(),
+            std::printf("%-18s %-10s %-24s %-34s %7s %5s  %s\n", r.id.c_str(), r.kind.c_str(), r.published.c_str(),
                         r.predicted.c_str(), err.c_str(), band.c_str(), status);
             if (verbose || r.status == ValidationRow::Status::Unreachable)
                 std::printf("    %s%s%s\n", r.description.c_str(), r.note.empty() ? "" : " — ", r.note.c_str());

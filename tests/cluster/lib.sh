@@ -19,6 +19,8 @@ SLURM_DEBIAN_PLUGINDIR=${SLURM_DEBIAN_PLUGINDIR:-/usr/lib/x86_64-linux-gnu/slurm
 : "${CLUSTER_AUTH=munge}"                    # munge or none
 : "${CLUSTER_PLUGIN_FILES=}"                 # extra plugin .so files copied into PluginDir
 : "${CLUSTER_CONF_FILES=}"                   # files copied next to slurm.conf (job_submit.lua...)
+: "${CLUSTER_SCHED_PARAMS=bf_interval=5}"    # SchedulerParameters=
+: "${CLUSTER_CTLD_DEBUG=verbose}"            # SlurmctldDebug= (tests grep the log)
 : "${CLUSTER_KEEP=0}"                        # 1: keep the directory after cluster_stop
 
 cluster_log() { echo "cluster: $*" >&2; }
@@ -79,7 +81,7 @@ SlurmctldPidFile=$r/pids/slurmctld.pidfile
 SlurmdPidFile=$r/pids/slurmd.pidfile
 SlurmctldLogFile=$r/log/slurmctld.log
 SlurmdLogFile=$r/log/slurmd.log
-SlurmctldDebug=info
+SlurmctldDebug=${CLUSTER_CTLD_DEBUG:-verbose}
 SlurmdDebug=info
 PluginDir=$SLURM_DEBIAN_PLUGINDIR:$r/plugins${CLUSTER_BUILD_LIBS:+:$CLUSTER_BUILD_LIBS}
 PlugStackConfig=$r/plugstack.conf
@@ -94,7 +96,7 @@ SlurmdParameters=config_overrides
 MailProg=/bin/true
 GresTypes=gpu
 MinJobAge=600
-SchedulerParameters=bf_interval=5
+SchedulerParameters=$CLUSTER_SCHED_PARAMS
 $CLUSTER_SLURM_EXTRA
 # The real node: both GPU kinds, so jobs of either partition run here. The ghost nodes give each
 # partition a realistic size; nothing answers on their port, so they stay DOWN and multi-node

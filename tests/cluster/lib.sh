@@ -21,19 +21,10 @@ SLURM_DEBIAN_PLUGINDIR=${SLURM_DEBIAN_PLUGINDIR:-/usr/lib/x86_64-linux-gnu/slurm
 : "${CLUSTER_CONF_FILES=}"                   # files copied next to slurm.conf (job_submit.lua...)
 : "${CLUSTER_SCHED_PARAMS=bf_interval=5}"    # SchedulerParameters=
 : "${CLUSTER_CTLD_DEBUG=verbose}"            # SlurmctldDebug= (tests grep the log)
+: "${CLUSTER_TEMPLATES=$AIF_SRCDIR/etc/slurm-demo}"  # slurm.conf.in, gres.conf.in, aifactory.conf
 : "${CLUSTER_KEEP=0}"                        # 1: keep the directory after cluster_stop
 
 cluster_log() { echo "cluster: $*" >&2; }
-
-# Default site file: the two partitions of the test cluster mapped to catalogue partitions.
-cluster_default_site_conf() {
-    cat <<'EOF'
-# aifactory.conf of the test cluster (see aifactory.conf(5))
-DefaultPolicy=enforce
-PartitionName=boost_usr_prod System=leonardo-booster Policy=enforce Headroom=5%
-PartitionName=standard-g System=lumi-g Policy=enforce Headroom=5%
-EOF
-}
 
 # True when something listens on 127.0.0.1:$1.
 _cluster_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -65,53 +56,20 @@ _cluster_write_conf() {
     for f in $CLUSTER_PLUGIN_FILES; do cp "$f" "$r/plugins/"; done
     for f in $CLUSTER_CONF_FILES; do cp "$f" "$r/"; done
     for i in $(seq 0 11); do ln -sf /dev/null "$r/fakedev/gpu$i"; done
-    cat >"$r/slurm.conf" <<EOF
-# Throwaway test cluster written by tests/cluster/lib.sh
-ClusterName=aif$$
-SlurmctldHost=localhost
-SlurmUser=root
-AuthType=$auth
-CredType=$cred
-$authinfo
-SlurmctldPort=$CLUSTER_CTLD_PORT
-SlurmdPort=$CLUSTER_SLURMD_PORT
-StateSaveLocation=$r/spool/ctld
-SlurmdSpoolDir=$r/spool/d
-SlurmctldPidFile=$r/pids/slurmctld.pidfile
-SlurmdPidFile=$r/pids/slurmd.pidfile
-SlurmctldLogFile=$r/log/slurmctld.log
-SlurmdLogFile=$r/log/slurmd.log
-SlurmctldDebug=${CLUSTER_CTLD_DEBUG:-verbose}
-SlurmdDebug=info
-PluginDir=$SLURM_DEBIAN_PLUGINDIR:$r/plugins${CLUSTER_BUILD_LIBS:+:$CLUSTER_BUILD_LIBS}
-PlugStackConfig=$r/plugstack.conf
-${CLUSTER_JOB_SUBMIT:+JobSubmitPlugins=$CLUSTER_JOB_SUBMIT}
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/affinity
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
-MpiDefault=none
-ReturnToService=2
-SlurmdParameters=config_overrides
-MailProg=/bin/true
-GresTypes=gpu
-MinJobAge=600
-SchedulerParameters=$CLUSTER_SCHED_PARAMS
-$CLUSTER_SLURM_EXTRA
-# The real node: both GPU kinds, so jobs of either partition run here. The ghost nodes give each
-# partition a realistic size; nothing answers on their port, so they stay DOWN and multi-node
-# jobs are accepted and then wait. (Ghost lines come first: with a single node defined, Slurm
-# maps every unknown name onto it and then calls the ghosts duplicates.)
-NodeName=lrdn[01-15] NodeAddr=127.0.0.[11-25] Port=$CLUSTER_GHOST_PORT CPUs=2 RealMemory=16000 Gres=gpu:a100:4 State=DOWN
-NodeName=nid[01-15] NodeAddr=127.0.0.[31-45] Port=$CLUSTER_GHOST_PORT CPUs=2 RealMemory=16000 Gres=gpu:mi250x:8 State=DOWN
-NodeName=localhost CPUs=$(nproc_capped) RealMemory=16000 Gres=gpu:a100:4,gpu:mi250x:8 State=UNKNOWN
-PartitionName=boost_usr_prod Nodes=localhost,lrdn[01-15] Default=YES MaxTime=INFINITE State=UP
-PartitionName=standard-g Nodes=localhost,nid[01-15] MaxTime=INFINITE State=UP
-EOF
-    cat >"$r/gres.conf" <<EOF
-NodeName=localhost Name=gpu Type=a100 File=$r/fakedev/gpu[0-3]
-NodeName=localhost Name=gpu Type=mi250x File=$r/fakedev/gpu[4-11]
-EOF
+    local plugindir=$SLURM_DEBIAN_PLUGINDIR:$r/plugins${CLUSTER_BUILD_LIBS:+:$CLUSTER_BUILD_LIBS}
+    local js="# no job_submit plugin"
+    [ -n "$CLUSTER_JOB_SUBMIT" ] && js="JobSubmitPlugins=$CLUSTER_JOB_SUBMIT"
+    _cluster_render() {
+        sed -e "s|@ROOT@|$r|g" -e "s|@CLUSTER_NAME@|aif$$|g" -e "s|@AUTH@|$auth|g" \
+            -e "s|@CRED@|$cred|g" -e "s|@AUTHINFO@|$authinfo|g" -e "s|@CTLD_PORT@|$CLUSTER_CTLD_PORT|g" \
+            -e "s|@SLURMD_PORT@|$CLUSTER_SLURMD_PORT|g" -e "s|@GHOST_PORT@|$CLUSTER_GHOST_PORT|g" \
+            -e "s|@CTLD_DEBUG@|$CLUSTER_CTLD_DEBUG|g" -e "s|@PLUGINDIR@|$plugindir|g" \
+            -e "s|@JOB_SUBMIT_LINE@|$js|g" -e "s|@SCHED_PARAMS@|$CLUSTER_SCHED_PARAMS|g" \
+            -e "s|@CPUS@|$(nproc_capped)|g" "$1"
+    }
+    _cluster_render "$CLUSTER_TEMPLATES/slurm.conf.in" >"$r/slurm.conf"
+    [ -n "$CLUSTER_SLURM_EXTRA" ] && printf '%s\n' "$CLUSTER_SLURM_EXTRA" >>"$r/slurm.conf"
+    _cluster_render "$CLUSTER_TEMPLATES/gres.conf.in" >"$r/gres.conf"
     {
         echo "# written by tests/cluster/lib.sh"
         [ -n "$CLUSTER_SPANK" ] && echo "required $CLUSTER_SPANK $CLUSTER_SPANK_ARGS"
@@ -120,7 +78,7 @@ EOF
     if [ -n "$CLUSTER_SITE_CONF" ]; then
         printf '%s\n' "$CLUSTER_SITE_CONF" >"$r/aifactory.conf"
     else
-        cluster_default_site_conf >"$r/aifactory.conf"
+        cp "$CLUSTER_TEMPLATES/aifactory.conf" "$r/aifactory.conf"
     fi
     cat >"$r/env" <<EOF
 export SLURM_CONF=$r/slurm.conf

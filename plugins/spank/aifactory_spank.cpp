@@ -67,13 +67,17 @@ const OptionHelp kHelp[] = {
 };
 constexpr int kOptions = sizeof kHelp / sizeof kHelp[0];
 
+bool readable(const std::string& path) {
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (f) std::fclose(f);
+    return f != nullptr;
+}
+
+// A relative name is looked up in the current directory, then in the site's config_dir.
 std::string resolve_config_path(const std::string& path) {
-    if (path.empty() || path[0] == '/' || state.config_dir.empty()) return path;
-    if (FILE* f = std::fopen(path.c_str(), "r")) {
-        std::fclose(f);
-        return path;
-    }
-    return state.config_dir + "/" + path;
+    if (path.empty() || path[0] == '/' || state.config_dir.empty() || readable(path)) return path;
+    const std::string site = state.config_dir + "/" + path;
+    return readable(site) ? site : path;
 }
 
 // Validates one value; throws InputError "--llm-<key>: ..." when it is bad.
@@ -86,7 +90,9 @@ void validate(const std::string& key, const std::string& value) {
         try {
             text = aif::site::read_text_file(path);
         } catch (const aif::InputError& e) {
-            throw aif::InputError(std::string("--llm-config: ") + e.what());
+            const bool also = !state.config_dir.empty() && path == value && value[0] != '/';
+            throw aif::InputError(std::string("--llm-config: ") + e.what() +
+                                  (also ? " (nor in " + state.config_dir + ")" : ""));
         }
         if (text.size() > (1u << 20)) throw aif::InputError("--llm-config: " + path + " is over 1 MiB");
         try {

@@ -138,6 +138,8 @@ cluster_start() {
     echo $! >"$CLUSTER_ROOT/pids/slurmd"
     if ! _cluster_wait_ready; then
         cluster_dump_logs
+        # Stop what did start; keep the directory for its logs.
+        CLUSTER_KEEP=1 cluster_stop
         return 1
     fi
     cluster_log "up in $CLUSTER_ROOT (slurmctld port $CLUSTER_CTLD_PORT)"

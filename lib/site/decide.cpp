@@ -183,4 +183,33 @@ Decision decide(const Submission& sub, const Snapshot& snap) {
     return d;
 }
 
+std::string DecisionCache::key(const Submission& sub) {
+    std::string k;
+    const char sep = '\x1f';
+    for (const auto& [name, value] : sub.options.values) k += name + '=' + value + sep;
+    k += sub.options.arch + sep + sub.options.config + sep + sub.options.check + sep;
+    k += std::to_string(sub.gpus.gpus) + sep + std::to_string(sub.gpus.nodes) + sep;
+    k += sub.partition + sep + sub.account + sep + sub.user + sep + sub.qos;
+    return k;
+}
+
+bool DecisionCache::find(const std::string& key, Decision& out) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = map_.find(key);
+    if (it == map_.end()) return false;
+    out = it->second;
+    return true;
+}
+
+void DecisionCache::put(const std::string& key, const Decision& d) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (map_.size() >= capacity_) map_.clear();
+    map_.emplace(key, d);
+}
+
+std::size_t DecisionCache::size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return map_.size();
+}
+
 }  // namespace aif::site

@@ -1,7 +1,9 @@
 // The job_submit decision: site policy x exemptions x the calculator's verdict → pass, accept
 // (with a prediction), warn, or reject, with the lines the user sees. Pure: no I/O, no Slurm.
 #pragma once
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "site/gpu_request.hpp"
@@ -39,6 +41,25 @@ struct Decision {
 inline constexpr std::size_t kMaxLine = 65;
 
 Decision decide(const Submission& sub, const Snapshot& snap);
+
+// Decisions are a pure function of the submission and the snapshot, and a cold call costs tens
+// of microseconds inside slurmctld (fresh RPC thread, cold caches). Sites see the same request
+// many times (resubmissions, --test-only then sbatch, sweeps over non-memory settings), so the
+// plugin keeps the answers per snapshot. Bounded; cleared when full. Thread-safe.
+class DecisionCache {
+public:
+    explicit DecisionCache(std::size_t capacity = 4096) : capacity_(capacity) {}
+    // Everything decide() reads from the submission, as one string.
+    static std::string key(const Submission& sub);
+    bool find(const std::string& key, Decision& out) const;
+    void put(const std::string& key, const Decision& d);
+    std::size_t size() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, Decision> map_;
+    std::size_t capacity_;
+};
 
 // Word-wraps `text` into lines of at most `width` columns, continuation lines indented by 2.
 std::vector<std::string> wrap(const std::string& text, std::size_t width = kMaxLine);

@@ -66,6 +66,7 @@ using aif::site::Snapshot;
 struct Loaded {
     std::shared_ptr<const Snapshot> snap;
     std::vector<std::pair<uint32_t, std::string>> exempt_uids;
+    mutable aif::site::DecisionCache cache;  // answers for this snapshot only
 };
 
 // All plugin state lives on the heap behind one pointer: slurmctld may exit without calling
@@ -257,7 +258,12 @@ extern "C" int job_submit(job_desc_msg_t* job_desc, uint32_t submit_uid, char** 
         for (const auto& [u, name] : loaded->exempt_uids)
             if (u == uid) sub.user = name;
 
-        const aif::site::Decision d = aif::site::decide(sub, *loaded->snap);
+        const std::string key = aif::site::DecisionCache::key(sub);
+        aif::site::Decision d;
+        if (!loaded->cache.find(key, d)) {
+            d = aif::site::decide(sub, *loaded->snap);
+            loaded->cache.put(key, d);
+        }
         // Rejections and warnings at info; accepted jobs at verbose (one line per job is a cost
         // a busy controller need not pay; SlurmctldDebug=verbose shows them).
         if (d.action != aif::site::Action::Pass) {

@@ -171,6 +171,32 @@ START_TEST(wrap_keeps_indentation_and_width) {
 }
 END_TEST
 
+START_TEST(decision_cache_keys_on_every_input) {
+    Submission a = job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1, "boost_usr_prod");
+    Submission b = a;
+    ck_assert(DecisionCache::key(a) == DecisionCache::key(b));
+    b.gpus.gpus = 8;
+    ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
+    b = a;
+    b.account = "bench";
+    ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
+    b = a;
+    b.options.values[1].second = "tp=2";
+    ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
+
+    DecisionCache cache(2);
+    Decision d = decide(a, *snap), got;
+    ck_assert(!cache.find(DecisionCache::key(a), got));
+    cache.put(DecisionCache::key(a), d);
+    ck_assert(cache.find(DecisionCache::key(a), got));
+    ck_assert(got.lines == d.lines);
+    ck_assert_str_eq(got.prediction.c_str(), d.prediction.c_str());
+    cache.put("x", d);
+    cache.put("y", d);  // full: cleared first
+    ck_assert_int_eq(cache.size(), 1);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("site_decide");
     TCase* tc = tcase_create("decide");
@@ -183,6 +209,7 @@ int main() {
     tcase_add_test(tc, warn_policy_exemption_and_user_check);
     tcase_add_test(tc, bad_requests_name_what_is_wrong);
     tcase_add_test(tc, wrap_keeps_indentation_and_width);
+    tcase_add_test(tc, decision_cache_keys_on_every_input);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

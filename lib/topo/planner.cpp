@@ -164,8 +164,10 @@ struct Work {
                          [&](int a, int b) { return first_core(a) < first_core(b); });
         auto sizes = block_sizes(n, t);
         std::size_t at = 0;
-        for (std::size_t r = 0; r < t; ++r)
+        for (std::size_t r = 0; r < t; ++r) {
             for (std::size_t k = 0; k < sizes[r]; ++k) plan.tasks[r].gpus.push_back(by_locality[at++]);
+            std::sort(plan.tasks[r].gpus.begin(), plan.tasks[r].gpus.end());  // index order in *_VISIBLE_DEVICES
+        }
     }
 
     // Each GPU's allowed local cores are shared among the tasks that use the GPU; tasks with

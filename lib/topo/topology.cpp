@@ -62,6 +62,14 @@ int trailing_number(const std::string& name, const char* prefix) {
     return v;
 }
 
+// hwloc_get_common_ancestor_obj() compares depths, which I/O objects do not have (2.x).
+hwloc_obj_t common_ancestor(hwloc_obj_t a, hwloc_obj_t b) {
+    for (hwloc_obj_t x = a; x; x = x->parent)
+        for (hwloc_obj_t y = b; y; y = y->parent)
+            if (x == y) return x;
+    return nullptr;
+}
+
 bool has_prefix(const char* s, const char* p) { return s && std::strncmp(s, p, std::strlen(p)) == 0; }
 bool same(const char* a, const char* b) { return a && b && std::strcmp(a, b) == 0; }
 
@@ -100,9 +108,9 @@ bool pci_is_gpu_class(hwloc_obj_t pci) {
     unsigned cls = pci->attr->pcidev.class_id;
     unsigned v = pci->attr->pcidev.vendor_id;
     bool display = (cls >> 8) == 0x03;
-    bool accel = cls == 0x1200 || cls == 0x0b40;
-    if (v == 0x10de || v == 0x1002) return display || accel;
-    if (v == 0x8086) return cls == 0x0380 || accel;  // not integrated VGA (0300)
+    if (v == 0x10de || v == 0x1002) return display || cls == 0x1200;  // 1200: MI300A/X
+    // Intel data-center GPUs are 0380; 0300 is integrated VGA and 0b40 the QAT/DSA engines.
+    if (v == 0x8086) return cls == 0x0380;
     return false;
 }
 
@@ -287,9 +295,11 @@ private:
         out.gpu_nic_distance.assign(out.gpus.size(), std::vector<int>(out.nics.size(), 0));
         for (std::size_t g = 0; g < gpu_pci_.size(); ++g)
             for (std::size_t n = 0; n < nic_pci_.size(); ++n) {
-                hwloc_obj_t anc = hwloc_get_common_ancestor_obj(t_, gpu_pci_[g], nic_pci_[n]);
+                hwloc_obj_t anc = common_ancestor(gpu_pci_[g], nic_pci_[n]);
                 int d;
-                if (anc->type == HWLOC_OBJ_BRIDGE)
+                if (!anc)
+                    d = nic_cpu_side + (1 << 20);
+                else if (anc->type == HWLOC_OBJ_BRIDGE)
                     d = anc->attr->bridge.upstream_type == HWLOC_OBJ_BRIDGE_HOST ? nic_same_host_bridge
                                                                                 : nic_same_switch;
                 else if (anc->type == HWLOC_OBJ_PCI_DEVICE)

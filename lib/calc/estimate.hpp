@@ -55,7 +55,17 @@ void check_layout(const Architecture& a, const TrainingSetup& s, int gpus);
 Estimate estimate(const Architecture& a, const TrainingSetup& s, const Target& t);
 
 // Same, without validation or time: the hot path of the search (no allocation, no exceptions).
+// `gpus_per_node` bounds FSDP hybrid sharding; `layout` must already be valid for `gpus`.
 MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const TrainingSetup& s,
-                            int gpus);
+                            int gpus, int gpus_per_node);
+
+// The framework constants the estimate uses (documented in docs/calculator.md).
+struct FrameworkProfile {
+    double activation_factor;  // stored activations relative to the Megatron/Korthikanti count
+    double selective_factor;   // what selective recompute keeps, relative to none (besides s^2 terms)
+    double logit_bytes;        // bytes per logit element on the last stage (logits, upcasts, grads)
+    double fragmentation;      // reserved / allocated
+};
+const FrameworkProfile& profile(Framework f);
 
 }  // namespace aif

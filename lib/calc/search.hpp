@@ -21,6 +21,9 @@ struct SearchResult {
 SearchResult smallest_fit(const Architecture& a, const TrainingSetup& s, const Target& per_gpu,
                           const SearchLimits& limits = {});
 
+// Layouts (TP/PP/CP/EP) that fit at exactly `at.gpus` GPUs, fastest first; the rest of `s` kept.
+std::vector<Estimate> fitting_layouts(const Architecture& a, const TrainingSetup& s, const Target& at);
+
 // Target for a partition (memory, peaks, MFU prior, GPUs per node) with `gpus` GPUs.
 Target target_for(const GpuModel& g, int gpus_per_node, int gpus, double headroom = 0.0);
 

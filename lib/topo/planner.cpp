@@ -163,11 +163,15 @@ struct Work {
         std::stable_sort(by_locality.begin(), by_locality.end(),
                          [&](int a, int b) { return first_core(a) < first_core(b); });
         auto sizes = block_sizes(n, t);
+        std::vector<std::vector<int>> blocks(t);
         std::size_t at = 0;
         for (std::size_t r = 0; r < t; ++r) {
-            for (std::size_t k = 0; k < sizes[r]; ++k) plan.tasks[r].gpus.push_back(by_locality[at++]);
-            std::sort(plan.tasks[r].gpus.begin(), plan.tasks[r].gpus.end());  // index order in *_VISIBLE_DEVICES
+            for (std::size_t k = 0; k < sizes[r]; ++k) blocks[r].push_back(by_locality[at++]);
+            std::sort(blocks[r].begin(), blocks[r].end());  // index order in *_VISIBLE_DEVICES
         }
+        // Ranks follow GPU numbering: the block holding the lowest GPU index goes to rank 0.
+        std::stable_sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) { return a.front() < b.front(); });
+        for (std::size_t r = 0; r < t; ++r) plan.tasks[r].gpus = blocks[r];
     }
 
     // Each GPU's allowed local cores are shared among the tasks that use the GPU; tasks with

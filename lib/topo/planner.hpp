@@ -13,7 +13,8 @@
 //
 // GPU dealing: with at least as many tasks as GPUs, GPU j (in index order) serves a block of
 // consecutive ranks (rank r → GPU r when the counts match). With fewer tasks, GPUs are ordered
-// by locality and dealt in blocks, so a task's GPUs sit next to each other.
+// by locality and cut into blocks, so a task's GPUs sit next to each other; the block holding
+// the lowest GPU index goes to rank 0, and so on.
 #pragma once
 #include <optional>
 #include <string>

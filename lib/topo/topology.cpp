@@ -17,7 +17,9 @@
 #include <cstdio>
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include "common/error.hpp"
@@ -316,9 +318,38 @@ struct TopologyFree {
 };
 using TopoPtr = std::unique_ptr<hwloc_topology, TopologyFree>;
 
-TopoPtr init_topology() {
+// hwloc_topology_init() dlopens every hwloc plugin (GL with X11, OpenCL, CUDA, ...): about
+// 2 ms, more where vendor stacks are installed. An XML import needs none of them, so keep
+// them out while a topology for an XML is created (restored right after).
+class NoHwlocPlugins {
+public:
+    NoHwlocPlugins() {
+        if (const char* v = std::getenv("HWLOC_PLUGINS_PATH")) saved_ = v;
+        setenv("HWLOC_PLUGINS_PATH", "/nonexistent/aifactory-no-hwloc-plugins", 1);
+    }
+    ~NoHwlocPlugins() {
+        if (saved_)
+            setenv("HWLOC_PLUGINS_PATH", saved_->c_str(), 1);
+        else
+            unsetenv("HWLOC_PLUGINS_PATH");
+    }
+    NoHwlocPlugins(const NoHwlocPlugins&) = delete;
+    NoHwlocPlugins& operator=(const NoHwlocPlugins&) = delete;
+
+private:
+    std::optional<std::string> saved_;
+};
+
+TopoPtr init_topology(bool for_xml = false) {
     hwloc_topology_t t;
-    if (hwloc_topology_init(&t) != 0) throw std::runtime_error("hwloc_topology_init failed");
+    int rc;
+    if (for_xml) {
+        NoHwlocPlugins guard;
+        rc = hwloc_topology_init(&t);
+    } else {
+        rc = hwloc_topology_init(&t);
+    }
+    if (rc != 0) throw std::runtime_error("hwloc_topology_init failed");
     TopoPtr p(t);
     hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
 #if HWLOC_API_VERSION >= 0x00020100
@@ -372,7 +403,7 @@ Machine Machine::discover() {
 
 Machine Machine::from_xml(const std::string& path) {
     auto impl = std::make_unique<Impl>();
-    impl->topo = init_topology();
+    impl->topo = init_topology(true);
     if (hwloc_topology_set_xml(impl->topo.get(), path.c_str()) != 0)
         throw InputError(path + ": cannot read as hwloc XML (" + std::strerror(errno) + ")");
     // A site may point the plugin at an XML of this very node: allow binding with it.
@@ -382,7 +413,7 @@ Machine Machine::from_xml(const std::string& path) {
 
 Machine Machine::from_xml_text(const std::string& xml, const std::string& origin) {
     auto impl = std::make_unique<Impl>();
-    impl->topo = init_topology();
+    impl->topo = init_topology(true);
     if (hwloc_topology_set_xmlbuffer(impl->topo.get(), xml.c_str(), static_cast<int>(xml.size()) + 1) != 0)
         throw InputError(origin + ": not hwloc XML");
     hwloc_topology_set_flags(impl->topo.get(), HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM);

@@ -39,7 +39,7 @@ double launch(int tasks) {
     auto start = std::chrono::steady_clock::now();
     pid_t pid = fork();
     if (pid == 0) {
-        execlp("srun", "srun", "-n", n.c_str(), "--mem=100", "--quiet", "true", static_cast<char*>(nullptr));
+        execlp("srun", "srun", "-n", n.c_str(), "--overcommit", "--mem=100", "--quiet", "true", static_cast<char*>(nullptr));
         _exit(127);
     }
     int status = 0;

@@ -2,6 +2,7 @@
 // next to them and the nearest NIC (lib/topo does the work; this file only adapts to Slurm).
 //
 //   srun --llm-bind=closest|spread|none[,verbose] ...      (default set in plugstack.conf)
+//   AIFACTORY_BIND=<same values> in the job environment: the user's default
 //   plugstack.conf: optional aifactory_bind.so [default=closest|spread|none] [verbose]
 //                   [topology=FILE.xml] [cache=FILE.xml|none] [smt=on|off] [nic=on|off]
 //                   [omp=on|off] [mem=on|off]
@@ -223,6 +224,16 @@ int user_init(spank_t sp) {
     uint32_t stepid = 0;
     if (spank_get_item(sp, S_JOB_STEPID, &stepid) != ESPANK_SUCCESS) return 0;
     if (stepid >= 0xfffffffa) return 0;  // batch, extern, interactive steps: only real job steps
+    // AIFACTORY_BIND in the job's environment: the user's policy when --llm-bind names none
+    // (e.g. AIFACTORY_BIND=none to launch an inner scheduler unbound).
+    if (!user.policy) {
+        std::string env = getenv_job(sp, "AIFACTORY_BIND");
+        if (!env.empty()) {
+            UserChoice c = parse_choice(env, "AIFACTORY_BIND");
+            user.policy = c.policy;
+            user.verbose = user.verbose || c.verbose;
+        }
+    }
     topo::Policy policy = user.policy.value_or(cfg.policy);
     bool verbose = user.verbose || cfg.verbose;
     if (policy == topo::Policy::none || cfg.broken) return 0;

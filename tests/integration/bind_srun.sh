@@ -93,7 +93,17 @@ plugstack "cache=$cache topology=$scratch/site.xml default=spread"
 [ "$(field 0 rocr)" = 0,1 ] && [ "$(field 1 rocr)" = 2,3 ] || fail "two GCDs per rank from topology=: $(out)"
 err | grep -q "policy spread ($scratch/site.xml)" || fail "site default=spread not used: $(err)"
 
-# 7. Failures step aside: a missing topology, a bad plugstack.conf argument, no GPUs at all.
+# 7. Through sbatch: the option reaches the job's steps; AIFACTORY_BIND=none switches it off.
+plugstack "cache=$cache"
+id=$(cd "$CLUSTER_ROOT/work" && sbatch --parsable --mem=200 -n2 --llm-bind=verbose -o batch.out \
+     --wrap "srun -n2 --cpu-bind=none $show; AIFACTORY_BIND=none srun -n2 --cpu-bind=none $show")
+[ "$(cluster_wait_job "$id" 60)" = COMPLETED ] || fail "sbatch job $id did not complete"
+b=$CLUSTER_ROOT/work/batch.out
+[ "$(grep -c '^aifactory_bind: rank [01] host ' "$b")" -eq 2 ] || fail "sbatch --llm-bind=verbose: $(cat "$b")"
+[ "$(grep -c '^task=.* omp=1 ' "$b")" -eq 2 ] && [ "$(grep -c '^task=.* aff=0-1 omp=unset ' "$b")" -eq 2 ] ||
+    fail "bound step then AIFACTORY_BIND=none step expected: $(cat "$b")"
+
+# 8. Failures step aside: a missing topology, a bad plugstack.conf argument, no GPUs at all.
 plugstack "topology=/nonexistent/topo.xml"
 run -n2 --cpu-bind=none "$show" || fail "a missing topology failed the job: $(err)"
 [ "$(field 0 aff)" = 0-1 ] || fail "with no topology the task must stay as Slurm placed it: $(out)"

@@ -1,4 +1,4 @@
-// Binding planner cost: time to plan every task of a node, on the six real topologies, against
+// Binding planner cost: time to plan every task of a node, on the six real topologies and the synthetic 288-core GH200, against
 // the time to load the same topology from XML (the per-step baseline the plugin pays anyway)
 // and, for this machine, live discovery vs the cached XML the plugin reads in slurmstepd.
 // Target: planning on the largest topology <= 1 ms.
@@ -29,7 +29,8 @@ double median_us(int runs, F&& f) {
 
 int main() {
     const char* xmls[] = {"mpibind_eas-tioga.xml", "prrte_turin-4gpu-nvml.xml", "flux-core_ipa20.xml",
-                          "flux-core_tuo.CPX.xml", "mpibind_coral-lassen.xml", "mpibind_epyc-corona.xml"};
+                          "flux-core_tuo.CPX.xml", "mpibind_coral-lassen.xml", "mpibind_epyc-corona.xml",
+                          "synthetic_gh200.xml"};
     std::printf("%-28s %5s %5s %6s %12s %12s %12s %8s\n", "topology", "cores", "gpus", "tasks", "xml load us",
                 "plan us", "spread us", "plan/load");
     double worst = 0;

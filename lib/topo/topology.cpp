@@ -146,14 +146,32 @@ private:
         int n = hwloc_get_nbobjs_by_type(t_, HWLOC_OBJ_CORE);
         hwloc_obj_type_t ct = n > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;  // some XMLs lack a Core level
         n = hwloc_get_nbobjs_by_type(t_, ct);
-        std::vector<hwloc_obj_t> numa_objs;
-        for (hwloc_obj_t nn = nullptr; (nn = hwloc_get_next_obj_by_type(t_, HWLOC_OBJ_NUMANODE, nn));) {
-            if (!nn->cpuset || hwloc_bitmap_iszero(nn->cpuset)) {
-                ++out.cpuless_numas;  // GH200/GB200 GPU memory, CXL: never bind tasks there
-                continue;
+        // hwloc gives memory-only nodes (GH200/GB200 GPU memory, HBM, CXL) the cpuset of the
+        // object they hang off, so "empty cpuset" does not find them. Each core instead picks
+        // its node: plain DRAM before special memory, then the tightest cpuset, then the lowest
+        // OS index (the kernel numbers CPU nodes first). Nodes no core picks are memory-only.
+        std::vector<hwloc_obj_t> all_numas;
+        for (hwloc_obj_t nn = nullptr; (nn = hwloc_get_next_obj_by_type(t_, HWLOC_OBJ_NUMANODE, nn));)
+            if (nn->cpuset && !hwloc_bitmap_iszero(nn->cpuset)) all_numas.push_back(nn);
+        auto special = [](hwloc_obj_t nn) { return nn->subtype && std::strcmp(nn->subtype, "DRAM") != 0; };
+        auto node_of = [&](hwloc_obj_t c) -> hwloc_obj_t {
+            hwloc_obj_t best = nullptr;
+            for (auto* nn : all_numas) {
+                if (!hwloc_bitmap_isincluded(c->cpuset, nn->cpuset)) continue;
+                if (!best) { best = nn; continue; }
+                int ws = special(nn), wb = special(best);
+                int ns = hwloc_bitmap_weight(nn->cpuset), nb = hwloc_bitmap_weight(best->cpuset);
+                if (ws != wb ? ws < wb : ns != nb ? ns < nb : nn->os_index < best->os_index) best = nn;
             }
-            numa_objs.push_back(nn);
-        }
+            return best;
+        };
+        int n_all = hwloc_get_nbobjs_by_type(t_, HWLOC_OBJ_NUMANODE);
+        std::vector<hwloc_obj_t> numa_objs;
+        for (int i = 0; i < n; ++i)
+            if (hwloc_obj_t c = hwloc_get_obj_by_type(t_, ct, static_cast<unsigned>(i)); c && c->cpuset)
+                if (hwloc_obj_t nn = node_of(c); nn && std::find(numa_objs.begin(), numa_objs.end(), nn) == numa_objs.end())
+                    numa_objs.push_back(nn);
+        out.cpuless_numas = n_all - static_cast<int>(numa_objs.size());
         std::sort(numa_objs.begin(), numa_objs.end(),
                   [](hwloc_obj_t a, hwloc_obj_t b) { return a->os_index < b->os_index; });
         for (auto* nn : numa_objs) out.numas.push_back({static_cast<int>(nn->os_index), {}});
@@ -166,11 +184,10 @@ private:
             int pu;
             hwloc_bitmap_foreach_begin(pu, c->cpuset) core.pus.push_back(pu);
             hwloc_bitmap_foreach_end();
-            for (std::size_t k = 0; k < numa_objs.size(); ++k)
-                if (hwloc_bitmap_intersects(numa_objs[k]->cpuset, c->cpuset)) {
-                    core.numa = static_cast<int>(k);
-                    break;
-                }
+            if (hwloc_obj_t nn = node_of(c)) {
+                auto it = std::find(numa_objs.begin(), numa_objs.end(), nn);
+                core.numa = static_cast<int>(it - numa_objs.begin());
+            }
             if (auto* p = hwloc_get_ancestor_obj_by_type(t_, HWLOC_OBJ_PACKAGE, c))
                 core.package = static_cast<int>(p->logical_index);
             if (auto* l3 = hwloc_get_ancestor_obj_by_type(t_, HWLOC_OBJ_L3CACHE, c))

@@ -1,4 +1,5 @@
-// Planner and discovery on the six real GPU-node topologies of tests/topologies/.
+// Planner and discovery on the six real GPU-node topologies of tests/topologies/ (plus a
+// clearly labelled synthetic GH200, for which no public XML exists).
 // Exact facts come from pinning.md §6 (GCD→CCD/NUMA on MI250X, GPU↔NIC switches, ...);
 // the invariants are checked for every task count from 1 to twice the GPU count.
 #include <algorithm>
@@ -18,7 +19,9 @@ using namespace aif::topo;
 namespace {
 
 const char* const xmls[] = {"mpibind_eas-tioga.xml", "prrte_turin-4gpu-nvml.xml", "flux-core_ipa20.xml",
-                            "flux-core_tuo.CPX.xml", "mpibind_coral-lassen.xml", "mpibind_epyc-corona.xml"};
+                            "flux-core_tuo.CPX.xml", "mpibind_coral-lassen.xml", "mpibind_epyc-corona.xml",
+                            "synthetic_gh200.xml"};
+const int n_xmls = 7;
 
 std::map<std::string, Machine>& cache() {
     static std::map<std::string, Machine> m;
@@ -354,6 +357,28 @@ START_TEST(corona_opencl_only_gpus) {
 }
 END_TEST
 
+// Synthetic 4x GH200 (see tests/topologies/README.md): the 32 GPU-memory NUMA nodes carry the
+// package's cpuset in hwloc and must still never be used for CPUs or memory.
+START_TEST(gh200_gpu_memory_nodes_skipped) {
+    const Topology& t = load("synthetic_gh200.xml");
+    ck_assert_int_eq(t.numas.size(), 4);
+    ck_assert_int_eq(t.cpuless_numas, 32);
+    for (int i = 0; i < 4; ++i) {
+        ck_assert_int_eq(t.numas[static_cast<std::size_t>(i)].os_index, i);
+        ck_assert_int_eq(t.numas[static_cast<std::size_t>(i)].cores.size(), 72);
+        const Gpu& g = t.gpus[static_cast<std::size_t>(i)];
+        ck_assert(first_pus(t, g.cores) == range(72 * i, 72 * i + 71));
+        ck_assert_int_eq(t.gpu_nic_distance[static_cast<std::size_t>(i)][static_cast<std::size_t>(nic_index(t, "hsi" + std::to_string(i)))],
+                         nic_same_host_bridge);
+    }
+    PlanRequest req;
+    req.tasks = 4;
+    req.gpus = std::vector<int>{};  // CPU-only step: one Grace each, memory on its DRAM node
+    Plan p = make_plan(t, req);
+    for (int r = 0; r < 4; ++r) ck_assert(p.tasks[static_cast<std::size_t>(r)].numa == std::vector<int>{r});
+}
+END_TEST
+
 // --- invariants for every task count ----------------------------------------------------------
 
 START_TEST(invariants_all_topologies) {
@@ -445,13 +470,14 @@ Suite* topo_suite() {
     tcase_add_test(facts, mi300a_cpx_partitions);
     tcase_add_test(facts, lassen_power9_package_locality);
     tcase_add_test(facts, corona_opencl_only_gpus);
+    tcase_add_test(facts, gh200_gpu_memory_nodes_skipped);
     tcase_add_test(facts, bad_xml_is_an_input_error);
     tcase_add_test(facts, this_machine_loads_and_plans);
     suite_add_tcase(s, facts);
     TCase* inv = tcase_create("invariants");
     tcase_set_timeout(inv, 120);
-    tcase_add_loop_test(inv, invariants_all_topologies, 0, 6);
-    tcase_add_loop_test(inv, partial_allocations_stay_inside, 0, 6);
+    tcase_add_loop_test(inv, invariants_all_topologies, 0, n_xmls);
+    tcase_add_loop_test(inv, partial_allocations_stay_inside, 0, n_xmls);
     suite_add_tcase(s, inv);
     return s;
 }

@@ -335,9 +335,11 @@ struct TopologyFree {
 };
 using TopoPtr = std::unique_ptr<hwloc_topology, TopologyFree>;
 
-// hwloc_topology_init() dlopens every hwloc plugin (GL with X11, OpenCL, CUDA, ...): about
-// 2 ms, more where vendor stacks are installed. An XML import needs none of them, so keep
-// them out while a topology for an XML is created (restored right after).
+// hwloc_topology_init() dlopens every hwloc plugin (GL with X11, OpenCL, CUDA, ...): 2-8 ms
+// per process, more where vendor stacks are installed. An XML import needs none of them, so
+// keep them out while a topology for an XML is created (restored right after). Threads in
+// slurmstepd may read the environment meanwhile: glibc's unsetenv works in place, and the one
+// setenv per step process (one XML load) does not free the array a reader may hold.
 class NoHwlocPlugins {
 public:
     NoHwlocPlugins() {

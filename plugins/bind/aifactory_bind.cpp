@@ -1,7 +1,7 @@
 // SPANK plugin aifactory_bind: pins each task of a step to its GPU(s), the cores and memory
 // next to them and the nearest NIC (lib/topo does the work; this file only adapts to Slurm).
 //
-//   srun --llm-bind=closest|spread|none[,verbose] ...      (default set in plugstack.conf)
+//   srun --llm-bind=closest|spread|none[,verbose][,smt]    (default set in plugstack.conf)
 //   AIFACTORY_BIND=<same values> in the job environment: the user's default
 //   plugstack.conf: optional aifactory_bind.so [default=closest|spread|none] [verbose]
 //                   [topology=FILE.xml] [cache=FILE.xml|none] [smt=on|off] [nic=on|off]
@@ -58,6 +58,7 @@ struct Config {
 struct UserChoice {
     std::optional<topo::Policy> policy;
     bool verbose = false;
+    bool smt = false;
 };
 
 Config cfg;
@@ -79,17 +80,21 @@ bool on_off(const std::string& v, const std::string& key) {
     throw InputError(key + "=" + v + ": expected on or off");
 }
 
-// "closest", "spread,verbose", "verbose", "none"
+// "closest", "spread,verbose", "verbose", "none", "closest,smt"
 UserChoice parse_choice(const std::string& s, const std::string& what) {
     UserChoice c;
     auto parts = split(s, ',');
-    if (parts.empty()) throw InputError(what + ": empty value (closest, spread, none, verbose)");
+    if (parts.empty()) throw InputError(what + ": empty value (closest, spread, none, verbose, smt)");
     for (const auto& p : parts) {
         std::string v = lower(p);
         if (v == "verbose" || v == "v")
             c.verbose = true;
-        else
+        else if (v == "smt")
+            c.smt = true;
+        else if (v == "closest" || v == "spread" || v == "none")
             c.policy = topo::parse_policy(v, what);
+        else
+            throw InputError(what + ": '" + p + "' is not one of closest, spread, none, verbose, smt");
     }
     return c;
 }
@@ -105,6 +110,7 @@ void parse_args(int ac, char** av) {
             UserChoice c = parse_choice(val, "plugstack.conf default");
             if (c.policy) cfg.policy = *c.policy;
             cfg.verbose = cfg.verbose || c.verbose;
+            cfg.smt = cfg.smt || c.smt;
         } else if (key == "topology")
             cfg.topology = val;
         else if (key == "cache")
@@ -137,7 +143,7 @@ int option_cb(int, const char* optarg, int remote) {
 }
 
 struct spank_option bind_option = {
-    const_cast<char*>("llm-bind"), const_cast<char*>("closest|spread|none[,verbose]"),
+    const_cast<char*>("llm-bind"), const_cast<char*>("closest|spread|none[,verbose][,smt]"),
     const_cast<char*>("Pin each task to its GPU, nearby cores, memory and NIC "
                       "(aifactory). verbose: print the map."),
     1, 0, option_cb};
@@ -232,6 +238,7 @@ int user_init(spank_t sp) {
             UserChoice c = parse_choice(env, "AIFACTORY_BIND");
             user.policy = c.policy;
             user.verbose = user.verbose || c.verbose;
+            user.smt = user.smt || c.smt;
         }
     }
     topo::Policy policy = user.policy.value_or(cfg.policy);
@@ -244,7 +251,7 @@ int user_init(spank_t sp) {
 
     topo::PlanRequest req;
     req.policy = policy;
-    req.smt = cfg.smt;
+    req.smt = cfg.smt || user.smt;
     uint32_t ntasks = 0;
     if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) != ESPANK_SUCCESS || ntasks == 0) return 0;
     req.tasks = static_cast<int>(ntasks);
@@ -263,7 +270,7 @@ int user_init(spank_t sp) {
         }
         req.cores = allowed;
     }
-    step.env.smt = cfg.smt;
+    step.env.smt = req.smt;
     step.env.nic = cfg.nic;
     step.env.omp = cfg.omp;
     step_gpus(sp, t, req, step.env);

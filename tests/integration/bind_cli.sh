@@ -30,7 +30,8 @@ for t in d["tasks"]:
 PY
     done
     "$B" bind --topology "$xml" --svg "$tmp/map.svg" >/dev/null || fail "$name: --svg"
-    grep -q "<svg" "$tmp/map.svg" && grep -q "GPU " "$tmp/map.svg" || fail "$name: SVG has no GPU"
+    python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]).documentElement
+assert d.tagName == "svg" and "GPU " in d.toxml()' "$tmp/map.svg" || fail "$name: SVG is not well-formed or has no GPU"
 done
 
 # The issue's example: rank 0 of 8 on a LUMI-G-like node.

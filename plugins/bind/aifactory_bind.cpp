@@ -11,6 +11,7 @@
 // slurmstepd, user_init (once per step): loads the topology (plugin argument, HWLOC_XMLFILE
 // of the job, cache, else live discovery) and plans all local tasks within the step's cores
 // and GPUs. task_init (per task, after task/affinity): binds CPUs and memory, sets the env.
+// An explicit --cpu-bind=none|map_cpu|map_ldom keeps Slurm's CPU binding (env still set).
 // Any failure is logged and the plugin steps aside: the job runs as Slurm placed it.
 extern "C" {
 #include <slurm/spank.h>
@@ -70,6 +71,7 @@ struct StepState {
     topo::Plan plan;
     topo::EnvOptions env;
     std::string host;
+    std::string keep_slurm_cpus;  // why the CPU binding is left to Slurm, empty: we bind
     bool active = false;
 };
 StepState step;
@@ -275,6 +277,12 @@ int user_init(spank_t sp) {
     step.env.omp = cfg.omp;
     step_gpus(sp, t, req, step.env);
 
+    // An explicit --cpu-bind=none or map_cpu/map_ldom is the user's decision: keep it (GPUs,
+    // NIC and OpenMP variables are still set). Slurm reports its automatic binding as mask_cpu.
+    std::string bind_type = getenv_job(sp, "SLURM_CPU_BIND_TYPE");
+    if (bind_type.rfind("none", 0) == 0 || bind_type.rfind("map_", 0) == 0)
+        step.keep_slurm_cpus = "--cpu-bind=" + bind_type.substr(0, bind_type.find(':'));
+
     step.plan = topo::make_plan(t, req);
     step.host = getenv_job(sp, "SLURMD_NODENAME");
     if (step.host.empty()) {
@@ -303,8 +311,11 @@ int task_init(spank_t sp) {
         return 0;
     const topo::TaskPlan& task = step.plan.tasks[static_cast<std::size_t>(local)];
     const topo::Topology& t = step.machine->topology();
-    std::string err = step.machine->bind_process(task.cpus, cfg.mem ? task.numa : std::vector<int>{});
-    if (!err.empty()) slurm_error("aifactory_bind: task %d: %s", local, err.c_str());
+    std::string err;
+    if (step.keep_slurm_cpus.empty()) {
+        err = step.machine->bind_process(task.cpus, cfg.mem ? task.numa : std::vector<int>{});
+        if (!err.empty()) slurm_error("aifactory_bind: task %d: %s", local, err.c_str());
+    }
     for (const auto& e : topo::task_env(t, task, step.env)) {
         if (e.unset)
             spank_unsetenv(sp, e.name.c_str());
@@ -316,8 +327,10 @@ int task_init(spank_t sp) {
         spank_get_item(sp, S_TASK_GLOBAL_ID, &global);
         std::string line = topo::describe_task(t, task, step.host);
         // describe_task counts local ranks; show the global rank too.
-        std::fprintf(stderr, "aifactory_bind: %s (global %u)%s\n", line.c_str(), global,
-                     err.empty() ? "" : " [binding failed]");
+        std::string note = !err.empty() ? " [binding failed]"
+                           : step.keep_slurm_cpus.empty() ? ""
+                                                          : " [CPUs left to " + step.keep_slurm_cpus + "]";
+        std::fprintf(stderr, "aifactory_bind: %s (global %u)%s\n", line.c_str(), global, note.c_str());
         std::fflush(stderr);
     }
     return 0;

@@ -50,12 +50,12 @@ field() { out | grep "^task=$1 " | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 [ -s "$cache" ] && grep -q "<topology" "$cache" || fail "slurmd wrote no topology cache at $cache"
 grep -q "aifactory_bind: cached topology" "$CLUSTER_ROOT/log/slurmd.log" || fail "slurmd.log lacks the cache line"
 
-# 2. Binding comes from the plugin: with Slurm's own binding off, the plugin still gives each
-#    task its own CPU; with --llm-bind=none both tasks keep the whole allocation.
-run -n2 --cpu-bind=none --llm-bind=none "$show" || fail "srun --llm-bind=none: $(err)"
-[ "$(field 0 aff)" = 0-1 ] && [ "$(field 1 aff)" = 0-1 ] || fail "unbound tasks should see 0-1: $(out)"
+# 2. Binding comes from the plugin: --cpu-bind=ldoms has Slurm give both tasks the whole NUMA
+#    node (0-1); the plugin then gives each task its own CPU. --llm-bind=none keeps Slurm's.
+run -n2 --cpu-bind=ldoms --llm-bind=none "$show" || fail "srun --llm-bind=none: $(err)"
+[ "$(field 0 aff)" = 0-1 ] && [ "$(field 1 aff)" = 0-1 ] || fail "Slurm's ldoms binding should be 0-1: $(out)"
 [ "$(field 0 omp)" = unset ] || fail "--llm-bind=none must not set OMP_NUM_THREADS: $(out)"
-run -n2 --cpu-bind=none --llm-bind=closest,verbose "$show" || fail "srun -n2: $(err)"
+run -n2 --cpu-bind=ldoms --llm-bind=closest,verbose "$show" || fail "srun -n2: $(err)"
 a0=$(field 0 aff) a1=$(field 1 aff)
 [ -n "$a0" ] && [ -n "$a1" ] && [ "$a0" != "$a1" ] && [ "${#a0}" -eq 1 ] && [ "${#a1}" -eq 1 ] ||
     fail "tasks should have one distinct CPU each: $(out)"
@@ -66,9 +66,15 @@ for r in 0 1; do
     [ "$(echo "$line" | grep -c .)" -eq 1 ] || fail "verbose: want one line for rank $r: $(err)"
     echo "$line" | grep -q " cpus $(field $r aff) numa 0 nic - " || fail "verbose rank $r disagrees with affinity: $line / $(out)"
 done
+# An explicit --cpu-bind=map_cpu or none is the user's: kept, while the variables are still set.
+run -n2 --cpu-bind=map_cpu:1,0 --llm-bind=verbose "$show" || fail "map_cpu: $(err)"
+[ "$(field 0 aff)" = 1 ] && [ "$(field 1 aff)" = 0 ] && [ "$(field 0 omp)" = 1 ] || fail "map_cpu:1,0 not kept: $(out)"
+err | grep -q "CPUs left to --cpu-bind=map_cpu" || fail "verbose does not say the CPUs are Slurm's: $(err)"
+run -n2 --cpu-bind=none "$show" || fail "--cpu-bind=none: $(err)"
+[ "$(field 0 aff)" = 0-1 ] && [ "$(field 1 aff)" = 0-1 ] || fail "--cpu-bind=none not kept: $(out)"
 
 # 3. A step with one core: never bound outside it.
-run -n1 -c1 --cpu-bind=none "$show" || fail "srun -n1 -c1: $(err)"
+run -n1 -c1 --cpu-bind=ldoms "$show" || fail "srun -n1 -c1: $(err)"
 [ "$(field 0 aff | tr -cd '0-9' | wc -c)" -eq 1 ] || fail "a one-core step got $(field 0 aff)"
 
 # 4. GPUs this node's topology does not have (the fake ones) are left as Slurm set them.
@@ -96,7 +102,7 @@ err | grep -q "policy spread ($scratch/site.xml)" || fail "site default=spread n
 # 7. Through sbatch: the option reaches the job's steps; AIFACTORY_BIND=none switches it off.
 plugstack "cache=$cache"
 id=$(cd "$CLUSTER_ROOT/work" && sbatch --parsable --mem=200 -n2 --llm-bind=verbose -o batch.out \
-     --wrap "srun -n2 --cpu-bind=none $show; AIFACTORY_BIND=none srun -n2 --cpu-bind=none $show")
+     --wrap "srun -n2 --cpu-bind=ldoms $show; AIFACTORY_BIND=none srun -n2 --cpu-bind=ldoms $show")
 [ "$(cluster_wait_job "$id" 60)" = COMPLETED ] || fail "sbatch job $id did not complete"
 b=$CLUSTER_ROOT/work/batch.out
 [ "$(grep -c '^aifactory_bind: rank [01] host ' "$b")" -eq 2 ] || fail "sbatch --llm-bind=verbose: $(cat "$b")"
@@ -105,7 +111,7 @@ b=$CLUSTER_ROOT/work/batch.out
 
 # 8. Failures step aside: a missing topology, a bad plugstack.conf argument, no GPUs at all.
 plugstack "topology=/nonexistent/topo.xml"
-run -n2 --cpu-bind=none "$show" || fail "a missing topology failed the job: $(err)"
+run -n2 --cpu-bind=ldoms "$show" || fail "a missing topology failed the job: $(err)"
 [ "$(field 0 aff)" = 0-1 ] || fail "with no topology the task must stay as Slurm placed it: $(out)"
 err | grep -q "aifactory_bind: user_init: /nonexistent/topo.xml" || fail "missing topology not reported: $(err)"
 plugstack "frobnicate=1"

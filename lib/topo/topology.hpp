@@ -94,7 +94,7 @@ private:
     Topology topo_;
 };
 
-// Build the plain description from a loaded topology (exposed for tests via Machine).
-std::string describe(const Topology& t);  // one-paragraph human summary
+// One-line summary: packages, NUMA nodes (and memory-only ones skipped), cores, SMT, GPUs, NICs.
+std::string describe(const Topology& t);
 
 }  // namespace aif::topo

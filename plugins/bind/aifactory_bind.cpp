@@ -160,8 +160,8 @@ std::string getenv_job(spank_t sp, const char* name) {
 void write_cache() {
     if (cfg.cache.empty() || !cfg.topology.empty()) return;
     topo::Machine m = topo::Machine::discover();
-    std::string dir = cfg.cache.substr(0, cfg.cache.rfind('/'));
-    if (!dir.empty()) mkdir(dir.c_str(), 0755);  // EEXIST is fine; a real failure shows below
+    if (auto slash = cfg.cache.rfind('/'); slash != std::string::npos && slash > 0)
+        mkdir(cfg.cache.substr(0, slash).c_str(), 0755);  // EEXIST is fine; a real failure shows below
     std::string tmp = cfg.cache + ".new";
     m.export_xml(tmp);
     chmod(tmp.c_str(), 0644);

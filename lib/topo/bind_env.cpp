@@ -4,12 +4,31 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/error.hpp"
+#include "common/text.hpp"
+
 namespace aif::topo {
 
 int visible_number(int gpu_index, const std::vector<int>& numbering) {
     if (numbering.empty()) return gpu_index;
     auto it = std::find(numbering.begin(), numbering.end(), gpu_index);
     return it == numbering.end() ? -1 : static_cast<int>(it - numbering.begin());
+}
+
+std::vector<int> step_numbering(const std::string& slurm_gpus, const std::string& visible) {
+    std::vector<int> order, seen;
+    try {
+        for (const auto& p : split(slurm_gpus, ','))
+            for (int i : parse_list(p, "SLURM_STEP_GPUS")) order.push_back(i);
+        for (const auto& p : split(visible, ','))
+            seen.push_back(static_cast<int>(parse_int(p, "CUDA_VISIBLE_DEVICES", 0, 1 << 20)));
+    } catch (const InputError&) {
+        return {};  // UUIDs or other forms: leave the node numbering
+    }
+    if (seen.empty() || seen.size() != order.size() || seen == order) return {};
+    for (std::size_t i = 0; i < seen.size(); ++i)
+        if (seen[i] != static_cast<int>(i)) return {};
+    return order;
 }
 
 namespace {

@@ -26,6 +26,11 @@ struct EnvOptions {
     std::vector<int> numbering;
 };
 
+// How the step numbers its GPUs, from Slurm's SLURM_STEP_GPUS ("2,3": node indexes) and the
+// step's CUDA_VISIBLE_DEVICES/ROCR_VISIBLE_DEVICES: "0,1" means the device cgroup renumbered
+// them (returns {2,3}); "2,3" or anything else means node numbering (returns {}).
+std::vector<int> step_numbering(const std::string& slurm_gpus, const std::string& visible);
+
 // The visible-device number of GPU `gpu_index` (Gpu::index) under `numbering`; -1 if not there.
 int visible_number(int gpu_index, const std::vector<int>& numbering);
 

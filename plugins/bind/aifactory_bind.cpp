@@ -204,9 +204,6 @@ void step_gpus(spank_t sp, const topo::Topology& t, topo::PlanRequest& req, topo
         return;
     }
     std::vector<int> wanted = topo::parse_list(ids, "SLURM_STEP_GPUS"), known;
-    std::vector<int> order;  // in the order Slurm listed them
-    for (const auto& p : split(ids, ','))
-        for (int i : topo::parse_list(p, "SLURM_STEP_GPUS")) order.push_back(i);
     for (int i : wanted) {
         bool have = false;
         for (const auto& g : t.gpus) have = have || g.index == i;
@@ -219,13 +216,7 @@ void step_gpus(spank_t sp, const topo::Topology& t, topo::PlanRequest& req, topo
     // Slurm writes the step's CUDA_VISIBLE_DEVICES as 0..n-1 when the device cgroup renumbers.
     std::string visible = getenv_job(sp, "CUDA_VISIBLE_DEVICES");
     if (visible.empty()) visible = getenv_job(sp, "ROCR_VISIBLE_DEVICES");
-    if (!visible.empty() && visible != ids) {
-        std::vector<int> v;
-        for (const auto& p : split(visible, ',')) v.push_back(static_cast<int>(parse_int(p, "CUDA_VISIBLE_DEVICES", 0, 1 << 20)));
-        bool renumbered = v.size() == order.size();
-        for (std::size_t i = 0; renumbered && i < v.size(); ++i) renumbered = v[i] == static_cast<int>(i);
-        if (renumbered) env.numbering = order;
-    }
+    env.numbering = topo::step_numbering(ids, visible);
 }
 
 int user_init(spank_t sp) {

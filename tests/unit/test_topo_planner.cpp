@@ -237,6 +237,13 @@ START_TEST(env_follows_vendor_and_device_cgroup) {
     o.numbering = {1, 0};
     env = env_map(task_env(t, p.tasks[1], o));
     ck_assert_str_eq(env.at("CUDA_VISIBLE_DEVICES").value.c_str(), "0");
+    // The numbering comes from what Slurm put in the step's environment.
+    ck_assert(step_numbering("1,0", "0,1") == (std::vector<int>{1, 0}));
+    ck_assert(step_numbering("2-3", "0,1") == (std::vector<int>{2, 3}));
+    ck_assert(step_numbering("2,3", "2,3").empty());   // no device cgroup: node numbers
+    ck_assert(step_numbering("2,3", "").empty());
+    ck_assert(step_numbering("2,3", "0").empty());     // inconsistent: keep node numbers
+    ck_assert(step_numbering("0,1", "GPU-8f2a,GPU-77c1").empty());  // Flags=env_uuid
     o.numbering.clear();
     o.nic = false;
     o.omp = false;

@@ -281,14 +281,16 @@ int user_init(spank_t sp) {
         gethostname(h, sizeof h - 1);
         step.host = h;
     }
-    for (const auto& w : step.plan.warnings) slurm_info("aifactory_bind: %s", w.c_str());
-    if (verbose) {
-        // One line per rank on the job's stderr; the first line says where the map came from.
+    if (verbose)  // one line per rank follows from each task; this one says where the map came from
         std::fprintf(stderr, "aifactory_bind: %s: %s, policy %s (%s)\n", step.host.c_str(),
                      topo::describe(t).c_str(), topo::policy_name(policy), origin.c_str());
-        for (const auto& w : step.plan.warnings) std::fprintf(stderr, "aifactory_bind: warning: %s\n", w.c_str());
-        std::fflush(stderr);
+    // Warnings (cores not next to the GPU, tasks sharing cores) reach the user every time:
+    // a silently slow binding is the failure users report most.
+    for (const auto& w : step.plan.warnings) {
+        slurm_info("aifactory_bind: %s", w.c_str());
+        std::fprintf(stderr, "aifactory_bind: warning: %s: %s\n", step.host.c_str(), w.c_str());
     }
+    std::fflush(stderr);
     step.active = true;
     user.verbose = verbose;
     return 0;

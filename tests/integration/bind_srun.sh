@@ -95,7 +95,9 @@ run -n2 --gpus=2 --llm-bind=verbose --export=ALL,HWLOC_XMLFILE="$tioga" "$show" 
 err | grep -q "^aifactory_bind: rank 0 host .* gpu rsmi0(0) cpus [01] numa 0 nic hsi0 (not GPU-local)" ||
     fail "verbose XML plan for rank 0: $(err)"
 err | grep -q "mpibind_eas-tioga.xml (HWLOC_XMLFILE)" || fail "verbose does not name the XML: $(err)"
-err | grep -q "warning: the step has no core local to GPU rsmi0" || fail "no warning about remote cores: $(err)"
+err | grep -q "warning: .*: the step has no core local to GPU rsmi0" || fail "no warning about remote cores: $(err)"
+run -n2 --gpus=2 --export=ALL,HWLOC_XMLFILE="$tioga" "$show" || fail "HWLOC_XMLFILE: $(err)"
+err | grep -q "warning: .*: the step has no core local to GPU rsmi0" || fail "warnings must show without verbose: $(err)"
 
 # 6. Same from a plugin argument, as the job's user (nobody).
 cp "$tioga" "$scratch/site.xml" && chmod 0644 "$scratch/site.xml"

@@ -18,6 +18,7 @@ const Command commands[] = {
     {"models", aif::cli::cmd_models, "list the model catalogue"},
     {"systems", aif::cli::cmd_systems, "list the hardware catalogue (partitions and GPUs)"},
     {"validate", aif::cli::cmd_validate, "compare the calculator with published measurements"},
+    {"bind", aif::cli::cmd_bind, "dry run of rank pinning: GPU, cores, memory, NIC per task"},
 };
 
 void usage(FILE* out) {

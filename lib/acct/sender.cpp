@@ -62,7 +62,7 @@ const std::vector<std::string>& sender_config_keys() {
         "outbox", "url", "ca_file", "token_file", "batch_records", "batch_kb", "connect_timeout",
         "request_timeout", "low_speed_bytes", "low_speed_time", "backoff_min", "backoff_max", "auth_retry",
         "retention_days", "poll_interval", "alarm_interval", "max_records", "max_mb", "high_water_percent",
-        "min_free_mb"};
+        "min_free_mb", "tmp_grace"};
     return k;
 }
 
@@ -103,6 +103,7 @@ SenderConfig parse_sender_config(const KeyValues& kv, const std::string& origin)
     num("retention_days", 0, 3650, c.retention_days);
     if (auto v = get("poll_interval")) c.poll_s = parse_double(*v, origin + ": poll_interval", 0.01, 3600);
     num("alarm_interval", 1, 86400, c.alarm_interval_s);
+    num("tmp_grace", 1, 86400, c.tmp_grace_s);
     num("max_records", 1, 100000000, c.limits.max_records);
     if (auto v = get("max_mb")) c.limits.max_bytes = parse_int(*v, origin + ": max_mb", 1, 100000000) * 1024ull * 1024;
     num("high_water_percent", 1, 100, c.limits.high_water_percent);
@@ -300,9 +301,9 @@ void Sender::write_status(const std::string& state, const std::string& detail, d
 
 void Sender::housekeeping(bool force) {
     std::int64_t now = now_s();
-    if (!force && now - last_housekeeping_ < 30) return;
+    if (!force && now - last_housekeeping_ < std::min(30, cfg_.tmp_grace_s)) return;
     last_housekeeping_ = now;
-    auto [recovered, quarantined] = outbox_.recover_tmp(60);
+    auto [recovered, quarantined] = outbox_.recover_tmp(cfg_.tmp_grace_s);
     if (recovered) log("recovered " + std::to_string(recovered) + " complete record(s) left in tmp/ by a crash");
     if (quarantined) log("quarantined " + std::to_string(quarantined) + " torn record(s) from tmp/");
     outbox_.prune_sent(static_cast<std::int64_t>(cfg_.retention_days) * 86400);

@@ -31,6 +31,7 @@ struct SenderConfig {
     int retention_days = 7;
     double poll_s = 1.0;
     int alarm_interval_s = 300;
+    int tmp_grace_s = 60;  // a tmp/ file this old was left by a crashed producer
     OutboxLimits limits;
 };
 // Throws InputError naming the key for bad values, a non-https URL, or a URL with credentials.

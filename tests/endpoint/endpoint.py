@@ -5,6 +5,7 @@ It accepts POST {"records":[...]} with "Authorization: Bearer <token>" and recor
 id it accepts. Its behaviour is read from STATE/mode.json before each request, so a test
 switches faults by rewriting that file:
   {"mode": "ok"}                                   accept (200); a known id is a harmless duplicate
+  {"mode": "ok", "delay": 0.3}                     accept, then wait before answering
   {"mode": "status", "status": 503, "retry_after": "2"}   answer with that status
   {"mode": "poison", "ids": [...], "status": 422}  refuse any batch holding one of these ids
   {"mode": "hang"}                                 read the request, never answer
@@ -126,6 +127,8 @@ class Handler(BaseHTTPRequestHandler):
         append(state, "accepted.log", "".join(i + "\n" for i in ids))
         append(state, "unique.log", "".join(i + "\n" for i in fresh))
         log(200)
+        if "delay" in mode:  # committed, not yet acknowledged: the window a crash can hit
+            time.sleep(float(mode["delay"]))
         out = json.dumps({"accepted": len(ids), "duplicates": len(ids) - len(fresh)}).encode()
         if kind == "trickle":
             self.send_response(200)

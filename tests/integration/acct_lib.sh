@@ -77,8 +77,14 @@ write_conf() {
         echo "request_timeout = 4"
         echo "low_speed_time = 2"
         echo "min_free_mb = 0"
-        for l in "$@"; do echo "$l"; done
     } > "$T/sender.conf"
+    for l in "$@"; do set_conf "$l"; done
+}
+# set_conf "key = value": replaces or adds one key
+set_conf() {
+    _k=${1%% =*}
+    sed -i "/^$_k = /d" "$T/sender.conf"
+    echo "$1" >> "$T/sender.conf"
 }
 start_sender() {
     "$AIF" sender --config "$T/sender.conf" >>"$T/sender.log" 2>&1 &

@@ -17,7 +17,6 @@ const Command commands[] = {
     {"fit", aif::cli::cmd_fit, "will this training job fit? memory per GPU, time, GPU-hours"},
     {"models", aif::cli::cmd_models, "list the model catalogue"},
     {"systems", aif::cli::cmd_systems, "list the hardware catalogue (partitions and GPUs)"},
-    {"validate", aif::cli::cmd_validate, "compare the calculator with published measurements"},
 };
 
 void usage(FILE* out) {

@@ -1,0 +1,71 @@
+// Per-GPU memory breakdown, verdict, throughput and time for one training configuration.
+#pragma once
+#include "calc/model.hpp"
+#include "calc/training.hpp"
+
+namespace aif {
+
+// What the job runs on. `memory_bytes` is the device total the runtime reports.
+struct Target {
+    double memory_bytes = 0;
+    double peak_flops = 0;  // dense BF16 (FP8 runs use fp8_flops when the GPU has it)
+    double fp8_flops = 0;
+    double mfu_prior = 0.40;
+    double tdp_w = 0;
+    int gpus = 1;
+    int gpus_per_node = 1;
+    double headroom = 0.0;  // fraction of memory the site keeps free (aifactory.conf Headroom=)
+};
+
+// Bytes per GPU on the worst pipeline stage. allocated/reserved/total follow the three counters
+// people read: the PyTorch allocator peak, reserved with fragmentation, and nvidia-smi.
+struct MemoryBreakdown {
+    double weights = 0, gradients = 0, optimizer = 0, activations = 0, logits = 0;
+    double buffers = 0;       // temporaries inside the allocator: comm buckets, gathered ZeRO-3 units
+    double allocated = 0;     // what torch.cuda.max_memory_allocated() would report
+    double reserved = 0;      // allocated + fragmentation
+    double cuda_context = 0;  // outside the allocator
+    double comm = 0;          // NCCL/RCCL buffers, outside the allocator
+    double total = 0;         // what nvidia-smi would show: reserved + context + comm
+};
+
+enum class Verdict { Fits, Tight, DoesNotFit };
+const char* name(Verdict);
+
+struct Estimate {
+    ParamCount params;
+    Layout layout;
+    int gpus = 0, nodes = 0, dp = 0;
+    long micro_batches = 1;  // per optimizer step, per pipeline
+    MemoryBreakdown mem;
+    double capacity = 0;  // usable bytes per GPU after the site's headroom
+    Verdict verdict = Verdict::DoesNotFit;
+    double flops_per_token = 0;     // model FLOPs (6N + attention), what MFU is measured against
+    double hw_flops_per_token = 0;  // with recomputation counted
+    double tokens_per_s = 0;        // whole job
+    double train_hours = 0, gpu_hours = 0, node_hours = 0, energy_kwh = 0;  // 0 without --tokens
+    double mfu = 0;
+
+    const char* dominant() const;  // largest memory term: "activations", "optimizer", ...
+};
+
+// Throws InputError when the layout does not suit the model or the GPU count, saying what to change.
+void check_layout(const Architecture& a, const TrainingSetup& s, int gpus);
+
+Estimate estimate(const Architecture& a, const TrainingSetup& s, const Target& t);
+
+// Same, without validation or time: the hot path of the search (no allocation, no exceptions).
+// `gpus_per_node` bounds FSDP hybrid sharding; `layout` must already be valid for `gpus`.
+MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const TrainingSetup& s,
+                            int gpus, int gpus_per_node);
+
+// The framework constants the estimate uses (documented in docs/calculator.md).
+struct FrameworkProfile {
+    double activation_factor;  // stored activations relative to the Megatron/Korthikanti count
+    double selective_factor;   // what selective recompute keeps, relative to none (besides s^2 terms)
+    double logit_bytes;        // bytes per logit element on the last stage (logits, upcasts, grads)
+    double fragmentation;      // reserved / allocated
+};
+const FrameworkProfile& profile(Framework f);
+
+}  // namespace aif

@@ -1,0 +1,137 @@
+#include "calc/job.hpp"
+
+#include "calc/arch_spec.hpp"
+#include "common/error.hpp"
+#include "common/text.hpp"
+
+namespace aif {
+
+namespace {
+
+Layout parse_layout(std::string_view v, const std::string& flag) {
+    Layout l;
+    for (const std::string& item : split(v, ',')) {
+        auto eq = item.find('=');
+        if (eq == std::string::npos)
+            throw InputError(flag + ": '" + item.substr(0, 40) + "' is not key=value (example: tp=4,pp=2)");
+        const std::string k = lower(trim(std::string_view(item).substr(0, eq)));
+        const std::string val(trim(std::string_view(item).substr(eq + 1)));
+        const std::string what = flag + " " + k;
+        if (k == "tp") l.tp = int(parse_int(val, what, 1, 1024));
+        else if (k == "pp") l.pp = int(parse_int(val, what, 1, 1024));
+        else if (k == "vpp") l.vpp = int(parse_int(val, what, 1, 1024));
+        else if (k == "cp") l.cp = int(parse_int(val, what, 1, 1024));
+        else if (k == "ep") l.ep = int(parse_int(val, what, 1, 4096));
+        else if (k == "sp") l.sp = parse_bool(val, what);
+        else if (k == "dp") continue;  // derived from the GPU count; accepted for convenience
+        else throw InputError(flag + ": unknown key '" + k.substr(0, 20) + "' (use tp, pp, vpp, cp, ep, sp)");
+    }
+    return l;
+}
+
+template <class E, std::size_t N>
+E parse_enum(std::string_view v, const std::string& flag, const std::pair<const char*, E> (&table)[N]) {
+    const std::string x = lower(trim(v));
+    std::string allowed;
+    for (const auto& [word, value] : table) {
+        if (x == word) return value;
+        allowed += (allowed.empty() ? "" : "|") + std::string(word);
+    }
+    throw InputError(flag + ": '" + std::string(trim(v)).substr(0, 40) + "' is not one of " + allowed);
+}
+
+const std::pair<const char*, Precision> precisions[] = {
+    {"bf16", Precision::BF16}, {"fp16", Precision::FP16}, {"fp32", Precision::FP32}, {"fp8", Precision::FP8}};
+const std::pair<const char*, Optimizer> optimizers[] = {
+    {"adamw", Optimizer::AdamW}, {"adam", Optimizer::AdamW}, {"adamw8bit", Optimizer::AdamW8bit}, {"sgd", Optimizer::SGD}};
+const std::pair<const char*, Recompute> recomputes[] = {
+    {"none", Recompute::None}, {"selective", Recompute::Selective}, {"full", Recompute::Full}};
+const std::pair<const char*, Framework> frameworks[] = {
+    {"megatron", Framework::Megatron}, {"fsdp", Framework::FSDP}, {"torchtitan", Framework::FSDP},
+    {"deepspeed", Framework::DeepSpeed}, {"hf", Framework::HF}};
+const std::pair<const char*, Fsdp> fsdp_modes[] = {
+    {"off", Fsdp::Off}, {"no", Fsdp::Off}, {"full", Fsdp::Full}, {"on", Fsdp::Full}, {"yes", Fsdp::Full},
+    {"hybrid", Fsdp::Hybrid}};
+
+}  // namespace
+
+const std::vector<std::string>& option_keys() {
+    static const std::vector<std::string> keys{"model", "arch", "layout", "zero", "fsdp", "dist-opt",
+                                               "mbs", "gbs", "seq", "tokens", "precision", "optimizer",
+                                               "recompute", "flash", "framework", "mfu", "offload"};
+    return keys;
+}
+
+void apply_option(JobSpec& job, std::string_view key_in, std::string_view value, std::string_view prefix) {
+    const std::string key = lower(trim(key_in));
+    const std::string flag = std::string(prefix) + key;
+    TrainingSetup& s = job.setup;
+    if (trim(value).empty() && key != "fsdp" && key != "dist-opt" && key != "offload")
+        throw InputError(flag + ": needs a value");
+    if (key == "model") {
+        std::string v(trim(value));
+        if (v.size() > 128) throw InputError(flag + ": name is too long");
+        job.model = lower(v);
+    } else if (key == "arch") {
+        if (value.size() > 4096) throw InputError(flag + ": description is too long");
+        parse_arch(value);  // validate the syntax now; applied on top of the model later
+        job.arch_spec = job.arch_spec.empty() ? std::string(value) : job.arch_spec + "," + std::string(value);
+    } else if (key == "layout") {
+        Layout l = parse_layout(value, flag);
+        s.layout = l;
+    } else if (key == "zero") {
+        s.zero = int(parse_int(value, flag, 0, 3));
+    } else if (key == "fsdp") {
+        s.fsdp = trim(value).empty() ? Fsdp::Full : parse_enum(value, flag, fsdp_modes);
+    } else if (key == "dist-opt") {
+        s.dist_opt = trim(value).empty() ? true : parse_bool(value, flag);
+    } else if (key == "offload") {
+        s.offload_optimizer = trim(value).empty() ? true : parse_bool(value, flag);
+    } else if (key == "mbs") {
+        s.mbs = parse_int(value, flag, 1, 65536);
+    } else if (key == "gbs") {
+        s.gbs = parse_int(value, flag, 1, 100'000'000);
+    } else if (key == "seq") {
+        double v = parse_count(value, flag);
+        if (v < 1 || v > 16'777'216 || v != long(v))
+            throw InputError(flag + ": sequence length must be a whole number of tokens up to 16M");
+        s.seq = long(v);
+    } else if (key == "tokens") {
+        double v = parse_count(value, flag);
+        if (v > 1e15) throw InputError(flag + ": more than 1P tokens is not plausible");
+        s.tokens = v;
+    } else if (key == "precision") {
+        s.precision = parse_enum(value, flag, precisions);
+    } else if (key == "optimizer") {
+        s.optimizer = parse_enum(value, flag, optimizers);
+    } else if (key == "recompute") {
+        s.recompute = parse_enum(value, flag, recomputes);
+    } else if (key == "flash") {
+        s.flash = parse_bool(value, flag);
+    } else if (key == "framework") {
+        s.framework = parse_enum(value, flag, frameworks);
+    } else if (key == "mfu") {
+        s.mfu = parse_double(value, flag, 0.01, 1.0);
+    } else {
+        std::string msg = "unknown option " + flag;
+        auto near = closest(key, option_keys(), 1);
+        if (!near.empty()) msg += " (did you mean " + std::string(prefix) + near[0] + "?)";
+        throw InputError(msg);
+    }
+}
+
+Architecture resolve_arch(const JobSpec& job, const ModelCatalogue& models) {
+    Architecture base;
+    if (!job.model.empty() && job.model != "custom") base = models.require(job.model).arch;
+    else if (job.arch_spec.empty()) throw InputError("no model given: name one (--model) or describe it (--arch)");
+    Architecture a = parse_arch(job.arch_spec, base);
+    validate(a);
+    return a;
+}
+
+std::string model_label(const JobSpec& job) {
+    if (!job.model.empty()) return job.arch_spec.empty() ? job.model : job.model + " (modified)";
+    return "custom model";
+}
+
+}  // namespace aif

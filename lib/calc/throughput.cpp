@@ -1,0 +1,49 @@
+#include "calc/throughput.hpp"
+
+namespace aif {
+
+static double attention_flops_per_token(const Architecture& a, long seq) {
+    // QK^T and AV, forward + backward, halved for the causal mask.
+    if (a.mla.enabled())
+        return 3.0 * a.layers * double(seq) * a.heads * double(a.mla.qk_nope + a.mla.qk_rope + a.mla.v_head);
+    return 6.0 * a.layers * double(seq) * a.heads * double(a.dim_head());
+}
+
+double model_flops_per_token(const Architecture& a, const ParamCount& p, long seq) {
+    const double matmul = p.dense_layers * (p.attention + p.dense_mlp) +
+                          p.moe_layers * (p.attention + p.routed_active + p.shared_experts + p.router) +
+                          double(a.vocab) * a.hidden;
+    return 6.0 * matmul + attention_flops_per_token(a, seq);
+}
+
+double hardware_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s) {
+    const double model = model_flops_per_token(a, p, s.seq);
+    switch (s.recompute) {
+        case Recompute::Full: return model * 4.0 / 3.0;
+        case Recompute::Selective: return model + attention_flops_per_token(a, s.seq) / 3.0;
+        case Recompute::None: break;
+    }
+    return model;
+}
+
+double default_mfu(const TrainingSetup& s, const Target& t) {
+    // torchtitan/NeMo float8 runs reach ~1.4-1.5x the BF16 tokens/s (feasibility M5, M7, T18).
+    if (s.precision == Precision::FP8 && t.fp8_flops > 0) return t.mfu_prior * 1.4;
+    return t.mfu_prior;
+}
+
+void fill_throughput(Estimate& e, const Architecture& a, const TrainingSetup& s, const Target& t) {
+    e.flops_per_token = model_flops_per_token(a, e.params, s.seq);
+    e.hw_flops_per_token = hardware_flops_per_token(a, e.params, s);
+    e.mfu = s.mfu > 0 ? s.mfu : default_mfu(s, t);
+    // MFU is measured against the dense BF16 peak, also for FP8 runs (as NeMo and DeepSeek report).
+    e.tokens_per_s = e.mfu * t.peak_flops * t.gpus / e.flops_per_token;
+    if (s.tokens > 0 && e.tokens_per_s > 0) {
+        e.train_hours = s.tokens / e.tokens_per_s / 3600.0;
+        e.gpu_hours = e.train_hours * t.gpus;
+        e.node_hours = e.train_hours * e.nodes;
+        e.energy_kwh = e.gpu_hours * t.tdp_w / 1000.0;
+    }
+}
+
+}  // namespace aif

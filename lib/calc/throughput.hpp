@@ -1,0 +1,18 @@
+// FLOPs per token, tokens per second, and the time, GPU-hours and energy to train.
+#pragma once
+#include "calc/estimate.hpp"
+
+namespace aif {
+
+// Model FLOPs per token: 6 x matmul parameters (LM head in, input embedding out) plus the causal
+// attention term 6 L s a d (Megatron/NeMo convention, feasibility §1.1 and §2.7).
+double model_flops_per_token(const Architecture& a, const ParamCount& p, long seq);
+// With recomputation counted: full recompute adds a forward pass (x 4/3).
+double hardware_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s);
+// The MFU used when the user gives none: the GPU's prior, x1.4 for FP8 on GPUs with FP8 units.
+double default_mfu(const TrainingSetup& s, const Target& t);
+
+// Fills flops, tokens_per_s and (with s.tokens) train/GPU/node hours and energy.
+void fill_throughput(Estimate& e, const Architecture& a, const TrainingSetup& s, const Target& t);
+
+}  // namespace aif

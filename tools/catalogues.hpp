@@ -1,0 +1,19 @@
+// Loading the shipped catalogues plus any --models/--hardware files named on the command line.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "calc/hardware.hpp"
+#include "calc/models.hpp"
+
+namespace aif::cli {
+
+struct Catalogues {
+    ModelCatalogue models;
+    HardwareCatalogue hardware;
+};
+
+Catalogues load_catalogues(const std::vector<std::string>& extra_models,
+                           const std::vector<std::string>& extra_hardware);
+
+}  // namespace aif::cli

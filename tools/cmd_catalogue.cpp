@@ -1,0 +1,92 @@
+// `aifactory models` and `aifactory systems`: list the catalogues (plain or --json).
+#include <cstdio>
+
+#include "args.hpp"
+#include "catalogues.hpp"
+#include "commands.hpp"
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "common/text.hpp"
+
+namespace aif::cli {
+
+namespace {
+
+struct ListArgs {
+    bool json = false;
+    std::vector<std::string> models, hardware;
+};
+
+ListArgs parse_list(int argc, char** argv) {
+    ListArgs l;
+    for (const Arg& a : scan_args(argc, argv, {"json"})) {
+        if (a.key == "json") l.json = true;
+        else if (a.key == "models") l.models.push_back(a.value);
+        else if (a.key == "hardware") l.hardware.push_back(a.value);
+        else throw InputError("unknown option --" + a.key.substr(0, 30) + " (use --json, --models FILE, --hardware FILE)");
+    }
+    return l;
+}
+
+template <class F>
+int guarded(const char* cmd, F body) {
+    try {
+        return body();
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "aifactory %s: %s\n", cmd, e.what());
+        return 2;
+    }
+}
+
+}  // namespace
+
+int cmd_models(int argc, char** argv) {
+    return guarded("models", [&] {
+        ListArgs l = parse_list(argc, argv);
+        Catalogues c = load_catalogues(l.models, l.hardware);
+        json::Ptr list(json_array());
+        if (!l.json) std::printf("%-16s %-32s %10s %10s  %s\n", "id", "name", "params", "active", "shape");
+        for (const ModelEntry& m : c.models.entries()) {
+            ParamCount p = count_params(m.arch);
+            const Architecture& a = m.arch;
+            std::string shape = "h" + std::to_string(a.hidden) + " L" + std::to_string(a.layers) + " a" +
+                                std::to_string(a.heads) + (a.is_moe() ? " E" + std::to_string(a.experts) + "/top" + std::to_string(a.topk) : "");
+            if (l.json)
+                json_array_append_new(list.get(), json_pack("{s:s,s:s,s:f,s:f,s:s}", "id", m.id.c_str(), "name",
+                                                            m.name.c_str(), "params_total", p.total, "params_active",
+                                                            p.active, "source", m.source.c_str()));
+            else
+                std::printf("%-16s %-32s %10s %10s  %s\n", m.id.c_str(), m.name.c_str(), fmt_count(p.total).c_str(),
+                            fmt_count(p.active).c_str(), shape.c_str());
+        }
+        if (l.json) std::puts(json::dump(list.get(), true).c_str());
+        return 0;
+    });
+}
+
+int cmd_systems(int argc, char** argv) {
+    return guarded("systems", [&] {
+        ListArgs l = parse_list(argc, argv);
+        Catalogues c = load_catalogues(l.models, l.hardware);
+        json::Ptr list(json_array());
+        if (!l.json)
+            std::printf("%-18s %-12s %-24s %9s %8s %8s %8s\n", "id", "system", "GPU", "GPUs/node", "GiB/GPU", "BF16 TF",
+                        "nodes");
+        for (const Partition& p : c.hardware.partitions()) {
+            const GpuModel& g = c.hardware.gpu_of(p);
+            if (l.json)
+                json_array_append_new(list.get(),
+                                      json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:I}", "id", p.id.c_str(), "system",
+                                                p.system.c_str(), "gpu", g.id.c_str(), "gpus_per_node", p.gpus_per_node,
+                                                "memory_gib", g.memory_bytes / GiB, "bf16_tflops", g.bf16_flops / 1e12,
+                                                (json_int_t)p.nodes));
+            else
+                std::printf("%-18s %-12s %-24s %9d %8s %8.0f %8ld\n", p.id.c_str(), p.system.c_str(), g.name.c_str(),
+                            p.gpus_per_node, fmt_gib(g.memory_bytes, 1).c_str(), g.bf16_flops / 1e12, p.nodes);
+        }
+        if (l.json) std::puts(json::dump(list.get(), true).c_str());
+        return 0;
+    });
+}
+
+}  // namespace aif::cli

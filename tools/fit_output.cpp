@@ -1,0 +1,93 @@
+#include "fit_output.hpp"
+
+#include <cstdio>
+
+#include "common/text.hpp"
+
+namespace aif::cli {
+
+static void row(const char* label, double bytes) { std::printf("  %-34s %8s\n", label, fmt_gib(bytes, 2).c_str()); }
+
+void print_estimate(const Estimate& e, const FitContext& c) {
+    const TrainingSetup& s = *c.setup;
+    std::printf("Model      %s: %s parameters (%s active)\n", c.model.c_str(), fmt_count(e.params.total).c_str(),
+                fmt_count(e.params.active).c_str());
+    if (!c.system.empty())
+        std::printf("System     %s: %d x %s per node\n", c.system.c_str(), c.gpus_per_node, c.gpu_name.c_str());
+    std::printf("Layout     %s on %d GPUs (%d node%s), data-parallel %d, %ld micro-batch%s per step\n",
+                describe(e.layout).c_str(), e.gpus, e.nodes, e.nodes == 1 ? "" : "s", e.dp, e.micro_batches,
+                e.micro_batches == 1 ? "" : "es");
+    std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s, seq %ld, micro-batch %ld\n",
+                name(s.precision), name(s.optimizer), name(s.framework), s.shard_stage(), name(s.recompute),
+                s.flash ? "on" : "off", s.seq, s.mbs);
+    std::printf("\nMemory per GPU, worst pipeline stage      GiB\n");
+    row("weights", e.mem.weights);
+    row("gradients", e.mem.gradients);
+    row("optimizer states", e.mem.optimizer);
+    row("activations", e.mem.activations);
+    row("logits and loss", e.mem.logits);
+    row("buffers (comm, gathered weights)", e.mem.buffers);
+    row("= allocated (PyTorch peak)", e.mem.allocated);
+    row("reserved (with fragmentation)", e.mem.reserved);
+    row("CUDA context + NCCL buffers", e.mem.cuda_context + e.mem.comm);
+    row("= total (as nvidia-smi shows)", e.mem.total);
+    std::string usable = "usable";
+    if (c.headroom > 0) usable += " (after " + fmt_fixed(c.headroom * 100, 0) + "% headroom)";
+    row(usable.c_str(), e.capacity);
+    std::printf("\nVerdict    %s (largest term: %s)\n", name(e.verdict), e.dominant());
+    if (e.tokens_per_s > 0) {
+        std::printf("Speed      %s tokens/s (%.0f per GPU) at MFU %.0f%%; %.1f GFLOP per token\n",
+                    fmt_count(e.tokens_per_s).c_str(), e.tokens_per_s / e.gpus, e.mfu * 100,
+                    e.flops_per_token / 1e9);
+        if (e.train_hours > 0)
+            std::printf("Time       %s tokens: %s, %s GPU-hours, %s node-hours, %s\n", fmt_count(s.tokens).c_str(),
+                        fmt_duration_hours(e.train_hours).c_str(), fmt_count(e.gpu_hours).c_str(),
+                        fmt_count(e.node_hours).c_str(),
+                        e.energy_kwh > 0 ? (fmt_fixed(e.energy_kwh / 1000, 1) + " MWh at GPU TDP").c_str()
+                                         : "energy unknown (no TDP in the catalogue)");
+    }
+}
+
+json_t* estimate_json(const Estimate& e, const FitContext& c) {
+    json_t* mem = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "weights", e.mem.weights,
+                            "gradients", e.mem.gradients, "optimizer", e.mem.optimizer, "activations",
+                            e.mem.activations, "logits", e.mem.logits, "buffers", e.mem.buffers, "overhead",
+                            e.mem.cuda_context + e.mem.comm, "cuda_context", e.mem.cuda_context, "comm",
+                            e.mem.comm, "allocated", e.mem.allocated, "reserved", e.mem.reserved, "total",
+                            e.mem.total);
+    json_t* o = json_pack("{s:s,s:f,s:f,s:o,s:f,s:s,s:s,s:s,s:i,s:i,s:i,s:f,s:f,s:f,s:f}", "model", c.model.c_str(),
+                          "params_total", e.params.total, "params_active", e.params.active, "per_gpu_bytes", mem,
+                          "capacity_bytes", e.capacity, "verdict", name(e.verdict), "dominant", e.dominant(),
+                          "layout", describe(e.layout).c_str(), "gpus", e.gpus, "nodes", e.nodes, "dp", e.dp,
+                          "flops_per_token", e.flops_per_token, "hw_flops_per_token", e.hw_flops_per_token,
+                          "tokens_per_s", e.tokens_per_s, "mfu", e.mfu);
+    if (!c.system.empty()) json_object_set_new(o, "system", json_string(c.system.c_str()));
+    if (e.train_hours > 0) {
+        json_object_set_new(o, "train_hours", json_real(e.train_hours));
+        json_object_set_new(o, "gpu_hours", json_real(e.gpu_hours));
+        json_object_set_new(o, "node_hours", json_real(e.node_hours));
+        json_object_set_new(o, "energy_kwh", json_real(e.energy_kwh));
+    }
+    return o;
+}
+
+void print_where(const std::vector<WhereRow>& rows, const std::string& model, const TrainingSetup& s) {
+    std::printf("Where can %s train (%s, %s, recompute %s, seq %ld)?\n\n", model.c_str(), name(s.precision),
+                name(s.framework), name(s.recompute), s.seq);
+    std::printf("%-18s %-22s %6s %6s %-18s %8s %7s %10s\n", "partition", "GPU", "nodes", "GPUs", "layout",
+                "GiB/GPU", "of GiB", s.tokens > 0 ? "time" : "tokens/s");
+    for (const auto& r : rows) {
+        if (!r.found) {
+            std::printf("%-18s %-22s      -  does not fit on the partition's nodes\n", r.partition.c_str(),
+                        r.gpu.c_str());
+            continue;
+        }
+        const Estimate& e = r.estimate;
+        std::string when = s.tokens > 0 ? fmt_duration_hours(e.train_hours) : fmt_count(e.tokens_per_s);
+        std::printf("%-18s %-22s %6d %6d %-18s %8s %7s %10s\n", r.partition.c_str(), r.gpu.c_str(), e.nodes,
+                    e.gpus, describe(e.layout).c_str(), fmt_gib(e.mem.total).c_str(), fmt_gib(e.capacity).c_str(),
+                    when.c_str());
+    }
+}
+
+}  // namespace aif::cli

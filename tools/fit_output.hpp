@@ -1,0 +1,29 @@
+// Rendering `aifactory fit` results: a readable table, or the JSON contract of the CLI.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <jansson.h>
+
+#include "calc/estimate.hpp"
+
+namespace aif::cli {
+
+struct FitContext {
+    std::string model, system, gpu_name;
+    int gpus_per_node = 0;
+    double headroom = 0;
+    const TrainingSetup* setup = nullptr;
+};
+
+void print_estimate(const Estimate& e, const FitContext& c);
+json_t* estimate_json(const Estimate& e, const FitContext& c);  // new reference
+
+struct WhereRow {
+    std::string partition, system, gpu;
+    bool found = false;
+    Estimate estimate;
+};
+void print_where(const std::vector<WhereRow>& rows, const std::string& model, const TrainingSetup& s);
+
+}  // namespace aif::cli

@@ -130,8 +130,8 @@ std::string step_end(const StepEnd& s) noexcept {
         r.tasks = s.tasks;
         r.cpus = s.cpus;
         r.cpu_seconds = s.cpu_seconds;
-        if (s.gpus && s.end_time >= s.start_time)
-            r.gpu_seconds = static_cast<double>(*s.gpus) * static_cast<double>(s.end_time - s.start_time);
+        double elapsed = s.elapsed_s.value_or(static_cast<double>(s.end_time - s.start_time));
+        if (s.gpus && elapsed >= 0) r.gpu_seconds = static_cast<double>(*s.gpus) * elapsed;
         r.max_rss_bytes = s.max_rss_bytes;
         r.gpu_mem_peak_bytes = s.gpu_mem_peak_bytes;
         r.exit_code = s.exit_code;

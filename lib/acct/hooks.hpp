@@ -47,6 +47,7 @@ struct StepEnd : Common {
     std::string step_id;   // "0", "batch", "extern", ...
     std::string node;
     std::int64_t start_time = 0, end_time = 0;
+    std::optional<double> elapsed_s;  // sub-second wall time of the step, when measured
     std::optional<std::uint32_t> tasks, cpus;
     std::optional<double> cpu_seconds;
     std::optional<std::uint64_t> max_rss_bytes, gpu_mem_peak_bytes;

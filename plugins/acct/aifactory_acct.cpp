@@ -35,11 +35,18 @@ namespace {
 
 // slurmstepd runs one step: this state belongs to it.
 std::time_t g_step_start = 0;
+double g_step_start_precise = 0;
 int g_exit_code = 0, g_exit_signal = 0;
 bool g_any_task = false;
 
 constexpr const char* kOptionEnv[] = {"_SLURM_SPANK_OPTION_aifactory_llm_",
                                       "SLURM_SPANK__SLURM_SPANK_OPTION_aifactory_llm_"};
+
+double now_precise() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
 
 void log_info(const char* m) { slurm_info("aifactory_acct: %s", m); }
 
@@ -118,8 +125,10 @@ void step_end(spank_t sp) {
     s.step_id = step_name(step);
     s.start_time = g_step_start ? g_step_start : std::time(nullptr);
     s.end_time = std::time(nullptr);
-    if (spank_get_item(sp, S_JOB_NNODES, &nnodes) == ESPANK_SUCCESS) s.nodes = nnodes;
-    if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS) s.tasks = ntasks;
+    if (g_step_start_precise > 0) s.elapsed_s = now_precise() - g_step_start_precise;
+    // 0 means "not known here" (the batch step reports 0 nodes): leave it out.
+    if (spank_get_item(sp, S_JOB_NNODES, &nnodes) == ESPANK_SUCCESS && nnodes) s.nodes = nnodes;
+    if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS && ntasks) s.tasks = ntasks;
     if (spank_get_item(sp, S_JOB_NCPUS, &ncpus) == ESPANK_SUCCESS && ncpus) s.cpus = ncpus;
     if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) s.user_name = user_name(uid);
     s.cluster = step_env(sp, "SLURM_CLUSTER_NAME");
@@ -174,6 +183,7 @@ int slurm_spank_init(spank_t sp, int ac, char** av) {
     try {
         if (spank_context() != S_CTX_REMOTE) return 0;
         g_step_start = std::time(nullptr);
+        g_step_start_precise = now_precise();
         init_hooks(ac, av);
     } catch (...) {
     }

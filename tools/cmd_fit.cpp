@@ -21,7 +21,8 @@ namespace {
 
 const char* const usage_text =
     "usage: aifactory fit (--model NAME | --config config.json | --arch k=v,...) [--arch overrides]\n"
-    "         [--system PARTITION | --gpu GPU-MODEL | --gpu-mem GIB] [--gpus N | --nodes N] [--where]\n"
+    "         [--system PARTITION | --gpu GPU-MODEL | --gpu-mem GIB [--gpus-per-node N]]\n"
+    "         [--gpus N | --nodes N] [--where]\n"
     "         [--layout tp=4,pp=2,cp=1,ep=1,vpp=1,sp=on] [--zero 0-3] [--fsdp [full|hybrid]] [--dist-opt]\n"
     "         [--mbs N] [--gbs N] [--seq N] [--precision bf16|fp16|fp32|fp8] [--optimizer adamw|adamw8bit|sgd]\n"
     "         [--recompute none|selective|full] [--flash on|off] [--framework megatron|fsdp|deepspeed|hf]\n"
@@ -33,7 +34,7 @@ const char* const usage_text =
 struct FitArgs {
     JobSpec job;
     std::string config_path, system, gpu, gpu_mem;
-    int gpus = 0, nodes = 0;
+    int gpus = 0, nodes = 0, gpus_per_node = 0;
     double headroom = 0;
     bool where = false, json = false;
     std::vector<std::string> extra_models, extra_hardware;
@@ -59,6 +60,7 @@ FitArgs parse(int argc, char** argv) {
         else if (a.key == "gpu-mem") f.gpu_mem = a.value;
         else if (a.key == "gpus") f.gpus = int(parse_int(a.value, "--gpus", 1, 1'000'000));
         else if (a.key == "nodes") f.nodes = int(parse_int(a.value, "--nodes", 1, 100'000));
+        else if (a.key == "gpus-per-node") f.gpus_per_node = int(parse_int(a.value, "--gpus-per-node", 1, 64));
         else if (a.key == "where") f.where = true;
         else if (a.key == "json") f.json = true;
         else if (a.key == "models") f.extra_models.push_back(a.value);
@@ -145,12 +147,15 @@ int cmd_fit(int argc, char** argv) {
             ctx.system = p.id;
         } else if (!f.gpu.empty()) {
             gpu = cat.hardware.require_gpu(f.gpu);
-            gpn = f.nodes ? 8 : 1;
+            gpn = f.gpus_per_node ? f.gpus_per_node : 8;
         } else {
             gpu.name = f.gpu_mem + " GiB GPU";
             gpu.memory_bytes = parse_double(f.gpu_mem, "--gpu-mem", 1, 4096) * GiB;
             gpu.bf16_flops = 0;  // unknown: no time estimate
+            gpn = f.gpus_per_node ? f.gpus_per_node : 8;
         }
+        if (!f.system.empty() && f.gpus_per_node)
+            throw InputError("--gpus-per-node: the partition fixes it; use it with --gpu or --gpu-mem");
         ctx.gpu_name = gpu.name;
         ctx.gpus_per_node = gpn;
         int gpus = f.gpus ? f.gpus : f.nodes * gpn;

@@ -17,6 +17,7 @@ const Command commands[] = {
     {"fit", aif::cli::cmd_fit, "will this training job fit? memory per GPU, time, GPU-hours"},
     {"models", aif::cli::cmd_models, "list the model catalogue"},
     {"systems", aif::cli::cmd_systems, "list the hardware catalogue (partitions and GPUs)"},
+    {"validate", aif::cli::cmd_validate, "compare the calculator with published measurements"},
     {"sender", aif::cli::cmd_sender, "deliver accounting records to the federation endpoint"},
     {"spool", aif::cli::cmd_spool, "inspect the accounting outbox: status, list, show, requeue"},
 };

@@ -45,7 +45,7 @@ const std::vector<std::string>& arch_keys() {
         std::vector<std::string> k;
         for (const auto& f : int_fields) k.emplace_back(f.key);
         for (const auto& f : mla_fields) k.emplace_back(f.key);
-        for (const char* s : {"mlp", "tied", "norm", "pos_emb", "bias", "qk_norm", "embed_norm"}) k.emplace_back(s);
+        for (const char* s : {"mlp", "tied", "norm", "pos_emb", "bias", "qk_norm", "embed_norm", "dropout"}) k.emplace_back(s);
         return k;
     }();
     return keys;
@@ -88,6 +88,8 @@ void set_arch_key(Architecture& a, std::string_view key_in, std::string_view val
         a.qk_norm = parse_bool(v, what);
     } else if (key == "embed_norm") {
         a.embed_norm = parse_bool(v, what);
+    } else if (key == "dropout") {
+        a.dropout = parse_bool(v, what);
     } else {
         std::string msg = std::string(where) + ": unknown key '" + key + "'";
         auto near = closest(key, arch_keys(), 1);
@@ -124,6 +126,7 @@ std::string format_arch(const Architecture& a) {
     add("bias", a.linear_bias ? "all" : (a.qkv_bias ? "qkv" : "none"));
     if (a.qk_norm) add("qk_norm", "yes");
     if (a.embed_norm) add("embed_norm", "yes");
+    if (a.dropout) add("dropout", "yes");
     return out;
 }
 

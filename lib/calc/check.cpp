@@ -49,7 +49,7 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models, co
     out.estimate = estimate(a, s, t);
     if (out.estimate.verdict != Verdict::DoesNotFit) return out;
 
-    auto need = [](const Estimate& e) { return " (" + gib(e.mem.total) + " GiB per GPU)"; };
+    auto need = [](const Estimate& e) { return " (" + gib(e.mem.total) + " GiB)"; };
     // 1. Same GPUs: one setting changed.
     int same_gpu_fixes = 0;
     for (auto& [flag, trial] : same_gpu_variants(s)) {
@@ -71,7 +71,7 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models, co
     }
     if (more.best && more.best->gpus > req.gpus) {
         const Estimate& e = *more.best;
-        std::string flag = "-N " + std::to_string(e.nodes) + " --gpus-per-node=" + std::to_string(part.gpus_per_node);
+        std::string flag = "-N " + std::to_string(e.nodes);
         if (!limits.keep_layout) flag += " " + layout_flag(e.layout);
         out.fixes.push_back(flag + need(e));
     }
@@ -118,7 +118,8 @@ std::vector<std::string> rejection_lines(const CheckOutcome& o, const std::strin
     if (o.fixes.empty()) {
         lines.push_back("Nothing fits on this partition; see: aifactory fit --where");
     } else {
-        lines.push_back(o.fixes.size() == 1 ? "A change that fits:" : "Smallest changes that fit:");
+        lines.push_back(o.fixes.size() == 1 ? "A change that fits (GiB per GPU):"
+                                            : "Smallest changes that fit (GiB per GPU):");
         for (const auto& f : o.fixes) lines.push_back("  " + f);
     }
     return lines;

@@ -55,9 +55,21 @@ void check_layout(const Architecture& a, const TrainingSetup& s, int gpus);
 Estimate estimate(const Architecture& a, const TrainingSetup& s, const Target& t);
 
 // Same, without validation or time: the hot path of the search (no allocation, no exceptions).
-// `gpus_per_node` bounds FSDP hybrid sharding; `layout` must already be valid for `gpus`.
+// First and last pipeline stage (the same with pp = 1): activations peak on the first, the LM
+// head and logits sit on the last. Megatron logs the last rank's memory.
+struct StageMemory {
+    MemoryBreakdown first, last;
+};
+StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
+                            int gpus_per_node);
+
+// The worse of the two stages. `gpus_per_node` bounds FSDP hybrid sharding; `layout` must already be valid for `gpus`.
 MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const TrainingSetup& s,
                             int gpus, int gpus_per_node);
+
+// One micro-batch's stored activations for one layer on one GPU (no recompute: Korthikanti's
+// sbh(10 + 24/t) + 5as^2b/t for a GPT layer with dropout, f = 4h, no flash attention).
+double activation_bytes_per_layer(const Architecture& a, const TrainingSetup& s, bool moe_layer);
 
 // The framework constants the estimate uses (documented in docs/calculator.md).
 struct FrameworkProfile {

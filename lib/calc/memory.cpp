@@ -10,9 +10,11 @@ namespace aif {
 
 const FrameworkProfile& profile(Framework f) {
     // activation_factor: HF eager stores ~28 bf16 hidden-state copies per Llama layer where the
-    // Megatron count gives 17 (feasibility §2.4); torchtitan sits between (calibrated on M5/M7).
+    // Megatron count gives 17 (feasibility §2.4). torchtitan: the Megatron count, with op-level
+    // SAC keeping 65% of it (calibrated on M5/M7), and its loss upcasting bf16 logits to fp32
+    // and keeping the fp32 log-softmax (2 + 4 + 4 bytes per logit).
     static const FrameworkProfile megatron{1.00, 1.00, 4, 1.05};
-    static const FrameworkProfile fsdp{1.35, 0.70, 6, 1.06};
+    static const FrameworkProfile fsdp{1.00, 0.65, 10, 1.06};
     static const FrameworkProfile deepspeed{1.00, 1.00, 6, 1.08};
     static const FrameworkProfile hf{1.65, 0.70, 8, 1.08};
     switch (f) {
@@ -108,14 +110,20 @@ StageParams stage_params(const Architecture& a, const ParamCount& p, const Layou
     return sp;
 }
 
+// torchtitan's tensor parallelism always shards the norms' activations along the sequence.
+bool sequence_parallel(const TrainingSetup& s) {
+    return s.layout.tp > 1 && (s.layout.sp || s.framework == Framework::FSDP);
+}
+
 // Bytes of activations one micro-batch leaves on one GPU for one layer (feasibility §2.4).
-double layer_activation_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer,
+double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer,
                               const FrameworkProfile& fp) {
     const Layout& l = s.layout;
     const double t = l.tp;
     const double sbh = double(s.seq) / l.cp * s.mbs * a.hidden;
     const double kv_ratio = a.mla.enabled() ? 1.0 : double(a.kv_heads > 0 ? a.kv_heads : a.heads) / a.heads;
-    const double replicated = 8;  // two norm inputs, QKV input, MLP input (bf16, no dropout)
+    // Two norm inputs, QKV input, MLP input (bf16), plus two 1-byte dropout masks when trained with dropout.
+    const double replicated = a.dropout ? 10 : 8;
     const double attention = 4 + 4 * kv_ratio;
     const double per_ffn = a.gated ? 6.0 : 4.0;
     double mlp;
@@ -125,7 +133,7 @@ double layer_activation_bytes(const Architecture& a, const TrainingSetup& s, boo
     } else {
         mlp = per_ffn * a.ffn / a.hidden;
     }
-    const bool sp = l.sp && l.tp > 1;
+    const bool sp = sequence_parallel(s);
     double units = replicated / (sp ? t : 1) + attention / t + mlp / t;
     const double elem = s.precision == Precision::FP32 ? 2.0 : 1.0;  // units are bf16 bytes
     double bytes = sbh * units * elem * fp.activation_factor;
@@ -146,15 +154,15 @@ double layer_activation_bytes(const Architecture& a, const TrainingSetup& s, boo
 double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, long first, long last,
                               long moe_layers, double in_flight, const FrameworkProfile& fp) {
     const long layers = last - first, dense_layers = layers - moe_layers;
-    const double dense = dense_layers ? layer_activation_bytes(a, s, false, fp) : 0;
-    const double moe = moe_layers ? layer_activation_bytes(a, s, true, fp) : 0;
+    const double dense = dense_layers ? layer_bytes(a, s, false, fp) : 0;
+    const double moe = moe_layers ? layer_bytes(a, s, true, fp) : 0;
     const Layout& l = s.layout;
     const double tokens = double(s.seq) / l.cp * s.mbs;
     const double ids = 8 * tokens;  // int64 token ids
     if (s.recompute == Recompute::Full) {
         // Only each layer's input is kept; one layer is rebuilt at a time during backward.
         const double elem = s.precision == Precision::FP32 ? 4.0 : 2.0;
-        const double input = tokens * a.hidden * elem / ((l.sp && l.tp > 1) ? l.tp : 1);
+        const double input = tokens * a.hidden * elem / (sequence_parallel(s) ? l.tp : 1);
         return (input * layers + ids) * in_flight + std::max(dense, moe);
     }
     return (dense * dense_layers + moe * moe_layers + ids) * in_flight;
@@ -168,7 +176,11 @@ double comm_buffers(const Layout& l, int dp) {
 
 }  // namespace
 
-MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
+double activation_bytes_per_layer(const Architecture& a, const TrainingSetup& s, bool moe_layer) {
+    return layer_bytes(a, s, moe_layer, profile(s.framework));
+}
+
+StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
                             int gpus_per_node) {
     const Layout& l = s.layout;
     const FrameworkProfile& fp = profile(s.framework);
@@ -177,7 +189,7 @@ MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const Tr
     const int expert_dp = std::max(1, gpus / std::max(1, l.ep * expert_tp * l.pp));
     const int stage = s.shard_stage();
     // Megatron shards the optimizer over DP x CP; FSDP hybrid only within a node.
-    double shard = double(dp) * (s.framework == Framework::Megatron ? l.cp : 1);
+    double shard = double(dp) * l.cp;  // Megatron and torchtitan shard over the DP x CP group
     if (s.fsdp == Fsdp::Hybrid) shard = std::min<double>(dp, std::max(1, gpus_per_node / (l.tp * l.pp * l.cp)));
     const double expert_shard = std::min<double>(shard, expert_dp);
     const StateBytes b = state_bytes(s);
@@ -193,11 +205,13 @@ MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const Tr
         bool embedding, head;
         double in_flight;
     };
+    // The last rank of an interleaved schedule still warms up (v-1) x p layer chunks.
+    const double last_in_flight = std::min<double>(double(m), double((l.vpp - 1) * l.pp + 1) / l.vpp);
     Candidate stages[2] = {{0, per_stage, true, l.pp == 1, in_flight},
-                           {a.layers - per_stage, a.layers, false, true, 1.0}};
+                           {a.layers - per_stage, a.layers, false, true, last_in_flight}};
     const int n_stages = l.pp == 1 ? 1 : 2;
 
-    MemoryBreakdown worst;
+    StageMemory out;
     for (int i = 0; i < n_stages; ++i) {
         const Candidate& c = stages[i];
         StageParams sp = stage_params(a, p, l, expert_tp, c.first, c.last, c.embedding, c.head);
@@ -229,9 +243,16 @@ MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const Tr
         mb.cuda_context = 0.6 * GiB;
         mb.comm = comm_buffers(l, dp);
         mb.total = mb.reserved + mb.cuda_context + mb.comm;
-        if (i == 0 || mb.total > worst.total) worst = mb;
+        (i == 0 ? out.first : out.last) = mb;
     }
-    return worst;
+    if (n_stages == 1) out.last = out.first;
+    return out;
+}
+
+MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
+                            int gpus_per_node) {
+    StageMemory m = memory_by_stage(a, p, s, gpus, gpus_per_node);
+    return m.first.total >= m.last.total ? m.first : m.last;
 }
 
 }  // namespace aif

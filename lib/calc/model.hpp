@@ -27,6 +27,7 @@ struct Architecture {
     bool linear_bias = false;  // GPT-2/BLOOM: bias on every linear layer
     bool qk_norm = false;      // per-head-dim RMSNorm on Q and K (Apertus, Qwen3)
     bool embed_norm = false;   // LayerNorm right after the embedding (BLOOM)
+    bool dropout = false;      // trained with dropout: 1-byte masks stay in activations (GPT-2/3)
     long extra_params = 0;     // learned scalars not covered above (e.g. xIELU alphas)
     // Mixture of experts: layers from first_dense on are MoE (every moe_freq-th).
     long experts = 0, topk = 0, expert_ffn = 0, shared_experts = 0;

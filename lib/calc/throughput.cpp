@@ -9,11 +9,11 @@ static double attention_flops_per_token(const Architecture& a, long seq) {
     return 6.0 * a.layers * double(seq) * a.heads * double(a.dim_head());
 }
 
-double model_flops_per_token(const Architecture& a, const ParamCount& p, long seq) {
+double model_flops_per_token(const Architecture& a, const ParamCount& p, long seq, bool causal) {
     const double matmul = p.dense_layers * (p.attention + p.dense_mlp) +
                           p.moe_layers * (p.attention + p.routed_active + p.shared_experts + p.router) +
                           double(a.vocab) * a.hidden;
-    return 6.0 * matmul + attention_flops_per_token(a, seq);
+    return 6.0 * matmul + attention_flops_per_token(a, seq) * (causal ? 1.0 : 2.0);
 }
 
 double hardware_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s) {

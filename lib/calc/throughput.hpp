@@ -5,8 +5,9 @@
 namespace aif {
 
 // Model FLOPs per token: 6 x matmul parameters (LM head in, input embedding out) plus the causal
-// attention term 6 L s a d (Megatron/NeMo convention, feasibility §1.1 and §2.7).
-double model_flops_per_token(const Architecture& a, const ParamCount& p, long seq);
+// attention term 6 L s a d (Megatron/NeMo convention, feasibility §1.1 and §2.7). `causal` false
+// counts the full attention matrix (12 L s a d), as llm-foundry and torchtitan do.
+double model_flops_per_token(const Architecture& a, const ParamCount& p, long seq, bool causal = true);
 // With recomputation counted: full recompute adds a forward pass (x 4/3).
 double hardware_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s);
 // The MFU used when the user gives none: the GPU's prior, x1.4 for FP8 on GPUs with FP8 units.

@@ -124,7 +124,7 @@ std::vector<std::string> closest(std::string_view word, const std::vector<std::s
     std::string w = lower(word);
     for (const auto& c : candidates) {
         std::size_t d = edit_distance(w, c);
-        if (c.rfind(w, 0) == 0 || c.find(w) != std::string::npos) d = std::min<std::size_t>(d, 1);
+        if (w.size() >= 3 && c.find(w) != std::string::npos) d = std::min<std::size_t>(d, 1);
         if (d <= std::max<std::size_t>(3, w.size() / 2)) scored.emplace_back(d, c);
     }
     std::stable_sort(scored.begin(), scored.end(),

@@ -1,6 +1,7 @@
 // Unit tests for lib/common: number parsing, suggestions, formatting.
 #include <check.h>
 
+#include "check_main.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
 
@@ -56,9 +57,5 @@ int main() {
     tcase_add_test(tc, suggestions_rank_closest_first);
     tcase_add_test(tc, formatting_is_human);
     suite_add_tcase(s, tc);
-    SRunner* sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s);
 }

@@ -1,0 +1,135 @@
+#include "calc/validation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "calc/estimate.hpp"
+#include "calc/job.hpp"
+#include "calc/search.hpp"
+#include "calc/throughput.hpp"
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "common/text.hpp"
+
+namespace aif {
+
+namespace {
+
+using Status = ValidationRow::Status;
+
+JobSpec job_of(const json_t* c, const std::string& where) {
+    JobSpec job;
+    job.model = json::string(c, "model", where).value_or("");
+    if (const json_t* opts = json_object_get(c, "options"); json_is_object(opts)) {
+        const char* key;
+        json_t* v;
+        json_object_foreach(const_cast<json_t*>(opts), key, v) {
+            if (!json_is_string(v)) throw InputError(where + ": option '" + key + "' must be a string");
+            apply_option(job, key, json_string_value(v), "--");
+        }
+    }
+    return job;
+}
+
+double unit_bytes(const std::string& unit, const std::string& where) {
+    if (unit == "GiB") return GiB;
+    if (unit == "MiB") return 1024.0 * 1024.0;
+    if (unit == "GB") return 1e9;
+    throw InputError(where + ": unknown unit '" + unit + "'");
+}
+
+double counter_of(const MemoryBreakdown& m, const std::string& counter, const std::string& where) {
+    if (counter == "allocated") return m.allocated;
+    if (counter == "reserved") return m.reserved;
+    if (counter == "total") return m.total;
+    throw InputError(where + ": unknown counter '" + counter + "'");
+}
+
+void judge(ValidationRow& r, double published, double predicted) {
+    r.error = predicted / published - 1.0;
+    r.status = std::fabs(r.error) <= r.band + 1e-12 ? Status::Within : Status::Outside;
+}
+
+void run_memory(ValidationRow& r, const json_t* c, const std::string& where, const ModelCatalogue& models) {
+    JobSpec job = job_of(c, where);
+    Architecture a = resolve_arch(job, models);
+    const int gpus = int(json::require_integer(c, "gpus", where));
+    const int gpn = int(json::integer(c, "gpus_per_node", where).value_or(8));
+    check_layout(a, job.setup, gpus);
+    StageMemory sm = memory_by_stage(a, count_params(a), job.setup, gpus, gpn);
+    const std::string stage = json::string(c, "stage", where).value_or("worst");
+    const MemoryBreakdown& m = stage == "last" ? sm.last
+                               : stage == "first" ? sm.first
+                               : (sm.first.total >= sm.last.total ? sm.first : sm.last);
+    const std::string counter = json::require_string(c, "counter", where);
+    const std::string unit = json::require_string(c, "unit", where);
+    const double scale = unit_bytes(unit, where);
+    const double published = *json::number(c, "published", where);
+    const double predicted = counter_of(m, counter, where) / scale;
+    r.published = fmt_fixed(published, 1) + " " + unit + " " + counter;
+    r.predicted = fmt_fixed(predicted, 1) + " " + unit;
+    judge(r, published, predicted);
+}
+
+void run_throughput(ValidationRow& r, const json_t* c, const std::string& where, const ModelCatalogue& models,
+                    const HardwareCatalogue& hw) {
+    JobSpec job = job_of(c, where);
+    Architecture a = resolve_arch(job, models);
+    const GpuModel& g = hw.require_gpu(json::require_string(c, "gpu", where));
+    const bool causal = json::string(c, "attention", where).value_or("causal") == "causal";
+    const double flops = model_flops_per_token(a, count_params(a), job.setup.seq, causal);
+    const double per_gpu = job.setup.mfu * g.bf16_flops / flops;
+    const double published = *json::number(c, "published", where);
+    r.published = fmt_fixed(published, 0) + " tok/s/GPU";
+    r.predicted = fmt_fixed(per_gpu, 0) + " tok/s/GPU";
+    judge(r, published, per_gpu);
+}
+
+void run_verdict(ValidationRow& r, const json_t* c, const std::string& where, const ModelCatalogue& models,
+                 const HardwareCatalogue& hw) {
+    JobSpec job = job_of(c, where);
+    Architecture a = resolve_arch(job, models);
+    const GpuModel& g = hw.require_gpu(json::require_string(c, "gpu", where));
+    const int gpus = int(json::require_integer(c, "gpus", where));
+    const int gpn = int(json::integer(c, "gpus_per_node", where).value_or(8));
+    Estimate e = estimate(a, job.setup, target_for(g, gpn, gpus));
+    std::vector<std::string> expect;
+    std::size_t i;
+    json_t* v;
+    json_array_foreach(json_object_get(c, "expect"), i, v) if (json_is_string(v)) expect.emplace_back(json_string_value(v));
+    r.published = "";
+    for (const auto& x : expect) r.published += (r.published.empty() ? "" : " or ") + x;
+    r.predicted = std::string(name(e.verdict)) + " (" + fmt_gib(e.mem.total) + " of " + fmt_gib(e.capacity) + " GiB)";
+    r.status = std::find(expect.begin(), expect.end(), name(e.verdict)) != expect.end() ? Status::Within : Status::Outside;
+}
+
+}  // namespace
+
+std::vector<ValidationRow> run_validation(const std::string& path, const ModelCatalogue& models,
+                                          const HardwareCatalogue& hw) {
+    json::Ptr root = json::load_file(path);
+    const json_t* cases = json_object_get(root.get(), "cases");
+    if (!json_is_array(cases)) throw InputError(path + ": missing array 'cases'");
+    std::vector<ValidationRow> rows;
+    std::size_t i;
+    json_t* c;
+    json_array_foreach(cases, i, c) {
+        ValidationRow r;
+        r.id = json::require_string(c, "id", path);
+        const std::string where = path + " case " + r.id;
+        r.kind = json::require_string(c, "kind", where);
+        r.description = json::string(c, "description", where).value_or("");
+        r.source = json::string(c, "source", where).value_or("");
+        r.note = json::string(c, "note", where).value_or("");
+        r.band = json::number(c, "band", where).value_or(0);
+        r.known_miss = json::string(c, "known_miss", where).value_or("");
+        if (r.kind == "memory") run_memory(r, c, where, models);
+        else if (r.kind == "throughput") run_throughput(r, c, where, models, hw);
+        else if (r.kind == "verdict") run_verdict(r, c, where, models, hw);
+        else r.note = json::string(c, "reason", where).value_or("");
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+}  // namespace aif

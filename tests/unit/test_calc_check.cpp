@@ -1,0 +1,187 @@
+// Job options, layout checks, the smallest-fit search, and the sbatch-time check and its messages.
+#include <string>
+
+#include "calc/check.hpp"
+#include "calc/search.hpp"
+#include "check_main.hpp"
+#include "common/error.hpp"
+
+using namespace aif;
+
+struct Fixture {
+    ModelCatalogue models = ModelCatalogue::load({default_catalogue_path("models.json")});
+    HardwareCatalogue hw = HardwareCatalogue::load({default_catalogue_path("hardware.json")});
+};
+static const Fixture& fx() {
+    static Fixture f;
+    return f;
+}
+
+static JobSpec job(std::initializer_list<std::pair<const char*, const char*>> opts) {
+    JobSpec j;
+    for (auto& [k, v] : opts) apply_option(j, k, v, "--llm-");
+    return j;
+}
+
+static CheckOutcome check(const JobSpec& j, const char* partition, int gpus, std::vector<const Partition*> alts = {}) {
+    CheckRequest r;
+    r.job = &j;
+    r.partition = &fx().hw.require_partition(partition);
+    r.gpus = gpus;
+    r.alternatives = alts;
+    for (auto* p : alts) r.alternative_names.push_back(p->id);
+    return check_job(r, fx().models, fx().hw);
+}
+
+START_TEST(options_name_the_flag) {
+    JobSpec j;
+    ck_assert_input_error(apply_option(j, "mbs", "0", "--llm-"), "--llm-mbs: 0 is out of range");
+    ck_assert_input_error(apply_option(j, "zero", "4", "--llm-"), "--llm-zero: 4 is out of range (0..3)");
+    ck_assert_input_error(apply_option(j, "precision", "bf17", "--llm-"), "--llm-precision: 'bf17' is not one of bf16|fp16|fp32|fp8");
+    ck_assert_input_error(apply_option(j, "layout", "tp=4,pq=2", "--llm-"), "--llm-layout: unknown key 'pq'");
+    ck_assert_input_error(apply_option(j, "layout", "tp=-1", "--llm-"), "--llm-layout tp: -1 is out of range");
+    ck_assert_input_error(apply_option(j, "seq", "4k5", "--llm-"), "--llm-seq");
+    ck_assert_input_error(apply_option(j, "tokens", "lots", "--llm-"), "--llm-tokens: 'lots' is not a count");
+    ck_assert_input_error(apply_option(j, "recompte", "full", "--llm-"), "did you mean --llm-recompute?");
+    ck_assert_input_error(apply_option(j, "model", "", "--llm-"), "--llm-model: needs a value");
+    apply_option(j, "tokens", "2T", "--llm-");
+    ck_assert_double_eq(j.setup.tokens, 2e12);
+    apply_option(j, "layout", "tp=4,pp=2,sp=on", "--llm-");
+    ck_assert_int_eq(j.setup.layout.tp, 4);
+    ck_assert_int_eq(j.setup.layout.pp, 2);
+}
+END_TEST
+
+START_TEST(layout_errors_say_what_to_change) {
+    const Architecture& a = fx().models.require("llama3.1-70b").arch;
+    TrainingSetup s;
+    s.layout.tp = 3;
+    ck_assert_input_error(check_layout(a, s, 6), "tp=3 does not divide the 64 attention heads; use tp in {1,2,4,8,16,32,64}");
+    s.layout.tp = 4;
+    s.layout.pp = 3;
+    ck_assert_input_error(check_layout(a, s, 12), "pp=3 does not divide the 80 layers");
+    s.layout.pp = 4;
+    ck_assert_input_error(check_layout(a, s, 24), "24 GPUs are not divisible by tp x pp x cp = 16");
+    s.layout.pp = 1;
+    s.gbs = 100;
+    s.mbs = 3;
+    ck_assert_input_error(check_layout(a, s, 8), "global batch 100 is not a multiple of micro-batch 3 x 2");
+    s.gbs = 0;
+    s.layout.ep = 2;
+    ck_assert_input_error(check_layout(a, s, 8), "ep=2 needs a mixture-of-experts model");
+}
+END_TEST
+
+START_TEST(search_finds_the_smallest_whole_node_fit) {
+    const Architecture& a = fx().models.require("llama3.1-70b").arch;
+    const Partition& p = fx().hw.require_partition("leonardo-booster");
+    const GpuModel& g = fx().hw.gpu_of(p);
+    TrainingSetup s;
+    s.dist_opt = true;
+    s.gbs = 512;
+    SearchResult r = smallest_fit(a, s, target_for(g, p.gpus_per_node, p.gpus_per_node));
+    ck_assert(r.best.has_value());
+    ck_assert(r.best->verdict != Verdict::DoesNotFit);
+    ck_assert_int_eq(r.best->gpus % p.gpus_per_node, 0);
+    // One node fewer: no candidate layout fits.
+    if (r.best->nodes > 1) {
+        Target fewer = target_for(g, p.gpus_per_node, (r.best->nodes - 1) * p.gpus_per_node);
+        ck_assert(fitting_layouts(a, s, fewer).empty());
+    }
+    // Ranked layouts all fit at that node count.
+    for (const Estimate& e : r.ranked) ck_assert_int_eq(e.gpus, r.best->gpus);
+}
+END_TEST
+
+START_TEST(fitting_job_gets_a_one_line_prediction) {
+    JobSpec j = job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"tokens", "100B"}, {"gbs", "256"}});
+    CheckOutcome o = check(j, "leonardo-booster", 8);
+    ck_assert(o.estimate.verdict != Verdict::DoesNotFit);
+    std::string line = prediction_line(o, "llama3.1-8b");
+    ck_assert_msg(line.find("aifactory: llama3.1-8b fits") == 0, "%s", line.c_str());
+    ck_assert(line.find("GiB per GPU") != std::string::npos);
+    ck_assert(line.find("GPU-hours") != std::string::npos);
+    for (std::size_t start = 0, nl; start < line.size(); start = nl + 1) {
+        nl = line.find('\n', start);
+        if (nl == std::string::npos) nl = line.size();
+        ck_assert_msg(nl - start <= 72, "line too long for 'sbatch: ' + 80 columns: %s", line.c_str());
+    }
+    std::string kv = prediction_kv(o.estimate);
+    ck_assert(kv.find("verdict=") == 0);
+    ck_assert(kv.find(";gib_per_gpu=") != std::string::npos);
+    ck_assert(kv.find(";train_hours=") != std::string::npos);
+}
+END_TEST
+
+// Applies one suggested fix (as the user would type it) and checks again.
+static CheckOutcome apply_fix(JobSpec j, std::string fix, const char* partition, int gpus) {
+    fix = fix.substr(0, fix.find(" ("));
+    std::string part = partition;
+    int nodes = 0, gpn = 0;
+    std::size_t pos = 0;
+    while (pos < fix.size()) {
+        std::size_t end = fix.find(' ', pos);
+        if (end == std::string::npos) end = fix.size();
+        std::string word = fix.substr(pos, end - pos);
+        if (word == "-N" || word == "-p") {
+            std::size_t vend = fix.find(' ', end + 1);
+            if (vend == std::string::npos) vend = fix.size();
+            std::string v = fix.substr(end + 1, vend - end - 1);
+            if (word == "-N") nodes = std::stoi(v);
+            else part = v;
+            end = vend;
+        } else if (word.rfind("--gpus-per-node=", 0) == 0) {
+            gpn = std::stoi(word.substr(16));
+        } else if (word.rfind("--llm-", 0) == 0) {
+            auto eq = word.find('=');
+            apply_option(j, word.substr(6, eq - 6), word.substr(eq + 1), "--llm-");
+        }
+        pos = end + 1;
+    }
+    const Partition& p = fx().hw.require_partition(part);
+    if (nodes) gpus = nodes * (gpn ? gpn : p.gpus_per_node);
+    return check(j, part.c_str(), gpus);
+}
+
+START_TEST(rejection_names_need_capacity_and_fixes_that_work) {
+    JobSpec j = job({{"model", "llama3.1-70b"}, {"layout", "tp=4,pp=4"}, {"gbs", "512"}});
+    std::vector<const Partition*> alts{&fx().hw.require_partition("alps-gh200")};
+    CheckOutcome o = check(j, "leonardo-booster", 32, alts);
+    ck_assert(o.estimate.verdict == Verdict::DoesNotFit);
+    auto lines = rejection_lines(o, "llama3.1-70b");
+    ck_assert_str_eq(lines[0].c_str(), "aifactory: llama3.1-70b does not fit in GPU memory.");
+    ck_assert(lines[1].find("GiB per GPU") != std::string::npos && lines[1].find("GiB usable") != std::string::npos);
+    ck_assert(lines[2].find("Largest term: ") == 0);
+    ck_assert_int_ge(o.fixes.size(), 2);
+    for (const auto& l : lines) ck_assert_msg(l.size() <= 65, "too long for 'sbatch: error: ': %s", l.c_str());
+    // Every suggestion, applied as written, fits.
+    for (const auto& f : o.fixes) {
+        CheckOutcome after = apply_fix(j, f, "leonardo-booster", 32);
+        ck_assert_msg(after.estimate.verdict != Verdict::DoesNotFit, "fix '%s' does not fit", f.c_str());
+    }
+    // The other partition is offered by its Slurm name.
+    bool other = false;
+    for (const auto& f : o.fixes) other |= f.rfind("-p alps-gh200 ", 0) == 0;
+    ck_assert(other);
+}
+END_TEST
+
+START_TEST(unknown_model_in_a_job) {
+    JobSpec j = job({{"model", "llama-3.1-70"}});
+    ck_assert_input_error(check(j, "leonardo-booster", 8), "unknown model 'llama-3.1-70' (closest: ");
+}
+END_TEST
+
+int main() {
+    Suite* s = suite_create("calc-check");
+    TCase* tc = tcase_create("check");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, options_name_the_flag);
+    tcase_add_test(tc, layout_errors_say_what_to_change);
+    tcase_add_test(tc, search_finds_the_smallest_whole_node_fit);
+    tcase_add_test(tc, fitting_job_gets_a_one_line_prediction);
+    tcase_add_test(tc, rejection_names_need_capacity_and_fixes_that_work);
+    tcase_add_test(tc, unknown_model_in_a_job);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

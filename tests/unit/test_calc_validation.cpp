@@ -1,0 +1,45 @@
+// The published ground truth (etc/validation.json) stays within its bands.
+#include <cstdio>
+
+#include "calc/validation.hpp"
+#include "check_main.hpp"
+
+using namespace aif;
+
+START_TEST(every_case_within_band_or_explained) {
+    ModelCatalogue models = ModelCatalogue::load({default_catalogue_path("models.json")});
+    HardwareCatalogue hw = HardwareCatalogue::load({default_catalogue_path("hardware.json")});
+    auto rows = run_validation(default_catalogue_path("validation.json"), models, hw);
+    int memory = 0, throughput = 0, verdict = 0, within = 0;
+    for (const auto& r : rows) {
+        std::printf("%-18s %-11s %-26s %-30s %+6.1f%%\n", r.id.c_str(), r.kind.c_str(), r.published.c_str(),
+                    r.predicted.c_str(), r.error * 100);
+        memory += r.kind == "memory";
+        throughput += r.kind == "throughput";
+        verdict += r.kind == "verdict";
+        if (r.status == ValidationRow::Status::Unreachable) {
+            ck_assert_msg(!r.note.empty(), "%s: an unreachable case needs its reason", r.id.c_str());
+            continue;
+        }
+        if (r.status == ValidationRow::Status::Within) {
+            ++within;
+            ck_assert_msg(r.known_miss.empty(), "%s is within band now: drop its known_miss", r.id.c_str());
+        } else {
+            ck_assert_msg(!r.known_miss.empty(), "%s: %s predicted vs %s published, outside ±%.0f%%", r.id.c_str(),
+                          r.predicted.c_str(), r.published.c_str(), r.band * 100);
+        }
+    }
+    ck_assert_int_ge(memory, 12);
+    ck_assert_int_ge(throughput, 8);
+    ck_assert_int_ge(verdict, 4);
+    ck_assert_int_ge(within, 24);
+}
+END_TEST
+
+int main() {
+    Suite* s = suite_create("calc-validation");
+    TCase* tc = tcase_create("validation");
+    tcase_add_test(tc, every_case_within_band_or_explained);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -321,7 +321,11 @@ std::optional<std::string> Outbox::load(const std::string& sub, const std::strin
 bool Outbox::move(const std::string& from, const std::string& to, const std::string& name) {
     std::string a = dir_ + "/" + from + "/" + name, b = dir_ + "/" + to + "/" + name;
     if (::rename(a.c_str(), b.c_str()) != 0) return false;
-    if (to == "sent") ::utimensat(AT_FDCWD, b.c_str(), nullptr, 0);  // retention counts from the ack
+    if (to == "sent") {
+        ::utimensat(AT_FDCWD, b.c_str(), nullptr, 0);  // retention counts from the ack
+        // No fsync: if a crash undoes this rename, the record is simply sent again (same id).
+        return true;
+    }
     fsync_dir(dir_ + "/" + to);
     return true;
 }

@@ -47,6 +47,33 @@ int main(int argc, char** argv) {
         r.gpu_seconds = 240;
         r.state = "COMPLETED";
         r.exit_code = 0;
+        // A mix of the three kinds, so schema checks see each of them.
+        aif::json::Ptr training, prediction;
+        if (i % 10 == 3) {
+            r.kind = aif::acct::Kind::JobEnd;
+            r.component = "end/node01/" + std::to_string(*r.end_time);
+            r.step_id.reset();
+            r.start_time.reset();
+            r.gpu_seconds.reset();
+            r.state.reset();
+            r.exit_code.reset();
+        } else if (i % 10 == 7) {
+            r = aif::acct::Record();
+            r.kind = aif::acct::Kind::SubmitDecision;
+            r.component = p.decision_component();
+            r.decision = i % 20 == 7 ? "accepted" : "rejected";
+            if (*r.decision == "rejected") r.reason = "needs 93.4 GiB per GPU, the A100 has 64 GiB";
+            r.user = p.user_pseudonym("alice");
+            r.partition = "gpu";
+            r.gpus = 16;
+            r.nodes = 4;
+            r.gpu_model = "A100-64GB";
+            training = aif::json::parse(R"({"model":"llama3.1-70b","layout":"tp=4,pp=4","seq":8192})", "t");
+            prediction = aif::json::parse(R"({"mem_gib":93.4,"hours":41.2})", "p");
+            r.training = training.get();
+            r.prediction = prediction.get();
+            r.verdict = "does-not-fit";
+        }
         std::string id = p.write(r);
         if (id.empty()) {
             ++failed;

@@ -15,6 +15,7 @@ sleep 0.5
 check_delivered exact
 [ "$(requests)" -eq 5 ] || fail "expected 5 batched requests for 230 records, saw $(requests)"
 [ "$(ls "$T/outbox/sent" | wc -l)" -eq 230 ] || fail "sent/ should hold 230 acked records"
+check_schema "$T"/outbox/sent/*.rec
 "$AIF" spool --config "$T/sender.conf" status > "$T/status1.txt"
 grep -q "waiting (new/)      0" "$T/status1.txt" || fail "spool status still shows records waiting"
 grep -q "sender: idle" "$T/status1.txt" || fail "spool status does not show the sender idle"

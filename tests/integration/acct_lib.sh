@@ -118,3 +118,9 @@ check_delivered() {
     fi
     ! grep -q "$TOKEN" "$T/sender.log" || fail "the token appears in the sender log"
 }
+
+# check_schema FILE...: every record conforms to docs/record-schema.json
+check_schema() {
+    python3 "$S/tests/endpoint/check_schema.py" "$S/docs/record-schema.json" "$@" > "$T/schema.txt" ||
+        fail "records do not match docs/record-schema.json: $(head -n 5 "$T/schema.txt")"
+}

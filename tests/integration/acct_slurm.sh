@@ -69,6 +69,7 @@ echo "$body" | grep -q '"cpu_seconds":' || fail "cpu_seconds missing"
 echo "$body" | grep -q '"user":"u-[0-9a-f]\{32\}"' || fail "user pseudonym missing"
 echo "$body" | grep -q '"cluster":"aif' || fail "cluster name missing"
 ! echo "$body" | grep -q '"root"\|/tmp/\|head -c' || fail "raw user name, path or script leaked: $body"
+check_schema "$T"/outbox/sent/*.rec
 say "healthy: 2 jobs -> 6 records with exit codes, GPUs, usage, pseudonymous user"
 
 # 2. Endpoint hung: jobs run and finish as usual; records wait.

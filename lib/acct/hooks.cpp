@@ -1,6 +1,7 @@
 #include "acct/hooks.hpp"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -57,7 +58,9 @@ json::Ptr kv_object(std::string_view kv) {
         errno = 0;
         double d = value.empty() ? 0 : std::strtod(value.c_str(), &end);
         json_t* v;
-        if (!value.empty() && end && *end == '\0' && errno == 0 && value.find_first_of("xX") == std::string::npos)
+        bool numeric = !value.empty() && end && *end == '\0' && errno == 0 && std::isfinite(d) &&
+                       value.find_first_of("xXnN") == std::string::npos;  // not hex, inf, nan
+        if (numeric)
             v = (d == static_cast<double>(static_cast<long long>(d)) && value.find_first_of(".eE") == std::string::npos)
                     ? json_integer(static_cast<json_int_t>(d))
                     : json_real(d);

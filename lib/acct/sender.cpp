@@ -3,6 +3,8 @@
 #include "acct/sender.hpp"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -306,7 +308,10 @@ void Sender::housekeeping(bool force) {
     auto [recovered, quarantined] = outbox_.recover_tmp(cfg_.tmp_grace_s);
     if (recovered) log("recovered " + std::to_string(recovered) + " complete record(s) left in tmp/ by a crash");
     if (quarantined) log("quarantined " + std::to_string(quarantined) + " torn record(s) from tmp/");
-    outbox_.prune_sent(static_cast<std::int64_t>(cfg_.retention_days) * 86400);
+    if (force || now - last_prune_ >= 600) {  // sent/ can be large: list it every 10 min
+        last_prune_ = now;
+        outbox_.prune_sent(static_cast<std::int64_t>(cfg_.retention_days) * 86400);
+    }
     Usage u = outbox_.usage();
     outbox_.publish_usage(u);
     if (outbox_.above_high_water(u) && now - last_alarm_ >= cfg_.alarm_interval_s) {
@@ -329,6 +334,18 @@ bool Sender::sleep_for(double s, const std::atomic<bool>& stop, bool wake_on_tok
 }
 
 int Sender::run(const std::atomic<bool>& stop, bool once) {
+    // One sender per outbox: a second one would only send duplicates.
+    std::string lock_path = cfg_.outbox + "/sender.lock";
+    int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0640);
+    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        log("another sender is already draining " + cfg_.outbox + " (lock " + lock_path + "); exiting");
+        if (lock_fd >= 0) ::close(lock_fd);
+        return 1;
+    }
+    struct LockGuard {
+        int fd;
+        ~LockGuard() { ::close(fd); }
+    } guard{lock_fd};
     log("started: " + cfg_.outbox + " -> " + cfg_.url);
     housekeeping(true);
     std::vector<Outbox::Entry> pending;

@@ -90,7 +90,7 @@ private:
     std::mt19937_64 rng_;
     SenderStats stats_;
     int failures_ = 0;
-    std::int64_t last_housekeeping_ = 0, last_alarm_ = 0;
+    std::int64_t last_housekeeping_ = 0, last_alarm_ = 0, last_prune_ = 0;
 };
 
 }  // namespace aif::acct

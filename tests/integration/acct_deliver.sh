@@ -22,6 +22,13 @@ grep -q "sender: idle" "$T/status1.txt" || fail "spool status does not show the 
 # Keep-alive: all requests came over one connection (one client port).
 conns=$(awk '{print $5}' "$T/ep/requests.log" | sort -u | wc -l)
 [ "$conns" -eq 1 ] || fail "expected one kept-alive connection, saw $conns"
+# A second sender on the same outbox refuses to run (it would only send duplicates).
+set +e
+"$AIF" sender --config "$T/sender.conf" > "$T/second.log" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "another sender is already draining" "$T/second.log" ||
+    fail "a second sender ran on the same outbox (rc $rc)"
 stop_sender
 grep -q "stopped" "$T/sender.log" || fail "sender did not stop cleanly on SIGTERM"
 # A record acked and then re-sent (operator requeue) is harmless: the endpoint dedupes by id.

@@ -17,6 +17,7 @@
 
 #include "acct/config.hpp"
 #include "acct/hash.hpp"
+#include "acct/hooks.hpp"
 #include "acct/outbox.hpp"
 #include "acct/producer.hpp"
 #include "acct/record.hpp"
@@ -27,6 +28,7 @@
 
 using namespace aif;
 using namespace aif::acct;
+namespace hooks = aif::acct::hooks;
 
 // Compare as std::string: Check's str macros keep pointers into destroyed temporaries.
 #define STR_EQ(a, b) ck_assert_msg(std::string(a) == std::string(b), "'%s' != '%s'", std::string(a).c_str(), std::string(b).c_str())
@@ -430,6 +432,63 @@ START_TEST(secret_files_must_be_private) {
 }
 END_TEST
 
+static int g_hook_logs = 0;
+
+START_TEST(hooks_produce_every_kind) {
+    std::string d = make_tmpdir();
+    spit(d + "/key", "site-secret");
+    ck_assert_int_eq(chmod((d + "/key").c_str(), 0600), 0);
+    spit(d + "/acct.conf", "site = site-a\ncluster = alps\nsite_namespace = 6ba7b810-9dad-11d1-80b4-00c04fd430c8\n"
+                           "user_key_file = " + d + "/key\noutbox = " + d + "/outbox\nmin_free_mb = 0\n");
+    auto log = [](const char*) { ++g_hook_logs; };
+    g_hook_logs = 0;
+    ck_assert(!hooks::init((d + "/missing.conf").c_str(), log));  // off, said once, no throw
+    ck_assert_int_eq(g_hook_logs, 1);
+    ck_assert(!hooks::enabled());
+    STR_EQ(hooks::submit_decision({}), "");
+    ck_assert(hooks::init((d + "/acct.conf").c_str(), log));
+    hooks::SubmitDecision sd;
+    sd.decision = "rejected";
+    sd.reason = "needs 93.4 GiB per GPU";
+    sd.user_name = "alice";
+    sd.gpus = 16;
+    sd.training_kv = "model=llama3.1-70b,seq=8192";
+    sd.prediction_kv = "mem_gib=93.4,fits=no,bad=inf";
+    sd.verdict = "does-not-fit";
+    std::string id1 = hooks::submit_decision(sd);
+    hooks::StepEnd se;
+    se.job_id = 7;
+    se.step_id = "0";
+    se.node = "n1";
+    se.start_time = 100;
+    se.end_time = 110;
+    se.elapsed_s = 10.5;
+    se.gpus = 4;
+    se.exit_code = 0;
+    std::string id2 = hooks::step_end(se);
+    hooks::JobEnd je;
+    je.job_id = 7;
+    je.node = "n1";
+    je.end_time = 111;
+    std::string id3 = hooks::job_end(je);
+    hooks::fini();
+    ck_assert(!id1.empty() && !id2.empty() && !id3.empty());
+    Outbox ob(d + "/outbox");
+    auto files = ob.list("new");
+    ck_assert_uint_eq(files.size(), 3);
+    std::string all;
+    for (const auto& f : files) all += *ob.load("new", f.name) + "\n";
+    ck_assert(all.find("\"gpu_seconds\":42") != std::string::npos);
+    ck_assert(all.find("\"state\":\"COMPLETED\"") != std::string::npos);
+    ck_assert(all.find("\"training\":{\"model\":\"llama3.1-70b\",\"seq\":8192}") != std::string::npos);
+    ck_assert(all.find("\"prediction\":{\"bad\":\"inf\",\"fits\":\"no\",\"mem_gib\":93.4}") != std::string::npos);
+    ck_assert(all.find("\"user\":\"" + pseudonym("site-secret", "alice") + "\"") != std::string::npos);
+    ck_assert(all.find("alice") == std::string::npos);
+    ck_assert(all.find("\"kind\":\"job_end\"") != std::string::npos);
+    rm_rf(d);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("acct");
     TCase* tc = tcase_create("acct");
@@ -447,6 +506,7 @@ int main() {
     tcase_add_test(tc, sender_policies);
     tcase_add_test(tc, sender_config_is_strict);
     tcase_add_test(tc, secret_files_must_be_private);
+    tcase_add_test(tc, hooks_produce_every_kind);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

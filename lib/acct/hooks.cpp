@@ -24,7 +24,7 @@ void fill(Record& r, const Common& c, Producer& p) {
     r.cluster = c.cluster;
     r.job_id = c.job_id;
     r.submit_time = c.submit_time;
-    if (!c.user_name.empty()) r.user = p.user_pseudonym(c.user_name);
+    if (c.uid) r.user = p.user_pseudonym(user_key_input(*c.uid));
     if (!c.partition.empty()) r.partition = c.partition;
     if (!c.account.empty()) r.account = c.account;
     if (!c.gpu_model.empty()) r.gpu_model = c.gpu_model;
@@ -45,6 +45,8 @@ std::string hand_over(Record& r, const Common& c, Submit submit) {
 }
 
 }  // namespace
+
+std::string user_key_input(std::uint32_t uid) { return "uid:" + std::to_string(uid); }
 
 json::Ptr kv_object(std::string_view kv) {
     if (trim(kv).empty()) return json::Ptr();

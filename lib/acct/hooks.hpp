@@ -27,7 +27,9 @@ struct Common {
     std::string cluster;                          // "" → `cluster` from acct.conf
     std::optional<std::uint32_t> job_id;
     std::optional<std::int64_t> submit_time;
-    std::string user_name;                        // turned into a keyed pseudonym, never stored
+    // The user, as a uid: turned into a keyed pseudonym, never stored. A uid rather than a name
+    // so that no producer has to ask NSS/LDAP (forbidden in job_submit, slow in slurmstepd).
+    std::optional<std::uint32_t> uid;
     std::string partition, account, gpu_model;
     std::optional<std::uint32_t> nodes, gpus;
     std::string training_kv;                      // declared setup, "key=value,..." (--llm-*)
@@ -60,6 +62,9 @@ struct JobEnd : Common {
     std::int64_t end_time = 0;
 };
 std::string job_end(const JobEnd& j) noexcept;
+
+// What the pseudonym is computed from: "uid:<n>" (see Common::uid).
+std::string user_key_input(std::uint32_t uid);
 
 // "a=1,b=x,c=2.5" → {"a":1,"b":"x","c":2.5}; nullptr-equivalent (empty Ptr) for "".
 json::Ptr kv_object(std::string_view kv);

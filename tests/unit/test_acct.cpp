@@ -450,7 +450,7 @@ START_TEST(hooks_produce_every_kind) {
     hooks::SubmitDecision sd;
     sd.decision = "rejected";
     sd.reason = "needs 93.4 GiB per GPU";
-    sd.user_name = "alice";
+    sd.uid = 20001;
     sd.gpus = 16;
     sd.training_kv = "model=llama3.1-70b,seq=8192";
     sd.prediction_kv = "mem_gib=93.4,fits=no,bad=inf";
@@ -482,8 +482,8 @@ START_TEST(hooks_produce_every_kind) {
     ck_assert(all.find("\"state\":\"COMPLETED\"") != std::string::npos);
     ck_assert(all.find("\"training\":{\"model\":\"llama3.1-70b\",\"seq\":8192}") != std::string::npos);
     ck_assert(all.find("\"prediction\":{\"bad\":\"inf\",\"fits\":\"no\",\"mem_gib\":93.4}") != std::string::npos);
-    ck_assert(all.find("\"user\":\"" + pseudonym("site-secret", "alice") + "\"") != std::string::npos);
-    ck_assert(all.find("alice") == std::string::npos);
+    ck_assert(all.find("\"user\":\"" + pseudonym("site-secret", "uid:20001") + "\"") != std::string::npos);
+    ck_assert(all.find("20001") == std::string::npos);
     ck_assert(all.find("\"kind\":\"job_end\"") != std::string::npos);
     rm_rf(d);
 }

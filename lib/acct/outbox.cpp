@@ -413,7 +413,7 @@ std::size_t Outbox::prune_sent(std::int64_t older_than_s) {
     std::size_t n = 0;
     std::int64_t now = std::time(nullptr);
     for (const auto& e : list("sent"))
-        if (now - e.mtime >= older_than_s && ::unlink((dir_ + "/sent/" + e.name).c_str()) == 0) ++n;
+        if ((older_than_s <= 0 || now - e.mtime >= older_than_s) && ::unlink((dir_ + "/sent/" + e.name).c_str()) == 0) ++n;
     return n;
 }
 

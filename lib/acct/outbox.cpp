@@ -393,7 +393,7 @@ std::pair<int, int> Outbox::recover_tmp(int age_s) {
     int recovered = 0, quarantined = 0;
     std::int64_t now = std::time(nullptr);
     for (const auto& e : list("tmp")) {
-        if (now - e.mtime < age_s) continue;
+        if (age_s > 0 && now - e.mtime < age_s) continue;
         std::string why;
         auto file = read_file(dir_ + "/tmp/" + e.name);
         if (file && unframe(*file, &why)) {

@@ -47,7 +47,7 @@ CONF
 CLUSTER_JOB_SUBMIT=''
 CLUSTER_SPANK=''
 CLUSTER_PLUGSTACK_EXTRA=''
-cluster_start >/dev/null 2>&1 || { echo "bench_acct_step: local Slurm did not start"; exit 1; }
+cluster_start >"$T/cluster.log" 2>&1 || { echo "bench_acct_step: local Slurm did not start:"; tail -n 20 "$T/cluster.log"; exit 1; }
 mkdir -p "$T/outbox"
 "$B/tools/aifactory" sender --config "$T/sender.conf" 2>"$T/sender.log" &
 SENDER=$!

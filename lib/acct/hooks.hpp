@@ -32,9 +32,10 @@ struct Common {
     std::optional<std::uint32_t> uid;
     std::string partition, account, gpu_model;
     std::optional<std::uint32_t> nodes, gpus;
-    std::string training_kv;                      // declared setup, "key=value,..." (--llm-*)
-    std::string prediction_kv;                    // the calculator's prediction (prediction_kv)
-    std::string verdict;                          // e.g. "fits", "does-not-fit"
+    // Key/value strings in the calculator's prediction_kv form: "key=value;key=value".
+    std::string training_kv;                      // declared setup (the --llm-* options)
+    std::string prediction_kv;                    // the calculator's prediction
+    std::string verdict;                          // "" → the prediction's own verdict=…
     std::string binding_kv;                       // the pinning plan used
 };
 
@@ -66,7 +67,7 @@ std::string job_end(const JobEnd& j) noexcept;
 // What the pseudonym is computed from: "uid:<n>" (see Common::uid).
 std::string user_key_input(std::uint32_t uid);
 
-// "a=1,b=x,c=2.5" → {"a":1,"b":"x","c":2.5}; nullptr-equivalent (empty Ptr) for "".
+// "a=1;b=x;c=2.5" → {"a":1,"b":"x","c":2.5} (values may contain ',' and '='); empty Ptr for "".
 json::Ptr kv_object(std::string_view kv);
 
 }  // namespace aif::acct::hooks

@@ -89,7 +89,7 @@ std::string step_env(spank_t sp, const char* name) {
     return "";
 }
 
-// The --llm-* options as forwarded into the step environment, as "key=value,...".
+// The --llm-* options as forwarded into the step environment, as "key=value;...".
 std::string training_from_env(char** env) {
     std::string kv;
     for (char** e = env; e && *e; ++e)
@@ -97,9 +97,10 @@ std::string training_from_env(char** env) {
             std::size_t n = std::strlen(prefix);
             if (std::strncmp(*e, prefix, n) != 0) continue;
             std::string item = *e + n;
-            if (kv.find(item.substr(0, item.find('=') + 1)) != std::string::npos) continue;  // seen
-            if (item.find(',') != std::string::npos) continue;  // keep the kv form unambiguous
-            kv += (kv.empty() ? "" : ",") + item;
+            std::string key = item.substr(0, item.find('=') + 1);
+            if ((";" + kv).find(";" + key) != std::string::npos) continue;  // both prefixes: keep one
+            if (item.find(';') != std::string::npos) continue;  // keep the kv form unambiguous
+            kv += (kv.empty() ? "" : ";") + item;
         }
     return kv;
 }

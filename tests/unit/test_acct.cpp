@@ -452,9 +452,8 @@ START_TEST(hooks_produce_every_kind) {
     sd.reason = "needs 93.4 GiB per GPU";
     sd.uid = 20001;
     sd.gpus = 16;
-    sd.training_kv = "model=llama3.1-70b,seq=8192";
-    sd.prediction_kv = "mem_gib=93.4,fits=no,bad=inf";
-    sd.verdict = "does-not-fit";
+    sd.training_kv = "model=llama3.1-70b;layout=tp=4,pp=4;seq=8192";
+    sd.prediction_kv = "verdict=does-not-fit;mem_gib=93.4;layout=tp:4/pp:4;bad=inf";
     std::string id1 = hooks::submit_decision(sd);
     hooks::StepEnd se;
     se.job_id = 7;
@@ -480,8 +479,13 @@ START_TEST(hooks_produce_every_kind) {
     for (const auto& f : files) all += *ob.load("new", f.name) + "\n";
     ck_assert(all.find("\"gpu_seconds\":42") != std::string::npos);
     ck_assert(all.find("\"state\":\"COMPLETED\"") != std::string::npos);
-    ck_assert(all.find("\"training\":{\"model\":\"llama3.1-70b\",\"seq\":8192}") != std::string::npos);
-    ck_assert(all.find("\"prediction\":{\"bad\":\"inf\",\"fits\":\"no\",\"mem_gib\":93.4}") != std::string::npos);
+    ck_assert(all.find("\"training\":{\"layout\":\"tp=4,pp=4\",\"model\":\"llama3.1-70b\",\"seq\":8192}") !=
+              std::string::npos);
+    ck_assert(all.find("\"prediction\":{\"bad\":\"inf\",\"layout\":\"tp:4/pp:4\",\"mem_gib\":93.4,"
+                       "\"verdict\":\"does-not-fit\"}") != std::string::npos);
+    // Lifted to the record: once inside "prediction", once at the top level.
+    auto first = all.find("\"verdict\":\"does-not-fit\"");
+    ck_assert(first != std::string::npos && all.find("\"verdict\":\"does-not-fit\"", first + 1) != std::string::npos);
     ck_assert(all.find("\"user\":\"" + pseudonym("site-secret", "uid:20001") + "\"") != std::string::npos);
     ck_assert(all.find("20001") == std::string::npos);
     ck_assert(all.find("\"kind\":\"job_end\"") != std::string::npos);

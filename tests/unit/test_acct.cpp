@@ -285,6 +285,12 @@ START_TEST(outbox_bound_refuses_and_counts) {
 }
 END_TEST
 
+// A failed assertion ends the forked test at once; unmount the tmpfs on the way out anyway.
+static char g_mounted[256];
+static void unmount_at_exit() {
+    if (g_mounted[0]) ::umount2(g_mounted, MNT_DETACH);
+}
+
 START_TEST(outbox_survives_full_and_read_only_disks) {
     std::string d = make_tmpdir();
     if (geteuid() != 0 || ::mount("tmpfs", d.c_str(), "tmpfs", 0, "size=16k") != 0) {
@@ -292,6 +298,8 @@ START_TEST(outbox_survives_full_and_read_only_disks) {
         rm_rf(d);
         return;
     }
+    std::snprintf(g_mounted, sizeof g_mounted, "%s", d.c_str());
+    std::atexit(unmount_at_exit);
     OutboxLimits lim;
     lim.min_free_bytes = 0;
     int logs = 0;
@@ -316,6 +324,7 @@ START_TEST(outbox_survives_full_and_read_only_disks) {
     ck_assert_uint_eq(ob.counters().read_only, 1);
     ck_assert_int_le(logs, 3);
     ck_assert_int_eq(::umount(d.c_str()), 0);
+    g_mounted[0] = '\0';
     rm_rf(d);
 }
 END_TEST

@@ -144,7 +144,8 @@ struct Server::Impl {
     struct Request {
         std::optional<Principal> who;
         std::string body;
-        bool replied = false;
+        bool too_big = false;
+        std::size_t discarded = 0;
     };
 
     std::optional<Principal> authenticate(MHD_Connection* c) {
@@ -275,17 +276,25 @@ struct Server::Impl {
             return MHD_YES;
         }
         if (*upload_size) {
-            if (req->body.size() + *upload_size > cfg.max_body_bytes) {
+            // libmicrohttpd cannot reply in the middle of an upload: past the bound, the rest is
+            // discarded and 413 sent at the end; a sender streaming far beyond it is cut off.
+            if (req->too_big || req->body.size() + *upload_size > cfg.max_body_bytes) {
+                if (!req->too_big) {
+                    req->too_big = true;
+                    req->discarded = req->body.size();
+                    std::string().swap(req->body);
+                }
+                req->discarded += *upload_size;
                 *upload_size = 0;
-                req->body.clear();
-                req->body.shrink_to_fit();
-                return send(c, err(413, "request body over " + std::to_string(cfg.max_body_bytes) + " bytes"), method,
-                            url, req->who);
+                return req->discarded > 2 * cfg.max_body_bytes ? MHD_NO : MHD_YES;
             }
             req->body.append(upload, *upload_size);
             *upload_size = 0;
             return MHD_YES;
         }
+        if (req->too_big)
+            return send(c, err(413, "request body over " + std::to_string(cfg.max_body_bytes) + " bytes"), method, url,
+                        req->who);
         try {
             if (std::strcmp(method, "POST") == 0) return send(c, ingest(store, *req->who, req->body, cfg), method, url, req->who);
             return send(c, get(c, url, *req->who), method, url, req->who);
@@ -362,6 +371,7 @@ void Server::start() {
     }
     s.daemon = MHD_start_daemon(
         flags, static_cast<std::uint16_t>(port), nullptr, nullptr, &on_request, &s,
+        MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_error, &s,
         MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_HTTPS_MEM_CERT, s.cert.c_str(),
         MHD_OPTION_HTTPS_MEM_KEY, s.key.c_str(),
@@ -372,7 +382,6 @@ void Server::start() {
         MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(s.cfg.timeout_s),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
-        MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_error, &s,
         MHD_OPTION_END);
     if (!s.daemon)
         throw std::runtime_error("cannot listen on " + s.cfg.listen + " (address in use, or bad certificate/key)");

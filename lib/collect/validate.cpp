@@ -1,6 +1,7 @@
 // Record validation: every rule here is one a producer following lib/acct/record.cpp meets.
 #include "collect/validate.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -15,16 +16,26 @@
 namespace aif::collect {
 namespace {
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
-bool is_uuid(std::string_view t) {
+// UUIDv5 as the schema's pattern: lowercase, version 5, RFC 4122 variant.
+bool is_uuid_v5(std::string_view t) {
     if (t.size() != 36) return false;
     for (std::size_t i = 0; i < t.size(); ++i) {
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? t[i] != '-' : !is_hex(t[i])) return false;
+        if (dash ? t[i] != '-' : !is_lower_hex(t[i])) return false;
     }
-    return true;
+    return t[14] == '5' && (t[19] == '8' || t[19] == '9' || t[19] == 'a' || t[19] == 'b');
 }
+
+// Top-level fields of aifactory.acct/1 (docs/record-schema.json: additionalProperties false),
+// plus record_version, the collector's extension for versioned enrichment.
+const char* const kFields[] = {
+    "schema", "record_id", "kind", "component", "site", "cluster", "created", "job_id", "array_job_id",
+    "array_task_id", "het_job_id", "het_job_offset", "step_id", "node", "partition", "account", "user",
+    "submit_time", "start_time", "end_time", "nodes", "gpus", "tasks", "cpus", "gpu_model", "gpu_seconds",
+    "cpu_seconds", "state", "exit_code", "exit_signal", "decision", "reason", "training", "prediction", "verdict",
+    "binding", "observed", "record_version"};
 
 struct Ctx {
     const json_t* doc;
@@ -87,7 +98,7 @@ std::optional<double> number_in(const json_t* obj, const char* key) {
 }  // namespace
 
 std::optional<std::int64_t> parse_time(std::string_view t) {
-    // YYYY-MM-DDTHH:MM:SS[.fff]Z
+    // YYYY-MM-DDTHH:MM:SSZ
     if (t.size() < 20 || t.back() != 'Z') return std::nullopt;
     auto digits = [&](std::size_t pos, std::size_t n, int& out) {
         out = 0;
@@ -102,11 +113,7 @@ std::optional<std::int64_t> parse_time(std::string_view t) {
         (t[10] != 'T' && t[10] != 't') || !digits(11, 2, h) || t[13] != ':' || !digits(14, 2, mi) || t[16] != ':' ||
         !digits(17, 2, s))
         return std::nullopt;
-    if (t.size() > 20) {
-        if (t[19] != '.' || t.size() < 22) return std::nullopt;
-        for (std::size_t i = 20; i + 1 < t.size(); ++i)
-            if (t[i] < '0' || t[i] > '9') return std::nullopt;
-    }
+    if (t.size() != 20) return std::nullopt;  // the schema's form: seconds, no fraction
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
     std::tm tm{};
     tm.tm_year = y - 1900;
@@ -163,8 +170,15 @@ Row check_record(std::string_view json_text) {
     Ctx c{doc.get(), "record"};
     Row r;
     r.record_id = c.text("record_id", true, 64);
-    if (!is_uuid(r.record_id)) c.fail("record_id", "'" + r.record_id + "' is not a UUID");
+    if (!is_uuid_v5(r.record_id)) c.fail("record_id", "'" + r.record_id + "' is not a lowercase UUIDv5");
     c.who = "record " + r.record_id;
+    const char* key;
+    json_t* value;
+    json_object_foreach(doc.get(), key, value) {
+        bool known = false;
+        for (const char* f : kFields) known = known || std::strcmp(f, key) == 0;
+        if (!known) c.fail(key, "is not a field of schema aifactory.acct/1");
+    }
     std::string schema = c.text("schema", true, 64);
     if (schema != "aifactory.acct/1") c.fail("schema", "'" + schema + "' is not aifactory.acct/1");
     r.kind = c.text("kind", true, 32);
@@ -183,14 +197,16 @@ Row check_record(std::string_view json_text) {
     r.job_id = c.integer("job_id", 0, 0xFFFFFFFFLL);
     if (r.kind != "submit_decision" && !r.job_id) c.fail("job_id", "is required for " + r.kind);
     for (const char* k : {"array_job_id", "array_task_id", "het_job_id", "het_job_offset"}) c.integer(k, 0, 0xFFFFFFFFLL);
-    for (const char* k : {"nodes", "gpus", "tasks", "cpus"}) c.integer(k, 0, 100000000);
+    c.integer("gpus", 0, 100000000);
+    for (const char* k : {"nodes", "tasks", "cpus"}) c.integer(k, 1, 100000000);
     c.integer("exit_code", -1000000, 1000000);
-    c.integer("exit_signal", 0, 1000);
+    c.integer("exit_signal", 1, 1000);
     r.step_id = c.text("step_id", false, 64);
     r.node = c.text("node", false, 256);
     r.account = c.text("account", false, 256);
     r.user = c.text("user", false, 64);
-    if (!r.user.empty() && (r.user.size() != 34 || r.user.rfind("u-", 0) != 0))
+    if (!r.user.empty() && (r.user.size() != 34 || r.user.rfind("u-", 0) != 0 ||
+                            !std::all_of(r.user.begin() + 2, r.user.end(), is_lower_hex)))
         c.fail("user", "must be a pseudonym (u- and 32 hex digits), never a user name");
     c.text("partition", false, 256);
     c.text("gpu_model", false, 256);
@@ -199,6 +215,10 @@ Row check_record(std::string_view json_text) {
     r.reason = c.text("reason", false, 4096);
     if (r.kind == "submit_decision" && r.decision != "accepted" && r.decision != "warned" && r.decision != "rejected")
         c.fail("decision", "must be accepted, warned or rejected");
+    if (r.kind != "submit_decision") {
+        if (r.node.empty()) c.fail("node", "is required for " + r.kind);
+        if (!c.get("end_time")) c.fail("end_time", "is required for " + r.kind);
+    }
     auto submit = c.time("submit_time", false);
     auto start = c.time("start_time", false);
     auto end = c.time("end_time", false);
@@ -213,6 +233,9 @@ Row check_record(std::string_view json_text) {
     r.pred_gib_per_gpu = number_in(pred, "gib_per_gpu");
     if (const json_t* obs = c.get("observed")) {
         Ctx o{obs, c.who + ": observed"};
+        json_object_foreach(const_cast<json_t*>(obs), key, value) if (std::strcmp(key, "max_rss_bytes") != 0 &&
+                                                                     std::strcmp(key, "gpu_mem_peak_bytes") != 0)
+            o.fail(key, "is not a field of observed");
         o.integer("max_rss_bytes", 0, INT64_MAX);
         if (auto p = o.integer("gpu_mem_peak_bytes", 0, INT64_MAX)) r.obs_gpu_peak_bytes = static_cast<double>(*p);
     }

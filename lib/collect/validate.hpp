@@ -1,7 +1,8 @@
 // Validation of incoming accounting records (schema aifactory.acct/1, see lib/acct/record.hpp and
 // docs/record-schema.json) and their reduction to the indexed columns the store keeps.
-// Unknown fields are accepted and kept (forward compatibility); known fields must have the
-// documented type and range, otherwise the error names the field.
+// As the schema says, a field it does not name is refused (record_version, for versioned
+// enrichment, is the one extension); every field must have the documented type and range.
+// The error names the field.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -27,7 +28,7 @@ struct Row {
 // Throws InputError "record <id or #n>: <field>: <reason>".
 Row check_record(std::string_view json_text);
 
-// RFC 3339 UTC ("2026-08-20T08:00:07Z", optional fraction) → epoch seconds; nullopt if malformed.
+// RFC 3339 UTC in the schema's form ("2026-08-20T08:00:07Z") → epoch seconds; nullopt if malformed.
 std::optional<std::int64_t> parse_time(std::string_view text);
 std::string format_time(std::int64_t epoch);  // "2026-08-20T08:00:07Z"
 

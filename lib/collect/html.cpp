@@ -140,7 +140,9 @@ std::string timeline(const json_t* steps) {
         s += "<rect class=\"step\" x=\"" + px(xa) + "\" y=\"" + px(y) + "\" width=\"" + px(std::max(3.0, xb - xa)) +
              "\" height=\"" + px(hh) + "\" fill=\"" + col + "\"><title>step " + esc(step) + " on " +
              esc(sval(st, "node")) + ": " + esc(sval(st, "elapsed_s")) + " s</title></rect>\n";
-        s += "<text x=\"" + px(xa + 2) + "\" y=\"" + px(y - 1) + "\" font-size=\"10\">" + esc(step) + "</text>\n";
+        if (step != "batch")  // srun steps are labelled inside their bar; the batch step is the thin grey one
+            s += "<text x=\"" + px(xa + 3) + "\" y=\"" + px(y + 10) + "\" font-size=\"10\" fill=\"#fff\">" +
+                 esc(step) + "</text>\n";
     }
     double ya = 20 + row * static_cast<double>(nodes.size()) + 4;
     s += "<line x1=\"" + px(x0) + "\" y1=\"" + px(ya) + "\" x2=\"" + px(x0 + w) + "\" y2=\"" + px(ya) +
@@ -148,6 +150,7 @@ std::string timeline(const json_t* steps) {
     s += "<text x=\"" + px(x0) + "\" y=\"" + px(ya + 14) + "\" fill=\"#666\">" + esc(format_time(t0)) + "</text>\n";
     s += "<text x=\"" + px(x0 + w - 60) + "\" y=\"" + px(ya + 14) + "\" fill=\"#666\">+" +
          std::to_string(t1 - t0) + " s</text>\n";
+    s += "<text x=\"" + px(x0 + 170) + "\" y=\"" + px(ya + 14) + "\" fill=\"#666\">thin grey bar: batch step</text>\n";
     return s + "</svg>\n";
 }
 

@@ -272,9 +272,8 @@ std::string field(const std::string& label, const std::string& text) {
 std::string render_text(const json_t* r) {
     std::string o = "Job " + val(r, "job_id") + " on " + val(r, "cluster") + " (site " + val(r, "site") + ")\n";
     if (json_integer_value(json_object_get(r, "records")) == 0) return o + "no accounting records for this job\n";
-    std::string who = val(r, "account").empty() ? "" : "account " + val(r, "account");
-    if (!val(r, "partition").empty()) who += (who.empty() ? "" : ", ") + std::string("partition ") + val(r, "partition");
-    if (!who.empty()) o += field("Account", who);
+    if (!val(r, "account").empty()) o += field("Account", val(r, "account"));
+    if (!val(r, "partition").empty()) o += field("Partition", val(r, "partition"));
     if (const json_t* s = json_object_get(r, "submission")) {
         std::string t = val(s, "decision");
         if (!val(s, "reason").empty()) t += ": " + val(s, "reason");

@@ -67,6 +67,9 @@ public:
 
 // SQLite file (created if missing) in WAL mode. Safe to share between threads.
 std::unique_ptr<Store> open_sqlite(const std::string& path);
+// PostgreSQL via libpq; `conninfo` as libpq takes it ("host=db port=5432 dbname=aif user=aif").
+// Throws InputError when it cannot connect.
+std::unique_ptr<Store> open_postgres(const std::string& conninfo);
 
 // GPU-seconds of a job: the sum over its srun steps; the batch step counts only when the job
 // ran no other step (its GPUs are the same ones the srun steps use).

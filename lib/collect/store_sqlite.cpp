@@ -2,46 +2,19 @@
 // cut), one connection behind a mutex. Statements are prepared with bound parameters only.
 #include <sqlite3.h>
 
+#include <ctime>
 #include <mutex>
 #include <stdexcept>
 
 #include "collect/store.hpp"
+#include "collect/store_sql.hpp"
 #include "common/error.hpp"
 
 namespace aif::collect {
 namespace {
 
-const char* kSchemaSql = R"SQL(
-CREATE TABLE IF NOT EXISTS records (
-  site TEXT NOT NULL, record_id TEXT NOT NULL, cluster TEXT NOT NULL, job_id INTEGER,
-  kind TEXT NOT NULL, component TEXT NOT NULL, version INTEGER NOT NULL, created TEXT NOT NULL,
-  step_id TEXT NOT NULL, node TEXT NOT NULL, account TEXT NOT NULL, user TEXT NOT NULL,
-  verdict TEXT NOT NULL, decision TEXT NOT NULL, reason TEXT NOT NULL, state TEXT NOT NULL,
-  event_time INTEGER NOT NULL, gpu_seconds REAL, pred_gib REAL, obs_peak REAL,
-  body TEXT NOT NULL, received INTEGER NOT NULL,
-  PRIMARY KEY (site, record_id));
-CREATE INDEX IF NOT EXISTS records_job ON records (site, cluster, job_id);
-CREATE INDEX IF NOT EXISTS records_time ON records (event_time);
-CREATE INDEX IF NOT EXISTS records_decision ON records (kind, decision);
-)SQL";
-
-// Per-job rows with the filters of JobFilter: ?1 site, ?2 account, ?3 verdict, ?4 from, ?5 to.
-const char* kJobsCte = R"SQL(
-WITH j AS (
-  SELECT site, cluster, job_id,
-         COALESCE(MAX(NULLIF(account, '')), '') AS acc, COALESCE(MAX(NULLIF(user, '')), '') AS usr,
-         COALESCE(MAX(NULLIF(verdict, '')), '') AS ver,
-         CASE WHEN SUM(state NOT IN ('', 'COMPLETED')) > 0 THEN MAX(NULLIF(NULLIF(state, 'COMPLETED'), ''))
-              WHEN SUM(state = 'COMPLETED') > 0 THEN 'COMPLETED' ELSE '' END AS st,
-         MIN(event_time) AS t0, MAX(event_time) AS t1, COUNT(*) AS nrec,
-         SUM(kind = 'step_end' AND step_id <> 'batch') AS nsteps,
-         TOTAL(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN gpu_seconds END) AS gs,
-         TOTAL(CASE WHEN kind = 'step_end' AND step_id = 'batch' THEN gpu_seconds END) AS bgs,
-         MAX(pred_gib) AS pg, MAX(obs_peak) AS op
-  FROM records WHERE job_id IS NOT NULL AND (?1 = '' OR site = ?1)
-  GROUP BY site, cluster, job_id
-  HAVING (?2 = '' OR acc = ?2) AND (?3 = '' OR ver = ?3) AND (?4 IS NULL OR t1 >= ?4) AND (?5 IS NULL OR t1 < ?5))
-)SQL";
+using sql::Dialect;
+constexpr Dialect D = Dialect::Sqlite;
 
 class Stmt {
 public:
@@ -99,15 +72,10 @@ public:
         sqlite3_busy_timeout(db_, 5000);
         exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=FULL");
-        exec(kSchemaSql);
-        find_ = std::make_unique<Stmt>(db_, "SELECT version, created FROM records WHERE site = ?1 AND record_id = ?2");
-        insert_ = std::make_unique<Stmt>(db_,
-            "INSERT OR REPLACE INTO records (site, record_id, cluster, job_id, kind, component, version, created, step_id,"
-            " node, account, user, verdict, decision, reason, state, event_time, gpu_seconds, pred_gib, obs_peak, body,"
-            " received) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
-            " CAST(strftime('%s','now') AS INTEGER))");
-        job_ = std::make_unique<Stmt>(db_,
-            "SELECT body FROM records WHERE site = ?1 AND cluster = ?2 AND job_id = ?3 ORDER BY event_time, record_id");
+        exec(sql::schema(D).c_str());
+        find_ = std::make_unique<Stmt>(db_, sql::find_version());
+        insert_ = std::make_unique<Stmt>(db_, sql::insert_or_replace(D));
+        job_ = std::make_unique<Stmt>(db_, sql::job_records());
     }
     ~SqliteStore() override {
         find_.reset();
@@ -148,6 +116,7 @@ public:
                 insert_->bind(i++, r.pred_gib_per_gpu);
                 insert_->bind(i++, r.obs_gpu_peak_bytes);
                 insert_->bind(i++, r.body);
+                insert_->bind(i++, static_cast<std::int64_t>(std::time(nullptr)));
                 insert_->step();
                 ++(have ? res.updated : res.inserted);
             }
@@ -172,10 +141,7 @@ public:
 
     std::vector<JobSummary> list_jobs(const JobFilter& f) override {
         std::lock_guard<std::mutex> g(mu_);
-        Stmt s(db_, std::string(kJobsCte) +
-                        "SELECT site, cluster, job_id, acc, usr, ver, st, t0, t1, "
-                        "CASE WHEN nsteps > 0 THEN gs ELSE bgs END, nrec FROM j ORDER BY t1 DESC, site, cluster, "
-                        "job_id DESC LIMIT ?6");
+        Stmt s(db_, sql::list_jobs(D));
         s.bind_filter(f);
         std::vector<JobSummary> out;
         while (s.step()) {
@@ -196,10 +162,7 @@ public:
 
     std::vector<GpuHours> gpu_hours(const JobFilter& f) override {
         std::lock_guard<std::mutex> g(mu_);
-        Stmt s(db_, std::string(kJobsCte) +
-                        "SELECT site, acc, strftime('%Y-%m', t1, 'unixepoch') AS month, "
-                        "TOTAL(CASE WHEN nsteps > 0 THEN gs ELSE bgs END) / 3600.0, COUNT(*) FROM j "
-                        "GROUP BY site, acc, month ORDER BY month DESC, site, acc LIMIT ?6");
+        Stmt s(db_, sql::gpu_hours(D));
         s.bind_filter(f);
         std::vector<GpuHours> out;
         while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.dbl(3), s.i64(4)});
@@ -208,11 +171,7 @@ public:
 
     std::vector<Rejection> rejections(const JobFilter& f) override {
         std::lock_guard<std::mutex> g(mu_);
-        Stmt s(db_,
-               "SELECT site, reason, COUNT(*) FROM records WHERE kind = 'submit_decision' AND decision = 'rejected' "
-               "AND (?1 = '' OR site = ?1) AND (?2 = '' OR account = ?2) AND (?3 = '' OR verdict = ?3) "
-               "AND (?4 IS NULL OR event_time >= ?4) AND (?5 IS NULL OR event_time < ?5) "
-               "GROUP BY site, reason ORDER BY 3 DESC, site, reason LIMIT ?6");
+        Stmt s(db_, sql::rejections(D));
         s.bind_filter(f);
         std::vector<Rejection> out;
         while (s.step()) out.push_back({s.text(0), s.text(1), s.i64(2)});
@@ -221,9 +180,7 @@ public:
 
     std::vector<PredictionPair> predictions(const JobFilter& f) override {
         std::lock_guard<std::mutex> g(mu_);
-        Stmt s(db_, std::string(kJobsCte) +
-                        "SELECT site, cluster, job_id, pg, op FROM j WHERE pg IS NOT NULL AND op IS NOT NULL "
-                        "ORDER BY t1 DESC LIMIT ?6");
+        Stmt s(db_, sql::predictions(D));
         s.bind_filter(f);
         std::vector<PredictionPair> out;
         while (s.step()) out.push_back({{s.text(0), s.text(1), s.i64(2)}, s.dbl(3), s.dbl(4) / (1024.0 * 1024 * 1024)});
@@ -232,7 +189,7 @@ public:
 
     std::int64_t count() override {
         std::lock_guard<std::mutex> g(mu_);
-        Stmt s(db_, "SELECT COUNT(*) FROM records");
+        Stmt s(db_, sql::count());
         return s.step() ? s.i64(0) : 0;
     }
 

@@ -40,11 +40,12 @@ TOKEN_A=$(new_token); TOKEN_B=$(new_token); TOKEN_FED=$(new_token)
 printf '# test tokens\nsiteA %s\nsiteB %s\n* %s\n' "$TOKEN_A" "$TOKEN_B" "$TOKEN_FED" > "$T/tokens"
 chmod 600 "$T/tokens"
 
-# start_collector [extra options...]
+# start_collector [extra options...]; the store is --db $T/collector.db unless options name one.
 start_collector() {
+    case " $* " in *" --db "*|*" --postgres "*) ;; *) set -- --db "$T/collector.db" "$@" ;; esac
     rm -f "$T/port"
     "$AIF" collector --listen 127.0.0.1:0 --cert "$T/pki/server.pem" --key "$T/pki/server.key" \
-        --tokens "$T/tokens" --db "$T/collector.db" --port-file "$T/port" "$@" 2>>"$T/collector.log" &
+        --tokens "$T/tokens" --port-file "$T/port" "$@" 2>>"$T/collector.log" &
     COLL_PID=$!
     PIDS="$PIDS $COLL_PID"
     wait_for 10 '[ -s "$T/port" ]' || fail "collector did not start"

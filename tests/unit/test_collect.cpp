@@ -47,6 +47,21 @@ std::string failed(std::string rec) {
     return rec;
 }
 
+// The store under test: SQLite in `dir`, or PostgreSQL when AIF_TEST_PG holds a conninfo
+// (tests/integration/collector_postgres.sh runs this program against a real server).
+std::unique_ptr<Store> reopen_store(const std::string& dir) {
+    const char* pg = std::getenv("AIF_TEST_PG");
+    return pg && *pg ? open_postgres(pg) : open_sqlite(dir + "/c.db");
+}
+std::unique_ptr<Store> fresh_store(const std::string& dir) {
+    const char* pg = std::getenv("AIF_TEST_PG");
+    if (pg && *pg) {
+        std::string cmd = std::string("psql -q -d '") + pg + "' -c 'DROP TABLE IF EXISTS records' >/dev/null";
+        ck_assert_int_eq(std::system(cmd.c_str()), 0);
+    }
+    return reopen_store(dir);
+}
+
 std::string tmpdir() {
     char t[] = "/tmp/test_collect.XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(t));
@@ -153,7 +168,7 @@ END_TEST
 START_TEST(store_keeps_the_highest_version_once) {
     std::string d = tmpdir();
     {
-        auto s = open_sqlite(d + "/c.db");
+        auto s = fresh_store(d);
         Row a = check_record(step(uuid(10), "0", "n1", 5, 100));
         IngestResult r = s->put({a, check_record(step(uuid(11), "0", "n2", 5, 100))});
         ck_assert_int_eq(r.inserted, 2);
@@ -180,7 +195,7 @@ START_TEST(store_keeps_the_highest_version_once) {
         ck_assert_int_eq(s->list_jobs(f)[0].key.job_id, 5);
     }
     // Reopening finds the data (one file, WAL).
-    auto s = open_sqlite(d + "/c.db");
+    auto s = reopen_store(d);
     ck_assert_int_eq(s->count(), 3);
     s.reset();
     std::system(("rm -rf " + d).c_str());
@@ -189,7 +204,7 @@ END_TEST
 
 START_TEST(gpu_hours_count_srun_steps_not_the_batch_step) {
     std::string d = tmpdir();
-    auto s = open_sqlite(d + "/c.db");
+    auto s = fresh_store(d);
     // Job 1: batch (2400 GPU-s) + two srun steps on two nodes (1200 + 1200): 2400 GPU-s counted.
     // Job 2: batch only (3600): counted. Job 3, next month, account b: 7200.
     s->put({check_record(step(uuid(20), "batch", "n1", 1, 2400, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
@@ -278,7 +293,7 @@ END_TEST
 
 START_TEST(ingest_status_codes) {
     std::string d = tmpdir();
-    auto s = open_sqlite(d + "/c.db");
+    auto s = fresh_store(d);
     ServerConfig cfg;
     cfg.max_records = 3;
     Principal site{"siteA"}, fed{"*"}, other{"siteB"};

@@ -4,29 +4,13 @@
 # stopped by its own pid file. The store unit tests run against it, then a collector on it must
 # give the same reports as one on SQLite for the same deliveries.
 . "$AIF_SRCDIR/tests/collector/lib.sh"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
-[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || { echo "SKIP: PostgreSQL server not installed (tests/install-deps.sh)"; exit 77; }
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to run the server as the postgres user"; exit 77; }
-id postgres >/dev/null 2>&1 || { echo "SKIP: no postgres user (install postgresql)"; exit 77; }
-
-PG=$T/pg
-mkdir -p "$PG/sock"
-chown -R postgres "$PG"
-chmod 755 "$T"
-pg() { runuser -u postgres -- "$@"; }
-pg "$PGBIN/initdb" -D "$PG/data" -A trust -U postgres -N >"$PG/initdb.log" 2>&1 || fail "initdb: $(tail -3 "$PG/initdb.log")"
-for i in $(seq 1 50); do
-    PGPORT=$((40000 + RANDOM % 5000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$PGPORT") 2>/dev/null || break
-done
-pg "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 30 \
-    -o "-p $PGPORT -k $PG/sock -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||
-    fail "postgres did not start: $(tail -5 "$PG/server.log")"
-stop_pg() { pg "$PGBIN/pg_ctl" -D "$PG/data" -m fast -w stop >/dev/null 2>&1 || true; }
-trap 'stop_pg; cleanup' EXIT
-psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -c 'CREATE DATABASE aif' || fail "createdb"
-CONN="host=127.0.0.1 port=$PGPORT dbname=aif user=postgres"
-say "postgres $(pg "$PGBIN/postgres" --version | awk '{print $3}') on port $PGPORT"
+. "$S/tests/collector/pg.sh"
+PG_OPTIONS="-c fsync=off"  # a throwaway test database
+rc=0; pg_start "$T/pg" > "$T/pg_start.txt" || rc=$?
+[ "$rc" = 77 ] && { echo "SKIP: $(cat "$T/pg_start.txt")"; exit 77; }
+[ "$rc" = 0 ] || fail "$(cat "$T/pg_start.txt")"
+trap 'pg_stop; cleanup' EXIT
+say "postgres $("$PGBIN/postgres" --version | awk '{print $3}') on port $PGPORT"
 
 say "store unit tests against PostgreSQL"
 AIF_TEST_PG="$CONN" "$B/tests/unit/test_collect" > "$T/unit.log" 2>&1 || { cat "$T/unit.log"; fail "unit tests on PostgreSQL"; }

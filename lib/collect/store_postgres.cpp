@@ -4,7 +4,9 @@
 // it breaks; parameters are always sent separately from the SQL text.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <ctime>
 #include <mutex>
 #include <stdexcept>
@@ -77,26 +79,26 @@ public:
         IngestResult res;
         exec("BEGIN");
         try {
+            // One statement per chunk. A chunk may not hold one key twice (PostgreSQL refuses to
+            // update a row twice in one statement): only the highest version of a key goes in.
+            std::map<std::pair<std::string, std::string>, const Row*> best;
             for (const Row& r : rows) {
-                Params p;
-                for (const std::string* s : {&r.site, &r.record_id, &r.cluster}) p.add(*s);
-                p.add(r.job_id);
-                for (const std::string* s : {&r.kind, &r.component}) p.add(*s);
-                p.add(r.version);
-                for (const std::string* s : {&r.created, &r.step_id, &r.node, &r.account, &r.user, &r.verdict, &r.decision,
-                                             &r.reason, &r.state})
-                    p.add(*s);
-                p.add(r.event_time);
-                p.add(r.gpu_seconds);
-                p.add(r.pred_gib_per_gpu);
-                p.add(r.obs_gpu_peak_bytes);
-                p.add(r.body);
-                p.add(static_cast<std::int64_t>(std::time(nullptr)));
-                ResultPtr q(run("upsert", insert_sql_, p));
-                if (PQntuples(q.r) == 0) ++res.unchanged;
-                else if (std::string(PQgetvalue(q.r, 0, 0)) == "t") ++res.inserted;
-                else ++res.updated;
+                auto& slot = best[{r.site, r.record_id}];
+                if (!slot || r.version > slot->version || (r.version == slot->version && r.created > slot->created))
+                    slot = &r;
             }
+            std::vector<const Row*> todo;
+            for (auto& [k, r] : best) todo.push_back(r);
+            const std::size_t chunk = 500;  // 500 x 22 parameters, well under libpq's 65535
+            for (std::size_t at = 0; at < todo.size(); at += chunk) {
+                std::size_t n = std::min(chunk, todo.size() - at);
+                Params p;
+                for (std::size_t i = at; i < at + n; ++i) add_row(p, *todo[i]);
+                ResultPtr q(run("upsert", sql::upsert_many(n), p));
+                for (int i = 0; i < PQntuples(q.r); ++i)
+                    ++(std::string(PQgetvalue(q.r, i, 0)) == "t" ? res.inserted : res.updated);
+            }
+            res.unchanged = rows.size() - res.inserted - res.updated;
             exec("COMMIT");
         } catch (...) {
             PQclear(PQexec(conn_, "ROLLBACK"));
@@ -179,7 +181,6 @@ private:
             while (!why.empty() && why.back() == '\n') why.pop_back();
             throw InputError("PostgreSQL: cannot connect: " + why);
         }
-        insert_sql_ = sql::for_dialect(sql::insert_or_replace(D), D);
     }
     void ensure() {
         if (conn_ && PQstatus(conn_) == CONNECTION_OK) return;
@@ -215,11 +216,26 @@ private:
         p.filter(f);
         return std::make_unique<ResultPtr>(run("query", sql::for_dialect(text, D), p));
     }
+    static void add_row(Params& p, const Row& r) {
+        for (const std::string* s : {&r.site, &r.record_id, &r.cluster}) p.add(*s);
+        p.add(r.job_id);
+        for (const std::string* s : {&r.kind, &r.component}) p.add(*s);
+        p.add(r.version);
+        for (const std::string* s : {&r.created, &r.step_id, &r.node, &r.account, &r.user, &r.verdict, &r.decision,
+                                     &r.reason, &r.state})
+            p.add(*s);
+        p.add(r.event_time);
+        p.add(r.gpu_seconds);
+        p.add(r.pred_gib_per_gpu);
+        p.add(r.obs_gpu_peak_bytes);
+        p.add(r.body);
+        p.add(static_cast<std::int64_t>(std::time(nullptr)));
+    }
     static std::string text(PGresult* r, int i, int c) { return PQgetisnull(r, i, c) ? "" : PQgetvalue(r, i, c); }
     static std::int64_t i64(PGresult* r, int i, int c) { return PQgetisnull(r, i, c) ? 0 : std::stoll(PQgetvalue(r, i, c)); }
     static double dbl(PGresult* r, int i, int c) { return PQgetisnull(r, i, c) ? 0 : std::stod(PQgetvalue(r, i, c)); }
 
-    std::string conninfo_, insert_sql_;
+    std::string conninfo_;
     std::mutex mu_;
     PGconn* conn_ = nullptr;
 };

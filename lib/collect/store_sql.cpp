@@ -70,13 +70,20 @@ std::string job_records() {
     return "SELECT body FROM records WHERE site = ?1 AND cluster = ?2 AND job_id = ?3 ORDER BY event_time, record_id";
 }
 
-std::string insert_or_replace(Dialect d) {
-    std::string values = "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)";
-    if (d == Dialect::Sqlite) return std::string("INSERT OR REPLACE INTO records (") + kColumns + ") VALUES " + values;
-    // PostgreSQL: the version check happens in the statement itself, so several collectors can
-    // share one database; RETURNING tells inserted (xmax = 0) from updated; no row: unchanged.
-    std::string set;
-    std::string cols = kColumns;
+namespace {
+
+std::string placeholders(std::size_t row) {
+    std::string v = "(";
+    for (int i = 1; i <= kInsertParams; ++i)
+        v += (i > 1 ? "," : "") + std::string("?") + std::to_string(row * kInsertParams + static_cast<std::size_t>(i));
+    return v + ")";
+}
+
+// PostgreSQL's conflict clause: the version check happens in the statement itself, so several
+// collectors can share one database; RETURNING tells inserted (xmax = 0) from updated, and a
+// row that is not returned was unchanged.
+std::string on_conflict() {
+    std::string set, cols = kColumns;
     std::size_t pos = 0;
     while (pos < cols.size()) {
         std::size_t comma = cols.find(',', pos);
@@ -85,10 +92,23 @@ std::string insert_or_replace(Dialect d) {
         if (c != "site" && c != "record_id") set += (set.empty() ? "" : ", ") + c + " = excluded." + c;
         pos = comma == std::string::npos ? cols.size() : comma + 1;
     }
-    return std::string("INSERT INTO records (") + kColumns + ") VALUES " + values +
-           " ON CONFLICT (site, record_id) DO UPDATE SET " + set +
+    return " ON CONFLICT (site, record_id) DO UPDATE SET " + set +
            " WHERE excluded.version > records.version OR (excluded.version = records.version AND "
            "excluded.created > records.created) RETURNING (xmax = 0) AS inserted";
+}
+
+}  // namespace
+
+std::string insert_or_replace(Dialect d) {
+    std::string head = std::string("INSERT ") + (d == Dialect::Sqlite ? "OR REPLACE " : "") + "INTO records (" +
+                       kColumns + ") VALUES " + placeholders(0);
+    return d == Dialect::Sqlite ? head : head + on_conflict();
+}
+
+std::string upsert_many(std::size_t rows) {
+    std::string s = std::string("INSERT INTO records (") + kColumns + ") VALUES ";
+    for (std::size_t r = 0; r < rows; ++r) s += (r ? "," : "") + placeholders(r);
+    return for_dialect(s + on_conflict(), Dialect::Postgres);
 }
 
 std::string list_jobs(Dialect d) {

@@ -18,6 +18,8 @@ std::string predictions(Dialect d);
 std::string count();
 // ?1.. ?21: the Row's columns in the order of kColumns, ?22 received (epoch s).
 std::string insert_or_replace(Dialect d);
+// PostgreSQL: one upsert statement for `rows` rows (parameters ?1.. in row order, 22 per row).
+std::string upsert_many(std::size_t rows);
 inline constexpr int kInsertParams = 22;
 
 std::string for_dialect(const std::string& sql, Dialect d);  // ?N → $N for PostgreSQL

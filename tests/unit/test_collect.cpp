@@ -181,11 +181,21 @@ START_TEST(store_keeps_the_highest_version_once) {
         ck_assert_int_eq(s->put({v2}).updated, 1);
         ck_assert_int_eq(s->put({a}).unchanged, 1);
         ck_assert_int_eq(s->count(), 2);
+        // Both versions of one record in one batch: the higher one is kept, counted once.
+        Row b1 = check_record(step(uuid(12), "0", "n3", 5, 10));
+        Row b3 = check_record(step(uuid(12), "0", "n3", 5, 30, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
+                                   ",\"record_version\":3"));
+        IngestResult both = s->put({b3, b1});
+        ck_assert_int_eq(both.inserted, 1);
+        ck_assert_int_eq(both.unchanged, 1);
+        int v3 = 0;
+        for (const auto& body : s->job_records({"siteA", "c1", 5})) v3 += body.find("\"record_version\":3") != std::string::npos;
+        ck_assert_int_eq(v3, 1);
         auto bodies = s->job_records({"siteA", "c1", 5});
-        ck_assert_int_eq(bodies.size(), 2);
+        ck_assert_int_eq(bodies.size(), 3);
         auto jobs = s->list_jobs({});
         ck_assert_int_eq(jobs.size(), 1);
-        ck_assert_double_eq_tol(jobs[0].gpu_seconds, 400, 1e-6);
+        ck_assert_double_eq_tol(jobs[0].gpu_seconds, 430, 1e-6);
         // The same record id from another site is another record (ids are per site namespace).
         ck_assert_int_eq(s->put({check_record(step(uuid(10), "0", "n1", 5, 1, "2026-08-20T08:00:00Z",
                                                    "2026-08-20T08:10:00Z", "", "siteB"))}).inserted, 1);
@@ -196,7 +206,7 @@ START_TEST(store_keeps_the_highest_version_once) {
     }
     // Reopening finds the data (one file, WAL).
     auto s = reopen_store(d);
-    ck_assert_int_eq(s->count(), 3);
+    ck_assert_int_eq(s->count(), 4);
     s.reset();
     std::system(("rm -rf " + d).c_str());
 }

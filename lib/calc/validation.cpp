@@ -64,7 +64,7 @@ void run_memory(ValidationRow& r, const json_t* c, const std::string& where, con
     const std::string counter = json::require_string(c, "counter", where);
     const std::string unit = json::require_string(c, "unit", where);
     const double scale = unit_bytes(unit, where);
-    const double published = *json::number(c, "published", where);
+    const double published = json::require_number(c, "published", where);
     const double predicted = counter_of(m, counter, where) / scale;
     r.published = fmt_fixed(published, 1) + " " + unit + " " + counter;
     r.predicted = fmt_fixed(predicted, 1) + " " + unit;
@@ -79,7 +79,7 @@ void run_throughput(ValidationRow& r, const json_t* c, const std::string& where,
     const bool causal = json::string(c, "attention", where).value_or("causal") == "causal";
     const double flops = model_flops_per_token(a, count_params(a), job.setup.seq, causal);
     const double per_gpu = job.setup.mfu * g.bf16_flops / flops;
-    const double published = *json::number(c, "published", where);
+    const double published = json::require_number(c, "published", where);
     r.published = fmt_fixed(published, 0) + " tok/s/GPU";
     r.predicted = fmt_fixed(per_gpu, 0) + " tok/s/GPU";
     judge(r, published, per_gpu);

@@ -70,6 +70,12 @@ std::optional<bool> boolean(const json_t* obj, const char* key, std::string_view
     return json_is_true(v);
 }
 
+double require_number(const json_t* obj, const char* key, std::string_view where) {
+    auto v = number(obj, key, where);
+    if (!v) throw InputError(std::string(where) + ": missing key '" + key + "'");
+    return *v;
+}
+
 long long require_integer(const json_t* obj, const char* key, std::string_view where) {
     auto v = integer(obj, key, where);
     if (!v) throw InputError(std::string(where) + ": missing key '" + key + "'");

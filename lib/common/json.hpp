@@ -23,6 +23,7 @@ std::optional<double> number(const json_t* obj, const char* key, std::string_vie
 std::optional<long long> integer(const json_t* obj, const char* key, std::string_view where);
 std::optional<std::string> string(const json_t* obj, const char* key, std::string_view where);
 std::optional<bool> boolean(const json_t* obj, const char* key, std::string_view where);
+double require_number(const json_t* obj, const char* key, std::string_view where);
 long long require_integer(const json_t* obj, const char* key, std::string_view where);
 std::string require_string(const json_t* obj, const char* key, std::string_view where);
 

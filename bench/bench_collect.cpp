@@ -245,6 +245,17 @@ int main() {
         std::printf("   1 k records stored: %.0f / %.0f us\n", base.first, base.second);
         std::printf("   %lld records stored: %.0f / %.0f us = %.2fx the 1 k median (filled in %.0f s)\n",
                     static_cast<long long>(big->count()), lat.first, lat.second, lat.first / base.first, fill);
+        // The overview's queries scan and group every job: the cost an operator's page pays.
+        auto scan = [](Store& s) {
+            auto t = Clock::now();
+            JobFilter f;
+            s.list_jobs(f);
+            s.gpu_hours(f);
+            return secs(t) * 1e3;
+        };
+        double small_ms = scan(*small), big_ms = scan(*big);
+        std::printf("   listing + GPU-hours aggregate (whole store): %.1f ms at 1 k, %.0f ms at 1 M records\n",
+                    small_ms, big_ms);
     }
     memory_under_senders(dir);
     std::system(("rm -rf " + dir).c_str());

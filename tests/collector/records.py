@@ -2,7 +2,7 @@
 """Writes accounting records in the aifactory.acct/1 form (as lib/acct/record.cpp builds them)
 for the collector tests: a request body {"records":[...]} on stdout.
 
-usage: records.py SITE CLUSTER JOB FIRST_STEP_NODES... [--version N] [--bad FIELD] [--many N]
+usage: records.py SITE CLUSTER JOB NODE... [--version N] [--bad FIELD] [--account A] [--reject]
 """
 import argparse, json, uuid
 

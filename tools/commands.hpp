@@ -11,5 +11,7 @@ int cmd_validate(int argc, char** argv);
 int cmd_bind(int argc, char** argv);
 int cmd_sender(int argc, char** argv);
 int cmd_spool(int argc, char** argv);
+int cmd_collector(int argc, char** argv);
+int cmd_report(int argc, char** argv);
 
 }  // namespace aif::cli

@@ -4,7 +4,8 @@ set -euo pipefail
 pkgs=(build-essential autoconf automake libtool pkg-config
       libslurm-dev slurmctld slurmd slurm-client munge
       libhwloc-dev hwloc libcurl4-openssl-dev libjansson-dev check
-      python3 openssl curl procps)
+      python3 openssl curl procps
+      libmicrohttpd-dev libsqlite3-dev chromium fonts-dejavu-core postgresql libpq-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

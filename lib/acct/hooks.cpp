@@ -1,0 +1,175 @@
+#include "acct/hooks.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+#include "acct/producer.hpp"
+#include "common/text.hpp"
+
+namespace aif::acct::hooks {
+namespace {
+
+std::mutex g_mu;
+Producer* g_producer = nullptr;  // heap-held: no static destructor runs under a live thread
+LogFn g_log = nullptr;
+
+void log_msg(const std::string& m) {
+    if (g_log) g_log(m.c_str());
+}
+
+void fill(Record& r, const Common& c, Producer& p) {
+    r.cluster = c.cluster;
+    r.job_id = c.job_id;
+    r.submit_time = c.submit_time;
+    if (c.uid) r.user = p.user_pseudonym(user_key_input(*c.uid));
+    if (!c.partition.empty()) r.partition = c.partition;
+    if (!c.account.empty()) r.account = c.account;
+    if (!c.gpu_model.empty()) r.gpu_model = c.gpu_model;
+    r.nodes = c.nodes;
+    r.gpus = c.gpus;
+    if (!c.verdict.empty()) r.verdict = c.verdict;
+}
+
+// The prediction carries its own verdict ("verdict=fits;..."): lift it to the record's field.
+void lift_verdict(Record& r, const json_t* prediction) {
+    if (r.verdict || !prediction) return;
+    const json_t* v = json_object_get(prediction, "verdict");
+    if (json_is_string(v)) r.verdict = json_string_value(v);
+}
+
+// Builds the record with owned JSON objects for the *_kv fields, then hands it over.
+template <typename Submit>
+std::string hand_over(Record& r, const Common& c, Submit submit) {
+    json::Ptr training = kv_object(c.training_kv), prediction = kv_object(c.prediction_kv),
+              binding = kv_object(c.binding_kv);
+    r.training = training.get();
+    r.prediction = prediction.get();
+    r.binding = binding.get();
+    lift_verdict(r, r.prediction);
+    return submit(r);
+}
+
+}  // namespace
+
+std::string user_key_input(std::uint32_t uid) { return "uid:" + std::to_string(uid); }
+
+json::Ptr kv_object(std::string_view kv) {
+    if (trim(kv).empty()) return json::Ptr();
+    json::Ptr o(json_object());
+    for (const auto& item : split(kv, ';')) {
+        auto eq = item.find('=');
+        std::string key(trim(item.substr(0, eq)));
+        if (key.empty()) continue;
+        std::string value = eq == std::string::npos ? "" : std::string(trim(item.substr(eq + 1)));
+        char* end = nullptr;
+        errno = 0;
+        double d = value.empty() ? 0 : std::strtod(value.c_str(), &end);
+        json_t* v;
+        bool numeric = !value.empty() && end && *end == '\0' && errno == 0 && std::isfinite(d) &&
+                       value.find_first_of("xXnN") == std::string::npos;  // not hex, inf, nan
+        if (numeric)
+            v = (d == static_cast<double>(static_cast<long long>(d)) && value.find_first_of(".eE") == std::string::npos)
+                    ? json_integer(static_cast<json_int_t>(d))
+                    : json_real(d);
+        else
+            v = json_stringn(value.data(), value.size());
+        if (v) json_object_set_new(o.get(), key.c_str(), v);
+    }
+    return o;
+}
+
+bool init(const char* config_path, LogFn log) noexcept {
+    try {
+        std::lock_guard<std::mutex> g(g_mu);
+        g_log = log;
+        if (g_producer) return true;
+        ProducerConfig cfg = load_producer_config(config_path ? config_path : kDefaultProducerConfig);
+        g_producer = new Producer(std::move(cfg), [](const std::string& m) { log_msg(m); });
+        return true;
+    } catch (const std::exception& e) {
+        log_msg(std::string("aifactory accounting off: ") + e.what());
+    } catch (...) {
+    }
+    return false;
+}
+
+bool enabled() noexcept {
+    std::lock_guard<std::mutex> g(g_mu);
+    return g_producer != nullptr;
+}
+
+void fini() noexcept {
+    Producer* p;
+    {
+        std::lock_guard<std::mutex> g(g_mu);
+        p = g_producer;
+        g_producer = nullptr;
+    }
+    delete p;  // flushes for up to 2 s, joins the writer
+}
+
+std::string submit_decision(const SubmitDecision& d) noexcept {
+    try {
+        std::lock_guard<std::mutex> g(g_mu);
+        if (!g_producer) return {};
+        Record r;
+        r.kind = Kind::SubmitDecision;
+        fill(r, d, *g_producer);
+        r.component = g_producer->decision_component();
+        r.decision = d.decision;
+        if (!d.reason.empty()) r.reason = d.reason.substr(0, 2000);
+        return hand_over(r, d, [](Record& rec) { return g_producer->enqueue(rec); });
+    } catch (...) {
+        return {};
+    }
+}
+
+std::string step_end(const StepEnd& s) noexcept {
+    try {
+        std::lock_guard<std::mutex> g(g_mu);
+        if (!g_producer) return {};
+        Record r;
+        r.kind = Kind::StepEnd;
+        fill(r, s, *g_producer);
+        // The local start time keeps ids distinct when job ids are reused (no submit time here).
+        r.component = "step/" + s.step_id + "/" + s.node + "/" + std::to_string(s.start_time);
+        r.step_id = s.step_id;
+        r.node = s.node;
+        r.start_time = s.start_time;
+        r.end_time = s.end_time;
+        r.tasks = s.tasks;
+        r.cpus = s.cpus;
+        r.cpu_seconds = s.cpu_seconds;
+        double elapsed = s.elapsed_s.value_or(static_cast<double>(s.end_time - s.start_time));
+        if (s.gpus && elapsed >= 0) r.gpu_seconds = static_cast<double>(*s.gpus) * elapsed;
+        r.max_rss_bytes = s.max_rss_bytes;
+        r.gpu_mem_peak_bytes = s.gpu_mem_peak_bytes;
+        r.exit_code = s.exit_code;
+        r.exit_signal = s.exit_signal;
+        if (s.exit_code) r.state = (*s.exit_code == 0 && !s.exit_signal) ? "COMPLETED" : "FAILED";
+        return hand_over(r, s, [](Record& rec) { return g_producer->write(rec); });
+    } catch (...) {
+        return {};
+    }
+}
+
+std::string job_end(const JobEnd& j) noexcept {
+    try {
+        std::lock_guard<std::mutex> g(g_mu);
+        if (!g_producer) return {};
+        Record r;
+        r.kind = Kind::JobEnd;
+        fill(r, j, *g_producer);
+        r.component = "end/" + j.node + "/" + std::to_string(j.end_time);
+        r.node = j.node;
+        r.end_time = j.end_time;
+        return hand_over(r, j, [](Record& rec) { return g_producer->write(rec); });
+    } catch (...) {
+        return {};
+    }
+}
+
+}  // namespace aif::acct::hooks

@@ -1,0 +1,73 @@
+// What the Slurm plugins call. One process-wide producer, configured once from acct.conf
+// (see docs/accounting.md). Every function is noexcept, never fails a job and never blocks on
+// the network; when accounting is not configured they do nothing and return "".
+//
+//   job_submit (slurmctld):   init() in init(), submit_decision() per decision, fini() in fini()
+//                             (the record is written by a background thread: no disk I/O here)
+//   SPANK (slurmstepd, epilog): init(), then step_end() / job_end() (written before returning)
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/json.hpp"
+
+namespace aif::acct::hooks {
+
+using LogFn = void (*)(const char* message);
+
+// Loads the producer configuration (nullptr: /etc/aifactory/acct.conf). Returns false, logging
+// the reason once through `log`, when it is missing or invalid; records are then not produced.
+bool init(const char* config_path, LogFn log) noexcept;
+bool enabled() noexcept;
+void fini() noexcept;  // waits up to 2 s for queued records, then stops the writer thread
+
+struct Common {
+    std::string cluster;                          // "" → `cluster` from acct.conf
+    std::optional<std::uint32_t> job_id;
+    std::optional<std::int64_t> submit_time;
+    // The user, as a uid: turned into a keyed pseudonym, never stored. A uid rather than a name
+    // so that no producer has to ask NSS/LDAP (forbidden in job_submit, slow in slurmstepd).
+    std::optional<std::uint32_t> uid;
+    std::string partition, account, gpu_model;
+    std::optional<std::uint32_t> nodes, gpus;
+    // Key/value strings in the calculator's prediction_kv form: "key=value;key=value".
+    std::string training_kv;                      // declared setup (the --llm-* options)
+    std::string prediction_kv;                    // the calculator's prediction
+    std::string verdict;                          // "" → the prediction's own verdict=…
+    std::string binding_kv;                       // the pinning plan used
+};
+
+struct SubmitDecision : Common {
+    std::string decision;  // accepted | warned | rejected
+    std::string reason;    // what the user was told (first line)
+};
+// Returns the record id (the job has no id yet: the id is unique per decision), or "".
+std::string submit_decision(const SubmitDecision& d) noexcept;
+
+struct StepEnd : Common {
+    std::string step_id;   // "0", "batch", "extern", ...
+    std::string node;
+    std::int64_t start_time = 0, end_time = 0;
+    std::optional<double> elapsed_s;  // sub-second wall time of the step, when measured
+    std::optional<std::uint32_t> tasks, cpus;
+    std::optional<double> cpu_seconds;
+    std::optional<std::uint64_t> max_rss_bytes, gpu_mem_peak_bytes;
+    std::optional<std::int32_t> exit_code, exit_signal;
+};
+std::string step_end(const StepEnd& s) noexcept;
+
+struct JobEnd : Common {
+    std::string node;
+    std::int64_t end_time = 0;
+};
+std::string job_end(const JobEnd& j) noexcept;
+
+// What the pseudonym is computed from: "uid:<n>" (see Common::uid).
+std::string user_key_input(std::uint32_t uid);
+
+// "a=1;b=x;c=2.5" → {"a":1,"b":"x","c":2.5} (values may contain ',' and '='); empty Ptr for "".
+json::Ptr kv_object(std::string_view kv);
+
+}  // namespace aif::acct::hooks

@@ -1,0 +1,76 @@
+// Per-job accounting records (schema aifactory.acct/1, docs/record-schema.json).
+// A Record holds what a producer knows; build() turns it into canonical JSON (compact, sorted
+// keys) with a deterministic UUIDv5 id. Unknown values stay empty and are left out, never 0.
+// Privacy: there is no field for a job script, environment, path or raw user name.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/json.hpp"
+
+namespace aif::acct {
+
+inline constexpr const char* kSchema = "aifactory.acct/1";
+inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;  // producers refuse larger records
+
+using Uuid = std::array<std::uint8_t, 16>;
+Uuid parse_uuid(std::string_view text);  // throws InputError
+std::string format_uuid(const Uuid& u);
+std::string uuid_v5(const Uuid& ns, std::string_view name);  // RFC 4122 §4.3
+std::string rfc3339_utc(std::int64_t epoch_seconds);          // "2026-08-20T08:00:07Z"
+bool is_uuid(std::string_view text);
+
+// Keyed pseudonym of a user name: "u-" + 32 hex digits of HMAC-SHA-256(site key, name).
+// Stable for one key, unlinkable without it; rotating the key changes every pseudonym.
+std::string pseudonym(std::string_view key, std::string_view user_name);
+
+enum class Kind { SubmitDecision, StepEnd, JobEnd };
+const char* kind_name(Kind k);
+
+struct Record {
+    Kind kind = Kind::StepEnd;
+    // Identity. `component` distinguishes the records of one job ("step/0/node01", "end/node01").
+    std::string site, cluster, component;
+    Uuid site_namespace{};
+    std::optional<std::uint32_t> job_id;  // absent for submit decisions (no id yet, or rejected)
+    std::optional<std::int64_t> submit_time;  // epoch seconds, when the producer can see it
+    std::optional<std::uint32_t> array_job_id, array_task_id, het_job_id, het_job_offset;
+    std::optional<std::string> step_id, node;
+
+    std::optional<std::string> partition, account, user;  // user: a pseudonym, see pseudonym()
+    std::optional<std::int64_t> start_time, end_time;
+    std::optional<std::uint32_t> nodes, gpus, tasks, cpus;
+    std::optional<std::string> gpu_model;
+    std::optional<double> gpu_seconds, cpu_seconds;
+    std::optional<std::string> state;
+    std::optional<std::int32_t> exit_code, exit_signal;
+
+    // Submit decisions (job_submit): "accepted" | "warned" | "rejected", with the reason shown.
+    std::optional<std::string> decision, reason;
+    // Declared training setup, the calculator's prediction and its verdict, the binding used:
+    // JSON objects built by those components (copied in; must be objects).
+    json_t* training = nullptr;
+    json_t* prediction = nullptr;
+    std::optional<std::string> verdict;
+    json_t* binding = nullptr;
+    // Observed on the node, where it can be read.
+    std::optional<std::uint64_t> max_rss_bytes, gpu_mem_peak_bytes;
+};
+
+struct Built {
+    std::string id;    // UUIDv5
+    std::string json;  // canonical: compact, sorted keys, UTF-8
+};
+
+// The id's name string: "<cluster>/<job id|->/<submit time|->/<component>" under the site namespace.
+std::string record_id(const Record& r);
+// Throws InputError naming the field when a required field is missing or a value is invalid.
+Built build(const Record& r, std::int64_t created_epoch);
+
+// Checks a record read back from the outbox: parses, has schema, id and kind. Returns the id.
+std::string validate(std::string_view json_text);
+
+}  // namespace aif::acct

@@ -1,0 +1,21 @@
+// HTML pages served by the collector: one per job and an overview. Self-contained: inline CSS
+// and SVG, no scripts, no fonts, no external resources (the server's CSP forbids them anyway).
+// Every value from a record is escaped. Numbers that tests compare with the API carry ids.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <jansson.h>
+
+#include "collect/store.hpp"
+
+namespace aif::collect {
+
+std::string html_escape(std::string_view s);
+std::string job_page(const json_t* report);
+std::string overview_page(const std::string& viewer_site, const std::vector<JobSummary>& jobs,
+                          const std::vector<GpuHours>& hours, const std::vector<Rejection>& rejections,
+                          const std::vector<PredictionPair>& predictions);
+
+}  // namespace aif::collect

@@ -1,0 +1,57 @@
+// The collector's HTTPS server (libmicrohttpd with GnuTLS). Routes:
+//   POST /v1/records                      {"records":[...]} from a site's sender (aifactory sender)
+//   GET  /v1/jobs/SITE/CLUSTER/JOBID      merged per-job report (JSON)
+//   GET  /v1/jobs?site=&account=&verdict=&from=&to=&limit=      job listing
+//   GET  /v1/aggregates/gpu-hours|rejections|prediction-error   same filters
+//   GET  /jobs/SITE/CLUSTER/JOBID, GET /   HTML job page and overview (inline SVG)
+//   GET  /healthz                         "ok" (no authentication, no data)
+// Every other request needs "Authorization: Bearer TOKEN" (or Basic with the token as the
+// password, for browsers). A site token reads only its own site.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "collect/store.hpp"
+#include "collect/tokens.hpp"
+
+namespace aif::collect {
+
+struct ServerConfig {
+    std::string listen = "127.0.0.1:8443";  // host:port; port 0 picks a free one
+    std::string cert_file, key_file;          // PEM
+    std::size_t max_body_bytes = 8 * 1024 * 1024;
+    std::size_t max_records = 10000;  // per request
+    unsigned threads = 4;
+    unsigned max_connections = 512;
+    unsigned timeout_s = 30;  // idle connection timeout
+};
+
+// POST /v1/records without the HTTP layer: status and JSON body. Exposed for unit tests.
+struct Reply {
+    int status = 200;
+    std::string body, content_type = "application/json";
+    bool retry_after = false;
+};
+Reply ingest(Store& store, const Principal& who, std::string_view body, const ServerConfig& cfg);
+
+class Server {
+public:
+    using Logger = std::function<void(const std::string&)>;
+    Server(ServerConfig cfg, Store& store, Tokens tokens, Logger log);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    void start();  // throws InputError (bad address, unreadable certificate) or runtime_error
+    void stop();
+    std::uint16_t port() const;
+    void replace_tokens(Tokens t);  // on SIGHUP
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aif::collect

@@ -1,0 +1,144 @@
+// Query texts shared by store_sqlite.cpp and store_postgres.cpp.
+#include "collect/store_sql.hpp"
+
+#include <cctype>
+
+namespace aif::collect::sql {
+namespace {
+
+const char* kColumns =
+    "site, record_id, cluster, job_id, kind, component, version, created, step_id, node, account, pseudonym, "
+    "verdict, decision, reason, state, event_time, gpu_seconds, pred_gib, obs_peak, body, received";
+
+// Per-job rows with JobFilter's conditions. SUM(CASE ...) rather than SUM(bool): both dialects.
+std::string jobs_cte(Dialect d) {
+    std::string big = d == Dialect::Postgres ? "BIGINT" : "INTEGER";
+    return "WITH j AS (\n"
+           "  SELECT site, cluster, job_id,\n"
+           "    COALESCE(MAX(NULLIF(account, '')), '') AS acc, COALESCE(MAX(NULLIF(pseudonym, '')), '') AS usr,\n"
+           "    COALESCE(MAX(NULLIF(verdict, '')), '') AS ver,\n"
+           "    CASE WHEN SUM(CASE WHEN state NOT IN ('', 'COMPLETED') THEN 1 ELSE 0 END) > 0\n"
+           "           THEN MAX(NULLIF(NULLIF(state, 'COMPLETED'), ''))\n"
+           "         WHEN SUM(CASE WHEN state = 'COMPLETED' THEN 1 ELSE 0 END) > 0 THEN 'COMPLETED' ELSE '' END AS st,\n"
+           "    MIN(event_time) AS t0, MAX(event_time) AS t1, COUNT(*) AS nrec,\n"
+           "    SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN 1 ELSE 0 END) AS nsteps,\n"
+           "    COALESCE(SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN gpu_seconds END), 0) AS gs,\n"
+           "    COALESCE(SUM(CASE WHEN kind = 'step_end' AND step_id = 'batch' THEN gpu_seconds END), 0) AS bgs,\n"
+           "    MAX(pred_gib) AS pg, MAX(obs_peak) AS op\n"
+           "  FROM records WHERE job_id IS NOT NULL AND (CAST(?1 AS TEXT) = '' OR site = ?1)\n"
+           "  GROUP BY site, cluster, job_id\n"
+           "  HAVING (CAST(?2 AS TEXT) = '' OR COALESCE(MAX(NULLIF(account, '')), '') = ?2)\n"
+           "     AND (CAST(?3 AS TEXT) = '' OR COALESCE(MAX(NULLIF(verdict, '')), '') = ?3)\n"
+           "     AND (CAST(?4 AS " + big + ") IS NULL OR MAX(event_time) >= ?4)\n"
+           "     AND (CAST(?5 AS " + big + ") IS NULL OR MAX(event_time) < ?5))\n";
+}
+
+std::string month(Dialect d, const char* epoch_col) {
+    if (d == Dialect::Postgres) return std::string("to_char(to_timestamp(") + epoch_col + ") AT TIME ZONE 'UTC', 'YYYY-MM')";
+    return std::string("strftime('%Y-%m', ") + epoch_col + ", 'unixepoch')";
+}
+
+}  // namespace
+
+std::string for_dialect(const std::string& s, Dialect d) {
+    if (d == Dialect::Sqlite) return s;
+    std::string o = s;
+    for (std::size_t i = 0; i + 1 < o.size(); ++i)
+        if (o[i] == '?' && std::isdigit(static_cast<unsigned char>(o[i + 1]))) o[i] = '$';
+    return o;
+}
+
+std::string schema(Dialect d) {
+    std::string big = d == Dialect::Postgres ? "BIGINT" : "INTEGER";
+    std::string real = d == Dialect::Postgres ? "DOUBLE PRECISION" : "REAL";
+    return "CREATE TABLE IF NOT EXISTS records (\n"
+           "  site TEXT NOT NULL, record_id TEXT NOT NULL, cluster TEXT NOT NULL, job_id " + big + ",\n"
+           "  kind TEXT NOT NULL, component TEXT NOT NULL, version " + big + " NOT NULL, created TEXT NOT NULL,\n"
+           "  step_id TEXT NOT NULL, node TEXT NOT NULL, account TEXT NOT NULL, pseudonym TEXT NOT NULL,\n"
+           "  verdict TEXT NOT NULL, decision TEXT NOT NULL, reason TEXT NOT NULL, state TEXT NOT NULL,\n"
+           "  event_time " + big + " NOT NULL, gpu_seconds " + real + ", pred_gib " + real + ", obs_peak " + real + ",\n"
+           "  body TEXT NOT NULL, received " + big + " NOT NULL,\n"
+           "  PRIMARY KEY (site, record_id));\n"
+           "CREATE INDEX IF NOT EXISTS records_job ON records (site, cluster, job_id);\n"
+           "CREATE INDEX IF NOT EXISTS records_time ON records (event_time);\n"
+           "CREATE INDEX IF NOT EXISTS records_decision ON records (kind, decision);\n";
+}
+
+std::string find_version() { return "SELECT version, created FROM records WHERE site = ?1 AND record_id = ?2"; }
+
+std::string job_records() {
+    return "SELECT body FROM records WHERE site = ?1 AND cluster = ?2 AND job_id = ?3 ORDER BY event_time, record_id";
+}
+
+namespace {
+
+std::string placeholders(std::size_t row) {
+    std::string v = "(";
+    for (int i = 1; i <= kInsertParams; ++i)
+        v += (i > 1 ? "," : "") + std::string("?") + std::to_string(row * kInsertParams + static_cast<std::size_t>(i));
+    return v + ")";
+}
+
+// PostgreSQL's conflict clause: the version check happens in the statement itself, so several
+// collectors can share one database; RETURNING tells inserted (xmax = 0) from updated, and a
+// row that is not returned was unchanged.
+std::string on_conflict() {
+    std::string set, cols = kColumns;
+    std::size_t pos = 0;
+    while (pos < cols.size()) {
+        std::size_t comma = cols.find(',', pos);
+        std::string c = cols.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        while (!c.empty() && c[0] == ' ') c.erase(0, 1);
+        if (c != "site" && c != "record_id") set += (set.empty() ? "" : ", ") + c + " = excluded." + c;
+        pos = comma == std::string::npos ? cols.size() : comma + 1;
+    }
+    return " ON CONFLICT (site, record_id) DO UPDATE SET " + set +
+           " WHERE excluded.version > records.version OR (excluded.version = records.version AND "
+           "excluded.created > records.created) RETURNING (xmax = 0) AS inserted";
+}
+
+}  // namespace
+
+std::string insert_or_replace(Dialect d) {
+    std::string head = std::string("INSERT ") + (d == Dialect::Sqlite ? "OR REPLACE " : "") + "INTO records (" +
+                       kColumns + ") VALUES " + placeholders(0);
+    return d == Dialect::Sqlite ? head : head + on_conflict();
+}
+
+std::string upsert_many(std::size_t rows) {
+    std::string s = std::string("INSERT INTO records (") + kColumns + ") VALUES ";
+    for (std::size_t r = 0; r < rows; ++r) s += (r ? "," : "") + placeholders(r);
+    return for_dialect(s + on_conflict(), Dialect::Postgres);
+}
+
+std::string list_jobs(Dialect d) {
+    return jobs_cte(d) +
+           "SELECT site, cluster, job_id, acc, usr, ver, st, t0, t1, CASE WHEN nsteps > 0 THEN gs ELSE bgs END, nrec\n"
+           "FROM j ORDER BY t1 DESC, site, cluster, job_id DESC LIMIT ?6";
+}
+
+std::string gpu_hours(Dialect d) {
+    return jobs_cte(d) + "SELECT site, acc, " + month(d, "t1") +
+           " AS month, COALESCE(SUM(CASE WHEN nsteps > 0 THEN gs ELSE bgs END), 0) / 3600.0, COUNT(*)\n"
+           "FROM j GROUP BY site, acc, month ORDER BY month DESC, site, acc LIMIT ?6";
+}
+
+std::string rejections(Dialect d) {
+    std::string big = d == Dialect::Postgres ? "BIGINT" : "INTEGER";
+    return "SELECT site, reason, COUNT(*) AS n FROM records WHERE kind = 'submit_decision' AND decision = 'rejected'\n"
+           "  AND (CAST(?1 AS TEXT) = '' OR site = ?1) AND (CAST(?2 AS TEXT) = '' OR account = ?2)\n"
+           "  AND (CAST(?3 AS TEXT) = '' OR verdict = ?3)\n"
+           "  AND (CAST(?4 AS " + big + ") IS NULL OR event_time >= ?4) AND (CAST(?5 AS " + big +
+           ") IS NULL OR event_time < ?5)\n"
+           "GROUP BY site, reason ORDER BY n DESC, site, reason LIMIT ?6";
+}
+
+std::string predictions(Dialect d) {
+    return jobs_cte(d) +
+           "SELECT site, cluster, job_id, pg, op FROM j WHERE pg IS NOT NULL AND op IS NOT NULL\n"
+           "ORDER BY t1 DESC, site, cluster, job_id DESC LIMIT ?6";
+}
+
+std::string count() { return "SELECT COUNT(*) FROM records"; }
+
+}  // namespace aif::collect::sql

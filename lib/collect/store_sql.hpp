@@ -1,0 +1,27 @@
+// The SQL both stores run, written once. Placeholders are ?1..?N (SQLite's form); for
+// PostgreSQL they become $1..$N. The few expressions that differ take the dialect.
+#pragma once
+#include <string>
+
+namespace aif::collect::sql {
+
+enum class Dialect { Sqlite, Postgres };
+
+std::string schema(Dialect d);
+std::string find_version();
+std::string job_records();
+// JobFilter binds: ?1 site, ?2 account, ?3 verdict, ?4 from, ?5 to, ?6 limit.
+std::string list_jobs(Dialect d);
+std::string gpu_hours(Dialect d);
+std::string rejections(Dialect d);
+std::string predictions(Dialect d);
+std::string count();
+// ?1.. ?21: the Row's columns in the order of kColumns, ?22 received (epoch s).
+std::string insert_or_replace(Dialect d);
+// PostgreSQL: one upsert statement for `rows` rows (parameters ?1.. in row order, 22 per row).
+std::string upsert_many(std::size_t rows);
+inline constexpr int kInsertParams = 22;
+
+std::string for_dialect(const std::string& sql, Dialect d);  // ?N → $N for PostgreSQL
+
+}  // namespace aif::collect::sql

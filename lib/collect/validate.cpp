@@ -1,0 +1,251 @@
+// Record validation: every rule here is one a producer following lib/acct/record.cpp meets.
+#include "collect/validate.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <ctime>
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+
+namespace aif::collect {
+namespace {
+
+bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// UUIDv5 as the schema's pattern: lowercase, version 5, RFC 4122 variant.
+bool is_uuid_v5(std::string_view t) {
+    if (t.size() != 36) return false;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? t[i] != '-' : !is_lower_hex(t[i])) return false;
+    }
+    return t[14] == '5' && (t[19] == '8' || t[19] == '9' || t[19] == 'a' || t[19] == 'b');
+}
+
+// Top-level fields of aifactory.acct/1 (docs/record-schema.json: additionalProperties false),
+// plus record_version, the collector's extension for versioned enrichment.
+const char* const kFields[] = {
+    "schema", "record_id", "kind", "component", "site", "cluster", "created", "job_id", "array_job_id",
+    "array_task_id", "het_job_id", "het_job_offset", "step_id", "node", "partition", "account", "user",
+    "submit_time", "start_time", "end_time", "nodes", "gpus", "tasks", "cpus", "gpu_model", "gpu_seconds",
+    "cpu_seconds", "state", "exit_code", "exit_signal", "decision", "reason", "training", "prediction", "verdict",
+    "binding", "observed", "record_version"};
+
+struct Ctx {
+    const json_t* doc;
+    std::string who;
+    [[noreturn]] void fail(const char* field, const std::string& why) const {
+        throw InputError(who + ": " + field + ": " + why);
+    }
+    const json_t* get(const char* k) const { return json_object_get(doc, k); }
+    std::string text(const char* k, bool required, std::size_t max = 256) const {
+        const json_t* v = get(k);
+        if (!v) {
+            if (required) fail(k, "is required");
+            return {};
+        }
+        if (!json_is_string(v)) fail(k, "must be a string");
+        std::string s(json_string_value(v), json_string_length(v));
+        if (required && s.empty()) fail(k, "must not be empty");
+        if (s.size() > max) fail(k, "longer than " + std::to_string(max) + " bytes");
+        if (s.find('\0') != std::string::npos) fail(k, "contains a NUL byte");
+        return s;
+    }
+    std::optional<std::int64_t> integer(const char* k, std::int64_t lo, std::int64_t hi) const {
+        const json_t* v = get(k);
+        if (!v) return std::nullopt;
+        if (!json_is_integer(v)) fail(k, "must be an integer");
+        json_int_t n = json_integer_value(v);
+        if (n < lo || n > hi) fail(k, std::to_string(n) + " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) + ")");
+        return n;
+    }
+    std::optional<double> seconds(const char* k) const {
+        const json_t* v = get(k);
+        if (!v) return std::nullopt;
+        if (!json_is_number(v)) fail(k, "must be a number");
+        double d = json_number_value(v);
+        if (!(d >= 0) || d > 1e15) fail(k, "must be >= 0");
+        return d;
+    }
+    std::optional<std::int64_t> time(const char* k, bool required) const {
+        std::string s = text(k, required, 40);
+        if (s.empty()) return std::nullopt;
+        auto t = parse_time(s);
+        if (!t) fail(k, "'" + s + "' is not an RFC 3339 UTC time (2026-08-20T08:00:07Z)");
+        return t;
+    }
+    void object(const char* k) const {
+        const json_t* v = get(k);
+        if (v && !json_is_object(v)) fail(k, "must be a JSON object");
+    }
+};
+
+std::optional<double> number_in(const json_t* obj, const char* key) {
+    std::string v = kv_lookup(obj, key);
+    if (v.empty()) return std::nullopt;
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    if (end == v.c_str() || *end != '\0' || !std::isfinite(d)) return std::nullopt;
+    return d;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_time(std::string_view t) {
+    // YYYY-MM-DDTHH:MM:SSZ
+    if (t.size() < 20 || t.back() != 'Z') return std::nullopt;
+    auto digits = [&](std::size_t pos, std::size_t n, int& out) {
+        out = 0;
+        for (std::size_t i = pos; i < pos + n; ++i) {
+            if (t[i] < '0' || t[i] > '9') return false;
+            out = out * 10 + (t[i] - '0');
+        }
+        return true;
+    };
+    int y, mo, d, h, mi, s;
+    if (!digits(0, 4, y) || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' || !digits(8, 2, d) ||
+        (t[10] != 'T' && t[10] != 't') || !digits(11, 2, h) || t[13] != ':' || !digits(14, 2, mi) || t[16] != ':' ||
+        !digits(17, 2, s))
+        return std::nullopt;
+    if (t.size() != 20) return std::nullopt;  // the schema's form: seconds, no fraction
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+    std::tm tm{};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    return static_cast<std::int64_t>(timegm(&tm));
+}
+
+std::string format_time(std::int64_t epoch) {
+    std::time_t t = static_cast<std::time_t>(epoch);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string kv_lookup(const json_t* obj, const char* key) {
+    if (!json_is_object(obj)) return {};
+    if (const json_t* v = json_object_get(obj, key)) {
+        if (json_is_string(v)) {
+            std::string s = json_string_value(v);
+            auto semi = s.find(';');
+            return semi == std::string::npos ? s : s.substr(0, semi);
+        }
+        if (json_is_integer(v)) return std::to_string(json_integer_value(v));
+        if (json_is_real(v)) return std::to_string(json_real_value(v));
+        return {};
+    }
+    // Look for ";key=value" inside string values ("verdict":"fits;gib_per_gpu=41.3;...").
+    const char* k;
+    const json_t* v;
+    std::string needle = std::string(";") + key + "=";
+    json_object_foreach(const_cast<json_t*>(obj), k, v) {
+        if (!json_is_string(v)) continue;
+        std::string s = std::string(";") + json_string_value(v);
+        auto at = s.find(needle);
+        if (at == std::string::npos) continue;
+        at += needle.size();
+        return s.substr(at, s.find(';', at) == std::string::npos ? std::string::npos : s.find(';', at) - at);
+    }
+    return {};
+}
+
+Row check_record(std::string_view json_text) {
+    if (json_text.size() > kMaxRecordBytes)
+        throw InputError("record: " + std::to_string(json_text.size()) + " bytes is over the " +
+                         std::to_string(kMaxRecordBytes) + "-byte limit");
+    json::Ptr doc = json::parse(json_text, "record");
+    if (!json_is_object(doc.get())) throw InputError("record: not a JSON object");
+    Ctx c{doc.get(), "record"};
+    Row r;
+    r.record_id = c.text("record_id", true, 64);
+    if (!is_uuid_v5(r.record_id)) c.fail("record_id", "'" + r.record_id + "' is not a lowercase UUIDv5");
+    c.who = "record " + r.record_id;
+    const char* key;
+    json_t* value;
+    json_object_foreach(doc.get(), key, value) {
+        bool known = false;
+        for (const char* f : kFields) known = known || std::strcmp(f, key) == 0;
+        if (!known) c.fail(key, "is not a field of schema aifactory.acct/1");
+    }
+    std::string schema = c.text("schema", true, 64);
+    if (schema != "aifactory.acct/1") c.fail("schema", "'" + schema + "' is not aifactory.acct/1");
+    r.kind = c.text("kind", true, 32);
+    if (r.kind != "submit_decision" && r.kind != "step_end" && r.kind != "job_end")
+        c.fail("kind", "'" + r.kind + "' is not submit_decision, step_end or job_end");
+    r.component = c.text("component", true, 512);
+    r.site = c.text("site", true, 64);
+    r.cluster = c.text("cluster", true, 64);
+    for (const std::string* s : {&r.site, &r.cluster})
+        for (char ch : *s)
+            if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
+                c.fail(s == &r.site ? "site" : "cluster", "may only contain letters, digits, '-', '_' and '.'");
+    r.created = c.text("created", true, 40);
+    auto created = c.time("created", true);
+    r.version = c.integer("record_version", 1, 1000000).value_or(1);
+    r.job_id = c.integer("job_id", 0, 0xFFFFFFFFLL);
+    if (r.kind != "submit_decision" && !r.job_id) c.fail("job_id", "is required for " + r.kind);
+    for (const char* k : {"array_job_id", "array_task_id", "het_job_id", "het_job_offset"}) c.integer(k, 0, 0xFFFFFFFFLL);
+    c.integer("gpus", 0, 100000000);
+    for (const char* k : {"nodes", "tasks", "cpus"}) c.integer(k, 1, 100000000);
+    c.integer("exit_code", -1000000, 1000000);
+    c.integer("exit_signal", 1, 1000);
+    r.step_id = c.text("step_id", false, 64);
+    r.node = c.text("node", false, 256);
+    r.account = c.text("account", false, 256);
+    r.user = c.text("user", false, 64);
+    if (!r.user.empty() && (r.user.size() != 34 || r.user.rfind("u-", 0) != 0 ||
+                            !std::all_of(r.user.begin() + 2, r.user.end(), is_lower_hex)))
+        c.fail("user", "must be a pseudonym (u- and 32 hex digits), never a user name");
+    c.text("partition", false, 256);
+    c.text("gpu_model", false, 256);
+    r.state = c.text("state", false, 64);
+    r.decision = c.text("decision", false, 32);
+    r.reason = c.text("reason", false, 4096);
+    if (r.kind == "submit_decision" && r.decision != "accepted" && r.decision != "warned" && r.decision != "rejected")
+        c.fail("decision", "must be accepted, warned or rejected");
+    if (r.kind != "submit_decision") {
+        if (r.node.empty()) c.fail("node", "is required for " + r.kind);
+        if (!c.get("end_time")) c.fail("end_time", "is required for " + r.kind);
+    }
+    auto submit = c.time("submit_time", false);
+    auto start = c.time("start_time", false);
+    auto end = c.time("end_time", false);
+    if (start && end && *end < *start) c.fail("end_time", "is before start_time");
+    r.gpu_seconds = c.seconds("gpu_seconds");
+    c.seconds("cpu_seconds");
+    for (const char* k : {"training", "prediction", "binding", "observed"}) c.object(k);
+    r.verdict = c.text("verdict", false, 64);
+    const json_t* pred = c.get("prediction");
+    if (r.verdict.empty()) r.verdict = kv_lookup(pred, "verdict");
+    if (r.verdict.size() > 64) c.fail("prediction.verdict", "longer than 64 bytes");
+    r.pred_gib_per_gpu = number_in(pred, "gib_per_gpu");
+    if (const json_t* obs = c.get("observed")) {
+        Ctx o{obs, c.who + ": observed"};
+        json_object_foreach(const_cast<json_t*>(obs), key, value) if (std::strcmp(key, "max_rss_bytes") != 0 &&
+                                                                     std::strcmp(key, "gpu_mem_peak_bytes") != 0)
+            o.fail(key, "is not a field of observed");
+        o.integer("max_rss_bytes", 0, INT64_MAX);
+        if (auto p = o.integer("gpu_mem_peak_bytes", 0, INT64_MAX)) r.obs_gpu_peak_bytes = static_cast<double>(*p);
+    }
+    r.event_time = end ? *end : submit ? *submit : *created;
+    // Stored in the producer's canonical form: compact, sorted keys.
+    char* text = json_dumps(doc.get(), JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+    if (!text) throw std::runtime_error("cannot serialise record " + r.record_id);
+    r.body = text;
+    std::free(text);
+    return r;
+}
+
+}  // namespace aif::collect

@@ -1,0 +1,40 @@
+// Validation of incoming accounting records (schema aifactory.acct/1, see lib/acct/record.hpp and
+// docs/record-schema.json) and their reduction to the indexed columns the store keeps.
+// As the schema says, a field it does not name is refused (record_version, for versioned
+// enrichment, is the one extension); every field must have the documented type and range.
+// The error names the field.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <jansson.h>
+
+namespace aif::collect {
+
+inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+
+// One stored record: the canonical body plus what the queries filter and sum on.
+struct Row {
+    std::string site, cluster, record_id, kind, component, created, body;
+    std::int64_t version = 1;  // record_version, 1 when absent; with `created` it orders versions
+    std::optional<std::int64_t> job_id;
+    std::string step_id, node, account, user, verdict, decision, reason, state;
+    std::int64_t event_time = 0;  // epoch s: end_time, else submit_time, else created
+    std::optional<double> gpu_seconds, pred_gib_per_gpu, obs_gpu_peak_bytes;
+};
+
+// Throws InputError "record <id or #n>: <field>: <reason>".
+Row check_record(std::string_view json_text);
+
+// RFC 3339 UTC in the schema's form ("2026-08-20T08:00:07Z") → epoch seconds; nullopt if malformed.
+std::optional<std::int64_t> parse_time(std::string_view text);
+std::string format_time(std::int64_t epoch);  // "2026-08-20T08:00:07Z"
+
+// The acct producer turns "k=v;k=v" strings into objects by splitting on ','; a prediction whose
+// fields were ';'-separated then arrives as one string. This returns the value of `key` from an
+// object, looking inside such strings too. Empty when absent.
+std::string kv_lookup(const json_t* object, const char* key);
+
+}  // namespace aif::collect

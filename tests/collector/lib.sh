@@ -1,0 +1,71 @@
+# Shared helpers for the collector tests (sourced). A real collector on 127.0.0.1 with a test
+# PKI in a private temp dir; the trap stops only the processes started here, by PID.
+set -eu
+B=${AIF_BUILDDIR:?set AIF_BUILDDIR (make check does)}
+S=${AIF_SRCDIR:?set AIF_SRCDIR (make check does)}
+AIF=$B/tools/aifactory
+for t in curl openssl python3; do
+    command -v $t >/dev/null || { echo "SKIP: $t not installed (tests/install-deps.sh)"; exit 77; }
+done
+[ -x "$AIF" ] || { echo "FAIL: build first ($AIF)"; exit 1; }
+
+T=$(mktemp -d /tmp/collector_test.XXXXXX)
+PIDS=""
+COLL_PID=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+    if [ -z "${KEEP:-}" ]; then rm -rf "$T"; else echo "kept $T"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { echo "[$(date +%T)] $*"; }
+fail() {
+    echo "FAIL: $*"
+    [ -f "$T/collector.log" ] && { echo "--- collector.log (tail)"; tail -n 20 "$T/collector.log"; }
+    exit 1
+}
+wait_for() {  # wait_for SECONDS 'shell condition'
+    _end=$(( $(date +%s) + $1 ))
+    while ! eval "$2"; do
+        [ "$(date +%s)" -lt "$_end" ] || return 1
+        sleep 0.1
+    done
+}
+
+sh "$S/tests/collector/make-certs.sh" "$T/pki"
+new_token() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+TOKEN_A=$(new_token); TOKEN_B=$(new_token); TOKEN_FED=$(new_token)
+printf '# test tokens\nsiteA %s\nsiteB %s\n* %s\n' "$TOKEN_A" "$TOKEN_B" "$TOKEN_FED" > "$T/tokens"
+chmod 600 "$T/tokens"
+
+# start_collector [extra options...]; the store is --db $T/collector.db unless options name one.
+start_collector() {
+    case " $* " in *" --db "*|*" --postgres "*) ;; *) set -- --db "$T/collector.db" "$@" ;; esac
+    rm -f "$T/port"
+    "$AIF" collector --listen 127.0.0.1:0 --cert "$T/pki/server.pem" --key "$T/pki/server.key" \
+        --tokens "$T/tokens" --port-file "$T/port" "$@" 2>>"$T/collector.log" &
+    COLL_PID=$!
+    PIDS="$PIDS $COLL_PID"
+    wait_for 10 '[ -s "$T/port" ]' || fail "collector did not start"
+    PORT=$(cat "$T/port")
+    URL=https://127.0.0.1:$PORT
+}
+stop_collector() {
+    kill "$COLL_PID" 2>/dev/null || true
+    wait "$COLL_PID" 2>/dev/null || true
+}
+
+# api TOKEN METHOD PATH [curl args...]: prints the body to $T/out, returns; HTTP status in $CODE.
+api() {
+    _tok=$1 _m=$2 _p=$3
+    shift 3
+    CODE=$(curl -sS --cacert "$T/pki/ca.pem" -o "$T/out" -w '%{http_code}' -X "$_m" \
+        -H "Authorization: Bearer $_tok" "$@" "$URL$_p") || CODE=000
+}
+expect() {  # expect CODE what
+    [ "$CODE" = "$1" ] || { echo "--- body:"; head -c 600 "$T/out"; echo; fail "$2: HTTP $CODE, expected $1"; }
+}
+# jq-like: jget FILE 'python expression on d'
+jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }

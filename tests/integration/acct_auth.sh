@@ -1,0 +1,45 @@
+#!/bin/sh
+# 401/403: the sender pauses (no retry storm), keeps every record, picks up a replaced token
+# file without a restart, and never writes the token to its log. A token file others can read
+# is refused at start.
+. "$AIF_SRCDIR/tests/integration/acct_lib.sh"
+
+start_endpoint good
+printf 'wrong-token-%s\n' "$$" > "$T/sender-token"
+chmod 600 "$T/sender-token"
+write_conf "auth_retry = 60"
+set_conf "token_file = $T/sender-token"
+produce 40 1000
+start_sender
+sleep 4
+[ "$(requests)" -eq 1 ] || fail "expected a single request while the token is refused, saw $(requests)"
+grep -q " 401 " "$T/ep/requests.log" || fail "endpoint did not see a 401"
+grep -q "refused the token" "$T/sender.log" || fail "auth failure not logged"
+"$AIF" spool --config "$T/sender.conf" status | grep -q "sender: paused_auth" || fail "status does not show paused_auth"
+[ "$(waiting)" -eq 40 ] || fail "records moved while paused"
+# Replace the token (as an operator would: write a new file, rename over the old one).
+cp "$T/token" "$T/sender-token.new"
+chmod 600 "$T/sender-token.new"
+mv "$T/sender-token.new" "$T/sender-token"
+wait_for 10 '[ "$(waiting)" -eq 0 ]' || fail "new token not picked up"
+sleep 0.3
+check_delivered exact
+grep -q "token file changed" "$T/sender.log" || fail "token change not logged"
+! grep -q "wrong-token" "$T/sender.log" || fail "old token appears in the log"
+# 403 behaves like 401.
+: > "$T/ep/requests.log"
+mode '{"mode":"status","status":403}'
+produce 5 2000
+sleep 3
+[ "$(requests)" -eq 1 ] || fail "403: expected one request then a pause, saw $(requests)"
+stop_sender
+# A token file readable by others: refuse to start, say how to fix it, exit 2.
+chmod 644 "$T/sender-token"
+set +e
+"$AIF" sender --config "$T/sender.conf" --check > "$T/check.txt" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "sender started with a world-readable token file (rc $rc)"
+grep -q "chmod 600" "$T/check.txt" || fail "refusal does not say how to fix it: $(cat "$T/check.txt")"
+! grep -q "$TOKEN" "$T/check.txt" || fail "token printed"
+say "PASS: 401/403 paused without a storm, token swap picked up live, insecure token file refused"

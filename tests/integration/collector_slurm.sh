@@ -1,0 +1,118 @@
+#!/bin/bash
+# End to end on one machine: a real local Slurm (tests/cluster) with aifactory_acct.so → outbox
+# → aifactory sender → aifactory collector → the per-job report and `aifactory report`, whose
+# numbers are checked against what Slurm itself says about the jobs (scontrol; sacct as well
+# where a slurmdbd answers).
+. "$AIF_SRCDIR/tests/collector/lib.sh"
+CLUSTER_LIB=${AIF_CLUSTER_LIB:-$S/tests/cluster/lib.sh}
+[ -f "$CLUSTER_LIB" ] || { echo "SKIP: no local-cluster harness ($CLUSTER_LIB) on this branch yet"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to run slurmd"; exit 77; }
+[ -f "$B/.libs/aifactory_acct.so" ] || fail "plugin not built: $B/.libs/aifactory_acct.so"
+. "$CLUSTER_LIB"
+trap 'cluster_stop; cleanup' EXIT
+
+printf 'test-site %s\n* %s\n' "$TOKEN_A" "$TOKEN_FED" > "$T/tokens"
+printf '%s\n' "$TOKEN_A" > "$T/site.token"; chmod 600 "$T/site.token"
+start_collector
+
+head -c 32 /dev/urandom > "$T/user.key"; chmod 600 "$T/user.key"
+cat > "$T/acct.conf" <<CONF
+site = test-site
+site_namespace = 3f7c2a8e-5d1b-4c6a-9e0f-1a2b3c4d5e6f
+user_key_file = $T/user.key
+outbox = $T/outbox
+min_free_mb = 0
+CONF
+cat > "$T/sender.conf" <<CONF
+url = $URL/v1/records
+ca_file = $T/pki/ca.pem
+token_file = $T/site.token
+outbox = $T/outbox
+poll_interval = 0.1
+backoff_min = 0.2
+backoff_max = 1
+min_free_mb = 0
+CONF
+CLUSTER_JOB_SUBMIT=
+CLUSTER_SPANK=
+CLUSTER_PLUGSTACK_EXTRA="optional $B/.libs/aifactory_acct.so config=$T/acct.conf"
+cluster_start || fail "local Slurm did not start"
+mkdir -p "$T/outbox"
+"$AIF" sender --config "$T/sender.conf" >> "$T/sender.log" 2>&1 &
+PIDS="$PIDS $!"
+CL=$(scontrol show config | sed -n 's/^ClusterName *= *//p')
+
+# A batch step plus one srun step of ~2 s on 2 fake GPUs; the second job fails with exit 3.
+run_job() {
+    sbatch --parsable -J "$1" -o "$T/job-%j.out" --mem=100 --gres=gpu:a100:2 -n1 \
+        --wrap "srun -n1 --gres=gpu:a100:2 sleep 2; exit $2"
+}
+j1=$(run_job ok 0)
+j2=$(run_job bad 3)
+for j in $j1 $j2; do cluster_wait_job "$j" 60 >/dev/null || fail "job $j did not finish"; done
+
+# tval JOB FIELD: a field of `scontrol show job` (one line, key=value words)
+tval() { scontrol -o show job "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1; }
+epoch() { date -u -d "$1" +%s; }
+
+for j in $j1 $j2; do
+    say "job $j: waiting for its records at the collector"
+    wait_for 30 'api "$TOKEN_A" GET /v1/jobs/test-site/$CL/$j; [ "$CODE" = 200 ] &&
+        [ "$(jget "$T/out" "len(d[\"steps\"])")" = 2 ] && [ "$(jget "$T/out" "d[\"outcome\"].get(\"state\")")" != RUNNING ]' ||
+        fail "job $j: report incomplete: $(cat "$T/out")"
+    cp "$T/out" "$T/rep$j.json"
+    state=$(tval "$j" JobState) exitc=$(tval "$j" ExitCode) nodes=$(tval "$j" NodeList) part=$(tval "$j" Partition)
+    start=$(epoch "$(tval "$j" StartTime)") end=$(epoch "$(tval "$j" EndTime)")
+    say "slurm says: $state exit $exitc on $nodes, partition $part, $((end - start)) s"
+    python3 - "$T/rep$j.json" "$state" "${exitc%%:*}" "$nodes" "$part" "$start" "$end" <<'PY' || fail "job $j: report differs from Slurm"
+import json, sys
+rep = json.load(open(sys.argv[1]))
+state, exitc, nodes, part, start, end = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
+out, steps = rep["outcome"], {s["step_id"]: s for s in rep["steps"]}
+assert out["state"] == state, (out["state"], state)
+assert out["exit_code"] == exitc, (out["exit_code"], exitc)
+assert rep["node_list"] == [nodes], (rep["node_list"], nodes)
+assert rep["partition"] == part, (rep["partition"], part)
+assert sorted(steps) == ["0", "batch"], sorted(steps)
+for s in steps.values():
+    assert s["gpus"] == 2, s
+# The batch step spans the job: its wall time is Slurm's Start..End within the 1 s resolution.
+b = steps["batch"]
+assert abs(b["elapsed_s"] - (end - start)) <= 1.5, (b["elapsed_s"], end - start)
+assert abs(b["gpu_seconds"] - 2 * b["elapsed_s"]) < 0.01, b
+# The srun step slept 2 s inside the job; GPU-hours count it (2 GPUs), not the batch step too.
+s0 = steps["0"]
+assert 2.0 <= s0["elapsed_s"] <= end - start + 1, (s0["elapsed_s"], end - start)
+assert abs(rep["gpu_seconds"] - s0["gpu_seconds"]) < 0.01, (rep["gpu_seconds"], s0["gpu_seconds"])
+assert abs(rep["gpu_hours"] - round(s0["gpu_seconds"] / 3600, 4)) < 1e-9
+assert rep["gpu_seconds"] <= 2 * (end - start + 1), "more GPU time than Slurm allocated"
+print(f"report matches Slurm: {out['state']} exit {out['exit_code']}, step 0 {s0['elapsed_s']} s x 2 GPUs")
+PY
+done
+
+if sacct -n -P -j "$j1" -o JobID,ElapsedRaw,AllocTRES > "$T/sacct.txt" 2>/dev/null && [ -s "$T/sacct.txt" ]; then
+    say "sacct: $(tr '\n' ' ' < "$T/sacct.txt")"
+    python3 - "$T/rep$j1.json" "$T/sacct.txt" <<'PY' || fail "report differs from sacct"
+import json, sys
+rep = json.load(open(sys.argv[1]))
+steps = {s["step_id"]: s for s in rep["steps"]}
+for line in open(sys.argv[2]):
+    jid, elapsed, tres = line.strip().split("|")
+    sid = jid.split(".")[1] if "." in jid else None
+    if sid in steps:
+        assert abs(steps[sid]["elapsed_s"] - int(elapsed)) <= 1.5, (sid, steps[sid]["elapsed_s"], elapsed)
+PY
+else
+    say "(sacct has no data: no slurmdbd in this test cluster; scontrol is the reference)"
+fi
+
+say "aifactory report in a terminal, against the collector"
+R="$AIF report $j2 --site test-site --cluster $CL --url $URL --token-file $T/site.token --ca-file $T/pki/ca.pem --outbox $T/outbox"
+$R > "$T/r.txt" || fail "aifactory report failed"
+cat "$T/r.txt"
+grep -q "^Outcome: *FAILED, exit code 3" "$T/r.txt" || fail "text report lacks the failure"
+$R --json > "$T/r.json"
+python3 -c "import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); assert a==b" "$T/r.json" "$T/rep$j2.json" ||
+    fail "report --json differs from the API"
+grep -q "$TOKEN_A" "$T/sender.log" "$T/collector.log" && fail "a token appears in a log"
+echo "PASS"

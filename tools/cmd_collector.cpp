@@ -1,0 +1,124 @@
+// `aifactory collector`: the reference federation endpoint (HTTPS, per-site tokens, SQLite).
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+
+#include "args.hpp"
+#include "collect/server.hpp"
+#include "collect/store.hpp"
+#include "collect/tokens.hpp"
+#include "commands.hpp"
+#include "common/error.hpp"
+#include "common/text.hpp"
+
+namespace aif::cli {
+namespace {
+
+void usage(FILE* out) {
+    std::fprintf(out,
+                 "usage: aifactory collector --cert FILE --key FILE --tokens FILE --db FILE|--postgres CONNINFO\n"
+                 "Accepts accounting records from site senders over HTTPS and serves per-job reports.\n\n"
+                 "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8443; port 0: any free)\n"
+                 "  --cert FILE         TLS certificate chain, PEM\n"
+                 "  --key FILE          TLS private key, PEM\n"
+                 "  --tokens FILE       root-only file, one '<site> <token>' per line; site '*' reads all\n"
+                 "  --db FILE           SQLite database (created if missing; WAL mode)\n"
+                 "  --postgres CONNINFO PostgreSQL instead of SQLite, e.g. 'host=db dbname=aif user=aif'\n"
+                 "                      (password from ~/.pgpass or PGPASSWORD, never on the command line)\n"
+                 "  --threads N         worker threads (default 4)\n"
+                 "  --max-body-mb N     largest request body accepted (default 8)\n"
+                 "  --port-file FILE    write the listening port here once ready\n"
+                 "SIGHUP reloads the tokens file; SIGTERM or SIGINT stops.\n");
+}
+
+std::mutex g_log_mu;
+void log_line(const std::string& m) {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char ts[32];
+    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::lock_guard<std::mutex> g(g_log_mu);
+    std::fprintf(stderr, "%s collector: %s\n", ts, m.c_str());
+    std::fflush(stderr);
+}
+
+}  // namespace
+
+int cmd_collector(int argc, char** argv) {
+    collect::ServerConfig cfg;
+    std::string tokens_file, db, port_file, postgres;
+    try {
+        for (const auto& a : scan_args(argc, argv, {"help"})) {
+            if (a.key == "help") {
+                usage(stdout);
+                return 0;
+            } else if (a.key == "listen") cfg.listen = a.value;
+            else if (a.key == "cert") cfg.cert_file = a.value;
+            else if (a.key == "key") cfg.key_file = a.value;
+            else if (a.key == "tokens") tokens_file = a.value;
+            else if (a.key == "db") db = a.value;
+            else if (a.key == "postgres") postgres = a.value;
+            else if (a.key == "port-file") port_file = a.value;
+            else if (a.key == "threads") cfg.threads = static_cast<unsigned>(parse_int(a.value, "--threads", 1, 256));
+            else if (a.key == "max-body-mb")
+                cfg.max_body_bytes = static_cast<std::size_t>(parse_int(a.value, "--max-body-mb", 1, 1024)) * 1024 * 1024;
+            else throw InputError("unknown option --" + a.key + " (see aifactory collector --help)");
+        }
+        for (auto [v, name] : {std::pair{&cfg.cert_file, "--cert"}, {&cfg.key_file, "--key"}, {&tokens_file, "--tokens"}})
+            if (v->empty()) throw InputError(std::string(name) + " is required (see aifactory collector --help)");
+        if (db.empty() == postgres.empty()) throw InputError("give one of --db FILE (SQLite) or --postgres CONNINFO");
+        if (postgres.find("password") != std::string::npos)
+            throw InputError("--postgres: put the password in ~/.pgpass or PGPASSWORD, not on the command line");
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "aifactory collector: %s\n", e.what());
+        return 2;
+    }
+    // Block the signals in every thread; the main thread waits for them below.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&sigs, s);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    try {
+        collect::Tokens tokens = collect::Tokens::load(tokens_file);
+        auto store = postgres.empty() ? collect::open_sqlite(db) : collect::open_postgres(postgres);
+        std::string where = postgres.empty() ? "database " + db : "PostgreSQL";
+        collect::Server server(cfg, *store, std::move(tokens), log_line);
+        server.start();
+        log_line("listening on " + cfg.listen.substr(0, cfg.listen.rfind(':')) + ":" + std::to_string(server.port()) +
+                 ", " + where + " (" + std::to_string(store->count()) + " records)");
+        if (!port_file.empty()) {
+            std::string tmp = port_file + ".tmp";
+            std::ofstream(tmp) << server.port() << "\n";
+            std::rename(tmp.c_str(), port_file.c_str());
+        }
+        for (;;) {
+            int sig = 0;
+            if (sigwait(&sigs, &sig) != 0) continue;
+            if (sig == SIGHUP) {
+                try {
+                    collect::Tokens t = collect::Tokens::load(tokens_file);
+                    log_line("reloaded " + std::to_string(t.size()) + " tokens");
+                    server.replace_tokens(std::move(t));
+                } catch (const InputError& e) {
+                    log_line(std::string("keeping the old tokens: ") + e.what());
+                }
+                continue;
+            }
+            log_line("stopping");
+            server.stop();
+            return 0;
+        }
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "aifactory collector: %s\n", e.what());
+        return 2;
+    }
+}
+
+}  // namespace aif::cli

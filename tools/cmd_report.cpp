@@ -1,0 +1,219 @@
+// `aifactory report JOBID`: the per-job report from the collector, or from the local outbox
+// when the collector cannot be reached (or with --offline).
+#include <curl/curl.h>
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "args.hpp"
+#include "collect/job_report.hpp"
+#include "commands.hpp"
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "common/text.hpp"
+
+namespace aif::cli {
+namespace {
+
+void usage(FILE* out) {
+    std::fprintf(out,
+                 "usage: aifactory report JOBID [options]\n"
+                 "Shows one job's report: what was asked, predicted, what ran where, GPU-hours.\n\n"
+                 "  --cluster NAME      cluster of the job (default: 'cluster' in the acct config)\n"
+                 "  --site NAME         site of the job (default: 'site' in the acct config)\n"
+                 "  --url URL           collector base URL, https://host:port (default: from the\n"
+                 "                      sender config's url)\n"
+                 "  --token-file FILE   token for the collector (default: the sender's token_file)\n"
+                 "  --ca-file FILE      CA certificate to trust (default: the sender's ca_file)\n"
+                 "  --outbox DIR        local outbox (default: the sender's or producer's outbox)\n"
+                 "  --offline           read the local outbox only\n"
+                 "  --json              print the report as JSON\n"
+                 "  --sender-config F   default /etc/aifactory/sender.conf\n"
+                 "  --acct-config F     default /etc/aifactory/acct.conf\n");
+}
+
+// `key = value` lines; unknown keys are ignored here (the owning component validates them).
+std::map<std::string, std::string> read_kv(const std::string& path) {
+    std::map<std::string, std::string> kv;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::string_view l = trim(line);
+        if (l.empty() || l[0] == '#') continue;
+        auto eq = l.find('=');
+        if (eq == std::string_view::npos) continue;
+        kv[std::string(trim(l.substr(0, eq)))] = std::string(trim(l.substr(eq + 1)));
+    }
+    return kv;
+}
+
+std::string read_token(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw InputError("--token-file " + path + ": cannot read it (run as root, or pass --token-file)");
+    std::string t;
+    std::getline(in, t);
+    t = std::string(trim(t));
+    if (t.empty()) throw InputError("--token-file " + path + ": empty");
+    return t;
+}
+
+std::size_t on_body(char* p, std::size_t size, std::size_t n, void* user) {
+    auto* s = static_cast<std::string*>(user);
+    if (s->size() > 64 * 1024 * 1024) return 0;
+    s->append(p, size * n);
+    return size * n;
+}
+
+struct Fetched {
+    long status = 0;
+    std::string body, error;
+};
+
+Fetched fetch(const std::string& url, const std::string& token, const std::string& ca) {
+    Fetched f;
+    CURL* h = curl_easy_init();
+    if (!h) return {0, "", "curl_easy_init failed"};
+    std::string auth = "Authorization: Bearer " + token;
+    curl_slist* hdr = curl_slist_append(nullptr, auth.c_str());
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+#endif
+    if (!ca.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &f.body);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK) f.error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    else curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &f.status);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    return f;
+}
+
+// Record JSON texts from the outbox (new/, sent/, dead/). A file is "AIFR1 <len> <crc>\n<json>\n".
+std::vector<std::string> outbox_records(const std::string& dir, long long job_id) {
+    std::vector<std::string> out;
+    std::string needle = "\"job_id\":" + std::to_string(job_id);
+    for (const char* sub : {"new", "sent", "dead"}) {
+        std::string d = dir + "/" + sub;
+        DIR* dp = opendir(d.c_str());
+        if (!dp) continue;
+        while (dirent* e = readdir(dp)) {
+            std::string name = e->d_name;
+            if (name.size() < 5 || name.substr(name.size() - 4) != ".rec") continue;
+            std::ifstream in(d + "/" + name, std::ios::binary);
+            std::string header, body;
+            if (!std::getline(in, header) || header.rfind("AIFR1 ", 0) != 0) continue;
+            std::getline(in, body);
+            if (body.find(needle) != std::string::npos) out.push_back(body);
+        }
+        closedir(dp);
+    }
+    return out;
+}
+
+std::string base_of(std::string url) {
+    for (const char* tail : {"/v1/records", "/v1/records/"})
+        if (url.size() >= std::strlen(tail) && url.substr(url.size() - std::strlen(tail)) == tail)
+            return url.substr(0, url.size() - std::strlen(tail));
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+}
+
+}  // namespace
+
+int cmd_report(int argc, char** argv) {
+    std::string job_text, cluster, site, url, token_file, ca, outbox;
+    std::string sender_conf = "/etc/aifactory/sender.conf", acct_conf = "/etc/aifactory/acct.conf";
+    bool offline = false, as_json = false;
+    long long job_id = 0;
+    try {
+        std::vector<char*> rest{argv[0]};
+        for (int i = 1; i < argc; ++i) {
+            if (argv[i][0] != '-' && job_text.empty()) job_text = argv[i];
+            else rest.push_back(argv[i]);
+        }
+        for (const auto& a : scan_args(static_cast<int>(rest.size()), rest.data(), {"help", "offline", "json"})) {
+            if (a.key == "help") {
+                usage(stdout);
+                return 0;
+            } else if (a.key == "offline") offline = true;
+            else if (a.key == "json") as_json = true;
+            else if (a.key == "cluster") cluster = a.value;
+            else if (a.key == "site") site = a.value;
+            else if (a.key == "url") url = a.value;
+            else if (a.key == "token-file") token_file = a.value;
+            else if (a.key == "ca-file") ca = a.value;
+            else if (a.key == "outbox") outbox = a.value;
+            else if (a.key == "sender-config") sender_conf = a.value;
+            else if (a.key == "acct-config") acct_conf = a.value;
+            else throw InputError("unknown option --" + a.key + " (see aifactory report --help)");
+        }
+        if (job_text.empty()) throw InputError("JOBID is required (aifactory report 1234)");
+        job_id = parse_int(job_text, "JOBID", 0, 0xFFFFFFFFLL);
+        auto s = read_kv(sender_conf), p = read_kv(acct_conf);
+        if (url.empty() && s.count("url")) url = base_of(s["url"]);
+        if (token_file.empty() && s.count("token_file")) token_file = s["token_file"];
+        if (ca.empty() && s.count("ca_file")) ca = s["ca_file"];
+        if (outbox.empty()) outbox = s.count("outbox") ? s["outbox"] : p.count("outbox") ? p["outbox"] : "/var/spool/aifactory/outbox";
+        if (site.empty() && p.count("site")) site = p["site"];
+        if (cluster.empty() && p.count("cluster")) cluster = p["cluster"];
+        if (site.empty()) throw InputError("--site is required (no 'site' in " + acct_conf + ")");
+        if (cluster.empty()) throw InputError("--cluster is required (no 'cluster' in " + acct_conf + ")");
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "aifactory report: %s\n", e.what());
+        return 2;
+    }
+
+    std::string note;
+    if (!offline && !url.empty()) {
+        std::string token;
+        try {
+            token = read_token(token_file.empty() ? "/etc/aifactory/sender.token" : token_file);
+        } catch (const InputError& e) {
+            std::fprintf(stderr, "aifactory report: %s\n", e.what());
+            return 2;
+        }
+        Fetched f = fetch(base_of(url) + "/v1/jobs/" + site + "/" + cluster + "/" + std::to_string(job_id), token, ca);
+        if (f.status == 200) {
+            json::Ptr rep = json::parse(f.body, "collector reply");
+            if (as_json) std::printf("%s\n", json::dump(rep.get(), true).c_str());
+            else std::printf("%s", collect::render_text(rep.get()).c_str());
+            return 0;
+        }
+        if (f.status == 401 || f.status == 403) {
+            std::fprintf(stderr, "aifactory report: the collector refused the token (HTTP %ld)\n", f.status);
+            return 1;
+        }
+        note = f.status == 404 ? "the collector has no records of this job yet"
+                               : "collector unreachable (" + (f.status ? "HTTP " + std::to_string(f.status) : f.error) + ")";
+        note += "; showing the local outbox " + outbox;
+    }
+    auto bodies = outbox_records(outbox, job_id);
+    json::Ptr rep = collect::build_job_report(bodies, site, cluster, job_id);
+    if (json_integer_value(json_object_get(rep.get(), "records")) == 0) {
+        std::fprintf(stderr, "aifactory report: no records of job %lld on %s/%s%s%s\n", job_id, site.c_str(),
+                     cluster.c_str(), offline || url.empty() ? " in the outbox " : " (", 
+                     offline || url.empty() ? outbox.c_str() : (note + ")").c_str());
+        return 1;
+    }
+    json_object_set_new(rep.get(), "source", json_string(("outbox " + outbox).c_str()));
+    if (!note.empty()) std::fprintf(stderr, "aifactory report: %s\n", note.c_str());
+    if (as_json) std::printf("%s\n", json::dump(rep.get(), true).c_str());
+    else std::printf("%s(from the local outbox: records not yet merged at the collector may be missing)\n",
+                     collect::render_text(rep.get()).c_str());
+    return 0;
+}
+
+}  // namespace aif::cli

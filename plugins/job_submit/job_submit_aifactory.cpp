@@ -83,6 +83,17 @@ struct Plugin {
 };
 Plugin* plugin = nullptr;  // set by init(), cleared by fini()
 
+// What the check costs the controller: calls that had --llm-* options, their total time, and how
+// many were answered from the decision cache. Logged (info) every 1000 checks and at fini.
+std::atomic<long> checks{0}, check_ns{0}, cache_hits{0};
+
+void log_stats() {
+    const long n = checks.load();
+    if (n == 0) return;
+    slurm_info("aifactory: %ld checks, %.1f usec average, %.0f%% from the decision cache", n,
+               check_ns.load() / 1000.0 / n, 100.0 * cache_hits.load() / n);
+}
+
 std::shared_ptr<const Loaded> snapshot() {
     if (plugin == nullptr) return nullptr;
     std::lock_guard<std::mutex> lock(plugin->current_mutex);
@@ -215,6 +226,7 @@ extern "C" int init(void) {
 extern "C" int fini(void) {
     try {
         if (plugin == nullptr) return SLURM_SUCCESS;
+        log_stats();
         {
             std::lock_guard<std::mutex> lock(plugin->watcher_mutex);
             plugin->watcher_stop = true;
@@ -258,9 +270,12 @@ extern "C" int job_submit(job_desc_msg_t* job_desc, uint32_t submit_uid, char** 
         for (const auto& [u, name] : loaded->exempt_uids)
             if (u == uid) sub.user = name;
 
+        const auto t0 = std::chrono::steady_clock::now();
         const std::string key = aif::site::DecisionCache::key(sub);
         aif::site::Decision d;
-        if (!loaded->cache.find(key, d)) {
+        if (loaded->cache.find(key, d)) {
+            ++cache_hits;
+        } else {
             d = aif::site::decide(sub, *loaded->snap);
             loaded->cache.put(key, d);
         }
@@ -285,6 +300,9 @@ extern "C" int job_submit(job_desc_msg_t* job_desc, uint32_t submit_uid, char** 
                 append_env(&job_desc->spank_job_env, &job_desc->spank_job_env_size, entry);
         }
         set_user_message(err_msg, joined(d.lines));
+        check_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - t0).count();
+        if (++checks % 1000 == 0) log_stats();
         return d.action == aif::site::Action::Reject ? ESLURM_INVALID_GRES : SLURM_SUCCESS;
     } catch (const std::exception& e) {
         slurm_error("aifactory: internal error, job passed through: %s", e.what());

@@ -28,10 +28,13 @@ extern "C" {
 #include <string>
 #include <thread>
 
+#include "acct/hooks.hpp"
 #include "site/decide.hpp"
 #include "site/snapshot.hpp"
 
 struct job_record;  // opaque: slurmctld's internal job record
+// slurmctld's parsed slurm.conf (public struct, exported by the daemon): ClusterName for records.
+extern "C" slurm_conf_t slurm_conf;
 
 extern "C" {
 extern const char plugin_name[] = "aifactory LLM training feasibility check";
@@ -199,6 +202,27 @@ std::string joined(const std::vector<std::string>& lines) {
     return s;
 }
 
+void log_info(const char* message) { slurm_info("%s", message); }
+
+// Queues an accounting record of the decision (no disk I/O here: a writer thread stores it).
+void record_decision(const aif::site::Submission& sub, const aif::site::Decision& d, uint32_t uid) {
+    if (!aif::acct::hooks::enabled()) return;
+    aif::acct::hooks::SubmitDecision r;
+    r.decision = d.action == aif::site::Action::Reject ? "rejected"
+                 : d.action == aif::site::Action::Warn ? "warned"
+                                                       : "accepted";
+    r.reason = d.lines.empty() ? "" : d.lines.front();
+    r.uid = uid;
+    if (slurm_conf.cluster_name) r.cluster = slurm_conf.cluster_name;
+    r.partition = sub.partition;
+    r.account = sub.account;
+    if (sub.gpus.gpus > 0) r.gpus = static_cast<uint32_t>(sub.gpus.gpus);
+    for (const auto& [k, v] : sub.options.values)
+        if (v.find(';') == std::string::npos) r.training_kv += (r.training_kv.empty() ? "" : ";") + k + "=" + v;
+    r.prediction_kv = d.prediction;
+    aif::acct::hooks::submit_decision(r);
+}
+
 }  // namespace
 
 extern "C" int init(void) {
@@ -215,6 +239,8 @@ extern "C" int init(void) {
             slurm_xfree_ptr(p);
         }
         reload("loading configuration");
+        const char* acct_conf = std::getenv("AIFACTORY_ACCT_CONF");  // default /etc/aifactory/acct.conf
+        aif::acct::hooks::init(acct_conf && *acct_conf ? acct_conf : nullptr, log_info);  // optional
         plugin->watcher_stop = false;
         plugin->watcher = std::thread(watch);
     } catch (...) {
@@ -226,6 +252,7 @@ extern "C" int init(void) {
 extern "C" int fini(void) {
     try {
         if (plugin == nullptr) return SLURM_SUCCESS;
+        aif::acct::hooks::fini();
         log_stats();
         {
             std::lock_guard<std::mutex> lock(plugin->watcher_mutex);
@@ -300,6 +327,7 @@ extern "C" int job_submit(job_desc_msg_t* job_desc, uint32_t submit_uid, char** 
                 append_env(&job_desc->spank_job_env, &job_desc->spank_job_env_size, entry);
         }
         set_user_message(err_msg, joined(d.lines));
+        if (d.action != aif::site::Action::Pass) record_decision(sub, d, uid);
         check_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::steady_clock::now() - t0).count();
         if (++checks % 1000 == 0) log_stats();

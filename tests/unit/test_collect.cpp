@@ -56,7 +56,7 @@ std::unique_ptr<Store> reopen_store(const std::string& dir) {
 std::unique_ptr<Store> fresh_store(const std::string& dir) {
     const char* pg = std::getenv("AIF_TEST_PG");
     if (pg && *pg) {
-        std::string cmd = std::string("psql -q -d '") + pg + "' -c 'DROP TABLE IF EXISTS records' >/dev/null";
+        std::string cmd = std::string("psql -q -d '") + pg + "' -c 'DROP TABLE IF EXISTS records, jobs' >/dev/null";
         ck_assert_int_eq(std::system(cmd.c_str()), 0);
     }
     return reopen_store(dir);

@@ -1,6 +1,7 @@
 #include "fit_output.hpp"
 
 #include <cstdio>
+#include <string>
 
 #include "common/text.hpp"
 
@@ -20,7 +21,10 @@ void print_estimate(const Estimate& e, const FitContext& c) {
     std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s, seq %ld, micro-batch %ld\n",
                 name(s.precision), name(s.optimizer), name(s.framework), s.shard_stage(), name(s.recompute),
                 s.flash ? "on" : "off", s.seq, s.mbs);
-    std::printf("\nMemory per GPU, worst pipeline stage      GiB\n");
+    if (std::string(e.mem.stage) == "only")
+        std::printf("\nMemory per GPU                            GiB\n");
+    else
+        std::printf("\nMemory per GPU, %-5s pipeline stage (worst) GiB\n", e.mem.stage);
     row("weights", e.mem.weights);
     row("gradients", e.mem.gradients);
     row("optimizer states", e.mem.optimizer);

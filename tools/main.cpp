@@ -18,6 +18,7 @@ const Command commands[] = {
     {"models", aif::cli::cmd_models, "list the model catalogue"},
     {"systems", aif::cli::cmd_systems, "list the hardware catalogue (partitions and GPUs)"},
     {"validate", aif::cli::cmd_validate, "compare the calculator with published measurements"},
+    {"bind", aif::cli::cmd_bind, "dry run of rank pinning: GPU, cores, memory, NIC per task"},
     {"sender", aif::cli::cmd_sender, "deliver accounting records to the federation endpoint"},
     {"spool", aif::cli::cmd_spool, "inspect the accounting outbox: status, list, show, requeue"},
     {"collector", aif::cli::cmd_collector, "run the federation endpoint (HTTPS, per-job reports)"},

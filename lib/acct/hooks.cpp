@@ -24,13 +24,20 @@ void fill(Record& r, const Common& c, Producer& p) {
     r.cluster = c.cluster;
     r.job_id = c.job_id;
     r.submit_time = c.submit_time;
-    if (!c.user_name.empty()) r.user = p.user_pseudonym(c.user_name);
+    if (c.uid) r.user = p.user_pseudonym(user_key_input(*c.uid));
     if (!c.partition.empty()) r.partition = c.partition;
     if (!c.account.empty()) r.account = c.account;
     if (!c.gpu_model.empty()) r.gpu_model = c.gpu_model;
     r.nodes = c.nodes;
     r.gpus = c.gpus;
     if (!c.verdict.empty()) r.verdict = c.verdict;
+}
+
+// The prediction carries its own verdict ("verdict=fits;..."): lift it to the record's field.
+void lift_verdict(Record& r, const json_t* prediction) {
+    if (r.verdict || !prediction) return;
+    const json_t* v = json_object_get(prediction, "verdict");
+    if (json_is_string(v)) r.verdict = json_string_value(v);
 }
 
 // Builds the record with owned JSON objects for the *_kv fields, then hands it over.
@@ -41,15 +48,18 @@ std::string hand_over(Record& r, const Common& c, Submit submit) {
     r.training = training.get();
     r.prediction = prediction.get();
     r.binding = binding.get();
+    lift_verdict(r, r.prediction);
     return submit(r);
 }
 
 }  // namespace
 
+std::string user_key_input(std::uint32_t uid) { return "uid:" + std::to_string(uid); }
+
 json::Ptr kv_object(std::string_view kv) {
     if (trim(kv).empty()) return json::Ptr();
     json::Ptr o(json_object());
-    for (const auto& item : split(kv, ',')) {
+    for (const auto& item : split(kv, ';')) {
         auto eq = item.find('=');
         std::string key(trim(item.substr(0, eq)));
         if (key.empty()) continue;

@@ -27,12 +27,15 @@ struct Common {
     std::string cluster;                          // "" → `cluster` from acct.conf
     std::optional<std::uint32_t> job_id;
     std::optional<std::int64_t> submit_time;
-    std::string user_name;                        // turned into a keyed pseudonym, never stored
+    // The user, as a uid: turned into a keyed pseudonym, never stored. A uid rather than a name
+    // so that no producer has to ask NSS/LDAP (forbidden in job_submit, slow in slurmstepd).
+    std::optional<std::uint32_t> uid;
     std::string partition, account, gpu_model;
     std::optional<std::uint32_t> nodes, gpus;
-    std::string training_kv;                      // declared setup, "key=value,..." (--llm-*)
-    std::string prediction_kv;                    // the calculator's prediction (prediction_kv)
-    std::string verdict;                          // e.g. "fits", "does-not-fit"
+    // Key/value strings in the calculator's prediction_kv form: "key=value;key=value".
+    std::string training_kv;                      // declared setup (the --llm-* options)
+    std::string prediction_kv;                    // the calculator's prediction
+    std::string verdict;                          // "" → the prediction's own verdict=…
     std::string binding_kv;                       // the pinning plan used
 };
 
@@ -61,7 +64,10 @@ struct JobEnd : Common {
 };
 std::string job_end(const JobEnd& j) noexcept;
 
-// "a=1,b=x,c=2.5" → {"a":1,"b":"x","c":2.5}; nullptr-equivalent (empty Ptr) for "".
+// What the pseudonym is computed from: "uid:<n>" (see Common::uid).
+std::string user_key_input(std::uint32_t uid);
+
+// "a=1;b=x;c=2.5" → {"a":1,"b":"x","c":2.5} (values may contain ',' and '='); empty Ptr for "".
 json::Ptr kv_object(std::string_view kv);
 
 }  // namespace aif::acct::hooks

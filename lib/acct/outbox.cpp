@@ -212,7 +212,18 @@ bool Outbox::over_bound(std::uint64_t add, WriteResult* why) noexcept {
     return false;
 }
 
-WriteResult Outbox::write(const std::string& record_id, const std::string& json) noexcept {
+WriteResult Outbox::failed(int err) noexcept {
+    WriteResult r = (err == ENOSPC || err == EDQUOT) ? WriteResult::NoSpace
+                    : err == EROFS                  ? WriteResult::ReadOnly
+                                                    : WriteResult::IoError;
+    (r == WriteResult::NoSpace ? no_space_ : r == WriteResult::ReadOnly ? read_only_ : io_error_)++;
+    log_once(r, std::string("cannot write a record: ") + std::strerror(err));
+    return r;
+}
+
+// Checks the record and the bound, then writes and fsyncs it in tmp/. Sets *tmp and *dst.
+WriteResult Outbox::stage(const std::string& record_id, const std::string& json, std::string* tmp,
+                          std::string* dst) noexcept {
     try {
         if (!is_uuid(record_id) || json.empty() || json.size() > kMaxRecordBytes) {
             ++invalid_;
@@ -228,35 +239,54 @@ WriteResult Outbox::write(const std::string& record_id, const std::string& json)
             return why;
         }
         std::string base = std::to_string(now_us()) + "-" + record_id;
-        std::string tmp = dir_ + "/tmp/" + base + "." + std::to_string(getpid()) + "." +
-                          std::to_string(seq_++) + ".tmp";
-        std::string dst = dir_ + "/new/" + base + ".rec";
-        int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0640);
+        *tmp = dir_ + "/tmp/" + base + "." + std::to_string(getpid()) + "." + std::to_string(seq_++) + ".tmp";
+        *dst = dir_ + "/new/" + base + ".rec";
+        int fd = ::open(tmp->c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (fd < 0) return failed(errno);
         int err = 0;
-        if (fd < 0) {
-            err = errno;
-        } else {
-            if (!write_all(fd, data.data(), data.size()) || ::fsync(fd) != 0) err = errno ? errno : EIO;
-            if (::close(fd) != 0 && !err) err = errno;
-            if (!err && ::rename(tmp.c_str(), dst.c_str()) != 0) err = errno;
-            if (err) ::unlink(tmp.c_str());
-            if (!err && !fsync_dir(dir_ + "/new")) err = errno ? errno : EIO;
-        }
+        if (!write_all(fd, data.data(), data.size()) || ::fsync(fd) != 0) err = errno ? errno : EIO;
+        if (::close(fd) != 0 && !err) err = errno;
         if (err) {
-            WriteResult r = (err == ENOSPC || err == EDQUOT) ? WriteResult::NoSpace
-                            : err == EROFS                  ? WriteResult::ReadOnly
-                                                            : WriteResult::IoError;
-            (r == WriteResult::NoSpace ? no_space_ : r == WriteResult::ReadOnly ? read_only_ : io_error_)++;
-            log_once(r, std::string("cannot write a record: ") + std::strerror(err));
-            return r;
+            ::unlink(tmp->c_str());
+            return failed(err);
         }
-        ++written_;
         return WriteResult::Ok;
     } catch (...) {
-        ++io_error_;
-        log_once(WriteResult::IoError, "unexpected failure writing a record");
-        return WriteResult::IoError;
+        return failed(EIO);
     }
+}
+
+WriteResult Outbox::write(const std::string& record_id, const std::string& json) noexcept {
+    return write_many({{record_id, json}}).front();
+}
+
+std::vector<WriteResult> Outbox::write_many(const std::vector<std::pair<std::string, std::string>>& records) noexcept {
+    std::vector<WriteResult> results(records.size(), WriteResult::IoError);
+    try {
+        std::vector<std::pair<std::string, std::string>> staged(records.size());
+        bool any = false;
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            results[i] = stage(records[i].first, records[i].second, &staged[i].first, &staged[i].second);
+            if (results[i] != WriteResult::Ok) continue;
+            if (::rename(staged[i].first.c_str(), staged[i].second.c_str()) != 0) {
+                int err = errno;
+                ::unlink(staged[i].first.c_str());
+                results[i] = failed(err);
+                continue;
+            }
+            any = true;
+        }
+        // Group commit: one directory fsync makes every rename above durable.
+        if (any && !fsync_dir(dir_ + "/new")) {
+            int err = errno ? errno : EIO;
+            for (auto& r : results)
+                if (r == WriteResult::Ok) r = failed(err);
+            return results;
+        }
+        for (auto r : results) written_ += r == WriteResult::Ok;
+    } catch (...) {
+    }
+    return results;
 }
 
 std::vector<Outbox::Entry> Outbox::list(const std::string& sub) const {
@@ -363,7 +393,7 @@ std::pair<int, int> Outbox::recover_tmp(int age_s) {
     int recovered = 0, quarantined = 0;
     std::int64_t now = std::time(nullptr);
     for (const auto& e : list("tmp")) {
-        if (now - e.mtime < age_s) continue;
+        if (age_s > 0 && now - e.mtime < age_s) continue;
         std::string why;
         auto file = read_file(dir_ + "/tmp/" + e.name);
         if (file && unframe(*file, &why)) {
@@ -383,7 +413,7 @@ std::size_t Outbox::prune_sent(std::int64_t older_than_s) {
     std::size_t n = 0;
     std::int64_t now = std::time(nullptr);
     for (const auto& e : list("sent"))
-        if (now - e.mtime >= older_than_s && ::unlink((dir_ + "/sent/" + e.name).c_str()) == 0) ++n;
+        if ((older_than_s <= 0 || now - e.mtime >= older_than_s) && ::unlink((dir_ + "/sent/" + e.name).c_str()) == 0) ++n;
     return n;
 }
 

@@ -107,7 +107,10 @@ void Producer::run() {
         batch.swap(queue_);
         busy_ = true;
         g.unlock();
-        for (const auto& b : batch) outbox_.write(b.id, b.json);
+        std::vector<std::pair<std::string, std::string>> records;
+        records.reserve(batch.size());
+        for (auto& b : batch) records.emplace_back(std::move(b.id), std::move(b.json));
+        outbox_.write_many(records);
         g.lock();
         busy_ = false;
         if (queue_.empty()) idle_cv_.notify_all();

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <thread>
 
@@ -260,8 +261,14 @@ Outcome Sender::deliver(std::vector<const Item*> items, const std::atomic<bool>&
         *last = r;
         Outcome o = classify(r.status);
         if (o == Outcome::Ack) {
-            for (const Item* it : slice)
-                if (outbox_.ack(it->name)) ++stats_.acked;
+            for (const Item* it : slice) {
+                if (outbox_.ack(it->name)) {
+                    ++stats_.acked;
+                } else if (::access((cfg_.outbox + "/new/" + it->name).c_str(), F_OK) == 0) {
+                    ack_failed_ = true;  // still in new/: it would be re-sent at once, forever
+                    ack_error_ = std::string("cannot move acked records to sent/: ") + std::strerror(errno);
+                }
+            }
             continue;
         }
         if (o == Outcome::Poison) {
@@ -282,6 +289,12 @@ Outcome Sender::deliver(std::vector<const Item*> items, const std::atomic<bool>&
 }
 
 void Sender::write_status(const std::string& state, const std::string& detail, double next_in_s) {
+    // An idle sender polls often: rewrite the file only on a change or every 30 s.
+    std::int64_t now = now_s();
+    std::string key = state + "\n" + detail;
+    if (key == status_key_ && now - status_written_ < 30) return;
+    status_key_ = key;
+    status_written_ = now;
     json::Ptr o(json_object());
     json_object_set_new(o.get(), "state", json_string(state.c_str()));
     json_object_set_new(o.get(), "detail", json_string(one_line(detail).c_str()));
@@ -337,14 +350,19 @@ int Sender::run(const std::atomic<bool>& stop, bool once) {
     // One sender per outbox: a second one would only send duplicates.
     std::string lock_path = cfg_.outbox + "/sender.lock";
     int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0640);
-    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (lock_fd < 0) lock_fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);  // read-only disk
+    if (lock_fd < 0) {
+        log("cannot open " + lock_path + " (" + std::strerror(errno) + "); running without the lock");
+    } else if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
         log("another sender is already draining " + cfg_.outbox + " (lock " + lock_path + "); exiting");
-        if (lock_fd >= 0) ::close(lock_fd);
+        ::close(lock_fd);
         return 1;
     }
     struct LockGuard {
         int fd;
-        ~LockGuard() { ::close(fd); }
+        ~LockGuard() {
+            if (fd >= 0) ::close(fd);
+        }
     } guard{lock_fd};
     log("started: " + cfg_.outbox + " -> " + cfg_.url);
     housekeeping(true);
@@ -397,7 +415,13 @@ int Sender::run(const std::atomic<bool>& stop, bool once) {
         for (const auto& it : batch) ptrs.push_back(&it);
         Response last;
         Outcome o = deliver(ptrs, stop, &last);
-        if (o == Outcome::Ack) {
+        if (o == Outcome::Ack && ack_failed_) {
+            // Delivered, but the outbox cannot record it (read-only or broken disk): pace the
+            // re-sends like failures instead of hammering the endpoint with duplicates.
+            ack_failed_ = false;
+            last.error = ack_error_;
+            o = Outcome::Retry;
+        } else if (o == Outcome::Ack) {
             if (failures_) log("endpoint reachable again; delivering");
             failures_ = 0;
             continue;

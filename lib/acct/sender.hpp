@@ -90,7 +90,10 @@ private:
     std::mt19937_64 rng_;
     SenderStats stats_;
     int failures_ = 0;
-    std::int64_t last_housekeeping_ = 0, last_alarm_ = 0, last_prune_ = 0;
+    std::int64_t last_housekeeping_ = 0, last_alarm_ = 0, last_prune_ = 0, status_written_ = 0;
+    std::string status_key_;
+    bool ack_failed_ = false;
+    std::string ack_error_;
 };
 
 }  // namespace aif::acct

@@ -27,6 +27,7 @@ struct MemoryBreakdown {
     double cuda_context = 0;  // outside the allocator
     double comm = 0;          // NCCL/RCCL buffers, outside the allocator
     double total = 0;         // what nvidia-smi would show: reserved + context + comm
+    const char* stage = "only";  // pipeline stage these figures are for: "only", "first" or "last"
 };
 
 enum class Verdict { Fits, Tight, DoesNotFit };

@@ -243,6 +243,7 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
         mb.cuda_context = 0.6 * GiB;
         mb.comm = comm_buffers(l, dp);
         mb.total = mb.reserved + mb.cuda_context + mb.comm;
+        mb.stage = n_stages == 1 ? "only" : (i == 0 ? "first" : "last");
         (i == 0 ? out.first : out.last) = mb;
     }
     if (n_stages == 1) out.last = out.first;

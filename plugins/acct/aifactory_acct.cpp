@@ -10,7 +10,6 @@ extern "C" {
 #include <slurm/spank.h>
 }
 #include <slurm/slurm.h>  // SLURM_BATCH_SCRIPT, SLURM_EXTERN_CONT
-#include <pwd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,14 +74,6 @@ std::string node_name(const char* from_env) {
     return host;
 }
 
-std::string user_name(uid_t uid) {
-    struct passwd pw {};
-    struct passwd* res = nullptr;
-    char buf[4096];
-    if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) return res->pw_name;
-    return "uid" + std::to_string(uid);  // still pseudonymised
-}
-
 // "0,1,3" → 3 devices; "" or absent → unknown.
 std::optional<std::uint32_t> count_devices(const std::string& list) {
     if (list.empty() || list == "NoDevFiles") return std::nullopt;
@@ -98,7 +89,7 @@ std::string step_env(spank_t sp, const char* name) {
     return "";
 }
 
-// The --llm-* options as forwarded into the step environment, as "key=value,...".
+// The --llm-* options as forwarded into the step environment, as "key=value;...".
 std::string training_from_env(char** env) {
     std::string kv;
     for (char** e = env; e && *e; ++e)
@@ -106,9 +97,10 @@ std::string training_from_env(char** env) {
             std::size_t n = std::strlen(prefix);
             if (std::strncmp(*e, prefix, n) != 0) continue;
             std::string item = *e + n;
-            if (kv.find(item.substr(0, item.find('=') + 1)) != std::string::npos) continue;  // seen
-            if (item.find(',') != std::string::npos) continue;  // keep the kv form unambiguous
-            kv += (kv.empty() ? "" : ",") + item;
+            std::string key = item.substr(0, item.find('=') + 1);
+            if ((";" + kv).find(";" + key) != std::string::npos) continue;  // both prefixes: keep one
+            if (item.find(';') != std::string::npos) continue;  // keep the kv form unambiguous
+            kv += (kv.empty() ? "" : ";") + item;
         }
     return kv;
 }
@@ -130,7 +122,7 @@ void step_end(spank_t sp) {
     if (spank_get_item(sp, S_JOB_NNODES, &nnodes) == ESPANK_SUCCESS && nnodes) s.nodes = nnodes;
     if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS && ntasks) s.tasks = ntasks;
     if (spank_get_item(sp, S_JOB_NCPUS, &ncpus) == ESPANK_SUCCESS && ncpus) s.cpus = ncpus;
-    if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) s.user_name = user_name(uid);
+    if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) s.uid = uid;
     s.cluster = step_env(sp, "SLURM_CLUSTER_NAME");
     s.partition = step_env(sp, "SLURM_JOB_PARTITION");
     s.account = step_env(sp, "SLURM_JOB_ACCOUNT");
@@ -164,7 +156,7 @@ void job_end(spank_t sp) {
     j.job_id = job;
     j.end_time = std::time(nullptr);
     uid_t uid = 0;
-    if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) j.user_name = user_name(uid);
+    if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) j.uid = uid;
     auto env = [](const char* n) { const char* v = std::getenv(n); return std::string(v ? v : ""); };
     j.cluster = env("SLURM_CLUSTER_NAME");
     j.partition = env("SLURM_JOB_PARTITION");

@@ -36,4 +36,16 @@ id=$(head -n1 "$T/produced.ids")
 "$AIF" spool --config "$T/sender.conf" requeue "$id" | grep -q "requeued $id" || fail "requeue from sent/ failed"
 "$AIF" sender --config "$T/sender.conf" --once >>"$T/sender.log" 2>&1 || fail "sender --once failed"
 [ "$(accepted_total)" -eq 231 ] && [ "$(accepted_unique)" -eq 230 ] || fail "requeued record not re-sent once"
+# Bad command lines: exit 2 with a message naming what was wrong.
+for args in "spool --config $T/sender.conf bogus" "spool --config $T/sender.conf list nowhere" \
+    "spool --config $T/nonexistent.conf status" "sender --bogus" "spool --config $T/sender.conf show"; do
+    set +e
+    # shellcheck disable=SC2086
+    "$AIF" $args > "$T/cli.txt" 2>&1
+    rc=$?
+    set -e
+    [ "$rc" -eq 2 ] || fail "aifactory $args: expected exit 2, got $rc"
+    [ -s "$T/cli.txt" ] || fail "aifactory $args: no message"
+done
+grep -q "aifactory spool show: give a record id" "$T/cli.txt" || fail "show without id: unclear message"
 say "PASS: 230 records delivered exactly once in $(requests) requests"

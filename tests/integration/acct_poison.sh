@@ -28,14 +28,16 @@ mode '{"mode":"ok"}'
 wait_for 10 '[ "$(accepted_unique)" -eq 100 ]' || fail "requeued records not delivered"
 check_delivered exact
 [ "$(ls "$T/outbox/dead" | wc -l)" -eq 0 ] || fail "dead/ not empty after requeue"
-# 413 is poison too (and 400, see the unit tests): stop the sender while setting up.
-stop_sender
-: > "$T/produced.ids"
-produce 3 5000
-bad=$(sed -n 2p "$T/produced.ids")
-mode "{\"mode\":\"poison\",\"ids\":[\"$bad\"],\"status\":413}"
-start_sender
-wait_for 10 '[ "$(waiting)" -eq 0 ]' || fail "413 blocked the queue"
-ls "$T/outbox/dead/"*"$bad.rec" >/dev/null 2>&1 || fail "413 record not dead-lettered"
-grep -q "HTTP 413" "$T/outbox/dead/"*"$bad.rec.reason" || fail "413 reason not recorded"
+# 413 and 400 are poison too: stop the sender while setting each up.
+for status in 413 400; do
+    stop_sender
+    : > "$T/produced.ids"
+    produce 3 "$((5000 + status))"
+    bad=$(sed -n 2p "$T/produced.ids")
+    mode "{\"mode\":\"poison\",\"ids\":[\"$bad\"],\"status\":$status}"
+    start_sender
+    wait_for 10 '[ "$(waiting)" -eq 0 ]' || fail "$status blocked the queue"
+    ls "$T/outbox/dead/"*"$bad.rec" >/dev/null 2>&1 || fail "$status record not dead-lettered"
+    grep -q "HTTP $status" "$T/outbox/dead/"*"$bad.rec.reason" || fail "$status reason not recorded"
+done
 say "PASS: poison records dead-lettered with reasons, queue kept draining, requeue delivered them"

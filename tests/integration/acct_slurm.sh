@@ -20,8 +20,17 @@ user_key_file = $T/user.key
 outbox = $T/outbox
 min_free_mb = 0
 CONF
-CLUSTER_JOB_SUBMIT=
-CLUSTER_SPANK=
+# With the sbatch-time check built too (job_submit/aifactory + aifactory.so), LLM jobs carry
+# their declared setup and the prediction into the records.
+LLM=0
+if [ -f "$B/.libs/job_submit_aifactory.so" ] && [ -f "$B/.libs/aifactory.so" ]; then
+    LLM=1
+    CLUSTER_JOB_SUBMIT=aifactory
+    CLUSTER_SPANK=$B/.libs/aifactory.so
+else
+    CLUSTER_JOB_SUBMIT=''
+    CLUSTER_SPANK=''
+fi
 CLUSTER_PLUGSTACK_EXTRA="optional $B/.libs/aifactory_acct.so config=$T/acct.conf"
 cluster_start || fail "local Slurm did not start"
 mkdir -p "$T/outbox"
@@ -72,6 +81,26 @@ echo "$body" | grep -q '"cluster":"aif' || fail "cluster name missing"
 check_schema "$T"/outbox/sent/*.rec
 say "healthy: 2 jobs -> 6 records with exit codes, GPUs, usage, pseudonymous user"
 
+# 1b. An LLM job checked at sbatch time: its step records carry the declared setup, the
+#     prediction and its verdict.
+if [ "$LLM" = 1 ]; then
+    j0=$(sbatch --parsable -o "$T/job-%j.out" --mem=100 --gres=gpu:a100:4 -n1 --llm-model=llama3.1-8b \
+        --llm-layout=tp=4,sp=on --llm-mbs=1 --llm-seq=2048 --wrap "srun -n1 true") ||
+        fail "LLM job not accepted"
+    finish "$j0" COMPLETED
+    wait_for 20 '[ "$(records_for "$j0" job_end)" -ge 1 ] && [ "$(waiting)" -eq 0 ]' || fail "records of $j0 missing"
+    body=$(tail -q -n +2 $(grep -l "\"job_id\":$j0,.*\"step_id\":\"batch\"" "$T"/outbox/sent/*.rec))
+    echo "$body" | grep -q '"training":{[^}]*"model":"llama3.1-8b"' || fail "declared setup missing: $body"
+    echo "$body" | grep -q '"prediction":{[^}]*"gib_per_gpu":' || fail "prediction missing: $body"
+    echo "$body" | grep -q '"verdict":"fits"}$' || fail "verdict missing: $body"
+    check_schema "$T"/outbox/sent/*.rec
+    say "LLM job: training setup, prediction and verdict recorded"
+else
+    say "note: job_submit/aifactory not built here; LLM fields not exercised"
+fi
+EXPECTED=12
+[ "$LLM" = 1 ] && EXPECTED=15
+
 # 2. Endpoint hung: jobs run and finish as usual; records wait.
 mode '{"mode":"hang"}'
 sleep 0.5
@@ -116,5 +145,6 @@ for j in "$j3" "$j4"; do
 done
 total=$(wc -l < "$T/ep/accepted.log")
 uniq=$(sort -u "$T/ep/accepted.log" | wc -l)
-[ "$total" -eq 12 ] && [ "$uniq" -eq 12 ] || fail "expected 12 records delivered once each, got $total ($uniq unique)"
-say "PASS: 4 jobs under faults -> 12 records delivered exactly once; full-disk job completed"
+[ "$total" -eq "$EXPECTED" ] && [ "$uniq" -eq "$EXPECTED" ] ||
+    fail "expected $EXPECTED records delivered once each, got $total ($uniq unique)"
+say "PASS: jobs under faults -> $EXPECTED records delivered exactly once; full-disk job completed"

@@ -285,6 +285,12 @@ START_TEST(outbox_bound_refuses_and_counts) {
 }
 END_TEST
 
+// A failed assertion ends the forked test at once; unmount the tmpfs on the way out anyway.
+static char g_mounted[256];
+static void unmount_at_exit() {
+    if (g_mounted[0]) ::umount2(g_mounted, MNT_DETACH);
+}
+
 START_TEST(outbox_survives_full_and_read_only_disks) {
     std::string d = make_tmpdir();
     if (geteuid() != 0 || ::mount("tmpfs", d.c_str(), "tmpfs", 0, "size=16k") != 0) {
@@ -292,6 +298,8 @@ START_TEST(outbox_survives_full_and_read_only_disks) {
         rm_rf(d);
         return;
     }
+    std::snprintf(g_mounted, sizeof g_mounted, "%s", d.c_str());
+    std::atexit(unmount_at_exit);
     OutboxLimits lim;
     lim.min_free_bytes = 0;
     int logs = 0;
@@ -316,6 +324,7 @@ START_TEST(outbox_survives_full_and_read_only_disks) {
     ck_assert_uint_eq(ob.counters().read_only, 1);
     ck_assert_int_le(logs, 3);
     ck_assert_int_eq(::umount(d.c_str()), 0);
+    g_mounted[0] = '\0';
     rm_rf(d);
 }
 END_TEST
@@ -450,11 +459,10 @@ START_TEST(hooks_produce_every_kind) {
     hooks::SubmitDecision sd;
     sd.decision = "rejected";
     sd.reason = "needs 93.4 GiB per GPU";
-    sd.user_name = "alice";
+    sd.uid = 20001;
     sd.gpus = 16;
-    sd.training_kv = "model=llama3.1-70b,seq=8192";
-    sd.prediction_kv = "mem_gib=93.4,fits=no,bad=inf";
-    sd.verdict = "does-not-fit";
+    sd.training_kv = "model=llama3.1-70b;layout=tp=4,pp=4;seq=8192";
+    sd.prediction_kv = "verdict=does-not-fit;mem_gib=93.4;layout=tp:4/pp:4;bad=inf";
     std::string id1 = hooks::submit_decision(sd);
     hooks::StepEnd se;
     se.job_id = 7;
@@ -480,10 +488,15 @@ START_TEST(hooks_produce_every_kind) {
     for (const auto& f : files) all += *ob.load("new", f.name) + "\n";
     ck_assert(all.find("\"gpu_seconds\":42") != std::string::npos);
     ck_assert(all.find("\"state\":\"COMPLETED\"") != std::string::npos);
-    ck_assert(all.find("\"training\":{\"model\":\"llama3.1-70b\",\"seq\":8192}") != std::string::npos);
-    ck_assert(all.find("\"prediction\":{\"bad\":\"inf\",\"fits\":\"no\",\"mem_gib\":93.4}") != std::string::npos);
-    ck_assert(all.find("\"user\":\"" + pseudonym("site-secret", "alice") + "\"") != std::string::npos);
-    ck_assert(all.find("alice") == std::string::npos);
+    ck_assert(all.find("\"training\":{\"layout\":\"tp=4,pp=4\",\"model\":\"llama3.1-70b\",\"seq\":8192}") !=
+              std::string::npos);
+    ck_assert(all.find("\"prediction\":{\"bad\":\"inf\",\"layout\":\"tp:4/pp:4\",\"mem_gib\":93.4,"
+                       "\"verdict\":\"does-not-fit\"}") != std::string::npos);
+    // Lifted to the record: once inside "prediction", once at the top level.
+    auto first = all.find("\"verdict\":\"does-not-fit\"");
+    ck_assert(first != std::string::npos && all.find("\"verdict\":\"does-not-fit\"", first + 1) != std::string::npos);
+    ck_assert(all.find("\"user\":\"" + pseudonym("site-secret", "uid:20001") + "\"") != std::string::npos);
+    ck_assert(all.find("20001") == std::string::npos);
     ck_assert(all.find("\"kind\":\"job_end\"") != std::string::npos);
     rm_rf(d);
 }

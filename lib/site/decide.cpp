@@ -1,0 +1,215 @@
+#include "site/decide.hpp"
+
+#include <sstream>
+
+#include "calc/check.hpp"
+#include "calc/job.hpp"
+#include "common/error.hpp"
+#include "common/text.hpp"
+
+namespace aif::site {
+
+const char* name(Action a) {
+    switch (a) {
+    case Action::Pass: return "pass";
+    case Action::Accept: return "accept";
+    case Action::Warn: return "warn";
+    case Action::Reject: return "reject";
+    }
+    return "?";
+}
+
+std::vector<std::string> wrap(const std::string& text, std::size_t width) {
+    std::vector<std::string> out;
+    const std::size_t lead = text.find_first_not_of(' ');
+    if (lead == std::string::npos) return out;
+    // Continuation lines keep the text's own indentation, plus two.
+    const std::string first(lead, ' '), next(lead + 2, ' ');
+    std::istringstream words(text);
+    std::string word, line;
+    while (words >> word) {
+        const std::string& indent = out.empty() ? first : next;
+        if (!line.empty() && indent.size() + line.size() + 1 + word.size() > width) {
+            out.push_back(indent + line);
+            line.clear();
+        }
+        line += (line.empty() ? "" : " ") + word;
+    }
+    if (!line.empty()) out.push_back((out.empty() ? first : next) + line);
+    return out;
+}
+
+namespace {
+
+const char* kTag = "aifactory: ";
+
+void add(std::vector<std::string>& lines, const std::string& text) {
+    for (auto& l : wrap(kTag + text)) lines.push_back(std::move(l));
+}
+
+// Lines from the calculator are meant to be shown as they are; only over-long ones get wrapped.
+void add_verbatim(std::vector<std::string>& lines, const std::vector<std::string>& from) {
+    std::vector<std::string> split_lines;
+    for (const auto& text : from) {
+        std::istringstream in(text);
+        for (std::string l; std::getline(in, l);) split_lines.push_back(l);
+    }
+    for (const auto& l : split_lines) {
+        if (l.size() <= kMaxLine) lines.push_back(l);
+        else for (auto& w : wrap(l)) lines.push_back(std::move(w));
+    }
+}
+
+// The policy in force for this job, after exemptions and the user's --llm-check.
+Policy effective_policy(const Submission& sub, const PartitionRule& rule, const SiteConfig& cfg,
+                        std::vector<std::string>& notes, bool& exempt) {
+    Policy p = rule.policy;
+    exempt = cfg.exempt(sub.account, sub.user, sub.qos);
+    if (exempt && p == Policy::Enforce) p = Policy::Warn;
+    const std::string& asked = sub.options.check;
+    if (asked.empty()) return p;
+    const Policy want = parse_policy(asked, "--llm-check");  // throws for a bad value
+    if (want == Policy::Enforce) return Policy::Enforce;     // raising is always allowed
+    if (want == p || p == Policy::Off) return p;
+    if (exempt || rule.allow_user_warn || p == Policy::Warn) return want;
+    notes.push_back("--llm-check=" + asked + " is not allowed on " + rule.slurm_name);
+    return p;
+}
+
+}  // namespace
+
+Decision decide(const Submission& sub, const Snapshot& snap) {
+    Decision d;
+    const LlmOptions& opt = sub.options;
+    if (!opt.any()) return d;  // not an LLM job: untouched
+
+    const std::string partition = sub.partition.empty() ? snap.default_partition : sub.partition;
+    const PartitionRule* rule = snap.config.find(partition);
+    if (!opt.describes_model()) {
+        if (opt.values.empty() && !opt.check.empty() && opt.config.empty()) return d;  // only --llm-check
+        d.action = rule && rule->policy == Policy::Enforce ? Action::Reject : Action::Warn;
+        d.problem = Problem::BadRequest;
+        add(d.lines, "--llm-* options need --llm-model or --llm-config to say which model "
+                     "is trained");
+        d.log = "no model given";
+        return d;
+    }
+    if (rule == nullptr) {
+        d.action = Action::Accept;
+        add(d.lines, "partition " + (partition.empty() ? std::string("(none)") : partition) +
+                         " is not described in aifactory.conf; training job not checked");
+        d.log = "partition '" + partition + "' not in aifactory.conf: passed through";
+        return d;
+    }
+
+    std::vector<std::string> notes;
+    bool exempt = false;
+    Policy policy = rule->policy;
+    const auto bad_request = [&](const std::string& what) {
+        d.problem = Problem::BadRequest;
+        d.action = policy == Policy::Enforce ? Action::Reject : Action::Warn;
+        d.lines.clear();
+        add(d.lines, what);
+        if (d.action == Action::Warn) add(d.lines, "accepted anyway (policy " +
+                                                       std::string(name(policy)) + " on " +
+                                                       rule->slurm_name + ")");
+        d.log = "bad request: " + what;
+    };
+    try {
+        policy = effective_policy(sub, *rule, snap.config, notes, exempt);
+    } catch (const InputError& e) {
+        policy = rule->policy;
+        bad_request(e.what());
+        return d;
+    }
+    if (policy == Policy::Off) {
+        d.log = "check off";
+        return d;
+    }
+
+    JobSpec job;
+    try {
+        for (const auto& [key, value] : opt.values) apply_option(job, key, value, "--llm-");
+        if (!opt.arch.empty()) apply_option(job, "arch", opt.arch, "--llm-");
+    } catch (const InputError& e) {
+        bad_request(e.what());
+        return d;
+    }
+    if (sub.gpus.gpus <= 0) {
+        const auto* cat = snap.hardware.partition(rule->system);
+        bad_request("the job asks for no GPUs: add --gpus-per-node=N (" +
+                    std::to_string(cat ? cat->gpus_per_node : 0) + " per node on " +
+                    rule->slurm_name + ")");
+        return d;
+    }
+
+    CheckRequest req;
+    req.job = &job;
+    req.partition = snap.hardware.partition(rule->system);
+    req.gpus = static_cast<int>(sub.gpus.gpus);
+    req.nodes = static_cast<int>(sub.gpus.nodes);
+    req.headroom = rule->headroom;
+    for (const auto& other : snap.config.partitions) {
+        if (&other == rule) continue;
+        if (const Partition* p = snap.hardware.partition(other.system)) {
+            req.alternatives.push_back(p);
+            req.alternative_names.push_back(other.slurm_name);
+        }
+    }
+
+    CheckOutcome out;
+    try {
+        out = check_job(req, snap.models, snap.hardware);
+    } catch (const InputError& e) {
+        bad_request(e.what());
+        return d;
+    }
+    const std::string label = model_label(job);
+    d.prediction = prediction_kv(out.estimate);
+    if (out.estimate.verdict != Verdict::DoesNotFit) {
+        d.action = Action::Accept;
+        add_verbatim(d.lines, {prediction_line(out, label)});
+        d.log = "fits: " + d.prediction;
+    } else {
+        d.problem = Problem::DoesNotFit;
+        d.action = policy == Policy::Enforce ? Action::Reject : Action::Warn;
+        add_verbatim(d.lines, rejection_lines(out, label));
+        if (d.action == Action::Warn)
+            add(d.lines, std::string("accepted anyway (") +
+                             (exempt ? "exempt" : "policy warn on " + rule->slurm_name) + ")");
+        d.log = "does not fit: " + d.prediction;
+    }
+    for (const auto& n : notes) add(d.lines, n);
+    return d;
+}
+
+std::string DecisionCache::key(const Submission& sub) {
+    std::string k;
+    const char sep = '\x1f';
+    for (const auto& [name, value] : sub.options.values) k += name + '=' + value + sep;
+    k += sub.options.arch + sep + sub.options.config + sep + sub.options.check + sep;
+    k += std::to_string(sub.gpus.gpus) + sep + std::to_string(sub.gpus.nodes) + sep;
+    k += sub.partition + sep + sub.account + sep + sub.user + sep + sub.qos;
+    return k;
+}
+
+bool DecisionCache::find(const std::string& key, Decision& out) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = map_.find(key);
+    if (it == map_.end()) return false;
+    out = it->second;
+    return true;
+}
+
+void DecisionCache::put(const std::string& key, const Decision& d) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (map_.size() >= capacity_) map_.clear();
+    map_.emplace(key, d);
+}
+
+std::size_t DecisionCache::size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return map_.size();
+}
+
+}  // namespace aif::site

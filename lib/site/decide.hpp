@@ -1,0 +1,67 @@
+// The job_submit decision: site policy x exemptions x the calculator's verdict → pass, accept
+// (with a prediction), warn, or reject, with the lines the user sees. Pure: no I/O, no Slurm.
+#pragma once
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "site/gpu_request.hpp"
+#include "site/snapshot.hpp"
+#include "site/spank_env.hpp"
+
+namespace aif::site {
+
+enum class Action {
+    Pass,    // not ours: no --llm-* options, or the check is off; job untouched, no message
+    Accept,  // checked and fits (or not checked, with a note): accept with `lines`
+    Warn,    // does not fit or is malformed, but policy lets it through: accept with `lines`
+    Reject,  // enforce: reject with `lines`
+};
+const char* name(Action);
+
+enum class Problem { None, DoesNotFit, BadRequest };
+
+struct Submission {
+    LlmOptions options;
+    GpuRequest gpus;
+    std::string partition;  // as given; "" → the default partition
+    std::string account, user, qos;
+};
+
+struct Decision {
+    Action action = Action::Pass;
+    Problem problem = Problem::None;
+    std::vector<std::string> lines;  // for the user: each at most kMaxLine columns
+    std::string prediction;          // prediction_kv of the estimate, when one was made
+    std::string log;                 // one line for slurmctld.log
+};
+
+// Widest line we hand to Slurm: "sbatch: error: " (15) + 65 = 80 columns.
+inline constexpr std::size_t kMaxLine = 65;
+
+Decision decide(const Submission& sub, const Snapshot& snap);
+
+// Decisions are a pure function of the submission and the snapshot, and a cold call costs tens
+// of microseconds inside slurmctld (fresh RPC thread, cold caches). Sites see the same request
+// many times (resubmissions, --test-only then sbatch, sweeps over non-memory settings), so the
+// plugin keeps the answers per snapshot. Bounded; cleared when full. Thread-safe.
+class DecisionCache {
+public:
+    explicit DecisionCache(std::size_t capacity = 4096) : capacity_(capacity) {}
+    // Everything decide() reads from the submission, as one string.
+    static std::string key(const Submission& sub);
+    bool find(const std::string& key, Decision& out) const;
+    void put(const std::string& key, const Decision& d);
+    std::size_t size() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, Decision> map_;
+    std::size_t capacity_;
+};
+
+// Word-wraps `text` into lines of at most `width` columns, continuation lines indented by 2.
+std::vector<std::string> wrap(const std::string& text, std::size_t width = kMaxLine);
+
+}  // namespace aif::site

@@ -1,0 +1,218 @@
+#include "site/site_config.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.hpp"
+#include "common/text.hpp"
+
+namespace aif::site {
+
+const char* name(Policy p) {
+    switch (p) {
+    case Policy::Enforce: return "enforce";
+    case Policy::Warn: return "warn";
+    case Policy::Off: return "off";
+    }
+    return "?";
+}
+
+Policy parse_policy(std::string_view s, std::string_view what) {
+    const std::string v = lower(trim(s));
+    if (v == "enforce") return Policy::Enforce;
+    if (v == "warn") return Policy::Warn;
+    if (v == "off") return Policy::Off;
+    throw InputError(std::string(what) + ": '" + std::string(s) + "' is not enforce, warn or off");
+}
+
+const PartitionRule* SiteConfig::find(std::string_view slurm_partition) const {
+    for (const auto& p : partitions)
+        if (p.slurm_name == slurm_partition) return &p;
+    return nullptr;
+}
+
+static bool listed(const std::vector<std::string>& list, std::string_view v) {
+    if (v.empty()) return false;
+    for (const auto& x : list)
+        if (x == v) return true;
+    return false;
+}
+
+bool SiteConfig::exempt(std::string_view account, std::string_view user,
+                        std::string_view qos) const {
+    return listed(exempt_accounts, account) || listed(exempt_users, user) || listed(exempt_qos, qos);
+}
+
+namespace {
+
+// One line split into Key=Value words (Slurm style: whitespace separates, values may be quoted).
+struct Word {
+    std::string key, value;
+};
+
+std::vector<Word> words_of(std::string_view line, const std::string& where) {
+    std::vector<Word> out;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        if (i >= line.size()) break;
+        const std::size_t start = i;
+        while (i < line.size() && line[i] != '=' && line[i] != ' ' && line[i] != '\t') ++i;
+        std::string key(line.substr(start, i - start));
+        if (i >= line.size() || line[i] != '=')
+            throw InputError(where + ": '" + key + "' is not Key=Value");
+        ++i;
+        std::string value;
+        if (i < line.size() && line[i] == '"') {
+            const std::size_t close = line.find('"', i + 1);
+            if (close == std::string_view::npos) throw InputError(where + ": unterminated quote");
+            value = std::string(line.substr(i + 1, close - i - 1));
+            i = close + 1;
+        } else {
+            const std::size_t vs = i;
+            while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+            value = std::string(line.substr(vs, i - vs));
+        }
+        if (value.empty()) throw InputError(where + ": " + key + "= has no value");
+        out.push_back({key, value});
+    }
+    return out;
+}
+
+// "5%" or "0.05" → 0.05.
+double parse_headroom(std::string_view v, const std::string& what) {
+    std::string s(trim(v));
+    if (!s.empty() && s.back() == '%') {
+        s.pop_back();
+        return parse_double(s, what, 0, 90) / 100.0;
+    }
+    return parse_double(s, what, 0, 0.9);
+}
+
+std::string resolve(std::string_view dir, const std::string& path) {
+    if (path.empty() || path[0] == '/') return path;
+    return std::string(dir) + "/" + path;
+}
+
+bool key_is(const std::string& key, const char* name) { return lower(key) == lower(name); }
+
+}  // namespace
+
+SiteConfig parse_site_config(std::string_view text, std::string_view origin, std::string_view dir) {
+    SiteConfig cfg;
+    // Partition lines may come before the global keys they default from: resolve afterwards.
+    struct Pending {
+        PartitionRule rule;
+        bool policy_set = false, headroom_set = false, warn_set = false;
+    };
+    std::vector<Pending> pending;
+    std::istringstream in{std::string(text)};
+    std::string raw;
+    int lineno = 0;
+    while (std::getline(in, raw)) {
+        ++lineno;
+        const std::string where = std::string(origin) + ":" + std::to_string(lineno);
+        std::string_view line = raw;
+        if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+        line = trim(line);
+        if (line.empty()) continue;
+        const auto words = words_of(line, where);
+        if (key_is(words[0].key, "PartitionName")) {
+            Pending p;
+            p.rule.slurm_name = words[0].value;
+            p.rule.origin = where;
+            for (std::size_t i = 1; i < words.size(); ++i) {
+                const auto& [k, v] = words[i];
+                const std::string what = where + ": " + k;
+                if (key_is(k, "System")) p.rule.system = v;
+                else if (key_is(k, "Policy")) p.rule.policy = parse_policy(v, what), p.policy_set = true;
+                else if (key_is(k, "Headroom")) p.rule.headroom = parse_headroom(v, what), p.headroom_set = true;
+                else if (key_is(k, "AllowUserWarn"))
+                    p.rule.allow_user_warn = parse_bool(v, what), p.warn_set = true;
+                else
+                    throw InputError(where + ": unknown partition key '" + k +
+                                     "' (known: System, Policy, Headroom, AllowUserWarn)");
+            }
+            if (p.rule.system.empty())
+                throw InputError(where + ": PartitionName=" + p.rule.slurm_name + " needs System=");
+            for (const auto& q : pending)
+                if (q.rule.slurm_name == p.rule.slurm_name)
+                    throw InputError(where + ": partition " + p.rule.slurm_name +
+                                     " already described at " + q.rule.origin);
+            pending.push_back(std::move(p));
+            continue;
+        }
+        for (const auto& [k, v] : words) {
+            const std::string what = where + ": " + k;
+            if (key_is(k, "DefaultPolicy")) cfg.default_policy = parse_policy(v, what);
+            else if (key_is(k, "DefaultHeadroom")) cfg.default_headroom = parse_headroom(v, what);
+            else if (key_is(k, "AllowUserWarn")) cfg.allow_user_warn = parse_bool(v, what);
+            else if (key_is(k, "ExemptAccounts")) cfg.exempt_accounts = split(v, ',');
+            else if (key_is(k, "ExemptUsers")) cfg.exempt_users = split(v, ',');
+            else if (key_is(k, "ExemptQOS")) cfg.exempt_qos = split(v, ',');
+            else if (key_is(k, "HardwareCatalogue"))
+                for (const auto& f : split(v, ',')) cfg.hardware_files.push_back(resolve(dir, f));
+            else if (key_is(k, "ModelCatalogue"))
+                for (const auto& f : split(v, ',')) cfg.model_files.push_back(resolve(dir, f));
+            else if (key_is(k, "DefaultPartition")) cfg.default_partition = v;
+            else if (key_is(k, "ReloadInterval"))
+                cfg.reload_interval_s = static_cast<int>(parse_int(v, what, 1, 3600));
+            else
+                throw InputError(where + ": unknown key '" + k +
+                                 "' (known: PartitionName, DefaultPolicy, DefaultHeadroom, "
+                                 "AllowUserWarn, ExemptAccounts, ExemptUsers, ExemptQOS, "
+                                 "HardwareCatalogue, ModelCatalogue, DefaultPartition, "
+                                 "ReloadInterval)");
+        }
+    }
+    for (auto& p : pending) {
+        if (!p.policy_set) p.rule.policy = cfg.default_policy;
+        if (!p.headroom_set) p.rule.headroom = cfg.default_headroom;
+        if (!p.warn_set) p.rule.allow_user_warn = cfg.allow_user_warn;
+        cfg.partitions.push_back(std::move(p.rule));
+    }
+    return cfg;
+}
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw InputError(path + ": " + std::strerror(errno));
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    if (f.bad()) throw InputError(path + ": read error");
+    return ss.str();
+}
+
+SiteConfig load_site_config(const std::string& path) {
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+    return parse_site_config(read_text_file(path), path, dir.empty() ? "/" : dir);
+}
+
+std::string default_partition_of_slurm_conf(std::string_view text) {
+    std::istringstream in{std::string(text)};
+    std::string raw;
+    while (std::getline(in, raw)) {
+        std::string_view line = raw;
+        if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+        line = trim(line);
+        if (lower(line.substr(0, 14)) != "partitionname=") continue;
+        std::string name;
+        bool is_default = false;
+        std::istringstream ws{std::string(line)};
+        std::string w;
+        while (ws >> w) {
+            const auto eq = w.find('=');
+            if (eq == std::string::npos) continue;
+            const std::string k = lower(w.substr(0, eq)), v = w.substr(eq + 1);
+            if (k == "partitionname") name = v;
+            else if (k == "default") is_default = lower(v) == "yes";
+        }
+        if (is_default && name != "DEFAULT") return name;
+    }
+    return "";
+}
+
+}  // namespace aif::site

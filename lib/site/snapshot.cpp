@@ -1,0 +1,62 @@
+#include "site/snapshot.hpp"
+
+#include <sys/stat.h>
+
+#include "common/error.hpp"
+
+namespace aif::site {
+
+std::shared_ptr<const Snapshot> load_snapshot(const std::string& site_conf,
+                                              const std::string& slurm_conf) {
+    auto s = std::make_shared<Snapshot>();
+    s->config = load_site_config(site_conf);
+    s->files.push_back(site_conf);
+
+    std::vector<std::string> hw_files{default_catalogue_path("hardware.json")};
+    hw_files.insert(hw_files.end(), s->config.hardware_files.begin(), s->config.hardware_files.end());
+    std::vector<std::string> model_files{default_catalogue_path("models.json")};
+    model_files.insert(model_files.end(), s->config.model_files.begin(), s->config.model_files.end());
+    s->hardware = HardwareCatalogue::load(hw_files);
+    s->models = ModelCatalogue::load(model_files);
+    s->files.insert(s->files.end(), hw_files.begin(), hw_files.end());
+    s->files.insert(s->files.end(), model_files.begin(), model_files.end());
+
+    // A rule naming an unknown catalogue partition is dropped, not fatal: its jobs pass through.
+    std::vector<PartitionRule> kept;
+    for (auto& rule : s->config.partitions) {
+        try {
+            s->hardware.gpu_of(s->hardware.require_partition(rule.system));
+            kept.push_back(std::move(rule));
+        } catch (const InputError& e) {
+            s->notes.push_back(rule.origin + ": System=" + rule.system + ": " + e.what() +
+                               "; partition " + rule.slurm_name + " is not checked");
+        }
+    }
+    s->config.partitions = std::move(kept);
+
+    s->default_partition = s->config.default_partition;
+    if (s->default_partition.empty() && !slurm_conf.empty()) {
+        try {
+            s->default_partition = default_partition_of_slurm_conf(read_text_file(slurm_conf));
+        } catch (const InputError& e) {
+            s->notes.push_back(std::string("default partition unknown: ") + e.what());
+        }
+    }
+    return s;
+}
+
+std::string files_stamp(const std::vector<std::string>& files) {
+    std::string stamp;
+    for (const auto& f : files) {
+        struct stat st{};
+        if (stat(f.c_str(), &st) != 0) {
+            stamp += "-;";
+            continue;
+        }
+        stamp += std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+                 std::to_string(st.st_size) + ";";
+    }
+    return stamp;
+}
+
+}  // namespace aif::site

@@ -1,0 +1,34 @@
+// Everything job_submit needs, loaded once (plugin init, or when a file changes) and then read
+// by many submit threads at once without locks: an immutable value behind a shared_ptr.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "calc/hardware.hpp"
+#include "calc/models.hpp"
+#include "site/site_config.hpp"
+
+namespace aif::site {
+
+struct Snapshot {
+    SiteConfig config;
+    ModelCatalogue models;
+    HardwareCatalogue hardware;
+    std::string default_partition;    // DefaultPartition=, else slurm.conf's Default=YES
+    std::vector<std::string> files;   // what it was loaded from (watched for changes)
+    std::vector<std::string> notes;   // problems that disabled a rule, for the log
+};
+
+// Loads aifactory.conf at `site_conf`, the shipped catalogues plus the site's extra ones, and
+// drops (with a note) partition rules whose System= the hardware catalogue does not know.
+// `slurm_conf` (may be empty) is only read to find the default partition.
+// Throws InputError naming the file and line of the first hard error.
+std::shared_ptr<const Snapshot> load_snapshot(const std::string& site_conf,
+                                              const std::string& slurm_conf);
+
+// Modification stamp of a set of files (mtime and size of each; missing files count too), to
+// notice edits without re-reading them.
+std::string files_stamp(const std::vector<std::string>& files);
+
+}  // namespace aif::site

@@ -1,0 +1,42 @@
+// The --llm-* options as they reach slurmctld in job_desc->spank_job_env, and the names of the
+// extra entries aifactory adds there. No Slurm dependency.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace aif::site {
+
+// SPANK plugin_name; Slurm forwards option --llm-model as _SLURM_SPANK_OPTION_aifactory_llm_model.
+inline constexpr const char* kSpankPlugin = "aifactory";
+inline constexpr const char* kOptionPrefix = "_SLURM_SPANK_OPTION_aifactory_llm_";
+// Compact architecture from --llm-config (key=value,...), set by the SPANK plugin on the client.
+inline constexpr const char* kArchEnv = "AIFACTORY_ARCH";
+// The prediction job_submit attaches to the job, for pinning and accounting (prediction_kv form).
+inline constexpr const char* kPredictionEnv = "AIFACTORY_PREDICTION";
+
+// The options a user can give, without "--llm-", in the order sbatch --help lists them.
+const std::vector<std::string>& llm_option_names();
+
+struct LlmOptions {
+    std::vector<std::pair<std::string, std::string>> values;  // key ("model", "layout") → value
+    std::string arch;    // from --llm-config, forwarded as kArchEnv
+    std::string config;  // the --llm-config path as given (for messages)
+    std::string check;   // --llm-check as given ("" when absent)
+
+    // True when the job describes a model to check (--llm-model or --llm-config).
+    bool describes_model() const;
+    // True when any --llm-* option (or forwarded arch) is present.
+    bool any() const { return !values.empty() || !arch.empty() || !config.empty() || !check.empty(); }
+    const std::string* get(std::string_view key) const;
+};
+
+// Reads "NAME=value" entries. Unknown --llm-* names are kept (job_submit reports them).
+LlmOptions read_spank_env(const char* const* env, std::size_t n);
+
+// "llm_dist_opt" → "dist-opt": Slurm turned the option's dashes into underscores.
+std::string option_key_from_env(std::string_view env_suffix);
+
+}  // namespace aif::site

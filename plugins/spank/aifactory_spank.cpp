@@ -1,0 +1,217 @@
+// SPANK plugin aifactory.so: the --llm-* options of sbatch, salloc and srun.
+//
+// On the client (allocator and local context) each option value is validated as it is parsed, so
+// a bad value fails at once with a message naming the option. --llm-config is read here (the
+// controller cannot see the user's files), validated, and forwarded in compact form as the job
+// control variable AIFACTORY_ARCH. Slurm forwards the options themselves to slurmctld in
+// job_desc->spank_job_env, where job_submit/aifactory does the real check.
+//
+// plugstack.conf arguments (site defaults):
+//   default_<option>=VALUE  e.g. default_framework=megatron: used when a job gives --llm-model or
+//                           --llm-config but not that option
+//   config_dir=DIR          where a relative --llm-config name is also looked for
+extern "C" {
+#include <slurm/spank.h>
+}
+#include <slurm/slurm.h>
+
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "calc/hf_config.hpp"
+#include "calc/job.hpp"
+#include "common/error.hpp"
+#include "site/site_config.hpp"
+#include "site/spank_env.hpp"
+
+extern "C" {
+extern const char plugin_name[] = "aifactory";
+extern const char plugin_type[] = "spank";
+extern const unsigned int plugin_version = SLURM_VERSION_NUMBER;
+extern const unsigned int spank_plugin_version = 1;
+}
+
+namespace {
+
+// One process, one thread (sbatch/salloc/srun parse options sequentially).
+struct ClientState {
+    std::map<std::string, std::string> given;     // option key → value as the user gave it
+    std::map<std::string, std::string> defaults;  // from plugstack.conf
+    std::string config_dir;
+    std::string arch;                             // compact form of --llm-config
+};
+ClientState state;
+
+struct OptionHelp {
+    const char* key;
+    const char* arginfo;
+    const char* usage;
+};
+// Usage texts appear in sbatch --help; keep them short.
+const OptionHelp kHelp[] = {
+    {"model", "NAME", "LLM to train, e.g. llama3.1-70b (sbatch-time fit check)"},
+    {"config", "FILE", "Hugging Face config.json describing the model"},
+    {"layout", "LAYOUT", "parallel layout, e.g. tp=4,pp=4"},
+    {"zero", "STAGE", "DeepSpeed ZeRO stage 0-3"},
+    {"mbs", "N", "micro-batch size (sequences per GPU)"},
+    {"gbs", "N", "global batch size (sequences)"},
+    {"seq", "N", "sequence length in tokens"},
+    {"tokens", "N", "tokens to train, e.g. 300B (for a time estimate)"},
+    {"precision", "P", "bf16, fp16, fp8 or fp32"},
+    {"optimizer", "OPT", "adamw, adamw8bit or sgd"},
+    {"recompute", "MODE", "activation recomputation: none, selective, full"},
+    {"framework", "FW", "megatron, fsdp, deepspeed or hf"},
+    {"check", "MODE", "enforce, warn or off (warn/off only where allowed)"},
+};
+constexpr int kOptions = sizeof kHelp / sizeof kHelp[0];
+
+bool readable(const std::string& path) {
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (f) std::fclose(f);
+    return f != nullptr;
+}
+
+// A relative name is looked up in the current directory, then in the site's config_dir.
+std::string resolve_config_path(const std::string& path) {
+    if (path.empty() || path[0] == '/' || state.config_dir.empty() || readable(path)) return path;
+    const std::string site = state.config_dir + "/" + path;
+    return readable(site) ? site : path;
+}
+
+// Validates one value; throws InputError "--llm-<key>: ..." when it is bad.
+void validate(const std::string& key, const std::string& value) {
+    if (key == "check") {
+        aif::site::parse_policy(value, "--llm-check");
+    } else if (key == "config") {
+        const std::string path = resolve_config_path(value);
+        std::string text;
+        try {
+            text = aif::site::read_text_file(path);
+        } catch (const aif::InputError& e) {
+            const bool also = !state.config_dir.empty() && path == value && value[0] != '/';
+            throw aif::InputError(std::string("--llm-config: ") + e.what() +
+                                  (also ? " (nor in " + state.config_dir + ")" : ""));
+        }
+        if (text.size() > (1u << 20)) throw aif::InputError("--llm-config: " + path + " is over 1 MiB");
+        try {
+            state.arch = aif::format_arch(aif::arch_from_hf_config(text, path));
+        } catch (const aif::InputError& e) {
+            throw aif::InputError(std::string("--llm-config: ") + e.what());
+        }
+    } else {
+        aif::JobSpec scratch;
+        aif::apply_option(scratch, key, value, "--llm-");
+    }
+}
+
+int option_cb(int val, const char* optarg, int remote) {
+    if (remote) return 0;  // checked on the client and again by job_submit
+    if (val < 0 || val >= kOptions) return -1;
+    const std::string key = kHelp[val].key;
+    const std::string value = optarg ? optarg : "";
+    try {
+        // Inside an allocation (srun re-reading the batch job's options) the job was checked at
+        // submission; the --llm-config file may not even be reachable from here.
+        if (key == "config" && std::getenv("SLURM_JOB_ID") != nullptr) {
+            state.given[key] = value;
+            return 0;
+        }
+        validate(key, value);
+        state.given[key] = value;
+        return 0;
+    } catch (const aif::InputError& e) {
+        slurm_error("%s", e.what());
+    } catch (const std::exception& e) {
+        slurm_error("--llm-%s: %s", key.c_str(), e.what());
+    } catch (...) {
+        slurm_error("--llm-%s: internal error", key.c_str());
+    }
+    return -1;
+}
+
+std::vector<std::string> option_names() {
+    std::vector<std::string> v;
+    for (const auto& h : kHelp) v.push_back(std::string("llm-") + h.key);
+    return v;
+}
+
+void parse_args(int ac, char** av) {
+    for (int i = 0; i < ac; ++i) {
+        const std::string a = av[i] ? av[i] : "";
+        const auto eq = a.find('=');
+        const std::string k = a.substr(0, eq), v = eq == std::string::npos ? "" : a.substr(eq + 1);
+        if (k == "config_dir" && !v.empty()) {
+            state.config_dir = v;
+        } else if (k.rfind("default_", 0) == 0 && !v.empty()) {
+            const std::string key = k.substr(8);
+            try {
+                if (key == "check" || key == "config" || key == "model")
+                    throw aif::InputError("--llm-" + key + " has no site default");
+                validate(key, v);
+                state.defaults[key] = v;
+            } catch (const std::exception& e) {
+                slurm_error("aifactory: plugstack.conf argument '%s' ignored: %s", a.c_str(), e.what());
+            }
+        } else {
+            slurm_error("aifactory: plugstack.conf argument '%s' ignored (known: config_dir=DIR, "
+                        "default_<option>=VALUE)", a.c_str());
+        }
+    }
+}
+
+bool on_client() {
+    const spank_context_t c = spank_context();
+    return c == S_CTX_LOCAL || c == S_CTX_ALLOCATOR;
+}
+
+}  // namespace
+
+extern "C" int slurm_spank_init(spank_t sp, int ac, char** av) {
+    try {
+        // Registered in every context: slurmstepd must know the options Slurm forwards to it.
+        static std::vector<std::string> names = option_names();
+        static std::vector<struct spank_option> opts;
+        opts.clear();
+        for (int i = 0; i < kOptions; ++i)
+            opts.push_back({const_cast<char*>(names[i].c_str()), const_cast<char*>(kHelp[i].arginfo),
+                            const_cast<char*>(kHelp[i].usage), 1, i, option_cb});
+        for (auto& o : opts) {
+            if (spank_option_register(sp, &o) != ESPANK_SUCCESS && on_client())
+                slurm_error("aifactory: cannot register --%s", o.name);
+        }
+        if (on_client()) parse_args(ac, av);
+    } catch (...) {
+        // Never fail here: in slurmd context a failure would stop the daemon.
+    }
+    return 0;
+}
+
+extern "C" int slurm_spank_init_post_opt(spank_t sp, int, char**) {
+    if (!on_client()) return 0;
+    try {
+        const bool model = state.given.count("model") || state.given.count("config");
+        std::size_t others = state.given.size() - state.given.count("check");
+        if (!model && others > 0) {
+            slurm_error("--llm-* options need --llm-model or --llm-config to say which model is "
+                        "trained");
+            return -1;
+        }
+        if (!model) return 0;
+        if (!state.arch.empty() &&
+            spank_job_control_setenv(sp, aif::site::kArchEnv, state.arch.c_str(), 1) != ESPANK_SUCCESS)
+            slurm_error("aifactory: could not forward --llm-config");
+        for (const auto& [key, value] : state.defaults) {
+            if (state.given.count(key)) continue;
+            std::string var = aif::site::kOptionPrefix + key;
+            for (auto& c : var)
+                if (c == '-') c = '_';
+            spank_job_control_setenv(sp, var.c_str(), value.c_str(), 0);
+        }
+    } catch (...) {
+        slurm_error("aifactory: internal error while forwarding --llm-* options");
+        return -1;
+    }
+    return 0;
+}

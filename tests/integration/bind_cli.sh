@@ -1,0 +1,59 @@
+#!/bin/bash
+# `aifactory bind` answers on all six real topologies (text, JSON, SVG), on this machine, and
+# rejects bad input with exit code 2 and a message naming the argument.
+set -u
+B=${AIF_BUILDDIR:-.}/tools/aifactory
+T=${AIF_SRCDIR:-.}/tests/topologies
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+for xml in "$T"/*.xml; do
+    name=$(basename "$xml")
+    gpus=$("$B" bind --topology "$xml" --json --tasks 1 | python3 -c '
+import json,sys; d=json.load(sys.stdin); print(len(d["tasks"][0]["gpus"]))') || fail "$name: JSON"
+    [ "$gpus" -ge 1 ] || fail "$name: one task should get every GPU, got $gpus"
+    for n in 1 $gpus $((2 * gpus)); do
+        "$B" bind --topology "$xml" --tasks "$n" --json --env >"$tmp/out.json" || fail "$name: exit $? for $n tasks"
+        python3 - "$tmp/out.json" "$n" <<'PY' || fail "$name: bad JSON for $n tasks"
+import json, sys
+d = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+assert len(d["tasks"]) == n, "task count"
+seen = set()
+for t in d["tasks"]:
+    assert set(t) >= {"rank", "gpus", "cpus", "numa", "nic"}, t.keys()
+    assert t["cpus"] and not (seen & set(t["cpus"])), "cpus overlap"
+    seen |= set(t["cpus"])
+    for g in t["gpus"]:
+        assert isinstance(g["index"], int) and len(g["pci"]) == 12 and g["name"], g
+    assert t["nic"] is None or isinstance(t["nic"], str)
+PY
+    done
+    "$B" bind --topology "$xml" --svg "$tmp/map.svg" >/dev/null || fail "$name: --svg"
+    python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]).documentElement
+assert d.tagName == "svg" and "GPU " in d.toxml()' "$tmp/map.svg" || fail "$name: SVG is not well-formed or has no GPU"
+done
+
+# The issue's example: rank 0 of 8 on a LUMI-G-like node.
+"$B" bind --topology "$T/mpibind_eas-tioga.xml" --tasks 8 --json | python3 -c '
+import json,sys; t=json.load(sys.stdin)["tasks"][0]
+assert t["gpus"]==[{"index":0,"pci":"0000:c1:00.0","name":"rsmi0"}], t
+assert t["cpus"]==list(range(48,56)) and t["numa"]==[3] and t["nic"]=="hsi0", t' || fail "tioga rank 0"
+
+# This machine (no XML) answers too.
+"$B" bind --tasks 1 >"$tmp/here.txt" || fail "this machine"
+grep -q "^rank 0 " "$tmp/here.txt" || fail "this machine: no rank line"
+
+# Bad input: exit 2, message names the argument.
+expect_2() {
+    local want=$1; shift
+    "$B" bind "$@" >/dev/null 2>"$tmp/err"; rc=$?
+    [ $rc -eq 2 ] || fail "bind $*: exit $rc, want 2"
+    grep -q -- "$want" "$tmp/err" || fail "bind $*: message '$(cat "$tmp/err")' lacks '$want'"
+}
+expect_2 "--tasks" --topology "$T/mpibind_eas-tioga.xml" --tasks 0
+expect_2 "--gpus: GPU 9 is not on this node" --topology "$T/mpibind_eas-tioga.xml" --gpus 9
+expect_2 "--policy" --topology "$T/mpibind_eas-tioga.xml" --policy nearest
+expect_2 "--topology /nonexistent.xml" --topology /nonexistent.xml
+expect_2 "--frobnicate" --frobnicate
+echo "bind_cli: ok"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Site policy from aifactory.conf: Policy=warn accepts with the warning, exempt accounts and users
+# are warned instead of rejected, --llm-check=warn only counts where AllowUserWarn=yes, and a
+# partition aifactory.conf does not describe is passed through with a note.
+source "$(dirname "$0")/submit_lib.sh"
+CLUSTER_SITE_CONF='DefaultPolicy=enforce
+ExemptAccounts=benchmarks
+ExemptUsers=daemon
+PartitionName=boost_usr_prod System=leonardo-booster Policy=enforce Headroom=5%
+PartitionName=standard-g System=lumi-g Policy=warn AllowUserWarn=yes'
+start_cluster
+big=(--llm-model=llama3.1-70b --llm-layout=tp=4 -N 1 --gpus-per-node=4 --mem=100 -o /dev/null --wrap true)
+
+as_user sbatch -p standard-g "${big[@]}"
+expect_rc 0 "Policy=warn accepts a job that does not fit"
+expect_line "$ERR" '^sbatch: aifactory: llama3\.1-70b does not fit in GPU memory\.$' "warning shown (info level)"
+expect_line "$ERR" '^sbatch: aifactory: accepted anyway \(policy warn on standard-g\)$' "says why it was accepted"
+expect_narrow "$ERR" "warning"
+
+as_user sbatch -p boost_usr_prod -A benchmarks "${big[@]}"
+expect_rc 0 "exempt account accepted"
+expect_line "$ERR" '^sbatch: aifactory: accepted anyway \(exempt\)$' "exempt account warned"
+RC=0; runuser -u daemon -- env SLURM_CONF="$SLURM_CONF" sbatch -p boost_usr_prod "${big[@]}" 2>exempt.err >/dev/null || RC=$?
+expect_rc 0 "exempt user accepted"
+expect_line exempt.err 'accepted anyway \(exempt\)' "exempt user warned"
+
+as_user sbatch -p boost_usr_prod --llm-check=warn "${big[@]}"
+expect_rc 1 "--llm-check=warn not allowed on an enforce partition"
+expect_line "$ERR" '^sbatch: error: aifactory: --llm-check=warn is not allowed on boost_usr_prod$' "says the lowering was refused"
+expect_narrow "$ERR" "refusal"
+
+as_user sbatch -p standard-g --llm-check=enforce "${big[@]}"
+expect_rc 1 "--llm-check=enforce raises warn to a rejection"
+expect_line "$ERR" 'does not fit in GPU memory' "rejection text"
+
+as_user sbatch -p boost_usr_prod --llm-check=off "${big[@]}"
+expect_rc 1 "--llm-check=off refused where not allowed"
+finish

@@ -1,0 +1,219 @@
+// Unit tests for the job_submit decision (lib/site/decide): policy x exemptions x verdict, with
+// the shipped catalogues and a site file written to a temporary directory.
+// <fstream> first: check.h defines a `fail` macro that breaks the iostream headers.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <check.h>
+
+#include "site/decide.hpp"
+
+using namespace aif::site;
+
+static std::shared_ptr<const Snapshot> snap;
+
+static void write_site(const char* text) {
+    char dir[] = "/tmp/aif-site-test.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const std::string path = std::string(dir) + "/aifactory.conf";
+    std::ofstream(path) << text;
+    const std::string slurm = std::string(dir) + "/slurm.conf";
+    std::ofstream(slurm) << "PartitionName=boost_usr_prod Nodes=a Default=YES\n";
+    snap = load_snapshot(path, slurm);
+    std::remove(path.c_str());
+    std::remove(slurm.c_str());
+    rmdir(dir);
+}
+
+static void setup() {
+    write_site("ExemptAccounts=bench\n"
+               "PartitionName=boost_usr_prod System=leonardo-booster Policy=enforce Headroom=5%\n"
+               "PartitionName=standard-g System=lumi-g Policy=warn AllowUserWarn=yes\n"
+               "PartitionName=dev System=leonardo-booster Policy=off\n"
+               "PartitionName=typo System=leonardo-boostr\n");
+}
+
+static Submission job(std::initializer_list<std::pair<std::string, std::string>> opts, long gpus,
+                      long nodes = 0, const char* partition = "") {
+    Submission s;
+    for (const auto& [k, v] : opts) {
+        if (k == "check") s.options.check = v;
+        else s.options.values.emplace_back(k, v);
+    }
+    s.gpus.gpus = gpus;
+    s.gpus.nodes = nodes;
+    s.partition = partition;
+    return s;
+}
+
+static bool has_line(const Decision& d, const std::string& part) {
+    for (const auto& l : d.lines)
+        if (l.find(part) != std::string::npos) return true;
+    return false;
+}
+
+static void all_narrow(const Decision& d) {
+    for (const auto& l : d.lines) ck_assert_msg(l.size() <= kMaxLine, "too wide: '%s'", l.c_str());
+}
+
+START_TEST(snapshot_drops_unknown_systems_and_finds_default) {
+    ck_assert_int_eq(snap->config.partitions.size(), 3);
+    ck_assert_ptr_null(snap->config.find("typo"));
+    ck_assert_int_eq(snap->notes.size(), 1);
+    ck_assert(snap->notes[0].find("System=leonardo-boostr") != std::string::npos);
+    ck_assert_str_eq(snap->default_partition.c_str(), "boost_usr_prod");
+}
+END_TEST
+
+START_TEST(jobs_without_options_pass_untouched) {
+    Decision d = decide(job({}, 4, 1), *snap);
+    ck_assert(d.action == Action::Pass);
+    ck_assert(d.lines.empty());
+    ck_assert(d.prediction.empty());
+    d = decide(job({{"check", "warn"}}, 4, 1), *snap);
+    ck_assert(d.action == Action::Pass);
+}
+END_TEST
+
+START_TEST(fitting_job_is_accepted_with_a_prediction) {
+    Decision d = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1), *snap);
+    ck_assert_str_eq(name(d.action), "accept");
+    ck_assert(has_line(d, "aifactory: llama3.1-8b fits: "));
+    ck_assert(d.prediction.rfind("verdict=fits;", 0) == 0);
+    all_narrow(d);
+}
+END_TEST
+
+START_TEST(oversized_job_is_rejected_under_enforce) {
+    Decision d = decide(job({{"model", "llama3.1-70b"}, {"layout", "tp=4,pp=4"}}, 32, 8,
+                            "boost_usr_prod"),
+                        *snap);
+    ck_assert_str_eq(name(d.action), "reject");
+    ck_assert(d.problem == Problem::DoesNotFit);
+    ck_assert(has_line(d, "does not fit in GPU memory"));
+    ck_assert(has_line(d, "-p standard-g"));  // the site's other partition is suggested
+    ck_assert(!has_line(d, "-p dev"));        // ... but not one that maps to the same hardware
+    all_narrow(d);
+}
+END_TEST
+
+START_TEST(warn_policy_exemption_and_user_check) {
+    auto big = [](const char* part) {
+        return job({{"model", "llama3.1-70b"}, {"layout", "tp=4"}}, 4, 1, part);
+    };
+    Decision d = decide(big("standard-g"), *snap);
+    ck_assert_str_eq(name(d.action), "warn");
+    ck_assert(has_line(d, "accepted anyway (policy warn on standard-g)"));
+
+    Submission s = big("boost_usr_prod");
+    s.account = "bench";
+    d = decide(s, *snap);
+    ck_assert_str_eq(name(d.action), "warn");
+    ck_assert(has_line(d, "accepted anyway (exempt)"));
+
+    s = big("boost_usr_prod");
+    s.options.check = "warn";
+    d = decide(s, *snap);
+    ck_assert_str_eq(name(d.action), "reject");
+    ck_assert(has_line(d, "--llm-check=warn is not allowed on boost_usr_prod"));
+
+    s = big("standard-g");
+    s.options.check = "off";  // AllowUserWarn=yes there
+    ck_assert_str_eq(name(decide(s, *snap).action), "pass");
+    s.options.check = "enforce";
+    ck_assert_str_eq(name(decide(s, *snap).action), "reject");
+    s.options.check = "sometimes";
+    d = decide(s, *snap);
+    ck_assert(d.problem == Problem::BadRequest);
+    ck_assert(has_line(d, "--llm-check: 'sometimes' is not enforce, warn or off"));
+
+    ck_assert_str_eq(name(decide(big("dev"), *snap).action), "pass");  // Policy=off
+}
+END_TEST
+
+START_TEST(bad_requests_name_what_is_wrong) {
+    Decision d = decide(job({{"model", "lama3-70b"}}, 4, 1), *snap);
+    ck_assert_str_eq(name(d.action), "reject");
+    ck_assert(d.problem == Problem::BadRequest);
+    ck_assert(has_line(d, "unknown model 'lama3-70b'"));
+    all_narrow(d);
+
+    d = decide(job({{"layout", "tp=4"}}, 4, 1), *snap);
+    ck_assert(d.problem == Problem::BadRequest);
+    ck_assert(has_line(d, "need --llm-model or --llm-config"));
+
+    d = decide(job({{"model", "llama3.1-8b"}}, 0, 1), *snap);
+    ck_assert(has_line(d, "asks for no GPUs: add --gpus-per-node=N"));
+
+    d = decide(job({{"model", "llama3.1-8b"}, {"zero", "9"}}, 4, 1), *snap);
+    ck_assert(has_line(d, "--llm-zero"));
+
+    d = decide(job({{"model", "llama3.1-8b"}}, 4, 1, "typo"), *snap);  // dropped rule
+    ck_assert_str_eq(name(d.action), "accept");
+    ck_assert(has_line(d, "partition typo is not described in aifactory.conf"));
+    all_narrow(d);
+}
+END_TEST
+
+START_TEST(wrap_keeps_indentation_and_width) {
+    auto w = wrap("  -p standard-g -N 4 --llm-layout=tp=8,pp=4,sp=on (52.3 GiB per GPU)", 60);
+    ck_assert_int_eq(w.size(), 2);
+    ck_assert_str_eq(w[0].c_str(), "  -p standard-g -N 4 --llm-layout=tp=8,pp=4,sp=on (52.3 GiB");
+    ck_assert_str_eq(w[1].c_str(), "    per GPU)");
+    w = wrap("aifactory: one two three four", 15);
+    ck_assert_int_eq(w.size(), 3);
+    ck_assert_str_eq(w[1].c_str(), "  two three");
+    ck_assert(wrap("   ").empty());
+    ck_assert_int_eq(wrap("short").size(), 1);
+}
+END_TEST
+
+START_TEST(decision_cache_keys_on_every_input) {
+    Submission a = job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1, "boost_usr_prod");
+    Submission b = a;
+    ck_assert(DecisionCache::key(a) == DecisionCache::key(b));
+    b.gpus.gpus = 8;
+    ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
+    b = a;
+    b.account = "bench";
+    ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
+    b = a;
+    b.options.values[1].second = "tp=2";
+    ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
+
+    DecisionCache cache(2);
+    Decision d = decide(a, *snap), got;
+    ck_assert(!cache.find(DecisionCache::key(a), got));
+    cache.put(DecisionCache::key(a), d);
+    ck_assert(cache.find(DecisionCache::key(a), got));
+    ck_assert(got.lines == d.lines);
+    ck_assert_str_eq(got.prediction.c_str(), d.prediction.c_str());
+    cache.put("x", d);
+    cache.put("y", d);  // full: cleared first
+    ck_assert_int_eq(cache.size(), 1);
+}
+END_TEST
+
+int main() {
+    Suite* s = suite_create("site_decide");
+    TCase* tc = tcase_create("decide");
+    tcase_add_unchecked_fixture(tc, setup, nullptr);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, snapshot_drops_unknown_systems_and_finds_default);
+    tcase_add_test(tc, jobs_without_options_pass_untouched);
+    tcase_add_test(tc, fitting_job_is_accepted_with_a_prediction);
+    tcase_add_test(tc, oversized_job_is_rejected_under_enforce);
+    tcase_add_test(tc, warn_policy_exemption_and_user_check);
+    tcase_add_test(tc, bad_requests_name_what_is_wrong);
+    tcase_add_test(tc, wrap_keeps_indentation_and_width);
+    tcase_add_test(tc, decision_cache_keys_on_every_input);
+    suite_add_tcase(s, tc);
+    SRunner* sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

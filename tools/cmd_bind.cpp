@@ -1,0 +1,193 @@
+// `aifactory bind`: dry run of the rank-pinning plan for a node (this one, or an hwloc XML).
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include <jansson.h>
+
+#include "commands.hpp"
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "common/text.hpp"
+#include "topo/bind_env.hpp"
+#include "topo/planner.hpp"
+#include "topo/render_svg.hpp"
+#include "topo/topology.hpp"
+
+namespace aif::cli {
+
+namespace {
+
+const char* const usage_text =
+    "usage: aifactory bind [--topology FILE.xml] [--tasks N] [--gpus LIST] [--cores LIST]\n"
+    "                      [--policy closest|spread|none] [--smt] [--threads N]\n"
+    "                      [--env] [--json] [--svg FILE]\n"
+    "\n"
+    "Print which GPU(s), CPUs, NUMA memory node and NIC each local task of a step gets.\n"
+    "  --topology FILE  hwloc XML (lstopo --of xml); default: this machine\n"
+    "  --tasks N        tasks on the node (default: one per GPU, or one per NUMA node)\n"
+    "  --gpus LIST      GPU indexes the step may use, e.g. 0-3,6 (default: all)\n"
+    "  --cores LIST     logical core indexes the step may use (default: all)\n"
+    "  --policy P       closest (GPU-local cores), spread (also use the other cores),\n"
+    "                   none (no binding); default closest\n"
+    "  --smt            bind all hardware threads of each core, not only the first\n"
+    "  --threads N      CPUs per task (default: the task's whole share)\n"
+    "  --env            also print the environment each task gets\n"
+    "  --json           machine-readable output\n"
+    "  --svg FILE       draw the mapping (packages, NUMA nodes, GPUs, NICs by rank)\n";
+
+json_t* int_array(const std::vector<int>& v) {
+    json_t* a = json_array();
+    for (int x : v) json_array_append_new(a, json_integer(x));
+    return a;
+}
+
+std::string need_value(int argc, char** argv, int& i) {
+    if (i + 1 >= argc) throw InputError(std::string(argv[i]) + ": needs a value");
+    return argv[++i];
+}
+
+void print_text(const topo::Topology& t, const topo::Plan& plan, const topo::EnvOptions& eo, bool with_env) {
+    std::printf("topology: %s\n  %s\n", t.source.c_str(), topo::describe(t).c_str());
+    std::printf("policy %s, %zu task(s)\n", topo::policy_name(plan.policy), plan.tasks.size());
+    for (const auto& task : plan.tasks) {
+        std::string line = topo::describe_task(t, task, "");
+        // describe_task leaves an empty host field for the dry run: drop it.
+        auto h = line.find(" host  ");
+        if (h != std::string::npos) line.erase(h, 6);
+        std::printf("%s\n", line.c_str());
+        if (!with_env) continue;
+        for (const auto& e : topo::task_env(t, task, eo))
+            std::printf("    %s%s\n", e.name.c_str(), e.unset ? " (unset)" : ("=" + e.value).c_str());
+    }
+    for (const auto& w : plan.warnings) std::printf("warning: %s\n", w.c_str());
+}
+
+void print_json(const topo::Topology& t, const topo::Plan& plan, const topo::EnvOptions& eo, bool with_env) {
+    json::Ptr root(json_object());
+    json_object_set_new(root.get(), "topology", json_string(t.source.c_str()));
+    json_object_set_new(root.get(), "policy", json_string(topo::policy_name(plan.policy)));
+    json_t* tasks = json_array();
+    for (const auto& task : plan.tasks) {
+        json_t* o = json_object();
+        json_object_set_new(o, "rank", json_integer(task.rank));
+        json_t* gpus = json_array();
+        for (int g : task.gpus) {
+            const auto& gpu = t.gpus[static_cast<std::size_t>(g)];
+            json_t* go = json_object();
+            json_object_set_new(go, "index", json_integer(gpu.index));
+            json_object_set_new(go, "pci", json_string(gpu.pci.c_str()));
+            json_object_set_new(go, "name", json_string(gpu.name.c_str()));
+            json_array_append_new(gpus, go);
+        }
+        json_object_set_new(o, "gpus", gpus);
+        json_object_set_new(o, "cpus", int_array(task.cpus));
+        json_object_set_new(o, "numa", int_array(task.numa));
+        json_object_set_new(o, "nic", task.nic >= 0 ? json_string(t.nics[static_cast<std::size_t>(task.nic)].name.c_str())
+                                                   : json_null());
+        json_object_set_new(o, "local", json_boolean(task.local));
+        if (with_env) {
+            json_t* env = json_object();
+            for (const auto& e : topo::task_env(t, task, eo))
+                json_object_set_new(env, e.name.c_str(), e.unset ? json_null() : json_string(e.value.c_str()));
+            json_object_set_new(o, "env", env);
+        }
+        json_array_append_new(tasks, o);
+    }
+    json_object_set_new(root.get(), "tasks", tasks);
+    json_t* warnings = json_array();
+    for (const auto& w : plan.warnings) json_array_append_new(warnings, json_string(w.c_str()));
+    json_object_set_new(root.get(), "warnings", warnings);
+    std::printf("%s\n", json::dump(root.get()).c_str());
+}
+
+}  // namespace
+
+int cmd_bind(int argc, char** argv) {
+    std::optional<std::string> xml, svg;
+    std::optional<int> tasks;
+    topo::PlanRequest req;
+    bool as_json = false, with_env = false;
+    try {
+        for (int i = 1; i < argc; ++i) {
+            std::string a = argv[i];
+            if (a == "--help" || a == "-h") {
+                std::fputs(usage_text, stdout);
+                return 0;
+            } else if (a == "--topology") {
+                xml = need_value(argc, argv, i);
+            } else if (a == "--tasks" || a == "-n") {
+                tasks = static_cast<int>(parse_int(need_value(argc, argv, i), "--tasks", 1, 65536));
+            } else if (a == "--gpus") {
+                std::string v = need_value(argc, argv, i);
+                req.gpus = trim(v) == "none" ? std::vector<int>{} : topo::parse_list(v, "--gpus");
+            } else if (a == "--cores") {
+                req.cores = topo::parse_list(need_value(argc, argv, i), "--cores");
+                if (req.cores->empty()) throw InputError("--cores: the list is empty");
+            } else if (a == "--policy") {
+                req.policy = topo::parse_policy(need_value(argc, argv, i), "--policy");
+            } else if (a == "--smt") {
+                req.smt = true;
+            } else if (a == "--threads") {
+                req.threads = static_cast<int>(parse_int(need_value(argc, argv, i), "--threads", 1, 4096));
+            } else if (a == "--json") {
+                as_json = true;
+            } else if (a == "--env") {
+                with_env = true;
+            } else if (a == "--svg") {
+                svg = need_value(argc, argv, i);
+            } else {
+                throw InputError(a + ": unknown option (see aifactory bind --help)");
+            }
+        }
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "aifactory bind: %s\n", e.what());
+        return 2;
+    }
+
+    std::optional<topo::Machine> machine;
+    try {
+        machine = xml ? topo::Machine::from_xml(*xml) : topo::Machine::discover();
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "aifactory bind: --topology %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "aifactory bind: cannot read the topology: %s\n", e.what());
+        return 1;
+    }
+    const topo::Topology& t = machine->topology();
+    if (tasks)
+        req.tasks = *tasks;
+    else if (!t.gpus.empty())
+        req.tasks = static_cast<int>(req.gpus ? req.gpus->size() : t.gpus.size());
+    else
+        req.tasks = static_cast<int>(std::max<std::size_t>(1, t.numas.size()));
+    if (req.tasks < 1) req.tasks = 1;
+
+    topo::Plan plan;
+    try {
+        plan = topo::make_plan(t, req);
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "aifactory bind: --%s\n", e.what());
+        return 2;
+    }
+    topo::EnvOptions eo;
+    eo.smt = req.smt;
+    if (as_json)
+        print_json(t, plan, eo, with_env);
+    else
+        print_text(t, plan, eo, with_env);
+    if (svg) {
+        std::ofstream out(*svg);
+        out << topo::render_svg(t, plan);
+        if (!out.flush()) {
+            std::fprintf(stderr, "aifactory bind: --svg %s: cannot write the file\n", svg->c_str());
+            return 1;
+        }
+    }
+    return 0;
+}
+
+}  // namespace aif::cli

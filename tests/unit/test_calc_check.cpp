@@ -110,6 +110,19 @@ START_TEST(fitting_job_gets_a_one_line_prediction) {
     ck_assert(kv.find("verdict=") == 0);
     ck_assert(kv.find(";gib_per_gpu=") != std::string::npos);
     ck_assert(kv.find(";train_hours=") != std::string::npos);
+    // The components add up to the total (each rounded to 0.01 GiB).
+    double sum = 0, total = 0;
+    for (std::size_t pos = 0; pos < kv.size();) {
+        std::size_t end = kv.find(';', pos);
+        if (end == std::string::npos) end = kv.size();
+        std::string item = kv.substr(pos, end - pos);
+        std::size_t eq = item.find('=');
+        std::string k = item.substr(0, eq);
+        if (k == "gib_per_gpu") total = std::stod(item.substr(eq + 1));
+        if (k.rfind("mem_", 0) == 0) sum += std::stod(item.substr(eq + 1));
+        pos = end + 1;
+    }
+    ck_assert_double_eq_tol(sum, total, 0.04);
 }
 END_TEST
 

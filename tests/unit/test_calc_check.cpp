@@ -126,6 +126,26 @@ START_TEST(fitting_job_gets_a_one_line_prediction) {
 }
 END_TEST
 
+START_TEST(tight_fit_is_accepted_with_a_warning) {
+    const Architecture& a = fx().models.require("llama3.1-8b").arch;
+    TrainingSetup s;
+    s.layout.tp = 4;
+    Target t = target_for(fx().hw.require_gpu("nvidia-a100-sxm4-64gb"), 4, 4);
+    const double need = estimate(a, s, t).mem.total;
+    t.memory_bytes = need / 0.95;  // 95 % full: inside the calculator's 10 % error band
+    CheckOutcome o;
+    o.estimate = estimate(a, s, t);
+    ck_assert(o.estimate.verdict == Verdict::Tight);
+    std::string line = prediction_line(o, "llama3.1-8b");
+    ck_assert_msg(line.find("aifactory: llama3.1-8b fits, tightly: ") == 0, "%s", line.c_str());
+    ck_assert_msg(line.find("within the estimate's ~10% error") != std::string::npos, "%s", line.c_str());
+    t.memory_bytes = need / 1.2;
+    ck_assert(estimate(a, s, t).verdict == Verdict::DoesNotFit);
+    t.memory_bytes = need / 0.8;
+    ck_assert(estimate(a, s, t).verdict == Verdict::Fits);
+}
+END_TEST
+
 // Applies one suggested fix (as the user would type it) and checks again.
 static CheckOutcome apply_fix(JobSpec j, std::string fix, const char* partition, int gpus) {
     fix = fix.substr(0, fix.find(" ("));
@@ -193,6 +213,7 @@ int main() {
     tcase_add_test(tc, layout_errors_say_what_to_change);
     tcase_add_test(tc, search_finds_the_smallest_whole_node_fit);
     tcase_add_test(tc, fitting_job_gets_a_one_line_prediction);
+    tcase_add_test(tc, tight_fit_is_accepted_with_a_warning);
     tcase_add_test(tc, rejection_names_need_capacity_and_fixes_that_work);
     tcase_add_test(tc, unknown_model_in_a_job);
     suite_add_tcase(s, tc);

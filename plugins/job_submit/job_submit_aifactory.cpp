@@ -28,10 +28,13 @@ extern "C" {
 #include <string>
 #include <thread>
 
+#include "acct/hooks.hpp"
 #include "site/decide.hpp"
 #include "site/snapshot.hpp"
 
 struct job_record;  // opaque: slurmctld's internal job record
+// slurmctld's parsed slurm.conf (public struct, exported by the daemon): ClusterName for records.
+extern "C" slurm_conf_t slurm_conf;
 
 extern "C" {
 extern const char plugin_name[] = "aifactory LLM training feasibility check";
@@ -82,6 +85,17 @@ struct Plugin {
     bool watcher_stop = false;
 };
 Plugin* plugin = nullptr;  // set by init(), cleared by fini()
+
+// What the check costs the controller: calls that had --llm-* options, their total time, and how
+// many were answered from the decision cache. Logged (info) every 1000 checks and at fini.
+std::atomic<long> checks{0}, check_ns{0}, cache_hits{0};
+
+void log_stats() {
+    const long n = checks.load();
+    if (n == 0) return;
+    slurm_info("aifactory: %ld checks, %.1f usec average, %.0f%% from the decision cache", n,
+               check_ns.load() / 1000.0 / n, 100.0 * cache_hits.load() / n);
+}
 
 std::shared_ptr<const Loaded> snapshot() {
     if (plugin == nullptr) return nullptr;
@@ -188,6 +202,27 @@ std::string joined(const std::vector<std::string>& lines) {
     return s;
 }
 
+void log_info(const char* message) { slurm_info("%s", message); }
+
+// Queues an accounting record of the decision (no disk I/O here: a writer thread stores it).
+void record_decision(const aif::site::Submission& sub, const aif::site::Decision& d, uint32_t uid) {
+    if (!aif::acct::hooks::enabled()) return;
+    aif::acct::hooks::SubmitDecision r;
+    r.decision = d.action == aif::site::Action::Reject ? "rejected"
+                 : d.action == aif::site::Action::Warn ? "warned"
+                                                       : "accepted";
+    r.reason = d.lines.empty() ? "" : d.lines.front();
+    r.uid = uid;
+    if (slurm_conf.cluster_name) r.cluster = slurm_conf.cluster_name;
+    r.partition = sub.partition;
+    r.account = sub.account;
+    if (sub.gpus.gpus > 0) r.gpus = static_cast<uint32_t>(sub.gpus.gpus);
+    for (const auto& [k, v] : sub.options.values)
+        if (v.find(';') == std::string::npos) r.training_kv += (r.training_kv.empty() ? "" : ";") + k + "=" + v;
+    r.prediction_kv = d.prediction;
+    aif::acct::hooks::submit_decision(r);
+}
+
 }  // namespace
 
 extern "C" int init(void) {
@@ -204,6 +239,8 @@ extern "C" int init(void) {
             slurm_xfree_ptr(p);
         }
         reload("loading configuration");
+        const char* acct_conf = std::getenv("AIFACTORY_ACCT_CONF");  // default /etc/aifactory/acct.conf
+        aif::acct::hooks::init(acct_conf && *acct_conf ? acct_conf : nullptr, log_info);  // optional
         plugin->watcher_stop = false;
         plugin->watcher = std::thread(watch);
     } catch (...) {
@@ -215,6 +252,8 @@ extern "C" int init(void) {
 extern "C" int fini(void) {
     try {
         if (plugin == nullptr) return SLURM_SUCCESS;
+        aif::acct::hooks::fini();
+        log_stats();
         {
             std::lock_guard<std::mutex> lock(plugin->watcher_mutex);
             plugin->watcher_stop = true;
@@ -258,9 +297,12 @@ extern "C" int job_submit(job_desc_msg_t* job_desc, uint32_t submit_uid, char** 
         for (const auto& [u, name] : loaded->exempt_uids)
             if (u == uid) sub.user = name;
 
+        const auto t0 = std::chrono::steady_clock::now();
         const std::string key = aif::site::DecisionCache::key(sub);
         aif::site::Decision d;
-        if (!loaded->cache.find(key, d)) {
+        if (loaded->cache.find(key, d)) {
+            ++cache_hits;
+        } else {
             d = aif::site::decide(sub, *loaded->snap);
             loaded->cache.put(key, d);
         }
@@ -285,6 +327,10 @@ extern "C" int job_submit(job_desc_msg_t* job_desc, uint32_t submit_uid, char** 
                 append_env(&job_desc->spank_job_env, &job_desc->spank_job_env_size, entry);
         }
         set_user_message(err_msg, joined(d.lines));
+        if (d.action != aif::site::Action::Pass) record_decision(sub, d, uid);
+        check_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - t0).count();
+        if (++checks % 1000 == 0) log_stats();
         return d.action == aif::site::Action::Reject ? ESLURM_INVALID_GRES : SLURM_SUCCESS;
     } catch (const std::exception& e) {
         slurm_error("aifactory: internal error, job passed through: %s", e.what());

@@ -40,6 +40,7 @@ expect_rc 0 "partition with an unknown System= passes through"
 expect_line "$ERR" 'aifactory: partition boost_usr_prod is not described in' "user told it was not checked"
 as_user sbatch -p standard-g --llm-model=llama3.1-405b -N 1 --gpus-per-node=8 --mem=100 --wrap true
 expect_rc 1 "the other rule still works"
+expect_line "$ERR" '^sbatch: error: Nothing fits on this partition; see: aifactory fit --where$' "no fix found is said so"
 rm -f "$CLUSTER_ROOT/aifactory.conf"
 for _ in $(seq 1 50); do grep -q 'aifactory.conf: No such file' "$log" && break; sleep 0.2; done
 expect_line "$log" 'aifactory\.conf: No such file or directory; keeping the previous' "missing file logged"

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <check.h>
 
@@ -197,6 +199,38 @@ START_TEST(decision_cache_keys_on_every_input) {
 }
 END_TEST
 
+// Slurm >= 23.02 runs job_submit() in several RPC threads at once: the same snapshot and cache
+// shared by 8 threads must give exactly the single-threaded answers.
+START_TEST(concurrent_decisions_match_serial_ones) {
+    std::vector<Submission> subs = {
+        job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1, "boost_usr_prod"),
+        job({{"model", "llama3.1-70b"}, {"layout", "tp=4,pp=4"}}, 32, 8, "boost_usr_prod"),
+        job({{"model", "llama3.1-70b"}}, 8, 1, "standard-g"),
+        job({{"model", "lama3-70b"}}, 4, 1),
+    };
+    std::vector<Decision> want;
+    for (const auto& s : subs) want.push_back(decide(s, *snap));
+    DecisionCache cache(3);  // small: clears while the threads run
+    std::vector<int> bad(8, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 200; ++i) {
+                const std::size_t k = (i + t) % subs.size();
+                Decision d;
+                const std::string key = DecisionCache::key(subs[k]);
+                if (!cache.find(key, d)) {
+                    d = decide(subs[k], *snap);
+                    cache.put(key, d);
+                }
+                if (d.lines != want[k].lines || d.prediction != want[k].prediction) ++bad[t];
+            }
+        });
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < 8; ++t) ck_assert_int_eq(bad[t], 0);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("site_decide");
     TCase* tc = tcase_create("decide");
@@ -210,6 +244,7 @@ int main() {
     tcase_add_test(tc, bad_requests_name_what_is_wrong);
     tcase_add_test(tc, wrap_keeps_indentation_and_width);
     tcase_add_test(tc, decision_cache_keys_on_every_input);
+    tcase_add_test(tc, concurrent_decisions_match_serial_ones);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,8 +16,12 @@
 #include "common/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static std::unique_ptr<aif::collect::Store> store =
-        aif::collect::open_sqlite("/tmp/aif-fuzz-collector-" + std::to_string(getpid()) + ".db");
+    static std::unique_ptr<aif::collect::Store> store = [] {
+        const char* dir = std::getenv("TMPDIR");  // tests/fuzz_all.sh points it into build-fuzz/
+        std::string path = std::string(dir ? dir : "/tmp") + "/aif-fuzz-collector-" + std::to_string(getpid()) + ".db";
+        std::remove(path.c_str());
+        return aif::collect::open_sqlite(path);
+    }();
     static const aif::collect::ServerConfig cfg;
     std::string_view body(reinterpret_cast<const char*>(data), size);
     aif::collect::Principal who{"site-a"};

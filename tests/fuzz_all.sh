@@ -17,7 +17,9 @@ san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 flags=(-std=c++20 -O1 -g $san -I"$top/lib" -DAIF_SRCDIR="\"$top\"" -DAIF_DATADIR="\"$top/etc\"" -DAIF_SYSCONFDIR="\"/etc/slurm\""
        $(pkg-config --cflags jansson hwloc libcurl sqlite3 libpq libmicrohttpd))
 libs=$(pkg-config --libs jansson hwloc libcurl sqlite3 libpq libmicrohttpd)
-mkdir -p "$out/obj" "$out/artifacts"
+mkdir -p "$out/obj" "$out/artifacts" "$out/tmp"
+export TMPDIR=$out/tmp  # scratch files of the targets (the collector's SQLite store)
+rm -f "$out"/tmp/*
 
 # The library once (only what changed), then one binary per target.
 objs=()
@@ -27,7 +29,7 @@ pids=()
 for s in $srcs; do
     o="$out/obj/$(echo "${s%.cpp}" | tr / _).o"
     objs+=("$o")
-    if [ ! -f "$o" ] || [ "$top/$s" -nt "$o" ] || [ "$0" -nt "$o" ]; then
+    if [ ! -f "$o" ] || [ "$top/$s" -nt "$o" ]; then
         "$CXX" "${flags[@]}" -c "$top/$s" -o "$o" &
         pids+=($!)
         if [ ${#pids[@]} -ge "${AIF_FUZZ_JOBS:-2}" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi

@@ -19,6 +19,10 @@ cli="tests/integration/bind_cli.sh tests/integration/acct_deliver.sh tests/integ
 tests=${AIF_ASAN_TESTS:-$unit $cli}
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# hwloc's PCI component (hwloc_pci.so, dlclose'd at exit) leaks ~1 KiB on every topology load
+# of the live machine; LSan cannot name a closed module to suppress it. XML topologies, which the
+# tests use for everything they assert, do not need it.
+export HWLOC_COMPONENTS=-pci
 # Only what the tests run is built: each plugin compiles its own copy of the library, which under
 # ASan costs more than the rest together. AIF_ASAN_ALL=1 builds everything (plugins included).
 if [ "${AIF_ASAN_ALL:-0}" = 1 ]; then make -j2 >/dev/null

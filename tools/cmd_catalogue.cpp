@@ -52,9 +52,10 @@ int cmd_models(int argc, char** argv) {
             std::string shape = "h" + std::to_string(a.hidden) + " L" + std::to_string(a.layers) + " a" +
                                 std::to_string(a.heads) + (a.is_moe() ? " E" + std::to_string(a.experts) + "/top" + std::to_string(a.topk) : "");
             if (l.json)
-                json_array_append_new(list.get(), json_pack("{s:s,s:s,s:f,s:f,s:s}", "id", m.id.c_str(), "name",
-                                                            m.name.c_str(), "params_total", p.total, "params_active",
-                                                            p.active, "source", m.source.c_str()));
+                json_array_append_new(list.get(), json_pack("{s:s,s:s,s:I,s:I,s:s}", "id", m.id.c_str(), "name",
+                                                            m.name.c_str(), "params_total", (json_int_t)p.total,
+                                                            "params_active", (json_int_t)p.active, "source",
+                                                            m.source.c_str()));
             else
                 std::printf("%-16s %-32s %10s %10s  %s\n", m.id.c_str(), m.name.c_str(), fmt_count(p.total).c_str(),
                             fmt_count(p.active).c_str(), shape.c_str());
@@ -79,7 +80,7 @@ int cmd_systems(int argc, char** argv) {
                                       json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:I}", "id", p.id.c_str(), "system",
                                                 p.system.c_str(), "gpu", g.id.c_str(), "gpus_per_node", p.gpus_per_node,
                                                 "memory_gib", g.memory_bytes / GiB, "bf16_tflops", g.bf16_flops / 1e12,
-                                                (json_int_t)p.nodes));
+                                                "nodes", (json_int_t)p.nodes));
             else
                 std::printf("%-18s %-12s %-24s %9d %8s %8.0f %8ld\n", p.id.c_str(), p.system.c_str(), g.name.c_str(),
                             p.gpus_per_node, fmt_gib(g.memory_bytes, 1).c_str(), g.bf16_flops / 1e12, p.nodes);

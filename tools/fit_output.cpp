@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "common/text.hpp"
 
@@ -52,25 +53,41 @@ void print_estimate(const Estimate& e, const FitContext& c) {
     }
 }
 
+// Counts and bytes are whole numbers in JSON (no rounding through a double's printout).
+static json_t* whole(double v) { return json_integer(static_cast<json_int_t>(v + 0.5)); }
+
 json_t* estimate_json(const Estimate& e, const FitContext& c) {
-    json_t* mem = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "weights", e.mem.weights,
-                            "gradients", e.mem.gradients, "optimizer", e.mem.optimizer, "activations",
-                            e.mem.activations, "logits", e.mem.logits, "buffers", e.mem.buffers, "overhead",
-                            e.mem.cuda_context + e.mem.comm, "cuda_context", e.mem.cuda_context, "comm",
-                            e.mem.comm, "allocated", e.mem.allocated, "reserved", e.mem.reserved, "total",
-                            e.mem.total);
-    json_t* o = json_pack("{s:s,s:f,s:f,s:o,s:f,s:s,s:s,s:s,s:i,s:i,s:i,s:f,s:f,s:f,s:f}", "model", c.model.c_str(),
-                          "params_total", e.params.total, "params_active", e.params.active, "per_gpu_bytes", mem,
-                          "capacity_bytes", e.capacity, "verdict", name(e.verdict), "dominant", e.dominant(),
-                          "layout", describe(e.layout).c_str(), "gpus", e.gpus, "nodes", e.nodes, "dp", e.dp,
-                          "flops_per_token", e.flops_per_token, "hw_flops_per_token", e.hw_flops_per_token,
-                          "tokens_per_s", e.tokens_per_s, "mfu", e.mfu);
+    const MemoryBreakdown& m = e.mem;
+    json_t* mem = json_object();
+    const std::pair<const char*, double> terms[] = {
+        {"weights", m.weights},     {"gradients", m.gradients},         {"optimizer", m.optimizer},
+        {"activations", m.activations}, {"logits", m.logits},           {"buffers", m.buffers},
+        {"overhead", m.cuda_context + m.comm}, {"cuda_context", m.cuda_context}, {"comm", m.comm},
+        {"allocated", m.allocated}, {"reserved", m.reserved},           {"total", m.total}};
+    for (const auto& [k, v] : terms) json_object_set_new(mem, k, whole(v));
+    json_t* o = json_object();
+    json_object_set_new(o, "model", json_string(c.model.c_str()));
+    json_object_set_new(o, "params_total", whole(e.params.total));
+    json_object_set_new(o, "params_active", whole(e.params.active));
+    json_object_set_new(o, "per_gpu_bytes", mem);
+    json_object_set_new(o, "stage", json_string(m.stage));
+    json_object_set_new(o, "capacity_bytes", whole(e.capacity));
+    json_object_set_new(o, "verdict", json_string(name(e.verdict)));
+    json_object_set_new(o, "dominant", json_string(e.dominant()));
+    json_object_set_new(o, "layout", json_string(describe(e.layout).c_str()));
+    json_object_set_new(o, "gpus", json_integer(e.gpus));
+    json_object_set_new(o, "nodes", json_integer(e.nodes));
+    json_object_set_new(o, "dp", json_integer(e.dp));
+    json_object_set_new(o, "flops_per_token", json_real(e.flops_per_token));
+    json_object_set_new(o, "hw_flops_per_token", json_real(e.hw_flops_per_token));
+    json_object_set_new(o, "tokens_per_s", json_real(e.tokens_per_s));
+    json_object_set_new(o, "mfu", json_real(e.mfu));
     if (!c.system.empty()) json_object_set_new(o, "system", json_string(c.system.c_str()));
     if (e.train_hours > 0) {
         json_object_set_new(o, "train_hours", json_real(e.train_hours));
         json_object_set_new(o, "gpu_hours", json_real(e.gpu_hours));
         json_object_set_new(o, "node_hours", json_real(e.node_hours));
-        json_object_set_new(o, "energy_kwh", json_real(e.energy_kwh));
+        if (e.energy_kwh > 0) json_object_set_new(o, "energy_kwh", json_real(e.energy_kwh));
     }
     return o;
 }

@@ -147,6 +147,12 @@ std::string prediction_kv(const Estimate& e) {
                     ";capacity_gib=" + fmt_gib(e.capacity, 2) + ";dominant=" + e.dominant() +
                     ";gpus=" + std::to_string(e.gpus) + ";layout=" + layout +
                     ";tokens_per_s=" + fmt_fixed(e.tokens_per_s, 0);
+    // The components, for reports that draw the breakdown against capacity.
+    const MemoryBreakdown& m = e.mem;
+    s += ";mem_weights_gib=" + fmt_gib(m.weights, 2) + ";mem_gradients_gib=" + fmt_gib(m.gradients, 2) +
+         ";mem_optimizer_gib=" + fmt_gib(m.optimizer, 2) + ";mem_activations_gib=" + fmt_gib(m.activations, 2) +
+         ";mem_logits_gib=" + fmt_gib(m.logits, 2) +
+         ";mem_overhead_gib=" + fmt_gib(m.buffers + (m.reserved - m.allocated) + m.cuda_context + m.comm, 2);
     if (e.train_hours > 0)
         s += ";train_hours=" + fmt_fixed(e.train_hours, 2) + ";gpu_hours=" + fmt_fixed(e.gpu_hours, 1);
     return s;

@@ -35,7 +35,8 @@ std::vector<std::string> rejection_lines(const CheckOutcome& o, const std::strin
 std::string prediction_line(const CheckOutcome& o, const std::string& model_label);
 
 // Compact machine-readable summary for later stages (pinning, accounting):
-// "verdict=fits;gib_per_gpu=41.3;capacity_gib=60.2;dominant=activations;train_hours=...".
+// "verdict=fits;gib_per_gpu=41.3;capacity_gib=60.2;dominant=activations;...;mem_weights_gib=...".
+// The mem_*_gib components add up to gib_per_gpu.
 std::string prediction_kv(const Estimate& e);
 
 }  // namespace aif

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
+#include <tuple>
 #include <ctime>
 #include <mutex>
 #include <stdexcept>
@@ -68,6 +70,9 @@ public:
         connect();
         ResultPtr r(PQexec(conn_, sql::schema(D).c_str()));
         check(r.r, "creating the schema");
+        ResultPtr m(PQexec(conn_, sql::jobs_missing().c_str()));
+        check(m.r, "checking the job summaries");
+        if (std::string(PQgetvalue(m.r, 0, 0)) == "t") exec(sql::rebuild_jobs().c_str());
     }
     ~PgStore() override {
         if (conn_) PQfinish(conn_);
@@ -89,6 +94,16 @@ public:
             }
             std::vector<const Row*> todo;
             for (auto& [k, r] : best) todo.push_back(r);
+            // Jobs whose summary changes: locked first (sorted, so two collectors cannot
+            // deadlock), so that a concurrent delivery for the same job waits and then sees ours.
+            std::set<std::tuple<std::string, std::string, std::int64_t>> touched;
+            for (const Row* r : todo)
+                if (r->job_id) touched.insert({r->site, r->cluster, *r->job_id});
+            for (const auto& [site, cluster, job] : touched) {
+                Params p;
+                p.add(site + "/" + cluster + "/" + std::to_string(job));
+                ResultPtr q(run("lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", p));
+            }
             const std::size_t chunk = 500;  // 500 x 22 parameters, well under libpq's 65535
             for (std::size_t at = 0; at < todo.size(); at += chunk) {
                 std::size_t n = std::min(chunk, todo.size() - at);
@@ -99,6 +114,13 @@ public:
                     ++(std::string(PQgetvalue(q.r, i, 0)) == "t" ? res.inserted : res.updated);
             }
             res.unchanged = rows.size() - res.inserted - res.updated;
+            for (const auto& [site, cluster, job] : touched) {
+                Params p;
+                p.add(site);
+                p.add(cluster);
+                p.add(job);
+                ResultPtr q(run("job summary", sql::refresh_job(D), p));
+            }
             exec("COMMIT");
         } catch (...) {
             PQclear(PQexec(conn_, "ROLLBACK"));

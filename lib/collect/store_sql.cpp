@@ -10,27 +10,27 @@ const char* kColumns =
     "site, record_id, cluster, job_id, kind, component, version, created, step_id, node, account, pseudonym, "
     "verdict, decision, reason, state, event_time, gpu_seconds, pred_gib, obs_peak, body, received";
 
-// Per-job rows with JobFilter's conditions. SUM(CASE ...) rather than SUM(bool): both dialects.
+// A job's summary from its records (the `jobs` table's columns after the key).
+// SUM(CASE ...) rather than SUM(bool): both dialects.
+const char* kJobAggregates =
+    "COALESCE(MAX(NULLIF(account, '')), '') AS acc, COALESCE(MAX(NULLIF(pseudonym, '')), '') AS usr,\n"
+    "  COALESCE(MAX(NULLIF(verdict, '')), '') AS ver,\n"
+    "  CASE WHEN SUM(CASE WHEN state NOT IN ('', 'COMPLETED') THEN 1 ELSE 0 END) > 0\n"
+    "         THEN MAX(NULLIF(NULLIF(state, 'COMPLETED'), ''))\n"
+    "       WHEN SUM(CASE WHEN state = 'COMPLETED' THEN 1 ELSE 0 END) > 0 THEN 'COMPLETED' ELSE '' END AS st,\n"
+    "  MIN(event_time) AS t0, MAX(event_time) AS t1, COUNT(*) AS nrec,\n"
+    "  SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN 1 ELSE 0 END) AS nsteps,\n"
+    "  COALESCE(SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN gpu_seconds END), 0) AS gs,\n"
+    "  COALESCE(SUM(CASE WHEN kind = 'step_end' AND step_id = 'batch' THEN gpu_seconds END), 0) AS bgs,\n"
+    "  MAX(pred_gib) AS pg, MAX(obs_peak) AS op\n";
+const char* kJobColumns = "site, cluster, job_id, acc, usr, ver, st, t0, t1, nrec, nsteps, gs, bgs, pg, op";
+
+// The jobs that pass JobFilter's conditions, from the summary table.
 std::string jobs_cte(Dialect d) {
     std::string big = d == Dialect::Postgres ? "BIGINT" : "INTEGER";
-    return "WITH j AS (\n"
-           "  SELECT site, cluster, job_id,\n"
-           "    COALESCE(MAX(NULLIF(account, '')), '') AS acc, COALESCE(MAX(NULLIF(pseudonym, '')), '') AS usr,\n"
-           "    COALESCE(MAX(NULLIF(verdict, '')), '') AS ver,\n"
-           "    CASE WHEN SUM(CASE WHEN state NOT IN ('', 'COMPLETED') THEN 1 ELSE 0 END) > 0\n"
-           "           THEN MAX(NULLIF(NULLIF(state, 'COMPLETED'), ''))\n"
-           "         WHEN SUM(CASE WHEN state = 'COMPLETED' THEN 1 ELSE 0 END) > 0 THEN 'COMPLETED' ELSE '' END AS st,\n"
-           "    MIN(event_time) AS t0, MAX(event_time) AS t1, COUNT(*) AS nrec,\n"
-           "    SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN 1 ELSE 0 END) AS nsteps,\n"
-           "    COALESCE(SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN gpu_seconds END), 0) AS gs,\n"
-           "    COALESCE(SUM(CASE WHEN kind = 'step_end' AND step_id = 'batch' THEN gpu_seconds END), 0) AS bgs,\n"
-           "    MAX(pred_gib) AS pg, MAX(obs_peak) AS op\n"
-           "  FROM records WHERE job_id IS NOT NULL AND (CAST(?1 AS TEXT) = '' OR site = ?1)\n"
-           "  GROUP BY site, cluster, job_id\n"
-           "  HAVING (CAST(?2 AS TEXT) = '' OR COALESCE(MAX(NULLIF(account, '')), '') = ?2)\n"
-           "     AND (CAST(?3 AS TEXT) = '' OR COALESCE(MAX(NULLIF(verdict, '')), '') = ?3)\n"
-           "     AND (CAST(?4 AS " + big + ") IS NULL OR MAX(event_time) >= ?4)\n"
-           "     AND (CAST(?5 AS " + big + ") IS NULL OR MAX(event_time) < ?5))\n";
+    return "WITH j AS (SELECT * FROM jobs WHERE (CAST(?1 AS TEXT) = '' OR site = ?1)\n"
+           "  AND (CAST(?2 AS TEXT) = '' OR acc = ?2) AND (CAST(?3 AS TEXT) = '' OR ver = ?3)\n"
+           "  AND (CAST(?4 AS " + big + ") IS NULL OR t1 >= ?4) AND (CAST(?5 AS " + big + ") IS NULL OR t1 < ?5))\n";
 }
 
 std::string month(Dialect d, const char* epoch_col) {
@@ -61,7 +61,33 @@ std::string schema(Dialect d) {
            "  PRIMARY KEY (site, record_id));\n"
            "CREATE INDEX IF NOT EXISTS records_job ON records (site, cluster, job_id);\n"
            "CREATE INDEX IF NOT EXISTS records_time ON records (event_time);\n"
-           "CREATE INDEX IF NOT EXISTS records_decision ON records (kind, decision);\n";
+           "CREATE INDEX IF NOT EXISTS records_decision ON records (kind, decision);\n"
+           "CREATE TABLE IF NOT EXISTS jobs (\n"
+           "  site TEXT NOT NULL, cluster TEXT NOT NULL, job_id " + big + " NOT NULL, acc TEXT NOT NULL,\n"
+           "  usr TEXT NOT NULL, ver TEXT NOT NULL, st TEXT, t0 " + big + " NOT NULL, t1 " + big + " NOT NULL,\n"
+           "  nrec " + big + " NOT NULL, nsteps " + big + " NOT NULL, gs " + real + " NOT NULL, bgs " + real + " NOT NULL,\n"
+           "  pg " + real + ", op " + real + ", PRIMARY KEY (site, cluster, job_id));\n"
+           "CREATE INDEX IF NOT EXISTS jobs_t1 ON jobs (t1);\n";
+}
+
+std::string refresh_job(Dialect d) {
+    std::string s = std::string("INSERT ") + (d == Dialect::Sqlite ? "OR REPLACE " : "") + "INTO jobs (" + kJobColumns +
+                    ")\nSELECT site, cluster, job_id,\n  " + kJobAggregates +
+                    "FROM records WHERE site = ?1 AND cluster = ?2 AND job_id = ?3 GROUP BY site, cluster, job_id";
+    if (d == Dialect::Postgres)
+        s += " ON CONFLICT (site, cluster, job_id) DO UPDATE SET acc = excluded.acc, usr = excluded.usr, "
+             "ver = excluded.ver, st = excluded.st, t0 = excluded.t0, t1 = excluded.t1, nrec = excluded.nrec, "
+             "nsteps = excluded.nsteps, gs = excluded.gs, bgs = excluded.bgs, pg = excluded.pg, op = excluded.op";
+    return for_dialect(s, d);
+}
+
+std::string rebuild_jobs() {
+    return std::string("INSERT INTO jobs (") + kJobColumns + ")\nSELECT site, cluster, job_id,\n  " + kJobAggregates +
+           "FROM records WHERE job_id IS NOT NULL GROUP BY site, cluster, job_id";
+}
+
+std::string jobs_missing() {
+    return "SELECT (SELECT COUNT(*) FROM jobs) = 0 AND EXISTS (SELECT 1 FROM records WHERE job_id IS NOT NULL)";
 }
 
 std::string find_version() { return "SELECT version, created FROM records WHERE site = ?1 AND record_id = ?2"; }

@@ -16,6 +16,13 @@ std::string gpu_hours(Dialect d);
 std::string rejections(Dialect d);
 std::string predictions(Dialect d);
 std::string count();
+// The `jobs` table summarises each job's records (what listings and aggregates read, so they do
+// not scan every record): refresh_job recomputes one job (?1 site, ?2 cluster, ?3 job id) after
+// its records change, in the same transaction; rebuild_jobs fills it for a store that predates it
+// (jobs_missing says so).
+std::string refresh_job(Dialect d);
+std::string rebuild_jobs();
+std::string jobs_missing();
 // ?1.. ?21: the Row's columns in the order of kColumns, ?22 received (epoch s).
 std::string insert_or_replace(Dialect d);
 // PostgreSQL: one upsert statement for `rows` rows (parameters ?1.. in row order, 22 per row).

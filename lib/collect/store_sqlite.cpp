@@ -4,6 +4,8 @@
 
 #include <ctime>
 #include <mutex>
+#include <set>
+#include <tuple>
 #include <stdexcept>
 
 #include "collect/store.hpp"
@@ -76,17 +78,22 @@ public:
         find_ = std::make_unique<Stmt>(db_, sql::find_version());
         insert_ = std::make_unique<Stmt>(db_, sql::insert_or_replace(D));
         job_ = std::make_unique<Stmt>(db_, sql::job_records());
+        refresh_ = std::make_unique<Stmt>(db_, sql::refresh_job(D));
+        Stmt missing(db_, sql::jobs_missing());
+        if (missing.step() && missing.i64(0)) exec(sql::rebuild_jobs().c_str());
     }
     ~SqliteStore() override {
         find_.reset();
         insert_.reset();
         job_.reset();
+        refresh_.reset();
         sqlite3_close(db_);
     }
 
     IngestResult put(const std::vector<Row>& rows) override {
         std::lock_guard<std::mutex> g(mu_);
         IngestResult res;
+        std::set<std::tuple<std::string, std::string, std::int64_t>> touched;
         exec("BEGIN IMMEDIATE");
         try {
             for (const Row& r : rows) {
@@ -119,6 +126,14 @@ public:
                 insert_->bind(i++, static_cast<std::int64_t>(std::time(nullptr)));
                 insert_->step();
                 ++(have ? res.updated : res.inserted);
+                if (r.job_id) touched.insert({r.site, r.cluster, *r.job_id});
+            }
+            for (const auto& [site, cluster, job] : touched) {
+                refresh_->reset();
+                refresh_->bind(1, site);
+                refresh_->bind(2, cluster);
+                refresh_->bind(3, job);
+                refresh_->step();
             }
             exec("COMMIT");
         } catch (...) {
@@ -205,7 +220,7 @@ private:
 
     std::mutex mu_;
     sqlite3* db_ = nullptr;
-    std::unique_ptr<Stmt> find_, insert_, job_;
+    std::unique_ptr<Stmt> find_, insert_, job_, refresh_;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <ctime>
 
+#include "acct/record.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 
@@ -125,14 +126,8 @@ std::optional<std::int64_t> parse_time(std::string_view t) {
     return static_cast<std::int64_t>(timegm(&tm));
 }
 
-std::string format_time(std::int64_t epoch) {
-    std::time_t t = static_cast<std::time_t>(epoch);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+// The producer's own formatter, so both sides of the wire agree to the character.
+std::string format_time(std::int64_t epoch) { return acct::rfc3339_utc(epoch); }
 
 std::string kv_lookup(const json_t* obj, const char* key) {
     if (!json_is_object(obj)) return {};

@@ -164,7 +164,13 @@ Decision decide(const Submission& sub, const Snapshot& snap) {
         bad_request(e.what());
         return d;
     }
-    const std::string label = model_label(job);
+    // A model from --llm-config is named by its file (what the user typed), not "custom model".
+    std::string label = model_label(job);
+    if (job.model.empty() && !sub.options.config.empty()) {
+        const std::string& c = sub.options.config;
+        const std::size_t slash = c.find_last_of('/');
+        label = c.substr(slash == std::string::npos ? 0 : slash + 1, 24);
+    }
     d.prediction = prediction_kv(out.estimate);
     if (out.estimate.verdict != Verdict::DoesNotFit) {
         d.action = Action::Accept;

@@ -15,7 +15,7 @@ say "postgres $("$PGBIN/postgres" --version | awk '{print $3}') on port $PGPORT"
 say "store unit tests against PostgreSQL"
 AIF_TEST_PG="$CONN" "$B/tests/unit/test_collect" > "$T/unit.log" 2>&1 || { cat "$T/unit.log"; fail "unit tests on PostgreSQL"; }
 tail -n 1 "$T/unit.log"
-psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d aif -c 'DROP TABLE records'
+psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d aif -c 'DROP TABLE records, jobs'
 
 REC="python3 $S/tests/collector/records.py"
 $REC siteA c1 101 n1 n2 > "$T/j1.json"

@@ -33,8 +33,17 @@ backoff_min = 0.2
 backoff_max = 1
 min_free_mb = 0
 CONF
-CLUSTER_JOB_SUBMIT=
-CLUSTER_SPANK=
+# With the sbatch-time check built (job_submit/aifactory + aifactory.so), an LLM job also carries
+# its declared setup and the calculator's prediction into the report.
+LLM=0
+if [ -f "$B/.libs/job_submit_aifactory.so" ] && [ -f "$B/.libs/aifactory.so" ]; then
+    LLM=1
+    CLUSTER_JOB_SUBMIT=aifactory
+    CLUSTER_SPANK=$B/.libs/aifactory.so
+else
+    CLUSTER_JOB_SUBMIT=''
+    CLUSTER_SPANK=''
+fi
 CLUSTER_PLUGSTACK_EXTRA="optional $B/.libs/aifactory_acct.so config=$T/acct.conf"
 cluster_start || fail "local Slurm did not start"
 mkdir -p "$T/outbox"
@@ -104,6 +113,27 @@ for line in open(sys.argv[2]):
 PY
 else
     say "(sacct has no data: no slurmdbd in this test cluster; scontrol is the reference)"
+fi
+
+if [ "$LLM" = 1 ]; then
+    say "an LLM job checked at sbatch time: setup and prediction in the report"
+    j3=$(sbatch --parsable -o "$T/job-%j.out" --mem=100 --gres=gpu:a100:4 -n1 --llm-model=llama3.1-8b \
+        --llm-layout=tp=4,sp=on --llm-mbs=1 --llm-seq=2048 --wrap "srun -n1 true") || fail "LLM job not accepted"
+    cluster_wait_job "$j3" 60 >/dev/null || fail "job $j3 did not finish"
+    wait_for 30 'api "$TOKEN_A" GET /v1/jobs/test-site/$CL/$j3; [ "$CODE" = 200 ] &&
+        [ "$(jget "$T/out" "len(d[\"steps\"])")" = 2 ]' || fail "job $j3: report incomplete: $(cat "$T/out")"
+    python3 - "$T/out" <<'PY' || fail "LLM job $j3: prediction or setup missing from the report"
+import json, sys
+rep = json.load(open(sys.argv[1]))
+p, t = rep["prediction"], rep["training"]
+assert 0 < p["gib_per_gpu"] < p["capacity_gib"], p
+assert p["verdict"] in ("fits", "tight"), p
+assert "llama3.1-8b" in json.dumps(t), t
+print(f"prediction {p['gib_per_gpu']} of {p['capacity_gib']} GiB per GPU, verdict {p['verdict']}")
+PY
+    $AIF report "$j3" --site test-site --cluster "$CL" --url "$URL" --token-file "$T/site.token" \
+        --ca-file "$T/pki/ca.pem" > "$T/r3.txt" || fail "report of the LLM job failed"
+    grep -q "^Predicted: .* GiB per GPU of .* GiB" "$T/r3.txt" || fail "text report lacks the prediction: $(cat "$T/r3.txt")"
 fi
 
 say "aifactory report in a terminal, against the collector"

@@ -26,6 +26,8 @@
 
 #include <check.h>  // last: its fail() macro clashes with <iostream>
 
+#include "check_main.hpp"
+
 using namespace aif;
 using namespace aif::acct;
 namespace hooks = aif::acct::hooks;
@@ -521,9 +523,5 @@ int main() {
     tcase_add_test(tc, secret_files_must_be_private);
     tcase_add_test(tc, hooks_produce_every_kind);
     suite_add_tcase(s, tc);
-    SRunner* sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s);
 }

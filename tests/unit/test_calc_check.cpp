@@ -110,6 +110,39 @@ START_TEST(fitting_job_gets_a_one_line_prediction) {
     ck_assert(kv.find("verdict=") == 0);
     ck_assert(kv.find(";gib_per_gpu=") != std::string::npos);
     ck_assert(kv.find(";train_hours=") != std::string::npos);
+    // The components add up to the total (each rounded to 0.01 GiB).
+    double sum = 0, total = 0;
+    for (std::size_t pos = 0; pos < kv.size();) {
+        std::size_t end = kv.find(';', pos);
+        if (end == std::string::npos) end = kv.size();
+        std::string item = kv.substr(pos, end - pos);
+        std::size_t eq = item.find('=');
+        std::string k = item.substr(0, eq);
+        if (k == "gib_per_gpu") total = std::stod(item.substr(eq + 1));
+        if (k.rfind("mem_", 0) == 0) sum += std::stod(item.substr(eq + 1));
+        pos = end + 1;
+    }
+    ck_assert_double_eq_tol(sum, total, 0.04);
+}
+END_TEST
+
+START_TEST(tight_fit_is_accepted_with_a_warning) {
+    const Architecture& a = fx().models.require("llama3.1-8b").arch;
+    TrainingSetup s;
+    s.layout.tp = 4;
+    Target t = target_for(fx().hw.require_gpu("nvidia-a100-sxm4-64gb"), 4, 4);
+    const double need = estimate(a, s, t).mem.total;
+    t.memory_bytes = need / 0.95;  // 95 % full: inside the calculator's 10 % error band
+    CheckOutcome o;
+    o.estimate = estimate(a, s, t);
+    ck_assert(o.estimate.verdict == Verdict::Tight);
+    std::string line = prediction_line(o, "llama3.1-8b");
+    ck_assert_msg(line.find("aifactory: llama3.1-8b fits, tightly: ") == 0, "%s", line.c_str());
+    ck_assert_msg(line.find("within the estimate's ~10% error") != std::string::npos, "%s", line.c_str());
+    t.memory_bytes = need / 1.2;
+    ck_assert(estimate(a, s, t).verdict == Verdict::DoesNotFit);
+    t.memory_bytes = need / 0.8;
+    ck_assert(estimate(a, s, t).verdict == Verdict::Fits);
 }
 END_TEST
 
@@ -180,6 +213,7 @@ int main() {
     tcase_add_test(tc, layout_errors_say_what_to_change);
     tcase_add_test(tc, search_finds_the_smallest_whole_node_fit);
     tcase_add_test(tc, fitting_job_gets_a_one_line_prediction);
+    tcase_add_test(tc, tight_fit_is_accepted_with_a_warning);
     tcase_add_test(tc, rejection_names_need_capacity_and_fixes_that_work);
     tcase_add_test(tc, unknown_model_in_a_job);
     suite_add_tcase(s, tc);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <check.h>
+#include <sqlite3.h>
 
 #include "check_main.hpp"
 #include "collect/html.hpp"
@@ -56,7 +57,7 @@ std::unique_ptr<Store> reopen_store(const std::string& dir) {
 std::unique_ptr<Store> fresh_store(const std::string& dir) {
     const char* pg = std::getenv("AIF_TEST_PG");
     if (pg && *pg) {
-        std::string cmd = std::string("psql -q -d '") + pg + "' -c 'DROP TABLE IF EXISTS records' >/dev/null";
+        std::string cmd = std::string("psql -q -d '") + pg + "' -c 'DROP TABLE IF EXISTS records, jobs' >/dev/null";
         ck_assert_int_eq(std::system(cmd.c_str()), 0);
     }
     return reopen_store(dir);
@@ -207,6 +208,18 @@ START_TEST(store_keeps_the_highest_version_once) {
     // Reopening finds the data (one file, WAL).
     auto s = reopen_store(d);
     ck_assert_int_eq(s->count(), 4);
+    if (!std::getenv("AIF_TEST_PG")) {
+        // A store from before the job summary table: reopening rebuilds it from the records.
+        s.reset();
+        sqlite3* db = nullptr;
+        ck_assert_int_eq(sqlite3_open((d + "/c.db").c_str(), &db), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE jobs", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+        s = reopen_store(d);
+        auto jobs = s->list_jobs({});
+        ck_assert_int_eq(jobs.size(), 2);  // job 5 of siteA and of siteB
+        ck_assert_double_eq_tol(jobs[0].gpu_seconds + jobs[1].gpu_seconds, 431, 1e-6);
+    }
     s.reset();
     std::system(("rm -rf " + d).c_str());
 }

@@ -3,6 +3,8 @@
 #include <check.h>
 #include "check_main.hpp"  // ck_assert_str_eq that is safe with temporaries
 
+#include "check_main.hpp"
+
 #include <string>
 
 #include "common/error.hpp"
@@ -211,9 +213,5 @@ int main() {
     tcase_add_test(tc, spank_env_options_are_read_back);
     tcase_add_test(tc, option_names_match_slurm_env_names);
     suite_add_tcase(s, tc);
-    SRunner* sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s);
 }

@@ -11,6 +11,8 @@
 
 #include <check.h>
 
+#include "check_main.hpp"
+
 #include "site/decide.hpp"
 
 using namespace aif::site;
@@ -246,9 +248,5 @@ int main() {
     tcase_add_test(tc, decision_cache_keys_on_every_input);
     tcase_add_test(tc, concurrent_decisions_match_serial_ones);
     suite_add_tcase(s, tc);
-    SRunner* sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s);
 }

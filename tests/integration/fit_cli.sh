@@ -1,0 +1,58 @@
+#!/bin/bash
+# `aifactory fit` / models / systems / validate as other tools call them: the JSON contract,
+# exit codes (0 computed, 2 bad input) and messages that name the argument.
+set -u
+AIF=${AIF_BUILDDIR:?}/tools/aifactory
+export AIFACTORY_DATADIR=${AIF_SRCDIR:?}/etc
+fails=0
+check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
+out=$(mktemp) err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+"$AIF" fit --model llama3.1-70b --system leonardo-booster --gpus 32 --layout tp=4,pp=4 --gbs 512 \
+    --tokens 2T --json > "$out" 2> "$err"
+check "fit --json exits 0" '[ $? -eq 0 ]'
+check "JSON has the contract keys" 'python3 - "$out" <<PY
+import json, sys
+d = json.load(open(sys.argv[1]))
+need = ["params_total", "params_active", "per_gpu_bytes", "capacity_bytes", "verdict", "layout", "gpus",
+        "nodes", "flops_per_token", "tokens_per_s", "train_hours", "gpu_hours"]
+mem = ["weights", "gradients", "optimizer", "activations", "logits", "overhead", "allocated", "reserved", "total"]
+assert all(k in d for k in need), [k for k in need if k not in d]
+assert all(k in d["per_gpu_bytes"] for k in mem)
+m = d["per_gpu_bytes"]
+assert m["allocated"] <= m["reserved"] <= m["total"]
+assert d["params_total"] == 70553706496 and d["gpus"] == 32 and d["nodes"] == 8
+assert d["verdict"] == "does-not-fit" and d["layout"] == "tp=4,pp=4"
+PY'
+
+"$AIF" fit --model llama3.1-8b --where --json > "$out"
+check "--where lists every catalogue partition" 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d[\"where\"]) >= 12" "$out"'
+
+"$AIF" fit --model llama3.1-8b --system leonardo-booster > "$out"
+check "without --gpus: smallest whole-node fit" 'grep -q "^Smallest fit: 1 node (4 GPUs)" "$out"'
+
+bad() {  # bad ARGS... : exit 2 and the message contains $want
+    "$AIF" fit "$@" > "$out" 2> "$err"
+    local rc=$?
+    check "bad input '$*' exits 2 naming it" '[ $rc -eq 2 ] && grep -qF -- "$want" "$err"'
+}
+want="unknown model 'llama3-7b' (closest: llama2-7b, llama3-8b" bad --model llama3-7b --system lumi-g
+want="unknown system 'lumi' (closest: lumi-g" bad --model llama2-7b --system lumi
+want="--gpus: -8 is out of range" bad --model llama2-7b --system lumi-g --gpus -8
+want="--mbs: 'many' is not a whole number" bad --model llama2-7b --system lumi-g --mbs many
+want="--seq: sequence length must be a whole number of tokens up to 16M" bad --model llama2-7b --system lumi-g --seq 1e12
+want="tp=3 does not divide the 32 attention heads" bad --model llama2-7b --system lumi-g --gpus 6 --layout tp=3
+want="broken-syntax.json:2:27:" bad --config "$AIF_SRCDIR/tests/data/hf/broken-syntax.json" --system lumi-g
+want="missing key 'num_attention_heads'" bad --config "$AIF_SRCDIR/tests/data/hf/broken-missing-key.json" --system lumi-g
+want="--config: cannot read" bad --config /nonexistent.json --system lumi-g
+want="give --system PARTITION" bad --model llama2-7b
+
+"$AIF" models --json > "$out"
+check "models --json lists the catalogue" 'python3 -c "import json,sys; ids={m[\"id\"] for m in json.load(open(sys.argv[1]))}; assert {\"llama2-7b\",\"llama3.1-70b\",\"mixtral-8x7b\",\"qwen2.5-72b\",\"deepseek-v3\",\"apertus-70b\",\"gpt3-175b\",\"bloom-176b\",\"gpt2-xl\"} <= ids" "$out"'
+"$AIF" systems --json > "$out"
+check "systems --json lists the required partitions" 'python3 -c "import json,sys; ids={p[\"id\"] for p in json.load(open(sys.argv[1]))}; assert {\"lumi-g\",\"leonardo-booster\",\"jupiter-booster\",\"jedi\",\"mn5-acc\",\"alps-gh200\",\"deucalion-gpu\",\"meluxina-gpu\",\"karolina-gpu\",\"vega-gpu\",\"discoverer-plus\",\"isambard-ai\"} <= ids" "$out"'
+"$AIF" validate > "$out"
+check "validate exits 0 and prints the summary" '[ $? -eq 0 ] && grep -q "within band" "$out"'
+
+[ "$fails" -eq 0 ]

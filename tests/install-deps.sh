@@ -5,7 +5,9 @@ pkgs=(build-essential autoconf automake libtool pkg-config
       libslurm-dev slurmctld slurmd slurm-client munge
       libhwloc-dev hwloc libcurl4-openssl-dev libjansson-dev check
       python3 openssl curl procps
-      libmicrohttpd-dev libsqlite3-dev chromium fonts-dejavu-core postgresql libpq-dev)
+      libmicrohttpd-dev libsqlite3-dev chromium fonts-dejavu-core postgresql libpq-dev
+      # release checks: fuzzing (clang), man pages, Debian and RPM packaging
+      clang-14 libclang-rt-14-dev groff debhelper dh-autoreconf rpm fakeroot)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -17,4 +17,9 @@ fail=$(count 'FAIL|ERROR|XPASS')
 skip=$(count SKIP)
 if [ "$status" -ne 0 ] && [ -f test-suite.log ]; then cat test-suite.log; fi
 echo "$pass passed, $fail failed, $skip skipped"
+# ---- release checks (issue 7): sanitizers, fuzzing, distcheck, packages; timed per stage ----
+if [ "${AIF_RELEASE_CHECKS:-1}" = 1 ]; then
+    "$top/tests/release_checks.sh" || status=1
+fi
+# ---- end release checks ----
 exit "$status"

@@ -12,6 +12,19 @@ inline int run_suite(Suite* s) {
     return failed == 0 ? 0 : 1;
 }
 
+// Check's ck_assert_str_eq keeps `const char* x = (X);` and compares afterwards: with an argument
+// like `f().c_str()` that pointer outlives the temporary string (ASan: stack-use-after-scope, and
+// a test that can pass or fail on garbage). This version copies both sides first.
+inline std::string ck_str_of_(const char* p) { return p ? p : "(null)"; }
+inline std::string ck_str_of_(const std::string& s) { return s; }
+#undef ck_assert_str_eq
+#define ck_assert_str_eq(X, Y)                                                                \
+    do {                                                                                      \
+        const std::string ck_x_ = ck_str_of_(X), ck_y_ = ck_str_of_(Y);                       \
+        ck_assert_msg(ck_x_ == ck_y_, "Assertion '%s' failed: %s == \"%s\", %s == \"%s\"",        \
+                      #X " == " #Y, #X, ck_x_.c_str(), #Y, ck_y_.c_str());                  \
+    } while (0)
+
 // Asserts that `fn` throws aif::InputError whose message contains `needle`.
 #define ck_assert_input_error(expr, needle)                                                   \
     do {                                                                                      \

@@ -1,6 +1,7 @@
 // Unit tests for lib/site: aifactory.conf parsing, GPU counts from TRES strings, the forwarded
 // --llm-* options, and message wrapping.
 #include <check.h>
+#include "check_main.hpp"  // ck_assert_str_eq that is safe with temporaries
 
 #include "check_main.hpp"
 

@@ -8,6 +8,7 @@
 #include "topo/planner.hpp"
 
 #include <check.h>  // last: it defines a fail() macro
+#include "check_main.hpp"  // ck_assert_str_eq that is safe with temporaries
 
 using namespace aif::topo;
 

@@ -1,0 +1,60 @@
+// libFuzzer target: --llm-* option values as job_submit sees them, through apply_option,
+// resolve_arch and check_job against the shipped catalogues. Input: lines "key=value".
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "calc/check.hpp"
+#include "calc/hardware.hpp"
+#include "calc/job.hpp"
+#include "calc/models.hpp"
+#include "common/error.hpp"
+
+namespace {
+struct Catalogues {
+    aif::ModelCatalogue models = aif::ModelCatalogue::load({aif::default_catalogue_path("models.json")});
+    aif::HardwareCatalogue hw = aif::HardwareCatalogue::load({aif::default_catalogue_path("hardware.json")});
+};
+const Catalogues& catalogues() {
+    static const Catalogues c;
+    return c;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const Catalogues& cat = catalogues();
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    aif::JobSpec job;
+    int gpus = 8, nodes = 0;
+    std::string partition = "leonardo-booster";
+    try {
+        while (!text.empty()) {
+            std::size_t nl = text.find('\n');
+            std::string_view line = text.substr(0, nl);
+            text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+            std::size_t eq = line.find('=');
+            if (eq == std::string_view::npos) continue;
+            std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
+            // Two pseudo-keys steer the job shape, so the search for fixes is fuzzed as well.
+            if (key == "gpus") gpus = static_cast<int>(value.size() % 64);
+            else if (key == "nodes") nodes = static_cast<int>(value.size() % 8);
+            else if (key == "partition") partition = std::string(value);
+            else aif::apply_option(job, key, value, "--llm-");
+        }
+        (void)aif::resolve_arch(job, cat.models);
+        const aif::Partition* p = cat.hw.partition(partition);
+        if (p == nullptr) return 0;
+        aif::CheckRequest req;
+        req.job = &job;
+        req.partition = p;
+        req.gpus = gpus;
+        req.nodes = nodes;
+        req.headroom = 0.05;
+        aif::CheckOutcome o = aif::check_job(req, cat.models, cat.hw);
+        (void)aif::rejection_lines(o, aif::model_label(job));
+        (void)aif::prediction_kv(o.estimate);
+    } catch (const aif::InputError&) {
+    }
+    return 0;
+}

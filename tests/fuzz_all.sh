@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in fuzz/ with clang (ASan + UBSan + fuzzer) and runs each one for a
+# bounded time on its checked-in corpus (fuzz/corpus/<target>/). Fails on any crash, leak, timeout
+# or out-of-memory. Crash inputs are left in $AIF_FUZZ_OUT (default build-fuzz/artifacts/); turn
+# each into a regression unit test.
+#   AIF_FUZZ_SECONDS  seconds per target (default 20)
+#   AIF_FUZZ_TARGETS  space-separated subset (default: every fuzz/fuzz_*.cpp)
+# Needs clang-14 and libclang-rt-14-dev (Debian). Exit 77 when clang is missing.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${AIF_FUZZ_BUILDDIR:-$top/build-fuzz}
+secs=${AIF_FUZZ_SECONDS:-20}
+CXX=${FUZZ_CXX:-$(command -v clang++-14 || command -v clang++ || true)}
+if [ -z "$CXX" ]; then echo "fuzz_all: clang++ not found (apt-get install clang-14 libclang-rt-14-dev)"; exit 77; fi
+
+san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+flags=(-std=c++20 -O1 -g $san -I"$top/lib" -DAIF_SRCDIR="\"$top\"" -DAIF_DATADIR="\"$top/etc\"" -DAIF_SYSCONFDIR="\"/etc/slurm\""
+       $(pkg-config --cflags jansson hwloc libcurl sqlite3 libpq libmicrohttpd))
+libs=$(pkg-config --libs jansson hwloc libcurl sqlite3 libpq libmicrohttpd)
+mkdir -p "$out/obj" "$out/artifacts" "$out/tmp"
+export TMPDIR=$out/tmp  # scratch files of the targets (the collector's SQLite store)
+rm -f "$out"/tmp/*
+
+# The library once (only what changed), then one binary per target.
+objs=()
+# Not fuzzed, so not built: the hwloc planner and the parts that only talk to the network/PostgreSQL.
+srcs=$(cd "$top" && ls lib/*/*.cpp | grep -vE '^lib/topo/|store_postgres|acct/sender')
+pids=()
+for s in $srcs; do
+    o="$out/obj/$(echo "${s%.cpp}" | tr / _).o"
+    objs+=("$o")
+    if [ ! -f "$o" ] || [ "$top/$s" -nt "$o" ]; then
+        "$CXX" "${flags[@]}" -c "$top/$s" -o "$o" &
+        pids+=($!)
+        if [ ${#pids[@]} -ge "${AIF_FUZZ_JOBS:-2}" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+    fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
+rm -f "$out/libaif-fuzz.a"; ar rcs "$out/libaif-fuzz.a" "${objs[@]}"
+
+targets=${AIF_FUZZ_TARGETS:-$(cd "$top/fuzz" && ls fuzz_*.cpp | sed 's/\.cpp$//')}
+status=0
+for t in $targets; do
+    bin="$out/$t"
+    if [ ! -x "$bin" ] || [ "$top/fuzz/$t.cpp" -nt "$bin" ] || [ "$out/libaif-fuzz.a" -nt "$bin" ]; then
+        "$CXX" "${flags[@]}" -fsanitize=fuzzer "$top/fuzz/$t.cpp" "$out/libaif-fuzz.a" $libs -o "$bin"
+    fi
+    corpus="$top/fuzz/corpus/${t#fuzz_}"
+    work="$out/corpus/${t#fuzz_}"   # new inputs go here, the checked-in corpus stays as it is
+    mkdir -p "$work"
+    echo "fuzz: $t for ${secs}s"
+    if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        "$bin" -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 -print_final_stats=0 \
+        -artifact_prefix="$out/artifacts/$t-" "$work" "$corpus" >"$out/$t.log" 2>&1; then
+        echo "FAIL: $t (log: $out/$t.log)"; tail -40 "$out/$t.log"; status=1
+    else
+        grep -E '^#[0-9]+.*DONE' "$out/$t.log" | tail -1 || true
+    fi
+done
+exit "$status"

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The Debian packages as a sysadmin gets them: build them with dpkg-buildpackage, unpack both
+# into a clean root, check what they contain and what they depend on, then start a real local
+# Slurm whose PluginDir is the unpacked plugin directory, with the packaged aifactory.conf, and
+# submit one job that fits and one that does not.
+# Slow (a full package build): runs only with AIF_SLOW_TESTS=1, or with AIF_DEB_DIR=DIR holding
+# already built .debs. Needs root (Slurm daemons) and debhelper + dh-autoreconf.
+set -uo pipefail
+src=${AIF_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+if [ -z "${AIF_DEB_DIR:-}" ] && [ "${AIF_SLOW_TESTS:-0}" != 1 ]; then
+    echo "SKIP: set AIF_SLOW_TESTS=1 (builds the packages) or AIF_DEB_DIR=DIR"; exit 77
+fi
+tmp=$(mktemp -d /tmp/aif-deb.XXXXXX)
+chmod 755 "$tmp"
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+debs=${AIF_DEB_DIR:-}
+if [ -z "$debs" ]; then
+    command -v dpkg-buildpackage >/dev/null && command -v dh_autoreconf >/dev/null ||
+        { echo "FAIL: apt-get install debhelper dh-autoreconf"; exit 1; }
+    # Build from a clean copy of the tracked tree, so the result does not depend on this checkout.
+    mkdir -p "$tmp/src/aifactory"
+    (cd "$src" && git ls-files -z | xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$tmp/src/aifactory" ||
+        cp -a "$src/." "$tmp/src/aifactory/"
+    start=$(date +%s)
+    (cd "$tmp/src/aifactory" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b) \
+        >"$tmp/build.log" 2>&1 || { tail -40 "$tmp/build.log"; echo "FAIL: dpkg-buildpackage"; exit 1; }
+    echo "packages built in $(($(date +%s) - start)) s"
+    debs=$tmp/src
+fi
+deb_tool=$(ls "$debs"/aifactory_*.deb | head -1)
+deb_plug=$(ls "$debs"/slurm-aifactory-plugins_*.deb | head -1)
+[ -f "$deb_tool" ] && [ -f "$deb_plug" ] || { echo "FAIL: no .deb files in $debs"; exit 1; }
+
+# ---- contents and metadata --------------------------------------------------------------------
+root=$tmp/root
+dpkg -x "$deb_tool" "$root" && dpkg -x "$deb_plug" "$root" || { echo "FAIL: dpkg -x"; exit 1; }
+pd=$root/usr/lib/x86_64-linux-gnu/slurm-wlm
+for f in usr/bin/aifactory usr/share/aifactory/models.json usr/share/aifactory/hardware.json \
+         lib/systemd/system/aifactory-sender.service lib/systemd/system/aifactory-collector.service \
+         usr/share/man/man1/aifactory.1.gz usr/share/man/man5/aifactory.conf.5.gz \
+         usr/share/man/man8/job_submit_aifactory.8.gz usr/share/man/man8/aifactory_spank.8.gz \
+         usr/share/doc/aifactory/operations.md etc/slurm/aifactory.conf \
+         etc/slurm/plugstack.conf.d/aifactory.conf \
+         usr/lib/x86_64-linux-gnu/slurm-wlm/job_submit_aifactory.so \
+         usr/lib/x86_64-linux-gnu/slurm-wlm/aifactory.so usr/lib/x86_64-linux-gnu/slurm-wlm/aifactory_bind.so \
+         usr/lib/x86_64-linux-gnu/slurm-wlm/aifactory_acct.so; do
+    [ -e "$root/$f" ] && ok "ships /$f" || fail "missing /$f"
+done
+ls "$pd"/*.la >/dev/null 2>&1 && fail "libtool .la files shipped"
+grep -Eq '^(required|optional) ' "$root/etc/slurm/plugstack.conf.d/aifactory.conf" &&
+    fail "plugstack snippet enables a plugin on install" || ok "plugstack snippet is commented out"
+slurm_version=$(dpkg-query -W -f='${Version}' slurm-wlm-basic-plugins)
+dpkg-deb -f "$deb_plug" Depends | grep -qF "slurm-wlm-basic-plugins (= $slurm_version)" &&
+    ok "plugins depend on slurm-wlm-basic-plugins (= $slurm_version)" ||
+    fail "plugin Depends: $(dpkg-deb -f "$deb_plug" Depends)"
+dpkg-deb -f "$deb_plug" Conffiles >/dev/null; dpkg-deb -I "$deb_plug" conffiles | grep -q /etc/slurm/aifactory.conf &&
+    ok "aifactory.conf is a conffile" || fail "aifactory.conf is not a conffile"
+for m in "$root"/usr/share/man/man*/*.gz; do
+    w=$(zcat "$m" | LC_ALL=C.UTF-8 groff -ww -man -Tutf8 -z 2>&1)
+    [ -z "$w" ] || fail "$(basename "$m"): $w"
+done
+AIFACTORY_DATADIR=$root/usr/share/aifactory "$root/usr/bin/aifactory" fit --model llama3.1-8b \
+    --system leonardo-booster >/dev/null && ok "packaged CLI runs on the packaged catalogues" ||
+    fail "packaged aifactory fit"
+
+# ---- the real Slurm, loading the unpacked plugins ---------------------------------------------
+# lib.sh puts $AIF_BUILDDIR/.libs on PluginDir: point it at the unpacked plugin directory.
+mkdir -p "$tmp/fake-build" && ln -s "$pd" "$tmp/fake-build/.libs"
+export AIF_SRCDIR=$src AIF_BUILDDIR=$tmp/fake-build
+export AIFACTORY_DATADIR=$root/usr/share/aifactory
+CLUSTER_SPANK=$pd/aifactory.so
+CLUSTER_SITE_CONF=$(cat "$root/etc/slurm/aifactory.conf")
+# shellcheck source=tests/cluster/lib.sh
+source "$src/tests/cluster/lib.sh"
+trap 'cluster_stop; rm -rf "$tmp"' EXIT
+cluster_start || { echo "FAIL: cluster did not start"; exit 1; }
+grep -q "^PluginDir=.*$tmp/fake-build/.libs" "$SLURM_CONF" && ok "PluginDir has the unpacked plugins" ||
+    fail "PluginDir: $(grep PluginDir "$SLURM_CONF")"
+cd "$CLUSTER_ROOT/work" || exit 1
+run() { runuser -u nobody -- env SLURM_CONF="$SLURM_CONF" AIFACTORY_DATADIR="$AIFACTORY_DATADIR" "$@"; }
+out=$(run sbatch --llm-model=llama3.1-8b --llm-layout=tp=4 -p boost_usr_prod -N1 --gpus-per-node=4 \
+      --mem=100 -o /dev/null --wrap true 2>&1)
+rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q 'aifactory: llama3.1-8b fits' && ok "fitting job accepted" ||
+    fail "fitting job: rc=$rc $out"
+out=$(run sbatch --llm-model=llama3.1-70b -p boost_usr_prod -N1 --gpus-per-node=1 --mem=100 \
+      -o /dev/null --wrap true 2>&1)
+rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q 'does not fit in GPU memory' && ok "oversized job rejected" ||
+    fail "oversized job: rc=$rc $out"
+log=$CLUSTER_ROOT/log/slurmctld.log
+grep -q 'aifactory: loaded' "$log" && ok "slurmctld loaded job_submit_aifactory.so from the package" ||
+    fail "no 'aifactory: loaded' in slurmctld.log"
+grep -q "Incompatible" "$log" && fail "version mismatch: $(grep Incompatible "$log")"
+[ "$failures" -eq 0 ] || { cluster_dump_logs 2>/dev/null | tail -30; exit 1; }
+echo "install_deb: all checks passed"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Release checks run by CI after the normal build and test suite (tests/run-all.sh), each timed:
+#   sanitizers  unit + CLI-level integration tests under ASan/UBSan (tests/sanitizers.sh)
+#   fuzz        every libFuzzer target for AIF_FUZZ_SECONDS (default 20) s (tests/fuzz_all.sh)
+#   distcheck   make distcheck, unit tests only (the integration tests already ran in build/)
+#   deb         build the .debs and load them into a real Slurm (tests/integration/install_deb.sh);
+#               only with AIF_SLOW_TESTS=1
+# AIF_RELEASE_STAGES picks a subset ("sanitizers fuzz").
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+stages=${AIF_RELEASE_STAGES:-sanitizers fuzz distcheck deb}
+unit=$(ls tests/unit/test_*.cpp | sed 's/\.cpp$//' | tr '\n' ' ')
+status=0
+summary=()
+run_stage() {
+    local name=$1 rc start; shift
+    start=$(date +%s)
+    echo "== release: $name"
+    "$@"; rc=$?
+    local t=$(($(date +%s) - start))
+    case $rc in 0) summary+=("$name: ok (${t}s)") ;; 77) summary+=("$name: skipped (${t}s)") ;;
+        *) summary+=("$name: FAILED rc=$rc (${t}s)"); status=1 ;; esac
+}
+distcheck() {
+    [ -f build/Makefile ] || { echo "build/ not configured (run tests/run-all.sh first)"; return 1; }
+    make -C build -j2 distcheck TESTS="$unit tests/man_pages.sh" DISTCHECK_JOBS=2 >build/distcheck.log 2>&1 ||
+        { tail -60 build/distcheck.log; return 1; }
+    grep -E 'archives ready|\.tar\.gz' build/distcheck.log | tail -2
+}
+for s in $stages; do
+    case $s in
+        sanitizers) run_stage sanitizers ./tests/sanitizers.sh ;;
+        fuzz) run_stage fuzz ./tests/fuzz_all.sh ;;
+        distcheck) run_stage distcheck distcheck ;;
+        deb) run_stage deb env AIF_SRCDIR="$top" ./tests/integration/install_deb.sh ;;
+        *) echo "unknown stage $s"; status=1 ;;
+    esac
+done
+printf 'release: %s\n' "${summary[@]}"
+exit "$status"

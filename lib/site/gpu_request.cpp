@@ -9,6 +9,16 @@ namespace aif::site {
 
 namespace {
 
+// Far beyond any machine; requests above it are absurd and are held there so that products of
+// counts, nodes and tasks cannot overflow (a fuzzer found 8e18 GPUs x 2 nodes).
+constexpr long kMaxGpus = 1L << 24;
+
+long capped_product(long a, long b) {
+    long out = 0;
+    if (__builtin_mul_overflow(a, b, &out) || out > kMaxGpus) return kMaxGpus;
+    return out;
+}
+
 // Count at the end of "gpu:a100:2" / "gpu:2" / "gpu" (→ 1); -1 when it is not a GPU entry.
 long gpu_entry_count(std::string_view entry) {
     for (std::string_view prefix : {"gres:", "gres/"})
@@ -24,7 +34,7 @@ long gpu_entry_count(std::string_view entry) {
     if (ec != std::errc() || ptr != last.data() + last.size())
         return colon == 0 ? 1 : -1;  // "gpu:a100" has a type but no count: 1
     // Suffixes like "2k" are not used for GPUs; a plain number is the count.
-    return n;
+    return std::min(n, kMaxGpus);
 }
 
 }  // namespace
@@ -34,7 +44,7 @@ long gpus_in_tres(std::string_view tres) {
     for (const auto& entry : split(tres, ',')) {
         const long n = gpu_entry_count(entry);
         if (n < 0) continue;
-        total = (total < 0 ? 0 : total) + n;
+        total = std::min(kMaxGpus, (total < 0 ? 0 : total) + n);
     }
     return total;
 }
@@ -44,15 +54,15 @@ GpuRequest count_gpus(const JobShape& j) {
     r.nodes = j.min_nodes;
     const long nodes = std::max<long>(1, r.nodes);
     long tasks = j.num_tasks;
-    if (tasks == 0 && j.ntasks_per_node > 0) tasks = static_cast<long>(j.ntasks_per_node) * nodes;
+    if (tasks == 0 && j.ntasks_per_node > 0) tasks = capped_product(j.ntasks_per_node, nodes);
     if (tasks == 0) tasks = nodes;  // Slurm's default: one task per node
 
     long best = 0;
     if (const long n = gpus_in_tres(j.tres_per_job); n > 0) best = std::max(best, n);
-    if (const long n = gpus_in_tres(j.tres_per_node); n > 0) best = std::max(best, n * nodes);
-    if (const long n = gpus_in_tres(j.tres_per_task); n > 0) best = std::max(best, n * tasks);
+    if (const long n = gpus_in_tres(j.tres_per_node); n > 0) best = std::max(best, capped_product(n, nodes));
+    if (const long n = gpus_in_tres(j.tres_per_task); n > 0) best = std::max(best, capped_product(n, tasks));
     if (const long n = gpus_in_tres(j.tres_per_socket); n > 0)
-        best = std::max(best, n * std::max<long>(1, j.sockets_per_node) * nodes);
+        best = std::max(best, capped_product(capped_product(n, std::max<long>(1, j.sockets_per_node)), nodes));
     r.gpus = best;
     return r;
 }

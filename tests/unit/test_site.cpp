@@ -160,6 +160,23 @@ START_TEST(gpu_count_over_nodes_tasks_and_sockets) {
 }
 END_TEST
 
+// Found by fuzz_job_desc: 8e18 GPUs per node x 2 nodes overflowed a long (UBSan).
+START_TEST(absurd_gpu_counts_saturate) {
+    JobShape j;
+    j.tres_per_node = "gres:gpu:000000000008198552921648689606";
+    j.min_nodes = 2;
+    GpuRequest r = count_gpus(j);
+    ck_assert_int_eq(r.gpus, 1L << 24);
+    j.tres_per_node = "gres:gpu:4,gres:gpu:9223372036854775807";
+    ck_assert_int_eq(count_gpus(j).gpus, 1L << 24);
+    j.tres_per_node.clear();
+    j.tres_per_task = "gres:gpu:2";
+    j.ntasks_per_node = 65535;
+    j.min_nodes = 1 << 30;
+    ck_assert_int_eq(count_gpus(j).gpus, 1L << 24);
+}
+END_TEST
+
 START_TEST(spank_env_options_are_read_back) {
     const char* env[] = {
         "_SLURM_SPANK_OPTION_aifactory_llm_model=llama3.1-70b",
@@ -209,6 +226,7 @@ int main() {
     tcase_add_test(tc, site_conf_missing_file_is_an_input_error);
     tcase_add_test(tc, default_partition_from_slurm_conf);
     tcase_add_test(tc, gpu_entries_in_tres_strings);
+    tcase_add_test(tc, absurd_gpu_counts_saturate);
     tcase_add_test(tc, gpu_count_over_nodes_tasks_and_sockets);
     tcase_add_test(tc, spank_env_options_are_read_back);
     tcase_add_test(tc, option_names_match_slurm_env_names);

@@ -34,7 +34,7 @@ const MlaField mla_fields[] = {
 };
 
 std::string bad(std::string_view where, std::string_view key, std::string_view value, const char* allowed) {
-    return std::string(where) + ": " + std::string(key) + "='" + std::string(value.substr(0, 40)) +
+    return std::string(where) + ": " + printable(key, 20) + "='" + printable(value) +
            "' is not valid (use " + allowed + ")";
 }
 
@@ -54,7 +54,7 @@ const std::vector<std::string>& arch_keys() {
 void set_arch_key(Architecture& a, std::string_view key_in, std::string_view value, std::string_view where) {
     const std::string key = lower(trim(key_in));
     const std::string v = lower(trim(value));
-    const std::string what = std::string(where) + ": " + key;
+    const std::string what = std::string(where) + ": " + printable(key, 30);
     for (const auto& f : int_fields)
         if (key == f.key) {
             a.*f.field = static_cast<long>(parse_int(v, what, 0, 1'000'000'000'000LL));
@@ -91,7 +91,7 @@ void set_arch_key(Architecture& a, std::string_view key_in, std::string_view val
     } else if (key == "dropout") {
         a.dropout = parse_bool(v, what);
     } else {
-        std::string msg = std::string(where) + ": unknown key '" + key + "'";
+        std::string msg = std::string(where) + ": unknown key '" + printable(key, 30) + "'";
         auto near = closest(key, arch_keys(), 1);
         if (!near.empty()) msg += " (did you mean '" + near[0] + "'?)";
         throw InputError(msg);
@@ -102,7 +102,7 @@ Architecture parse_arch(std::string_view spec, Architecture a) {
     for (const std::string& item : split(spec, ',')) {
         auto eq = item.find('=');
         if (eq == std::string::npos)
-            throw InputError("--arch: '" + item.substr(0, 40) + "' is not key=value");
+            throw InputError("--arch: '" + printable(item) + "' is not key=value");
         set_arch_key(a, item.substr(0, eq), item.substr(eq + 1), "--arch");
     }
     return a;

@@ -168,7 +168,7 @@ Architecture arch_from_hf_config(std::string_view json_text, std::string_view or
         a.ffn = r.need("intermediate_size");
         a.tied = r.flag("tie_word_embeddings", true);
     } else {
-        throw InputError(where + ": model_type '" + type.substr(0, 40) +
+        throw InputError(where + ": model_type '" + printable(type) +
                          "' is not supported (supported: " + supported + "); describe it with --arch");
     }
     try {

@@ -13,7 +13,7 @@ Layout parse_layout(std::string_view v, const std::string& flag) {
     for (const std::string& item : split(v, ',')) {
         auto eq = item.find('=');
         if (eq == std::string::npos)
-            throw InputError(flag + ": '" + item.substr(0, 40) + "' is not key=value (example: tp=4,pp=2)");
+            throw InputError(flag + ": '" + printable(item) + "' is not key=value (example: tp=4,pp=2)");
         const std::string k = lower(trim(std::string_view(item).substr(0, eq)));
         const std::string val(trim(std::string_view(item).substr(eq + 1)));
         const std::string what = flag + " " + k;
@@ -24,7 +24,7 @@ Layout parse_layout(std::string_view v, const std::string& flag) {
         else if (k == "ep") l.ep = int(parse_int(val, what, 1, 4096));
         else if (k == "sp") l.sp = parse_bool(val, what);
         else if (k == "dp") continue;  // derived from the GPU count; accepted for convenience
-        else throw InputError(flag + ": unknown key '" + k.substr(0, 20) + "' (use tp, pp, vpp, cp, ep, sp)");
+        else throw InputError(flag + ": unknown key '" + printable(k, 20) + "' (use tp, pp, vpp, cp, ep, sp)");
     }
     return l;
 }
@@ -37,7 +37,7 @@ E parse_enum(std::string_view v, const std::string& flag, const std::pair<const 
         if (x == word) return value;
         allowed += (allowed.empty() ? "" : "|") + std::string(word);
     }
-    throw InputError(flag + ": '" + std::string(trim(v)).substr(0, 40) + "' is not one of " + allowed);
+    throw InputError(flag + ": '" + printable(trim(v)) + "' is not one of " + allowed);
 }
 
 const std::pair<const char*, Precision> precisions[] = {
@@ -113,7 +113,7 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
     } else if (key == "mfu") {
         s.mfu = parse_double(value, flag, 0.01, 1.0);
     } else {
-        std::string msg = "unknown option " + flag;
+        std::string msg = "unknown option " + std::string(prefix) + printable(key, 30);
         auto near = closest(key, option_keys(), 1);
         if (!near.empty()) msg += " (did you mean " + std::string(prefix) + near[0] + "?)";
         throw InputError(msg);

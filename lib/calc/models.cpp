@@ -90,7 +90,7 @@ const ModelEntry& ModelCatalogue::require(const std::string& name) const {
         ids.push_back(e.id);
         for (const auto& a : e.aliases) ids.push_back(a);
     }
-    std::string msg = "unknown model '" + std::string(trim(name)).substr(0, 60) + "'";
+    std::string msg = "unknown model '" + printable(trim(name), 60) + "'";
     auto near = closest(name, ids);
     if (!near.empty()) {
         msg += " (closest:";

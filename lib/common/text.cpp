@@ -36,12 +36,14 @@ std::vector<std::string> split(std::string_view s, char sep) {
     return out;
 }
 
-static std::string quoted(std::string_view s) {
-    std::string out = "'";
-    for (char c : s.substr(0, 40)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
-    if (s.size() > 40) out += "...";
-    return out + "'";
+std::string printable(std::string_view s, std::size_t max) {
+    std::string out;
+    for (char c : s.substr(0, max)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+    if (s.size() > max) out += "...";
+    return out;
 }
+
+static std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
 
 long long parse_int(std::string_view s, std::string_view what, long long lo, long long hi) {
     std::string str(trim(s));

@@ -20,6 +20,9 @@ double parse_count(std::string_view s, std::string_view what);
 // "on/off", "yes/no", "true/false", "1/0".
 bool parse_bool(std::string_view s, std::string_view what);
 
+// User input echoed in a message: at most `max` characters, non-printable bytes as '?', "..." when cut.
+std::string printable(std::string_view s, std::size_t max = 40);
+
 // Levenshtein distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // Up to `n` candidates closest to `word` (by edit distance, then prefix match).

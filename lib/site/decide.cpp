@@ -96,9 +96,9 @@ Decision decide(const Submission& sub, const Snapshot& snap) {
     }
     if (rule == nullptr) {
         d.action = Action::Accept;
-        add(d.lines, "partition " + (partition.empty() ? std::string("(none)") : partition) +
+        add(d.lines, "partition " + (partition.empty() ? std::string("(none)") : printable(partition)) +
                          " is not described in aifactory.conf; training job not checked");
-        d.log = "partition '" + partition + "' not in aifactory.conf: passed through";
+        d.log = "partition '" + printable(partition) + "' not in aifactory.conf: passed through";
         return d;
     }
 
@@ -169,7 +169,7 @@ Decision decide(const Submission& sub, const Snapshot& snap) {
     if (job.model.empty() && !sub.options.config.empty()) {
         const std::string& c = sub.options.config;
         const std::size_t slash = c.find_last_of('/');
-        label = c.substr(slash == std::string::npos ? 0 : slash + 1, 24);
+        label = printable(std::string_view(c).substr(slash == std::string::npos ? 0 : slash + 1), 24);
     }
     d.prediction = prediction_kv(out.estimate);
     if (out.estimate.verdict != Verdict::DoesNotFit) {

@@ -62,7 +62,7 @@ std::vector<Word> words_of(std::string_view line, const std::string& where) {
         while (i < line.size() && line[i] != '=' && line[i] != ' ' && line[i] != '\t') ++i;
         std::string key(line.substr(start, i - start));
         if (i >= line.size() || line[i] != '=')
-            throw InputError(where + ": '" + key + "' is not Key=Value");
+            throw InputError(where + ": '" + printable(key) + "' is not Key=Value");
         ++i;
         std::string value;
         if (i < line.size() && line[i] == '"') {
@@ -75,7 +75,7 @@ std::vector<Word> words_of(std::string_view line, const std::string& where) {
             while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
             value = std::string(line.substr(vs, i - vs));
         }
-        if (value.empty()) throw InputError(where + ": " + key + "= has no value");
+        if (value.empty()) throw InputError(where + ": " + printable(key) + "= has no value");
         out.push_back({key, value});
     }
     return out;

@@ -95,6 +95,15 @@ START_TEST(arch_overrides_validate) {
     ck_assert_input_error(parse_arch("hiden=4096"), "did you mean 'hidden'");
     ck_assert_input_error(parse_arch("hidden"), "is not key=value");
     ck_assert_input_error(parse_arch("mlp=maybe"), "gated or plain");
+    // Found by fuzz_job_desc: a long binary key was echoed whole, past any terminal width.
+    try {
+        parse_arch(std::string(300, '\xff') + "=0");
+        ck_abort_msg("no error");
+    } catch (const InputError& e) {
+        const std::string m = e.what();
+        ck_assert_msg(m.size() < 120, "%zu characters", m.size());
+        for (unsigned char c : m) ck_assert(c >= 0x20 && c < 0x7f);
+    }
     ck_assert_input_error(validate(parse_arch("hidden=4096,layers=32,heads=30,ffn=1,vocab=8")), "multiple of heads");
     ck_assert_input_error(validate(parse_arch("hidden=4096,layers=0,heads=32,ffn=1,vocab=8")), "'layers' must be a positive");
 }

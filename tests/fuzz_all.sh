@@ -39,6 +39,8 @@ for p in "${pids[@]}"; do wait "$p"; done
 rm -f "$out/libaif-fuzz.a"; ar rcs "$out/libaif-fuzz.a" "${objs[@]}"
 
 targets=${AIF_FUZZ_TARGETS:-$(cd "$top/fuzz" && ls fuzz_*.cpp | sed 's/\.cpp$//')}
+# CI fuzzes with a fixed seed so a red run can be replayed; explore with AIF_FUZZ_SEED=0 (random).
+seed=${AIF_FUZZ_SEED:-1}
 status=0
 for t in $targets; do
     bin="$out/$t"
@@ -50,7 +52,7 @@ for t in $targets; do
     mkdir -p "$work"
     echo "fuzz: $t for ${secs}s"
     if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        "$bin" -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 -print_final_stats=0 \
+        "$bin" -max_total_time="$secs" -seed="$seed" -timeout=5 -rss_limit_mb=2048 -print_final_stats=0 \
         -artifact_prefix="$out/artifacts/$t-" "$work" "$corpus" >"$out/$t.log" 2>&1; then
         echo "FAIL: $t (log: $out/$t.log)"; tail -40 "$out/$t.log"; status=1
     else

@@ -31,6 +31,20 @@ fail() {
     exit 1
 }
 
+# write_producer_conf: $T/acct.conf for the plugins (site test-site, outbox $T/outbox, a fresh
+# pseudonymisation key), as a site would write /etc/aifactory/acct.conf.
+write_producer_conf() {
+    head -c 32 /dev/urandom > "$T/user.key"
+    chmod 600 "$T/user.key"
+    cat > "$T/acct.conf" <<CONF
+site = test-site
+site_namespace = 3f7c2a8e-5d1b-4c6a-9e0f-1a2b3c4d5e6f
+user_key_file = $T/user.key
+outbox = $T/outbox
+min_free_mb = 0
+CONF
+}
+
 # wait_for SECONDS 'shell condition'
 wait_for() {
     _end=$(( $(date +%s) + $1 ))

@@ -11,15 +11,7 @@ CLUSTER_LIB=${AIF_CLUSTER_LIB:-$S/tests/cluster/lib.sh}
 . "$CLUSTER_LIB"
 trap 'cluster_stop; cleanup' EXIT
 
-head -c 32 /dev/urandom > "$T/user.key"
-chmod 600 "$T/user.key"
-cat > "$T/acct.conf" <<CONF
-site = test-site
-site_namespace = 3f7c2a8e-5d1b-4c6a-9e0f-1a2b3c4d5e6f
-user_key_file = $T/user.key
-outbox = $T/outbox
-min_free_mb = 0
-CONF
+write_producer_conf
 # With the sbatch-time check built too (job_submit/aifactory + aifactory.so), LLM jobs carry
 # their declared setup and the prediction into the records.
 LLM=0

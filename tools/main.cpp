@@ -21,8 +21,10 @@ const Command commands[] = {
     {"bind", aif::cli::cmd_bind, "dry run of rank pinning: GPU, cores, memory, NIC per task"},
     {"sender", aif::cli::cmd_sender, "deliver accounting records to the federation endpoint"},
     {"spool", aif::cli::cmd_spool, "inspect the accounting outbox: status, list, show, requeue"},
+#ifdef AIF_HAVE_COLLECTOR  // configure --enable-collector (default where its libraries exist)
     {"collector", aif::cli::cmd_collector, "run the federation endpoint (HTTPS, per-job reports)"},
     {"report", aif::cli::cmd_report, "one job's report: asked, predicted, ran, GPU-hours"},
+#endif
 };
 
 void usage(FILE* out) {

@@ -1,6 +1,5 @@
 #include "calc/models.hpp"
 
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,9 +11,6 @@
 
 #ifndef AIF_DATADIR
 #define AIF_DATADIR "/usr/share/aifactory"
-#endif
-#ifndef AIF_SRCDIR
-#define AIF_SRCDIR "."
 #endif
 
 namespace aif {
@@ -100,17 +96,9 @@ const ModelEntry& ModelCatalogue::require(const std::string& name) const {
     throw InputError(msg + "; `aifactory models` lists them");
 }
 
-static bool readable(const std::string& p) {
-    struct stat st;
-    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 std::string default_catalogue_path(const std::string& file) {
     if (const char* dir = std::getenv("AIFACTORY_DATADIR"); dir && *dir) return std::string(dir) + "/" + file;
-    std::string installed = std::string(AIF_DATADIR) + "/" + file;
-    if (readable(installed)) return installed;
-    std::string source = std::string(AIF_SRCDIR) + "/etc/" + file;
-    return readable(source) ? source : installed;
+    return std::string(AIF_DATADIR) + "/" + file;
 }
 
 }  // namespace aif

@@ -27,7 +27,7 @@ private:
     std::vector<ModelEntry> entries_;
 };
 
-// Where the shipped catalogues live: $AIFACTORY_DATADIR, the install dir, or the source tree.
+// Where the shipped catalogues live: $AIFACTORY_DATADIR, else the install dir (pkgdatadir).
 std::string default_catalogue_path(const std::string& file);
 
 }  // namespace aif

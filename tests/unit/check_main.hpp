@@ -2,7 +2,14 @@
 #pragma once
 #include <check.h>
 
+#include <cstdlib>
 #include <string>
+
+// The source tree, for test data: `make check` exports AIF_SRCDIR (no path is compiled in).
+inline std::string test_srcdir() {
+    const char* s = std::getenv("AIF_SRCDIR");
+    return s && *s ? s : ".";
+}
 
 inline int run_suite(Suite* s) {
     SRunner* sr = srunner_create(s);

@@ -19,7 +19,7 @@ static const ModelCatalogue& catalogue() {
 static double total(const char* id) { return count_params(catalogue().require(id).arch).total; }
 
 static std::string hf_text(const std::string& name) {
-    std::ifstream in(std::string(AIF_SRCDIR) + "/tests/data/hf/" + name);
+    std::ifstream in(test_srcdir() + "/tests/data/hf/" + name);
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();

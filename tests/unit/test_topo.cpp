@@ -32,7 +32,7 @@ std::map<std::string, Machine>& cache() {
 const Topology& load(const std::string& name) {
     auto it = cache().find(name);
     if (it == cache().end())
-        it = cache().emplace(name, Machine::from_xml(std::string(AIF_SRCDIR) + "/tests/topologies/" + name)).first;
+        it = cache().emplace(name, Machine::from_xml(test_srcdir() + "/tests/topologies/" + name)).first;
     return it->second.topology();
 }
 

@@ -15,8 +15,8 @@ if [ -z "$CXX" ]; then echo "fuzz_all: clang++ not found (apt-get install clang-
 
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 flags=(-std=c++20 -O1 -g $san -I"$top/lib" -DAIF_SRCDIR="\"$top\"" -DAIF_DATADIR="\"$top/etc\"" -DAIF_SYSCONFDIR="\"/etc/slurm\""
-       $(pkg-config --cflags jansson hwloc libcurl sqlite3 libpq libmicrohttpd))
-libs=$(pkg-config --libs jansson hwloc libcurl sqlite3 libpq libmicrohttpd)
+       $(pkg-config --cflags jansson hwloc libcurl sqlite3 libpq libmicrohttpd nettle zlib uuid))
+libs=$(pkg-config --libs jansson hwloc libcurl sqlite3 libpq libmicrohttpd nettle zlib uuid)
 mkdir -p "$out/obj" "$out/artifacts" "$out/tmp"
 export TMPDIR=$out/tmp  # scratch files of the targets (the collector's SQLite store)
 rm -f "$out"/tmp/*

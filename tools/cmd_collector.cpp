@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <mutex>
@@ -14,6 +16,7 @@
 #include "collect/tokens.hpp"
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/text.hpp"
 
 namespace aif::cli {
@@ -94,9 +97,8 @@ int cmd_collector(int argc, char** argv) {
         log_line("listening on " + cfg.listen.substr(0, cfg.listen.rfind(':')) + ":" + std::to_string(server.port()) +
                  ", " + where + " (" + std::to_string(store->count()) + " records)");
         if (!port_file.empty()) {
-            std::string tmp = port_file + ".tmp";
-            std::ofstream(tmp) << server.port() << "\n";
-            std::rename(tmp.c_str(), port_file.c_str());
+            if (!write_file_atomic(port_file, std::to_string(server.port()) + "\n"))
+                throw std::runtime_error(port_file + ": cannot write the port file: " + std::strerror(errno));
         }
         for (;;) {
             int sig = 0;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/text.hpp"
 
 namespace aif::acct {
@@ -41,11 +42,7 @@ KeyValues parse_key_values(const std::string& text, const std::string& origin,
 }
 
 KeyValues read_key_values(const std::string& path, const std::vector<std::string>& known) {
-    std::ifstream f(path);
-    if (!f) throw InputError(path + ": cannot read: " + std::strerror(errno));
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return parse_key_values(ss.str(), path, known);
+    return parse_key_values(read_file(path), path, known);
 }
 
 std::string read_secret_file(const std::string& path, const char* what) {

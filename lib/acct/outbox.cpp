@@ -17,6 +17,7 @@
 
 #include "acct/hash.hpp"
 #include "acct/record.hpp"
+#include "common/files.hpp"
 
 namespace aif::acct {
 namespace {
@@ -30,19 +31,6 @@ std::int64_t now_us() {
     return static_cast<std::int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
 }
 
-bool write_all(int fd, const char* p, std::size_t n) {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-    return true;
-}
-
 bool fsync_dir(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return false;
@@ -51,30 +39,8 @@ bool fsync_dir(const std::string& path) {
     return rc == 0;
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return std::nullopt;
-    std::string s;
-    char buf[16384];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-    ::close(fd);
-    if (n < 0) return std::nullopt;
-    return s;
-}
-
-bool write_small_file(const std::string& path, const std::string& text) {
-    std::string tmp = path + ".tmp." + std::to_string(getpid());
-    int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0640);
-    if (fd < 0) return false;
-    bool ok = write_all(fd, text.data(), text.size());
-    ok = (::close(fd) == 0) && ok;
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        return false;
-    }
-    return true;
-}
+// Spool files are never links: one planted there must not make us read or replace another file.
+std::optional<std::string> read_file(const std::string& path) { return try_read_file(path, kNoSizeLimit, false); }
 
 // "<µs>-<uuid>.rec" or "<µs>-<uuid>.<pid>.<seq>.tmp" → uuid (empty if the name is foreign).
 std::string id_of(const std::string& name) {
@@ -330,7 +296,7 @@ bool Outbox::above_high_water(const Usage& u) const {
 }
 
 void Outbox::publish_usage(const Usage& u) const {
-    write_small_file(dir_ + "/usage", std::to_string(u.records) + " " + std::to_string(u.bytes) + "\n");
+    write_file_atomic(dir_ + "/usage", std::to_string(u.records) + " " + std::to_string(u.bytes) + "\n", 0640);
 }
 
 std::optional<std::string> Outbox::load(const std::string& sub, const std::string& name, std::string* why) {
@@ -363,12 +329,12 @@ bool Outbox::move(const std::string& from, const std::string& to, const std::str
 bool Outbox::ack(const std::string& name) { return move("new", "sent", name); }
 
 bool Outbox::dead_letter(const std::string& name, const std::string& reason) {
-    write_small_file(dir_ + "/dead/" + name + ".reason", reason + "\n");
+    write_file_atomic(dir_ + "/dead/" + name + ".reason", reason + "\n", 0640);
     return move("new", "dead", name);
 }
 
 bool Outbox::quarantine(const std::string& sub, const std::string& name, const std::string& reason) {
-    write_small_file(dir_ + "/quarantine/" + name + ".reason", "from " + sub + "/: " + reason + "\n");
+    write_file_atomic(dir_ + "/quarantine/" + name + ".reason", "from " + sub + "/: " + reason + "\n", 0640);
     return move(sub, "quarantine", name);
 }
 

@@ -5,18 +5,13 @@
 #include <cstdlib>
 #include <ctime>
 
+#include <uuid/uuid.h>
+
 #include "acct/hash.hpp"
 #include "common/error.hpp"
 
 namespace aif::acct {
 namespace {
-
-int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 void set_new(json_t* obj, const char* key, json_t* value) {
     if (!value) throw std::runtime_error(std::string("out of memory building record field ") + key);
@@ -57,40 +52,31 @@ bool valid_utf8(std::string_view s) {
 
 Uuid parse_uuid(std::string_view t) {
     Uuid u{};
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < t.size(); ++i) {
-        if (t[i] == '-' && (i == 8 || i == 13 || i == 18 || i == 23)) continue;
-        int hi = hexval(t[i]), lo = i + 1 < t.size() ? hexval(t[i + 1]) : -1;
-        if (hi < 0 || lo < 0 || n >= 16) throw InputError("'" + std::string(t) + "' is not a UUID (8-4-4-4-12 hex digits)");
-        u[n++] = static_cast<std::uint8_t>(hi * 16 + lo);
-        ++i;
-    }
-    if (n != 16 || t.size() != 36) throw InputError("'" + std::string(t) + "' is not a UUID (8-4-4-4-12 hex digits)");
+    if (uuid_parse_range(t.data(), t.data() + t.size(), u.data()) != 0)
+        throw InputError("'" + std::string(t) + "' is not a UUID (8-4-4-4-12 hex digits)");
     return u;
 }
 
 bool is_uuid(std::string_view text) {
-    try {
-        parse_uuid(text);
-        return true;
-    } catch (const InputError&) {
-        return false;
-    }
+    Uuid u{};
+    return uuid_parse_range(text.data(), text.data() + text.size(), u.data()) == 0;
+}
+
+bool is_uuid_v5(std::string_view text) {
+    Uuid u{};
+    if (uuid_parse_range(text.data(), text.data() + text.size(), u.data()) != 0) return false;
+    return format_uuid(u) == text && uuid_type(u.data()) == UUID_TYPE_DCE_SHA1 && uuid_variant(u.data()) == UUID_VARIANT_DCE;
 }
 
 std::string format_uuid(const Uuid& u) {
-    std::string h = to_hex(u.data(), u.size());
-    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+    char text[UUID_STR_LEN];
+    uuid_unparse_lower(u.data(), text);
+    return text;
 }
 
 std::string uuid_v5(const Uuid& ns, std::string_view name) {
-    std::string data(reinterpret_cast<const char*>(ns.data()), ns.size());
-    data.append(name);
-    auto d = sha1(data);
     Uuid u{};
-    for (int i = 0; i < 16; ++i) u[i] = d[i];
-    u[6] = static_cast<std::uint8_t>((u[6] & 0x0F) | 0x50);  // version 5
-    u[8] = static_cast<std::uint8_t>((u[8] & 0x3F) | 0x80);  // RFC 4122 variant
+    uuid_generate_sha1(u.data(), ns.data(), name.data(), name.size());
     return format_uuid(u);
 }
 

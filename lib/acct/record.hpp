@@ -22,6 +22,7 @@ std::string format_uuid(const Uuid& u);
 std::string uuid_v5(const Uuid& ns, std::string_view name);  // RFC 4122 §4.3
 std::string rfc3339_utc(std::int64_t epoch_seconds);          // "2026-08-20T08:00:07Z"
 bool is_uuid(std::string_view text);
+bool is_uuid_v5(std::string_view text);  // canonical lowercase, version 5, RFC 4122 variant
 
 // Keyed pseudonym of a user name: "u-" + 32 hex digits of HMAC-SHA-256(site key, name).
 // Stable for one key, unlinkable without it; rotating the key changes every pseudonym.

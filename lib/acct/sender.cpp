@@ -17,6 +17,7 @@
 
 #include "acct/record.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/json.hpp"
 #include "common/text.hpp"
 
@@ -306,12 +307,7 @@ void Sender::write_status(const std::string& state, const std::string& detail, d
     json_object_set_new(o.get(), "acked", json_integer(static_cast<json_int_t>(stats_.acked)));
     json_object_set_new(o.get(), "dead_lettered", json_integer(static_cast<json_int_t>(stats_.dead)));
     std::string text = json::dump(o.get()) + "\n";
-    std::string path = cfg_.outbox + "/sender.status", tmp = path + ".tmp";
-    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-        bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-        ok = std::fclose(f) == 0 && ok;
-        if (ok) std::rename(tmp.c_str(), path.c_str());
-    }
+    write_file_atomic(cfg_.outbox + "/sender.status", text);  // best effort: status is advisory
 }
 
 void Sender::housekeeping(bool force) {

@@ -29,30 +29,6 @@ Layout parse_layout(std::string_view v, const std::string& flag) {
     return l;
 }
 
-template <class E, std::size_t N>
-E parse_enum(std::string_view v, const std::string& flag, const std::pair<const char*, E> (&table)[N]) {
-    const std::string x = lower(trim(v));
-    std::string allowed;
-    for (const auto& [word, value] : table) {
-        if (x == word) return value;
-        allowed += (allowed.empty() ? "" : "|") + std::string(word);
-    }
-    throw InputError(flag + ": '" + printable(trim(v)) + "' is not one of " + allowed);
-}
-
-const std::pair<const char*, Precision> precisions[] = {
-    {"bf16", Precision::BF16}, {"fp16", Precision::FP16}, {"fp32", Precision::FP32}, {"fp8", Precision::FP8}};
-const std::pair<const char*, Optimizer> optimizers[] = {
-    {"adamw", Optimizer::AdamW}, {"adam", Optimizer::AdamW}, {"adamw8bit", Optimizer::AdamW8bit}, {"sgd", Optimizer::SGD}};
-const std::pair<const char*, Recompute> recomputes[] = {
-    {"none", Recompute::None}, {"selective", Recompute::Selective}, {"full", Recompute::Full}};
-const std::pair<const char*, Framework> frameworks[] = {
-    {"megatron", Framework::Megatron}, {"fsdp", Framework::FSDP}, {"torchtitan", Framework::FSDP},
-    {"deepspeed", Framework::DeepSpeed}, {"hf", Framework::HF}};
-const std::pair<const char*, Fsdp> fsdp_modes[] = {
-    {"off", Fsdp::Off}, {"no", Fsdp::Off}, {"full", Fsdp::Full}, {"on", Fsdp::Full}, {"yes", Fsdp::Full},
-    {"hybrid", Fsdp::Hybrid}};
-
 }  // namespace
 
 const std::vector<std::string>& option_keys() {
@@ -82,7 +58,7 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
     } else if (key == "zero") {
         s.zero = int(parse_int(value, flag, 0, 3));
     } else if (key == "fsdp") {
-        s.fsdp = trim(value).empty() ? Fsdp::Full : parse_enum(value, flag, fsdp_modes);
+        s.fsdp = trim(value).empty() ? Fsdp::Full : parse_enum(value, flag, kFsdpNames);
     } else if (key == "dist-opt") {
         s.dist_opt = trim(value).empty() ? true : parse_bool(value, flag);
     } else if (key == "offload") {
@@ -101,15 +77,15 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
         if (v > 1e15) throw InputError(flag + ": more than 1P tokens is not plausible");
         s.tokens = v;
     } else if (key == "precision") {
-        s.precision = parse_enum(value, flag, precisions);
+        s.precision = parse_enum(value, flag, kPrecisionNames);
     } else if (key == "optimizer") {
-        s.optimizer = parse_enum(value, flag, optimizers);
+        s.optimizer = parse_enum(value, flag, kOptimizerNames);
     } else if (key == "recompute") {
-        s.recompute = parse_enum(value, flag, recomputes);
+        s.recompute = parse_enum(value, flag, kRecomputeNames);
     } else if (key == "flash") {
         s.flash = parse_bool(value, flag);
     } else if (key == "framework") {
-        s.framework = parse_enum(value, flag, frameworks);
+        s.framework = parse_enum(value, flag, kFrameworkNames);
     } else if (key == "mfu") {
         s.mfu = parse_double(value, flag, 0.01, 1.0);
     } else {

@@ -2,6 +2,8 @@
 #pragma once
 #include <string>
 
+#include "common/enum_names.hpp"
+
 namespace aif {
 
 enum class Precision { BF16, FP16, FP32, FP8 };
@@ -9,6 +11,19 @@ enum class Optimizer { AdamW, AdamW8bit, SGD };
 enum class Recompute { None, Selective, Full };
 enum class Framework { Megatron, FSDP, DeepSpeed, HF };
 enum class Fsdp { Off, Full, Hybrid };
+
+// Names printed (first entry of a value) and accepted (every entry) for the options above.
+inline constexpr EnumName<Precision> kPrecisionNames[] = {
+    {Precision::BF16, "bf16"}, {Precision::FP16, "fp16"}, {Precision::FP32, "fp32"}, {Precision::FP8, "fp8"}};
+inline constexpr EnumName<Optimizer> kOptimizerNames[] = {
+    {Optimizer::AdamW, "adamw"}, {Optimizer::AdamW, "adam"}, {Optimizer::AdamW8bit, "adamw8bit"}, {Optimizer::SGD, "sgd"}};
+inline constexpr EnumName<Recompute> kRecomputeNames[] = {
+    {Recompute::None, "none"}, {Recompute::Selective, "selective"}, {Recompute::Full, "full"}};
+inline constexpr EnumName<Framework> kFrameworkNames[] = {
+    {Framework::Megatron, "megatron"}, {Framework::FSDP, "fsdp"}, {Framework::FSDP, "torchtitan"},
+    {Framework::DeepSpeed, "deepspeed"}, {Framework::HF, "hf"}};
+inline constexpr EnumName<Fsdp> kFsdpNames[] = {{Fsdp::Off, "off"}, {Fsdp::Off, "no"}, {Fsdp::Full, "full"},
+                                                {Fsdp::Full, "on"}, {Fsdp::Full, "yes"}, {Fsdp::Hybrid, "hybrid"}};
 
 // Model-parallel layout; data parallelism is what is left of the GPU count.
 struct Layout {
@@ -38,10 +53,10 @@ struct TrainingSetup {
     int shard_stage() const;
 };
 
-const char* name(Precision);
-const char* name(Optimizer);
-const char* name(Recompute);
-const char* name(Framework);
+inline const char* name(Precision v) { return name_of(kPrecisionNames, v); }
+inline const char* name(Optimizer v) { return name_of(kOptimizerNames, v); }
+inline const char* name(Recompute v) { return name_of(kRecomputeNames, v); }
+inline const char* name(Framework v) { return name_of(kFrameworkNames, v); }
 std::string describe(const Layout&);  // "tp=4,pp=2" (only what differs from 1)
 
 }  // namespace aif

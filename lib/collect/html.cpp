@@ -193,22 +193,6 @@ std::string row(const std::string& label, const std::string& value, const char* 
 
 }  // namespace
 
-std::string html_escape(std::string_view s) {
-    std::string o;
-    o.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&': o += "&amp;"; break;
-            case '<': o += "&lt;"; break;
-            case '>': o += "&gt;"; break;
-            case '"': o += "&quot;"; break;
-            case '\'': o += "&#39;"; break;
-            default: o += c;
-        }
-    }
-    return o;
-}
-
 std::string job_page(const json_t* r) {
     std::string title = "Job " + sval(r, "job_id") + " on " + sval(r, "cluster") + " (" + sval(r, "site") + ")";
     const json_t* pred = json_object_get(r, "prediction");

@@ -9,10 +9,10 @@
 #include <jansson.h>
 
 #include "collect/store.hpp"
+#include "common/text.hpp"  // html_escape
 
 namespace aif::collect {
 
-std::string html_escape(std::string_view s);
 std::string job_page(const json_t* report);
 std::string overview_page(const std::string& viewer_site, const std::vector<JobSummary>& jobs,
                           const std::vector<GpuHours>& hours, const std::vector<Rejection>& rejections,

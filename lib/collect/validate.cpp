@@ -19,16 +19,6 @@ namespace {
 
 bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
-// UUIDv5 as the schema's pattern: lowercase, version 5, RFC 4122 variant.
-bool is_uuid_v5(std::string_view t) {
-    if (t.size() != 36) return false;
-    for (std::size_t i = 0; i < t.size(); ++i) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? t[i] != '-' : !is_lower_hex(t[i])) return false;
-    }
-    return t[14] == '5' && (t[19] == '8' || t[19] == '9' || t[19] == 'a' || t[19] == 'b');
-}
-
 // Top-level fields of aifactory.acct/1 (docs/record-schema.json: additionalProperties false),
 // plus record_version, the collector's extension for versioned enrichment.
 const char* const kFields[] = {
@@ -165,7 +155,7 @@ Row check_record(std::string_view json_text) {
     Ctx c{doc.get(), "record"};
     Row r;
     r.record_id = c.text("record_id", true, 64);
-    if (!is_uuid_v5(r.record_id)) c.fail("record_id", "'" + r.record_id + "' is not a lowercase UUIDv5");
+    if (!acct::is_uuid_v5(r.record_id)) c.fail("record_id", "'" + r.record_id + "' is not a lowercase UUIDv5");
     c.who = "record " + r.record_id;
     const char* key;
     json_t* value;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 
 namespace aif::json {
 
@@ -20,10 +21,7 @@ Ptr parse(std::string_view text, std::string_view origin) {
 }
 
 Ptr load_file(const std::string& path) {
-    json_error_t err;
-    json_t* j = json_load_file(path.c_str(), JSON_REJECT_DUPLICATES, &err);
-    if (!j) throw InputError(located(path, err));
-    return Ptr(j);
+    return parse(read_file(path), path);  // says "No such file" or "is a directory" itself
 }
 
 static const json_t* member(const json_t* obj, const char* key) {

@@ -161,4 +161,20 @@ std::string fmt_duration_hours(double hours) {
     return fmt_fixed(hours / 24, 1) + " days";
 }
 
+std::string html_escape(std::string_view s) {
+    std::string o;
+    o.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&': o += "&amp;"; break;
+            case '<': o += "&lt;"; break;
+            case '>': o += "&gt;"; break;
+            case '"': o += "&quot;"; break;
+            case '\'': o += "&#39;"; break;
+            default: o += c;
+        }
+    }
+    return o;
+}
+
 }  // namespace aif

@@ -23,6 +23,9 @@ bool parse_bool(std::string_view s, std::string_view what);
 // User input echoed in a message: at most `max` characters, non-printable bytes as '?', "..." when cut.
 std::string printable(std::string_view s, std::size_t max = 40);
 
+// Text for HTML, SVG and XML, in element content and in either kind of quoted attribute.
+std::string html_escape(std::string_view s);
+
 // Levenshtein distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // Up to `n` candidates closest to `word` (by edit distance, then prefix match).

@@ -5,25 +5,21 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/enum_names.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/text.hpp"
 
 namespace aif::site {
 
-const char* name(Policy p) {
-    switch (p) {
-    case Policy::Enforce: return "enforce";
-    case Policy::Warn: return "warn";
-    case Policy::Off: return "off";
-    }
-    return "?";
-}
+namespace {
+const EnumName<Policy> kPolicyNames[] = {{Policy::Enforce, "enforce"}, {Policy::Warn, "warn"}, {Policy::Off, "off"}};
+}  // namespace
+
+const char* name(Policy p) { return name_of(kPolicyNames, p); }
 
 Policy parse_policy(std::string_view s, std::string_view what) {
-    const std::string v = lower(trim(s));
-    if (v == "enforce") return Policy::Enforce;
-    if (v == "warn") return Policy::Warn;
-    if (v == "off") return Policy::Off;
+    if (const auto* e = find_enum(kPolicyNames, s)) return e->value;
     throw InputError(std::string(what) + ": '" + std::string(s) + "' is not enforce, warn or off");
 }
 
@@ -176,19 +172,10 @@ SiteConfig parse_site_config(std::string_view text, std::string_view origin, std
     return cfg;
 }
 
-std::string read_text_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw InputError(path + ": " + std::strerror(errno));
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    if (f.bad()) throw InputError(path + ": read error");
-    return ss.str();
-}
-
 SiteConfig load_site_config(const std::string& path) {
     const auto slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-    return parse_site_config(read_text_file(path), path, dir.empty() ? "/" : dir);
+    return parse_site_config(read_file(path), path, dir.empty() ? "/" : dir);
 }
 
 std::string default_partition_of_slurm_conf(std::string_view text) {

@@ -46,7 +46,4 @@ SiteConfig load_site_config(const std::string& path);
 // are read; good enough for the fallback when aifactory.conf has no DefaultPartition=.
 std::string default_partition_of_slurm_conf(std::string_view slurm_conf_text);
 
-// Reads a whole file; throws InputError "<path>: <strerror>".
-std::string read_text_file(const std::string& path);
-
 }  // namespace aif::site

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 
 namespace aif::site {
 
@@ -37,7 +38,7 @@ std::shared_ptr<const Snapshot> load_snapshot(const std::string& site_conf,
     s->default_partition = s->config.default_partition;
     if (s->default_partition.empty() && !slurm_conf.empty()) {
         try {
-            s->default_partition = default_partition_of_slurm_conf(read_text_file(slurm_conf));
+            s->default_partition = default_partition_of_slurm_conf(read_file(slurm_conf));
         } catch (const InputError& e) {
             s->notes.push_back(std::string("default partition unknown: ") + e.what());
         }

@@ -7,24 +7,20 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "common/enum_names.hpp"
 #include "common/text.hpp"
 
 namespace aif::topo {
 
-const char* policy_name(Policy p) {
-    switch (p) {
-        case Policy::closest: return "closest";
-        case Policy::spread: return "spread";
-        default: return "none";
-    }
-}
+namespace {
+const EnumName<Policy> kPolicyNames[] = {{Policy::closest, "closest"}, {Policy::spread, "spread"}, {Policy::none, "none"}};
+}  // namespace
+
+const char* policy_name(Policy p) { return name_of(kPolicyNames, p, "none"); }
 
 Policy parse_policy(const std::string& s, const std::string& what) {
-    std::string v = lower(trim(s));
-    if (v == "closest") return Policy::closest;
-    if (v == "spread") return Policy::spread;
-    if (v == "none") return Policy::none;
-    throw InputError(what + ": '" + s + "' is not a policy (closest, spread, none)");
+    if (const auto* e = find_enum(kPolicyNames, s)) return e->value;
+    throw InputError(what + ": '" + printable(s) + "' is not a policy (" + enum_names(kPolicyNames, ", ") + ")");
 }
 
 std::vector<int> parse_list(const std::string& s, const std::string& what) {

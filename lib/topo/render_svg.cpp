@@ -5,6 +5,8 @@
 #include <map>
 #include <sstream>
 
+#include "common/text.hpp"
+
 namespace aif::topo {
 
 namespace {
@@ -13,17 +15,6 @@ const char* colour(int rank) {
     static const char* palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
                                     "#b07aa1", "#ff9da7", "#9c755f", "#86bcb6", "#d37295", "#a0cbe8"};
     return rank < 0 ? "#dddddd" : palette[rank % 12];
-}
-
-std::string esc(const std::string& s) {
-    std::string o;
-    for (char c : s) {
-        if (c == '<') o += "&lt;";
-        else if (c == '>') o += "&gt;";
-        else if (c == '&') o += "&amp;";
-        else o += c;
-    }
-    return o;
 }
 
 }  // namespace
@@ -70,14 +61,14 @@ std::string render_svg(const Topology& topo, const Plan& plan) {
                 if (home(topo.gpus[g].cores) != static_cast<int>(n)) continue;
                 body << "<rect x='" << dx << "' y='" << dy << "' width='" << dev_w - 6 << "' height='16' fill='"
                      << colour(gpu_rank[g]) << "'/><text x='" << dx + 4 << "' y='" << dy + 12 << "'>GPU "
-                     << esc(topo.gpus[g].name) << "</text>\n";
+                     << html_escape(topo.gpus[g].name) << "</text>\n";
                 dy += 20;
             }
             for (std::size_t k = 0; k < topo.nics.size(); ++k) {
                 if (home(topo.nics[k].cores) != static_cast<int>(n) || !is_fabric(topo.nics[k])) continue;
                 body << "<rect x='" << dx << "' y='" << dy << "' width='" << dev_w - 6 << "' height='16' fill='"
                      << colour(nic_rank[k]) << "' stroke='#333' stroke-dasharray='3,2'/><text x='" << dx + 4 << "' y='"
-                     << dy + 12 << "'>NIC " << esc(topo.nics[k].name) << "</text>\n";
+                     << dy + 12 << "'>NIC " << html_escape(topo.nics[k].name) << "</text>\n";
                 dy += 20;
             }
             y += h + 8;
@@ -91,7 +82,7 @@ std::string render_svg(const Topology& topo, const Plan& plan) {
     std::ostringstream svg;
     svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << y + 10
         << "' font-family='sans-serif' font-size='11'>\n"
-        << "<text x='" << left << "' y='20' font-size='13'>" << esc(topo.source) << ": " << plan.tasks.size()
+        << "<text x='" << left << "' y='20' font-size='13'>" << html_escape(topo.source) << ": " << plan.tasks.size()
         << " task(s), policy " << policy_name(plan.policy) << "</text>\n"
         << body.str() << "</svg>\n";
     return svg.str();

@@ -23,6 +23,7 @@ extern "C" {
 #include "calc/hf_config.hpp"
 #include "calc/job.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "site/site_config.hpp"
 #include "site/spank_env.hpp"
 
@@ -88,7 +89,7 @@ void validate(const std::string& key, const std::string& value) {
         const std::string path = resolve_config_path(value);
         std::string text;
         try {
-            text = aif::site::read_text_file(path);
+            text = aif::read_file(path);
         } catch (const aif::InputError& e) {
             const bool also = !state.config_dir.empty() && path == value && value[0] != '/';
             throw aif::InputError(std::string("--llm-config: ") + e.what() +

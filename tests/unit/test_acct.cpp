@@ -104,6 +104,11 @@ START_TEST(digests_match_published_vectors) {
                          .c_str(),
                      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
     ck_assert_uint_eq(crc32("123456789"), 0xcbf43926u);
+    ck_assert_uint_eq(crc32(""), 0u);
+    ck_assert(constant_time_equal("token-a", "token-a"));
+    ck_assert(constant_time_equal("", ""));
+    ck_assert(!constant_time_equal("token-a", "token-b"));
+    ck_assert(!constant_time_equal("token", "token-a"));
 }
 END_TEST
 
@@ -113,6 +118,13 @@ START_TEST(uuid_v5_matches_rfc4122) {
     STR_EQ(uuid_v5(dns, "python.org").c_str(), "886313e1-3b8a-5372-9b90-0c9aee199e5d");
     ck_assert(!is_uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c"));
     ck_assert(!is_uuid("6ba7b810x9dad-11d1-80b4-00c04fd430c8"));
+    ck_assert(!is_uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8 "));
+    STR_EQ(format_uuid(parse_uuid("6BA7B810-9DAD-11D1-80B4-00C04FD430C8")).c_str(), "6ba7b810-9dad-11d1-80b4-00c04fd430c8");
+    // The schema's record_id: canonical lowercase, version 5, RFC 4122 variant.
+    ck_assert(is_uuid_v5("886313e1-3b8a-5372-9b90-0c9aee199e5d"));
+    ck_assert(!is_uuid_v5("886313E1-3B8A-5372-9B90-0C9AEE199E5D"));
+    ck_assert(!is_uuid_v5("6ba7b810-9dad-11d1-80b4-00c04fd430c8"));  // version 1
+    ck_assert(!is_uuid_v5("886313e1-3b8a-5372-1b90-0c9aee199e5d"));  // NCS variant
     STR_EQ(rfc3339_utc(0).c_str(), "1970-01-01T00:00:00Z");
     STR_EQ(rfc3339_utc(1787212802).c_str(), "2026-08-20T08:00:02Z");
 }

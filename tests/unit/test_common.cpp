@@ -2,7 +2,15 @@
 #include <check.h>
 
 #include "check_main.hpp"
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "common/enum_names.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/text.hpp"
 
 using namespace aif;
@@ -49,6 +57,81 @@ START_TEST(formatting_is_human) {
 }
 END_TEST
 
+namespace {
+enum class Colour { Red, Green };
+const EnumName<Colour> kColours[] = {{Colour::Red, "red"}, {Colour::Red, "rouge"}, {Colour::Green, "green"}};
+
+std::string message_of(void (*f)()) {
+    try {
+        f();
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+}  // namespace
+
+START_TEST(enum_table_names_and_parses) {
+    ck_assert_str_eq(name_of(kColours, Colour::Red), "red");
+    ck_assert(parse_enum(" ROUGE ", "--colour", kColours) == Colour::Red);
+    ck_assert(parse_enum("green", "--colour", kColours) == Colour::Green);
+    ck_assert_str_eq(message_of([] { parse_enum("blue", "--colour", kColours); }).c_str(),
+                     "--colour: 'blue' is not one of red|green");
+    ck_assert_str_eq(enum_names(kColours, ", ").c_str(), "red, green");
+}
+END_TEST
+
+START_TEST(files_read_whole_and_replace_atomically) {
+    char dir[] = "/tmp/aif-files-XXXXXX";
+    ck_assert(mkdtemp(dir) != nullptr);
+    const std::string d = dir, f = d + "/a.txt";
+    ck_assert(write_file_atomic(f, "first\n"));
+    ck_assert(write_file_atomic(f, std::string(100000, 'x'), 0600));
+    ck_assert_uint_eq(read_file(f).size(), 100000);
+    struct stat st {};
+    ck_assert_int_eq(stat(f.c_str(), &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert(access((f + ".tmp." + std::to_string(getpid())).c_str(), F_OK) != 0);  // no leftover
+    // Bounded reads, and errors that say what is wrong with the path.
+    ck_assert(!try_read_file(f, 99999).has_value());
+    ck_assert_int_eq(errno, EFBIG);
+    ck_assert(try_read_file(f, 100000).has_value());
+    try {
+        read_file(f, 64 * 1024);
+        ck_abort_msg("no error");
+    } catch (const InputError& e) {
+        ck_assert_str_eq(e.what(), (f + ": is larger than 64 KiB").c_str());
+    }
+    try {
+        read_file(d);
+        ck_abort_msg("no error");
+    } catch (const InputError& e) {
+        ck_assert_str_eq(e.what(), (d + ": is a directory, not a file").c_str());
+    }
+    try {
+        read_file(d + "/missing");
+        ck_abort_msg("no error");
+    } catch (const InputError& e) {
+        ck_assert_str_eq(e.what(), (d + "/missing: No such file or directory").c_str());
+    }
+    // Links refused on request (spool directories).
+    ck_assert_int_eq(symlink(f.c_str(), (d + "/link").c_str()), 0);
+    ck_assert(try_read_file(d + "/link").has_value());
+    ck_assert(!try_read_file(d + "/link", kNoSizeLimit, false).has_value());
+    ck_assert(!write_file_atomic(d + "/no-such-dir/x", "y"));
+    ck_assert_int_eq(errno, ENOENT);
+    unlink((d + "/link").c_str());
+    unlink(f.c_str());
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(html_escape_covers_markup_and_quotes) {
+    ck_assert_str_eq(html_escape("<a href='x'>\"&\"</a>").c_str(),
+                     "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;&lt;/a&gt;");
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("common");
     TCase* tc = tcase_create("text");
@@ -56,6 +139,9 @@ int main() {
     tcase_add_test(tc, bad_numbers_name_the_argument);
     tcase_add_test(tc, suggestions_rank_closest_first);
     tcase_add_test(tc, formatting_is_human);
+    tcase_add_test(tc, enum_table_names_and_parses);
+    tcase_add_test(tc, files_read_whole_and_replace_atomically);
+    tcase_add_test(tc, html_escape_covers_markup_and_quotes);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -15,16 +15,16 @@ if [ -z "$CXX" ]; then echo "fuzz_all: clang++ not found (apt-get install clang-
 
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 flags=(-std=c++20 -O1 -g $san -I"$top/lib" -DAIF_SRCDIR="\"$top\"" -DAIF_DATADIR="\"$top/etc\"" -DAIF_SYSCONFDIR="\"/etc/slurm\""
-       $(pkg-config --cflags jansson hwloc libcurl sqlite3 libpq libmicrohttpd nettle zlib uuid))
-libs=$(pkg-config --libs jansson hwloc libcurl sqlite3 libpq libmicrohttpd nettle zlib uuid)
+       $(pkg-config --cflags jansson hwloc libxml-2.0 libcurl sqlite3 libpq libmicrohttpd nettle zlib uuid))
+libs=$(pkg-config --libs jansson hwloc libxml-2.0 libcurl sqlite3 libpq libmicrohttpd nettle zlib uuid)
 mkdir -p "$out/obj" "$out/artifacts" "$out/tmp"
 export TMPDIR=$out/tmp  # scratch files of the targets (the collector's SQLite store)
 rm -f "$out"/tmp/*
 
 # The library once (only what changed), then one binary per target.
 objs=()
-# Not fuzzed, so not built: the hwloc planner and the parts that only talk to the network/PostgreSQL.
-srcs=$(cd "$top" && ls lib/*/*.cpp | grep -vE '^lib/topo/|store_postgres|acct/sender')
+# Not fuzzed, so not built: the parts that only talk to the network/PostgreSQL.
+srcs=$(cd "$top" && ls lib/*/*.cpp | grep -vE 'store_postgres|acct/sender')
 pids=()
 for s in $srcs; do
     o="$out/obj/$(echo "${s%.cpp}" | tr / _).o"

@@ -151,7 +151,8 @@ int cmd_bind(int argc, char** argv) {
     try {
         machine = xml ? topo::Machine::from_xml(*xml) : topo::Machine::discover();
     } catch (const InputError& e) {
-        std::fprintf(stderr, "aifactory bind: --topology %s\n", e.what());
+        const char* from = xml ? "--topology " : std::getenv("HWLOC_XMLFILE") ? "HWLOC_XMLFILE " : "";
+        std::fprintf(stderr, "aifactory bind: %s%s\n", from, e.what());
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "aifactory bind: cannot read the topology: %s\n", e.what());

@@ -68,11 +68,14 @@ inline bool is_fabric(const Nic& n) { return n.kind != NicKind::ethernet; }
 // Loaded hwloc topology plus its plain description. Movable, not copyable.
 class Machine {
 public:
-    // Live discovery of this machine (honours HWLOC_XMLFILE like the hwloc tools do).
+    // Live discovery of this machine; HWLOC_XMLFILE in this process's environment (the CLI's
+    // user, slurmd's) is honoured like the hwloc tools do, through from_xml()'s checks.
     static Machine discover();
-    // Topology from an lstopo XML file (hwloc 2.x, XML v1 or v2). Throws InputError with the path.
+    // Topology from an lstopo XML file (hwloc 2.x, XML v1 or v2): a regular file of at most
+    // max_topology_xml_bytes, well-formed, imported by hwloc in a contained child first
+    // (xml_input.hpp). Throws InputError starting with the path.
     static Machine from_xml(const std::string& path);
-    // Same, from XML text held in memory (tests, caches).
+    // Same, from XML text held in memory (tests, fuzzing); `origin` names it in errors.
     static Machine from_xml_text(const std::string& xml, const std::string& origin);
 
     Machine(Machine&&) noexcept;

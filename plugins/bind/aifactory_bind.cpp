@@ -8,8 +8,8 @@
 //                   [omp=on|off] [mem=on|off]
 //
 // slurmd (once per node, root): discovers the topology and writes it to the cache file.
-// slurmstepd, user_init (once per step): loads the topology (plugin argument, HWLOC_XMLFILE
-// of the job, cache, else live discovery) and plans all local tasks within the step's cores
+// slurmstepd, user_init (once per step): loads the topology (plugin argument, cache, else live
+// discovery; never a path from the job's environment) and plans all local tasks within the step's cores
 // and GPUs. task_init (per task, after task/affinity): binds CPUs and memory, sets the env.
 // An explicit --cpu-bind=none|map_cpu|map_ldom keeps Slurm's CPU binding (env still set).
 // Any failure is logged and the plugin steps aside: the job runs as Slurm placed it.
@@ -173,16 +173,13 @@ void write_cache() {
                topo::describe(m.topology()).c_str());
 }
 
-topo::Machine load_machine(spank_t sp, std::string& origin) {
+topo::Machine load_machine(std::string& origin) {
     if (!cfg.topology.empty()) {
         origin = cfg.topology;
         return topo::Machine::from_xml(cfg.topology);
     }
-    std::string xml = getenv_job(sp, "HWLOC_XMLFILE");
-    if (!xml.empty()) {
-        origin = xml + " (HWLOC_XMLFILE)";
-        return topo::Machine::from_xml(xml);
-    }
+    // No HWLOC_XMLFILE from the job: slurmstepd runs as root, and a path the user names (a FIFO,
+    // /dev/zero, a crafted file) must not decide what it reads (docs/security.md).
     if (!cfg.cache.empty() && access(cfg.cache.c_str(), R_OK) == 0) {
         try {
             origin = cfg.cache;
@@ -239,7 +236,7 @@ int user_init(spank_t sp) {
     if (policy == topo::Policy::none || cfg.broken) return 0;
 
     std::string origin;
-    step.machine = load_machine(sp, origin);
+    step.machine = load_machine(origin);
     const topo::Topology& t = step.machine->topology();
 
     topo::PlanRequest req;

@@ -1,14 +1,42 @@
 #!/bin/bash
-# `aifactory bind` answers on all six real topologies (text, JSON, SVG), on this machine, and
+# `aifactory bind` refuses hostile topology files quickly and with a message (a truncated tag
+# once crashed hwloc's reader, /dev/zero grew it without bound, a FIFO blocked it); answers on
+# the six real topologies and the synthetic GH200 (text, JSON, SVG) and on this machine; and
 # rejects bad input with exit code 2 and a message naming the argument.
 set -u
 B=${AIF_BUILDDIR:-.}/tools/aifactory
-T=${AIF_SRCDIR:-.}/tests/topologies
+S=${AIF_SRCDIR:-.}
+# The real nodes' XML are other projects' files, kept outside the tree (tests/topologies/README.md).
+T=${AIF_TOPOLOGIES:-$S/../shared/data/topologies}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-for xml in "$T"/*.xml; do
+# Bad input: exit 2, message names the argument.
+expect_2() {
+    local want=$1; shift
+    (ulimit -v 4000000; timeout 20 "$B" bind "$@") >/dev/null 2>"$tmp/err"; rc=$?
+    [ $rc -eq 2 ] || fail "bind $*: exit $rc, want 2 ($(cat "$tmp/err"))"
+    grep -q -- "$want" "$tmp/err" || fail "bind $*: message '$(cat "$tmp/err")' lacks '$want'"
+}
+
+# Hostile files: refused in well under the timeout, never a crash (exit 139) or a hang (124).
+printf '<topology version="2.1' >"$tmp/t.xml"
+expect_2 "--topology $tmp/t.xml: is not valid XML (line 1" --topology "$tmp/t.xml"
+expect_2 "--topology /dev/zero: not a regular file" --topology /dev/zero
+mkfifo "$tmp/fifo.xml"
+start=$SECONDS
+expect_2 "fifo.xml: not a regular file" --topology "$tmp/fifo.xml"
+[ $((SECONDS - start)) -le 5 ] || fail "a FIFO took $((SECONDS - start)) s"
+truncate -s 17M "$tmp/big.xml"
+expect_2 "big.xml: 17.0 MiB is over the 16 MiB limit" --topology "$tmp/big.xml"
+(export HWLOC_XMLFILE=/dev/zero; expect_2 "/dev/zero: not a regular file" --tasks 1) || exit 1
+
+if [ ! -f "$T/mpibind_eas-tioga.xml" ]; then
+    echo "SKIP: the real topologies are not in $T (kept outside the tree; set AIF_TOPOLOGIES)"
+    exit 77
+fi
+for xml in "$T"/*.xml "$S/tests/topologies/synthetic_gh200.xml"; do
     name=$(basename "$xml")
     gpus=$("$B" bind --topology "$xml" --json --tasks 1 | python3 -c '
 import json,sys; d=json.load(sys.stdin); print(len(d["tasks"][0]["gpus"]))') || fail "$name: JSON"
@@ -44,13 +72,6 @@ assert t["cpus"]==list(range(48,56)) and t["numa"]==[3] and t["nic"]=="hsi0", t'
 "$B" bind --tasks 1 >"$tmp/here.txt" || fail "this machine"
 grep -q "^rank 0 " "$tmp/here.txt" || fail "this machine: no rank line"
 
-# Bad input: exit 2, message names the argument.
-expect_2() {
-    local want=$1; shift
-    "$B" bind "$@" >/dev/null 2>"$tmp/err"; rc=$?
-    [ $rc -eq 2 ] || fail "bind $*: exit $rc, want 2"
-    grep -q -- "$want" "$tmp/err" || fail "bind $*: message '$(cat "$tmp/err")' lacks '$want'"
-}
 expect_2 "--tasks" --topology "$T/mpibind_eas-tioga.xml" --tasks 0
 expect_2 "--gpus: GPU 9 is not on this node" --topology "$T/mpibind_eas-tioga.xml" --gpus 9
 expect_2 "--policy" --topology "$T/mpibind_eas-tioga.xml" --policy nearest

@@ -1,7 +1,8 @@
 #!/bin/bash
 # aifactory_bind on a real local Slurm (tests/cluster): slurmd caches the topology, srun tasks
 # are bound and get their environment (checked from inside each task), --llm-bind=verbose
-# prints one line per rank, an XML topology (HWLOC_XMLFILE, plugin argument) drives the plan,
+# prints one line per rank, an XML topology (plugin argument; never the job's HWLOC_XMLFILE)
+# drives the plan,
 # GPUs and cores outside the step are never used, and failures leave jobs running unbound.
 set -u
 : "${AIF_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -15,7 +16,9 @@ fi
 source "$lib"
 so=$AIF_BUILDDIR/plugins/bind/.libs/aifactory_bind.so
 [ -f "$so" ] || { echo "FAIL: $so not built"; exit 1; }
-tioga=$AIF_SRCDIR/tests/topologies/mpibind_eas-tioga.xml
+# A real LUMI-G-like node (other projects' file, kept outside the tree): sections 5-6 need it.
+tioga=${AIF_TOPOLOGIES:-$AIF_SRCDIR/../shared/data/topologies}/mpibind_eas-tioga.xml
+[ -f "$tioga" ] || echo "note: $tioga not found (set AIF_TOPOLOGIES): sections 5-6 skipped, the test ends in SKIP"
 
 scratch=$(mktemp -d /tmp/aif-bind-test.XXXXXX)
 chmod 0755 "$scratch"
@@ -87,25 +90,32 @@ else
     echo "note: this machine has $real_gpus real GPU(s); the fake-GPU check is not meaningful here"
 fi
 
-# 5. Plan from an XML topology (LUMI-G-like MI250X node) given by the job: GCD per rank, its
-#    Slingshot NIC, Slurm's node-wide CUDA list removed; cores stay inside the step.
-run -n2 --gpus=2 --llm-bind=verbose --export=ALL,HWLOC_XMLFILE="$tioga" "$show" || fail "HWLOC_XMLFILE: $(err)"
+# 5. Plan from an XML topology (LUMI-G-like MI250X node) named by the site: GCD per rank, its
+#    Slingshot NIC, Slurm's node-wide CUDA list removed; cores stay inside the step. The job's
+#    HWLOC_XMLFILE is never read (slurmstepd is root; bind_hostile_topology.sh has the attacks).
+if [ -f "$tioga" ]; then
+cp "$tioga" "$scratch/site.xml" && chmod 0644 "$scratch/site.xml"
+run -n2 --gpus=2 --llm-bind=verbose --export=ALL,HWLOC_XMLFILE="$scratch/site.xml" "$show" || fail "HWLOC_XMLFILE: $(err)"
+err | grep -q "(HWLOC_XMLFILE)\|site.xml" && fail "the job's HWLOC_XMLFILE was used: $(err)"
+err | grep -q "policy closest ($cache)" || fail "with HWLOC_XMLFILE set, the plan should come from the cache: $(err)"
+plugstack "cache=$cache topology=$scratch/site.xml"
+run -n2 --gpus=2 --llm-bind=verbose "$show" || fail "topology=: $(err)"
 [ "$(field 0 rocr)" = 0 ] && [ "$(field 1 rocr)" = 1 ] || fail "ROCR_VISIBLE_DEVICES per rank: $(out)"
 [ "$(field 0 cuda)" = unset ] && [ "$(field 0 cxi)" = cxi0 ] || fail "XML plan env: $(out)"
 err | grep -q "^aifactory_bind: rank 0 host .* gpu rsmi0(0) cpus [01] numa 0 nic hsi0 (not GPU-local)" ||
     fail "verbose XML plan for rank 0: $(err)"
-err | grep -q "mpibind_eas-tioga.xml (HWLOC_XMLFILE)" || fail "verbose does not name the XML: $(err)"
+err | grep -q "policy closest ($scratch/site.xml)" || fail "verbose does not name the XML: $(err)"
 err | grep -q "warning: .*: the step has no core local to GPU rsmi0" || fail "no warning about remote cores: $(err)"
-run -n2 --gpus=2 --export=ALL,HWLOC_XMLFILE="$tioga" "$show" || fail "HWLOC_XMLFILE: $(err)"
+run -n2 --gpus=2 "$show" || fail "topology= without verbose: $(err)"
 err | grep -q "warning: .*: the step has no core local to GPU rsmi0" || fail "warnings must show without verbose: $(err)"
 
 # 6. Same from a plugin argument, as the job's user (nobody).
-cp "$tioga" "$scratch/site.xml" && chmod 0644 "$scratch/site.xml"
 plugstack "cache=$cache topology=$scratch/site.xml default=spread"
 (cd "$CLUSTER_ROOT/work" && timeout 60 runuser -u nobody -- srun --mem=100 -n2 --gpus=4 --llm-bind=verbose "$show") \
     >"$CLUSTER_ROOT/work/out" 2>"$CLUSTER_ROOT/work/err" || fail "plugin topology= as nobody: $(err)"
 [ "$(field 0 rocr)" = 0,1 ] && [ "$(field 1 rocr)" = 2,3 ] || fail "two GCDs per rank from topology=: $(out)"
 err | grep -q "policy spread ($scratch/site.xml)" || fail "site default=spread not used: $(err)"
+fi
 
 # 7. Through sbatch: the option reaches the job's steps; AIFACTORY_BIND=none switches it off.
 plugstack "cache=$cache"
@@ -129,5 +139,6 @@ plugstack "cache=$cache"
 timeout 30 srun --mem=100 --llm-bind=bogus true 2>"$CLUSTER_ROOT/work/err" && fail "--llm-bind=bogus accepted"
 err | grep -q "Invalid --llm-bind argument: bogus" || fail "bad --llm-bind not explained: $(err)"
 
-[ $failed -eq 0 ] && echo "bind_srun: ok"
-exit $failed
+[ $failed -eq 0 ] || exit 1
+[ -f "$tioga" ] || { echo "SKIP: sections 5-6 need $tioga; the rest passed"; exit 77; }
+echo "bind_srun: ok"

@@ -32,6 +32,8 @@ void usage(FILE* out) {
                  "                      (password from ~/.pgpass or PGPASSWORD, never on the command line)\n"
                  "  --threads N         worker threads (default 4)\n"
                  "  --max-body-mb N     largest request body accepted (default 8)\n"
+                 "  --max-per-ip N      connections from one address (default 32)\n"
+                 "  --request-deadline S  seconds for one request's headers and body (default 60)\n"
                  "  --port-file FILE    write the listening port here once ready\n"
                  "SIGHUP reloads the tokens file; SIGTERM or SIGINT stops.\n");
 }
@@ -68,6 +70,10 @@ int cmd_collector(int argc, char** argv) {
             else if (a.key == "threads") cfg.threads = static_cast<unsigned>(parse_int(a.value, "--threads", 1, 256));
             else if (a.key == "max-body-mb")
                 cfg.max_body_bytes = static_cast<std::size_t>(parse_int(a.value, "--max-body-mb", 1, 1024)) * 1024 * 1024;
+            else if (a.key == "max-per-ip")
+                cfg.max_per_ip = static_cast<unsigned>(parse_int(a.value, "--max-per-ip", 1, 100000));
+            else if (a.key == "request-deadline")
+                cfg.request_deadline_s = static_cast<unsigned>(parse_int(a.value, "--request-deadline", 1, 3600));
             else throw InputError("unknown option --" + a.key + " (see aifactory collector --help)");
         }
         for (auto [v, name] : {std::pair{&cfg.cert_file, "--cert"}, {&cfg.key_file, "--key"}, {&tokens_file, "--tokens"}})

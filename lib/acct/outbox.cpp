@@ -63,9 +63,16 @@ std::optional<std::string> read_file(const std::string& path) {
     return s;
 }
 
-bool write_small_file(const std::string& path, const std::string& text) {
+}  // namespace
+
+// The temporary name is predictable and the sender runs as root: O_EXCL|O_NOFOLLOW so a
+// symlink or file planted there is never written through; it is removed (unlink removes the
+// link, not its target) and the create tried once more.
+bool replace_file(const std::string& path, const std::string& text) {
     std::string tmp = path + ".tmp." + std::to_string(getpid());
-    int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0640);
+    int flags = O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+    int fd = ::open(tmp.c_str(), flags, 0640);
+    if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) fd = ::open(tmp.c_str(), flags, 0640);
     if (fd < 0) return false;
     bool ok = write_all(fd, text.data(), text.size());
     ok = (::close(fd) == 0) && ok;
@@ -75,6 +82,8 @@ bool write_small_file(const std::string& path, const std::string& text) {
     }
     return true;
 }
+
+namespace {
 
 // "<µs>-<uuid>.rec" or "<µs>-<uuid>.<pid>.<seq>.tmp" → uuid (empty if the name is foreign).
 std::string id_of(const std::string& name) {
@@ -330,7 +339,7 @@ bool Outbox::above_high_water(const Usage& u) const {
 }
 
 void Outbox::publish_usage(const Usage& u) const {
-    write_small_file(dir_ + "/usage", std::to_string(u.records) + " " + std::to_string(u.bytes) + "\n");
+    replace_file(dir_ + "/usage", std::to_string(u.records) + " " + std::to_string(u.bytes) + "\n");
 }
 
 std::optional<std::string> Outbox::load(const std::string& sub, const std::string& name, std::string* why) {
@@ -352,7 +361,7 @@ bool Outbox::move(const std::string& from, const std::string& to, const std::str
     std::string a = dir_ + "/" + from + "/" + name, b = dir_ + "/" + to + "/" + name;
     if (::rename(a.c_str(), b.c_str()) != 0) return false;
     if (to == "sent") {
-        ::utimensat(AT_FDCWD, b.c_str(), nullptr, 0);  // retention counts from the ack
+        ::utimensat(AT_FDCWD, b.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);  // retention counts from the ack
         // No fsync: if a crash undoes this rename, the record is simply sent again (same id).
         return true;
     }
@@ -363,12 +372,12 @@ bool Outbox::move(const std::string& from, const std::string& to, const std::str
 bool Outbox::ack(const std::string& name) { return move("new", "sent", name); }
 
 bool Outbox::dead_letter(const std::string& name, const std::string& reason) {
-    write_small_file(dir_ + "/dead/" + name + ".reason", reason + "\n");
+    replace_file(dir_ + "/dead/" + name + ".reason", reason + "\n");
     return move("new", "dead", name);
 }
 
 bool Outbox::quarantine(const std::string& sub, const std::string& name, const std::string& reason) {
-    write_small_file(dir_ + "/quarantine/" + name + ".reason", "from " + sub + "/: " + reason + "\n");
+    replace_file(dir_ + "/quarantine/" + name + ".reason", "from " + sub + "/: " + reason + "\n");
     return move(sub, "quarantine", name);
 }
 

@@ -25,6 +25,10 @@ struct OutboxLimits {
     std::uint64_t min_free_bytes = 64ull * 1024 * 1024;   // leave this much on the filesystem
 };
 
+// Writes `text` to path.tmp.<pid> (created O_EXCL|O_NOFOLLOW, never through a planted link)
+// and renames it over `path`. False on any failure.
+bool replace_file(const std::string& path, const std::string& text);
+
 enum class WriteResult { Ok, Full, NoSpace, ReadOnly, IoError, Invalid };
 const char* result_name(WriteResult r);
 

@@ -70,6 +70,8 @@ struct Server::Impl {
           deadlines(cfg.request_deadline_s) {}
 
     struct Request {
+        bool started = false;        // the first answer() call (headers complete) is done
+        bool too_many_args = false;  // set by on_uri()
         std::optional<Principal> who;
         std::string body;
         bool too_big = false;
@@ -129,8 +131,9 @@ struct Server::Impl {
             // The URL arrives percent-decoded: escape sequences and newlines must not reach the log.
             std::string line = printable(method, 16) + " " + printable(url, 200) + " " + std::to_string(r.status) +
                                " site=" + (who ? who->site : "-");
-            if (r.status >= 400) line += " " + printable(r.body.substr(0, 300), 300);
-            while (!line.empty() && line.back() == '\n') line.pop_back();
+            std::string_view body = r.body;
+            while (!body.empty() && body.back() == '\n') body.remove_suffix(1);
+            if (r.status >= 400) line += " " + printable(body, 300);
             log(line);
         }
         return ok;
@@ -201,11 +204,13 @@ struct Server::Impl {
         if (!req) {
             req = new Request;
             *state = req;
+        }
+        if (!req->started) {
+            req->started = true;
             bool post = std::strcmp(method, "POST") == 0;
             if (url == "/healthz" && std::strcmp(method, "GET") == 0)
                 return finish(c, {200, "ok\n", "text/plain", false}, method, url, std::nullopt);
-            // Each argument costs connection memory and a lookup; the API uses at most six.
-            if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, nullptr, nullptr) > static_cast<int>(cfg.max_query_args))
+            if (req->too_many_args)
                 return finish(c, err(400, "more than " + std::to_string(cfg.max_query_args) + " query arguments"), method,
                               url, std::nullopt);
             req->who = authenticate(c);
@@ -275,6 +280,24 @@ void on_completed(void* cls, MHD_Connection* c, void** state, MHD_RequestTermina
     static_cast<Server::Impl*>(cls)->deadlines.request_done(c);
 }
 
+// Called with the raw request target before libmicrohttpd parses the query into the
+// connection's 64 KiB memory pool. A query with more arguments than the API uses (it needs six)
+// would exhaust the pool and the client would get no answer at all: such a query is cut here,
+// in libmicrohttpd's own request buffer, which it modifies itself right after this call, and
+// the request is answered 400.
+void* on_uri(void* cls, const char* uri, MHD_Connection*) {
+    auto* req = new Server::Impl::Request;
+    if (const char* q = uri ? std::strchr(uri, '?') : nullptr) {
+        std::size_t args = 1;
+        for (const char* p = q + 1; *p; ++p) args += *p == '&';
+        if (args > static_cast<Server::Impl*>(cls)->cfg.max_query_args) {
+            req->too_many_args = true;
+            const_cast<char*>(q)[1] = '\0';
+        }
+    }
+    return req;
+}
+
 void on_connection(void* cls, MHD_Connection* c, void**, MHD_ConnectionNotificationCode code) {
     auto& d = static_cast<Server::Impl*>(cls)->deadlines;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -342,6 +365,7 @@ void Server::start() {
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, &s,
         MHD_OPTION_NOTIFY_CONNECTION, &on_connection, &s,
+        MHD_OPTION_URI_LOG_CALLBACK, &on_uri, &s,
         MHD_OPTION_END);
     if (!s.daemon)
         throw std::runtime_error("cannot listen on " + s.cfg.listen + " (address in use, or bad certificate/key)");

@@ -44,4 +44,4 @@ set -e
 [ "$rc" -eq 2 ] || fail "sender started with a world-readable token file (rc $rc)"
 grep -q "chmod 600" "$T/check.txt" || fail "refusal does not say how to fix it: $(cat "$T/check.txt")"
 ! grep -q "$TOKEN" "$T/check.txt" || fail "token printed"
-say "PASS: 401/403 paused without a storm, token swap picked up live, insecure token file refused"
+say "PASS: 401 paused without a storm, token swap picked up live, 403 retried without a pause, insecure token file refused"

@@ -1,4 +1,5 @@
 // `aifactory collector`: the reference federation endpoint (HTTPS, per-site tokens, SQLite).
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -91,6 +92,10 @@ int cmd_collector(int argc, char** argv) {
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&sigs, s);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    // Request bodies (up to --max-body-mb) are the only large allocations. With glibc's dynamic
+    // threshold they move into per-thread heaps after the first free and are never returned,
+    // one body-sized heap per server thread; a fixed threshold keeps them mmap'ed and returned.
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
     try {
         collect::Tokens tokens = collect::Tokens::load(tokens_file);
         auto store = postgres.empty() ? collect::open_sqlite(db) : collect::open_postgres(postgres);

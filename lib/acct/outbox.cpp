@@ -132,6 +132,13 @@ bool Outbox::ensure_layout() noexcept {
             log_once(WriteResult::IoError, "cannot create " + p + ": " + std::strerror(errno));
             return false;
         }
+        // A symlink in place of a sub-directory would move records (and the root sender's
+        // writes) wherever it points.
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            log_once(WriteResult::IoError, p + " is not a directory (a symlink?); refusing to use the outbox");
+            return false;
+        }
     }
     return true;
 }

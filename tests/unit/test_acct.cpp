@@ -479,6 +479,11 @@ START_TEST(sender_never_writes_through_planted_links) {
     ck_assert(slurp(box + "/sender.status").find("\"state\"") != std::string::npos);
     STR_EQ(slurp(box + "/usage"), "3 4\n");
     STR_EQ(slurp(box + "/dead/x.rec.reason"), "why\n");
+    // A sub-directory replaced by a symlink: the outbox is refused, the sender does not start.
+    ck_assert_int_eq(rename((box + "/dead").c_str(), (d + "/elsewhere").c_str()), 0);
+    ck_assert_int_eq(symlink((d + "/elsewhere").c_str(), (box + "/dead").c_str()), 0);
+    ck_assert(!Outbox(box).ensure_layout());
+    ck_assert_int_eq([&] { try { Sender s2(cfg, {}); return 0; } catch (const InputError&) { return 1; } }(), 1);
     rm_rf(d);
 }
 END_TEST

@@ -6,9 +6,12 @@
 
 #include <fcntl.h>
 
+#include <utility>
+
 namespace aif::collect {
 
-Deadlines::Deadlines(unsigned seconds) : limit_(seconds), sweeper_([this] { sweep(); }) {}
+Deadlines::Deadlines(unsigned seconds, Logger log)
+    : limit_(seconds), log_(std::move(log)), sweeper_([this] { sweep(); }) {}
 
 Deadlines::~Deadlines() {
     {
@@ -60,11 +63,19 @@ void Deadlines::sweep() {
     while (!stop_) {
         cv_.wait_for(g, std::chrono::milliseconds(250));
         auto now = std::chrono::steady_clock::now();
+        std::size_t cut = 0;
         for (auto& [c, e] : open_) {
             if (!e.waiting || e.fd < 0 || now - e.start < limit_) continue;
             ::shutdown(e.fd, SHUT_RDWR);  // libmicrohttpd sees the end of the stream and closes it
             e.waiting = false;
-            ++expired_;
+            ++cut;
+        }
+        expired_ += cut;
+        if (cut && log_) {
+            g.unlock();
+            log_("closed " + std::to_string(cut) + " connection(s) that sent no complete request within " +
+                 std::to_string(limit_.count()) + " s (--request-deadline)");
+            g.lock();
         }
     }
 }

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <string>
 #include <mutex>
 #include <thread>
 
@@ -17,7 +19,8 @@ namespace aif::collect {
 
 class Deadlines {
 public:
-    explicit Deadlines(unsigned seconds);
+    using Logger = std::function<void(const std::string&)>;
+    Deadlines(unsigned seconds, Logger log);
     ~Deadlines();
     Deadlines(const Deadlines&) = delete;
     Deadlines& operator=(const Deadlines&) = delete;
@@ -36,6 +39,7 @@ private:
     };
     void sweep();
     std::chrono::seconds limit_;
+    Logger log_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::map<const void*, Entry> open_;

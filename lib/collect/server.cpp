@@ -67,7 +67,7 @@ struct Server::Impl {
 
     Impl(ServerConfig c, Store& s, Tokens t, Logger l)
         : cfg(std::move(c)), store(s), tokens(std::make_shared<const Tokens>(std::move(t))), log(std::move(l)),
-          deadlines(cfg.request_deadline_s) {}
+          deadlines(cfg.request_deadline_s, log) {}
 
     struct Request {
         bool started = false;        // the first answer() call (headers complete) is done

@@ -26,6 +26,7 @@ say "held by the server: $held of 512; closed after: $(jget "$T/slow.json" 'sort
 [ "$held" -ge 1 ] || fail "no slow connection was held at all"
 jget "$T/slow.json" 'all(c is not None and 3 <= c <= 7 for c in d["closed"])' | grep -q True ||
     fail "slow connections not closed at the 4 s deadline: $(cat "$T/slow.json")"
+grep -q "connection(s) that sent no complete request within 4 s" "$T/collector.log" || fail "deadline closures not logged"
 
 say "1100 query arguments"
 q=$(python3 -c "print('&'.join('a%d=1' % i for i in range(1100)))")

@@ -1,4 +1,5 @@
 // `aifactory collector`: the reference federation endpoint (HTTPS, per-site tokens, SQLite).
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -35,6 +36,8 @@ void usage(FILE* out) {
                  "                      (password from ~/.pgpass or PGPASSWORD, never on the command line)\n"
                  "  --threads N         worker threads (default 4)\n"
                  "  --max-body-mb N     largest request body accepted (default 8)\n"
+                 "  --max-per-ip N      connections from one address (default 32)\n"
+                 "  --request-deadline S  seconds for one request's headers and body (default 60)\n"
                  "  --port-file FILE    write the listening port here once ready\n"
                  "SIGHUP reloads the tokens file; SIGTERM or SIGINT stops.\n");
 }
@@ -71,6 +74,10 @@ int cmd_collector(int argc, char** argv) {
             else if (a.key == "threads") cfg.threads = static_cast<unsigned>(parse_int(a.value, "--threads", 1, 256));
             else if (a.key == "max-body-mb")
                 cfg.max_body_bytes = static_cast<std::size_t>(parse_int(a.value, "--max-body-mb", 1, 1024)) * 1024 * 1024;
+            else if (a.key == "max-per-ip")
+                cfg.max_per_ip = static_cast<unsigned>(parse_int(a.value, "--max-per-ip", 1, 100000));
+            else if (a.key == "request-deadline")
+                cfg.request_deadline_s = static_cast<unsigned>(parse_int(a.value, "--request-deadline", 1, 3600));
             else throw InputError("unknown option --" + a.key + " (see aifactory collector --help)");
         }
         for (auto [v, name] : {std::pair{&cfg.cert_file, "--cert"}, {&cfg.key_file, "--key"}, {&tokens_file, "--tokens"}})
@@ -88,6 +95,10 @@ int cmd_collector(int argc, char** argv) {
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&sigs, s);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    // Request bodies (up to --max-body-mb) are the only large allocations. With glibc's dynamic
+    // threshold they move into per-thread heaps after the first free and are never returned,
+    // one body-sized heap per server thread; a fixed threshold keeps them mmap'ed and returned.
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
     try {
         collect::Tokens tokens = collect::Tokens::load(tokens_file);
         auto store = postgres.empty() ? collect::open_sqlite(db) : collect::open_postgres(postgres);

@@ -188,7 +188,7 @@ int cmd_report(int argc, char** argv) {
         Fetched f = fetch(base_of(url) + "/v1/jobs/" + site + "/" + cluster + "/" + std::to_string(job_id), token, ca);
         if (f.status == 200) {
             json::Ptr rep = json::parse(f.body, "collector reply");
-            if (as_json) std::printf("%s\n", json::dump(rep.get(), true).c_str());
+            if (as_json) std::printf("%s\n", collect::terminal_safe(json::dump(rep.get(), true)).c_str());
             else std::printf("%s", collect::render_text(rep.get()).c_str());
             return 0;
         }
@@ -210,7 +210,7 @@ int cmd_report(int argc, char** argv) {
     }
     json_object_set_new(rep.get(), "source", json_string(("outbox " + outbox).c_str()));
     if (!note.empty()) std::fprintf(stderr, "aifactory report: %s\n", note.c_str());
-    if (as_json) std::printf("%s\n", json::dump(rep.get(), true).c_str());
+    if (as_json) std::printf("%s\n", collect::terminal_safe(json::dump(rep.get(), true)).c_str());
     else std::printf("%s(from the local outbox: records not yet merged at the collector may be missing)\n",
                      collect::render_text(rep.get()).c_str());
     return 0;

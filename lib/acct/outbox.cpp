@@ -89,6 +89,13 @@ bool Outbox::ensure_layout() noexcept {
             log_once(WriteResult::IoError, "cannot create " + p + ": " + std::strerror(errno));
             return false;
         }
+        // A symlink in place of a sub-directory would move records (and the root sender's
+        // writes) wherever it points.
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            log_once(WriteResult::IoError, p + " is not a directory (a symlink?); refusing to use the outbox");
+            return false;
+        }
     }
     return true;
 }
@@ -318,7 +325,7 @@ bool Outbox::move(const std::string& from, const std::string& to, const std::str
     std::string a = dir_ + "/" + from + "/" + name, b = dir_ + "/" + to + "/" + name;
     if (::rename(a.c_str(), b.c_str()) != 0) return false;
     if (to == "sent") {
-        ::utimensat(AT_FDCWD, b.c_str(), nullptr, 0);  // retention counts from the ack
+        ::utimensat(AT_FDCWD, b.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);  // retention counts from the ack
         // No fsync: if a crash undoes this rename, the record is simply sent again (same id).
         return true;
     }

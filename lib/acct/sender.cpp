@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <ctime>
@@ -52,6 +53,8 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;  // non-zero aborts
 }
 
+}  // namespace
+
 std::string one_line(std::string s) {
     for (char& c : s)
         if (c == '\n' || c == '\r' || c == '\t') c = ' ';
@@ -59,14 +62,12 @@ std::string one_line(std::string s) {
     return std::string(trim(s));
 }
 
-}  // namespace
-
 const std::vector<std::string>& sender_config_keys() {
     static const std::vector<std::string> k{
         "outbox", "url", "ca_file", "token_file", "batch_records", "batch_kb", "connect_timeout",
         "request_timeout", "low_speed_bytes", "low_speed_time", "backoff_min", "backoff_max", "auth_retry",
         "retention_days", "poll_interval", "alarm_interval", "max_records", "max_mb", "high_water_percent",
-        "min_free_mb", "tmp_grace"};
+        "min_free_mb", "tmp_grace", "max_dead_in_a_row", "proxy"};
     return k;
 }
 
@@ -92,6 +93,8 @@ SenderConfig parse_sender_config(const KeyValues& kv, const std::string& origin)
         if (authority.empty()) throw InputError(origin + ": url: no host name");
     }
     if (auto v = get("ca_file")) c.ca_file = *v;
+    if (auto v = get("proxy")) c.proxy = *v;
+    num("max_dead_in_a_row", 1, 1000000, c.max_dead_in_a_row);
     if (auto v = get("token_file")) c.token_file = *v;
     if (c.token_file.empty()) throw InputError(origin + ": 'token_file' is required (root-only file with the token)");
     num("batch_records", 1, 10000, c.batch_records);
@@ -124,8 +127,8 @@ Outcome classify(long s) {
     if (s >= 200 && s < 300) return Outcome::Ack;
     if (s == 409) return Outcome::Ack;  // the endpoint already has this record
     if (s == 400 || s == 413 || s == 422) return Outcome::Poison;
-    if (s == 401 || s == 403) return Outcome::Auth;
-    return Outcome::Retry;  // 0 (no response), 3xx, 408, 429, 5xx, and unexpected 4xx: keep the data
+    if (s == 401) return Outcome::Auth;
+    return Outcome::Retry;  // 0 (no response), 3xx, 403, 408, 429, 5xx, other 4xx: keep the data
 }
 
 std::optional<double> parse_retry_after(const std::string& v, std::int64_t now) {
@@ -211,6 +214,8 @@ Sender::Response Sender::post(const std::vector<const Item*>& items, const std::
     curl_easy_setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
     if (!cfg_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, cfg_.ca_file.c_str());
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect never carries the token anywhere
+    // Only the configured proxy: "" makes libcurl ignore http(s)_proxy/all_proxy in the environment.
+    curl_easy_setopt(h, CURLOPT_PROXY, cfg_.proxy.c_str());
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, cfg_.connect_timeout_s);
@@ -262,6 +267,7 @@ Outcome Sender::deliver(std::vector<const Item*> items, const std::atomic<bool>&
         *last = r;
         Outcome o = classify(r.status);
         if (o == Outcome::Ack) {
+            dead_in_a_row_ = 0;
             for (const Item* it : slice) {
                 if (outbox_.ack(it->name)) {
                     ++stats_.acked;
@@ -273,7 +279,15 @@ Outcome Sender::deliver(std::vector<const Item*> items, const std::atomic<bool>&
             continue;
         }
         if (o == Outcome::Poison) {
+            // Many refusals in a row are the endpoint's or a proxy's fault, not the records':
+            // hold the queue (backoff) instead of dead-lettering all of it. An ack resets it.
+            if (dead_in_a_row_ >= cfg_.max_dead_in_a_row) {
+                last->error = std::to_string(dead_in_a_row_) + " records refused in a row, holding the rest (is a proxy "
+                              "or the endpoint misconfigured?); last: " + r.error;
+                return Outcome::Retry;
+            }
             if (slice.size() == 1) {
+                ++dead_in_a_row_;
                 outbox_.dead_letter(slice[0]->name, r.error);
                 ++stats_.dead;
                 log("dead-lettered record " + slice[0]->id + ": " + r.error);
@@ -289,64 +303,11 @@ Outcome Sender::deliver(std::vector<const Item*> items, const std::atomic<bool>&
     return Outcome::Ack;
 }
 
-void Sender::write_status(const std::string& state, const std::string& detail, double next_in_s) {
-    // An idle sender polls often: rewrite the file only on a change or every 30 s.
-    std::int64_t now = now_s();
-    std::string key = state + "\n" + detail;
-    if (key == status_key_ && now - status_written_ < 30) return;
-    status_key_ = key;
-    status_written_ = now;
-    json::Ptr o(json_object());
-    json_object_set_new(o.get(), "state", json_string(state.c_str()));
-    json_object_set_new(o.get(), "detail", json_string(one_line(detail).c_str()));
-    json_object_set_new(o.get(), "updated", json_integer(now_s()));
-    json_object_set_new(o.get(), "pid", json_integer(getpid()));
-    json_object_set_new(o.get(), "consecutive_failures", json_integer(failures_));
-    if (next_in_s > 0) json_object_set_new(o.get(), "next_attempt", json_integer(now_s() + std::llround(next_in_s)));
-    json_object_set_new(o.get(), "requests", json_integer(static_cast<json_int_t>(stats_.requests)));
-    json_object_set_new(o.get(), "acked", json_integer(static_cast<json_int_t>(stats_.acked)));
-    json_object_set_new(o.get(), "dead_lettered", json_integer(static_cast<json_int_t>(stats_.dead)));
-    std::string text = json::dump(o.get()) + "\n";
-    write_file_atomic(cfg_.outbox + "/sender.status", text);  // best effort: status is advisory
-}
-
-void Sender::housekeeping(bool force) {
-    std::int64_t now = now_s();
-    if (!force && now - last_housekeeping_ < std::min(30, cfg_.tmp_grace_s)) return;
-    last_housekeeping_ = now;
-    auto [recovered, quarantined] = outbox_.recover_tmp(cfg_.tmp_grace_s);
-    if (recovered) log("recovered " + std::to_string(recovered) + " complete record(s) left in tmp/ by a crash");
-    if (quarantined) log("quarantined " + std::to_string(quarantined) + " torn record(s) from tmp/");
-    if (force || now - last_prune_ >= 600) {  // sent/ can be large: list it every 10 min
-        last_prune_ = now;
-        outbox_.prune_sent(static_cast<std::int64_t>(cfg_.retention_days) * 86400);
-    }
-    Usage u = outbox_.usage();
-    outbox_.publish_usage(u);
-    if (outbox_.above_high_water(u) && now - last_alarm_ >= cfg_.alarm_interval_s) {
-        last_alarm_ = now;
-        log("ALARM: outbox above " + std::to_string(cfg_.limits.high_water_percent) + "% of its bound: " +
-            std::to_string(u.records) + " of " + std::to_string(cfg_.limits.max_records) + " records, " +
-            std::to_string(u.bytes / (1024 * 1024)) + " of " + std::to_string(cfg_.limits.max_bytes / (1024 * 1024)) +
-            " MiB; producers drop new records when it is full");
-    }
-}
-
-bool Sender::sleep_for(double s, const std::atomic<bool>& stop, bool wake_on_token_change) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(s);
-    while (std::chrono::steady_clock::now() < until) {
-        if (stop) return false;
-        if (wake_on_token_change && reload_token_if_changed()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return true;
-}
-
 int Sender::run(const std::atomic<bool>& stop, bool once) {
     // One sender per outbox: a second one would only send duplicates.
     std::string lock_path = cfg_.outbox + "/sender.lock";
-    int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0640);
-    if (lock_fd < 0) lock_fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);  // read-only disk
+    int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (lock_fd < 0 && errno != ELOOP) lock_fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);  // read-only disk
     if (lock_fd < 0) {
         log("cannot open " + lock_path + " (" + std::strerror(errno) + "); running without the lock");
     } else if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
@@ -426,7 +387,7 @@ int Sender::run(const std::atomic<bool>& stop, bool once) {
         pending.clear();  // re-list after the pause: operators may have requeued or removed files
         ++failures_;
         ++stats_.failures;
-        if (o == Outcome::Auth) {
+        if (o == Outcome::Auth) {  // 401 only: a 403 or a refused record is no reason to stop everything
             log("endpoint refused the token (" + last.error + "); pausing, records kept; retry when " +
                 cfg_.token_file + " changes or in " + std::to_string(cfg_.auth_retry_s) + " s");
             write_status("paused_auth", last.error, cfg_.auth_retry_s);

@@ -3,9 +3,13 @@
 // body {"records":[<record>,...]}. Outcome per response (docs/accounting.md):
 //   2xx, 409 (already have it)        → acked: new/ → sent/
 //   429, 408, 5xx, network, TLS, 3xx  → retry later: exponential backoff with jitter, Retry-After
-//   400, 413, 422                     → batch split until the poison record is alone → dead/
-//   401, 403                          → pause, keep everything, retry when the token file changes
+//   400, 413, 422                     → batch split until the poison record is alone → dead/;
+//                                       after max_dead_in_a_row dead letters without an ack in
+//                                       between, hold the queue and retry with backoff instead
+//   401                               → pause, keep everything, retry when the token file changes
 //                                       or after auth_retry seconds
+//   403 (token good, not allowed)     → retry later, like a 5xx
+// Proxies: only `proxy` from the configuration; http_proxy/https_proxy in the environment are ignored.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -23,6 +27,8 @@ namespace aif::acct {
 struct SenderConfig {
     std::string outbox = kDefaultOutbox;
     std::string url, ca_file, token_file;
+    std::string proxy;  // e.g. http://proxy:3128; empty: direct (environment variables ignored)
+    int max_dead_in_a_row = 10;
     int batch_records = 200;
     std::size_t batch_bytes = 1024 * 1024;
     long connect_timeout_s = 10, request_timeout_s = 60, low_speed_bytes = 100, low_speed_time_s = 20;
@@ -43,6 +49,7 @@ enum class Outcome { Ack, Retry, Poison, Auth };
 Outcome classify(long http_status);  // http_status 0 = no response (network/TLS/timeout)
 // Retry-After: delta-seconds or an HTTP-date; nullopt if absent or unparseable. Capped at 1 day.
 std::optional<double> parse_retry_after(const std::string& value, std::int64_t now);
+std::string one_line(std::string s);  // newlines/tabs to spaces, at most 200 characters
 // Exponential backoff with jitter: uniform in [cap/2, cap], cap = min(max, min * 2^(failures-1)).
 double backoff_delay(int failures, double min_s, double max_s, std::mt19937_64& rng);
 
@@ -90,6 +97,7 @@ private:
     std::mt19937_64 rng_;
     SenderStats stats_;
     int failures_ = 0;
+    int dead_in_a_row_ = 0;  // dead letters since the last ack
     std::int64_t last_housekeeping_ = 0, last_alarm_ = 0, last_prune_ = 0, status_written_ = 0;
     std::string status_key_;
     bool ack_failed_ = false;

@@ -269,7 +269,28 @@ std::string field(const std::string& label, const std::string& text) {
 
 }  // namespace
 
-std::string render_text(const json_t* r) {
+std::string render_unchecked(const json_t* r);
+
+std::string terminal_safe(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xA0 &&
+            static_cast<unsigned char>(s[i + 1]) >= 0x80) {
+            out += '?';  // U+0080..U+009F: C1 controls (CSI is U+009B)
+            ++i;
+        } else {
+            out += (c < 0x20 && c != '\n') || c == 0x7F ? '?' : static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+// Record text reaches a terminal: no escape sequences, carriage returns or bells from it.
+std::string render_text(const json_t* r) { return terminal_safe(render_unchecked(r)); }
+
+std::string render_unchecked(const json_t* r) {
     std::string o = "Job " + val(r, "job_id") + " on " + val(r, "cluster") + " (site " + val(r, "site") + ")\n";
     if (json_integer_value(json_object_get(r, "records")) == 0) return o + "no accounting records for this job\n";
     if (!val(r, "account").empty()) o += field("Account", val(r, "account"));

@@ -3,6 +3,7 @@
 // accounting records, whether they come from the collector's store or from a local outbox.
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/json.hpp"
@@ -16,5 +17,8 @@ json::Ptr build_job_report(const std::vector<std::string>& bodies, const std::st
 
 // Plain-text summary for a terminal (fits 80 columns; memory in GiB).
 std::string render_text(const json_t* report);
+
+// Text for a terminal: control characters (C0 but newline, DEL, C1) become '?'.
+std::string terminal_safe(std::string_view text);
 
 }  // namespace aif::collect

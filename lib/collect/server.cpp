@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -14,6 +15,7 @@
 
 #include "collect/html.hpp"
 #include "collect/job_report.hpp"
+#include "collect/limits.hpp"
 #include "collect/listings.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -22,13 +24,7 @@
 namespace aif::collect {
 namespace {
 
-std::string error_json(const std::string& msg) {
-    json::Ptr o(json_object());
-    json_object_set_new(o.get(), "error", json_string(msg.c_str()));
-    return json::dump(o.get()) + "\n";
-}
-
-Reply err(int status, const std::string& msg) { return {status, error_json(msg), "application/json", false}; }
+Reply err(int status, const std::string& msg) { return error_reply(status, msg); }
 
 std::string read_file(const std::string& path, const char* what) {
     std::ifstream in(path, std::ios::binary);
@@ -36,32 +32,6 @@ std::string read_file(const std::string& path, const char* what) {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
-}
-
-std::string b64decode(std::string_view in) {
-    auto val = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    std::string out;
-    unsigned buf = 0;
-    int bits = 0;
-    for (char c : in) {
-        if (c == '=') break;
-        int v = val(c);
-        if (v < 0) return {};
-        buf = (buf << 6) | static_cast<unsigned>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buf >> bits) & 0xFF);
-        }
-    }
-    return out;
 }
 
 // Query time: epoch seconds, YYYY-MM-DD or RFC 3339.
@@ -75,59 +45,15 @@ std::optional<std::int64_t> query_time(const char* v, const char* name) {
     return t;
 }
 
+// A path segment naming a site or cluster: no leading '.', so never "." or "..".
 bool safe_name(std::string_view s) {
-    if (s.empty() || s.size() > 64) return false;
+    if (s.empty() || s.size() > 64 || s[0] == '.') return false;
     for (char c : s)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
     return true;
 }
 
 }  // namespace
-
-Reply ingest(Store& store, const Principal& who, std::string_view body, const ServerConfig& cfg) {
-    if (who.all_sites()) return err(403, "a federation token reads; records come with a site's token");
-    json::Ptr doc;
-    try {
-        doc = json::parse(body, "request body");
-    } catch (const InputError& e) {
-        return err(400, e.what());
-    }
-    const json_t* recs = json_object_get(doc.get(), "records");
-    if (!json_is_object(doc.get()) || !json_is_array(recs))
-        return err(400, "request body: expected {\"records\":[...]}");
-    if (json_array_size(recs) > cfg.max_records)
-        return err(413, "request has " + std::to_string(json_array_size(recs)) + " records; at most " +
-                            std::to_string(cfg.max_records) + " per request");
-    std::vector<Row> rows;
-    rows.reserve(json_array_size(recs));
-    for (std::size_t i = 0; i < json_array_size(recs); ++i) {
-        const json_t* r = json_array_get(recs, i);
-        try {
-            if (!json_is_object(r)) throw InputError("record #" + std::to_string(i) + ": not a JSON object");
-            rows.push_back(check_record(json::dump(r)));
-        } catch (const InputError& e) {
-            return err(400, e.what());
-        }
-        if (rows.back().site != who.site)
-            return err(403, "record " + rows.back().record_id + ": site '" + rows.back().site +
-                                "' does not match the token's site '" + who.site + "'");
-    }
-    IngestResult res;
-    try {
-        res = store.put(rows);
-    } catch (const std::exception& e) {
-        Reply r = err(503, std::string("storage unavailable, retry later: ") + e.what());
-        r.retry_after = true;
-        return r;
-    }
-    json::Ptr o(json_object());
-    json_object_set_new(o.get(), "inserted", json_integer(static_cast<json_int_t>(res.inserted)));
-    json_object_set_new(o.get(), "updated", json_integer(static_cast<json_int_t>(res.updated)));
-    json_object_set_new(o.get(), "unchanged", json_integer(static_cast<json_int_t>(res.unchanged)));
-    // 409: every record was already held at this version or higher (the sender acks it too).
-    int status = !rows.empty() && res.unchanged == rows.size() ? 409 : 200;
-    return {status, json::dump(o.get()) + "\n", "application/json", false};
-}
 
 struct Server::Impl {
     ServerConfig cfg;
@@ -137,11 +63,15 @@ struct Server::Impl {
     Logger log;
     std::string cert, key;
     MHD_Daemon* daemon = nullptr;
+    Deadlines deadlines;
 
     Impl(ServerConfig c, Store& s, Tokens t, Logger l)
-        : cfg(std::move(c)), store(s), tokens(std::make_shared<const Tokens>(std::move(t))), log(std::move(l)) {}
+        : cfg(std::move(c)), store(s), tokens(std::make_shared<const Tokens>(std::move(t))), log(std::move(l)),
+          deadlines(cfg.request_deadline_s, log) {}
 
     struct Request {
+        bool started = false;        // the first answer() call (headers complete) is done
+        bool too_many_args = false;  // set by on_uri()
         std::optional<Principal> who;
         std::string body;
         bool too_big = false;
@@ -156,10 +86,16 @@ struct Server::Impl {
         if (v.size() > 7 && lower(v.substr(0, 7)) == "bearer ") {
             token = std::string(trim(v.substr(7)));
         } else if (v.size() > 6 && lower(v.substr(0, 6)) == "basic ") {
-            std::string up = b64decode(trim(v.substr(6)));
-            auto colon = up.find(':');
-            if (colon == std::string::npos) return std::nullopt;
-            token = up.substr(colon + 1);
+            // Browsers: the token is the password; libmicrohttpd decodes the header.
+            char* pass = nullptr;
+            char* user = MHD_basic_auth_get_username_password(c, &pass);
+            if (pass) {
+                token = pass;
+                std::memset(pass, 0, std::strlen(pass));
+                MHD_free(pass);
+            }
+            if (user) MHD_free(user);
+            if (token.empty()) return std::nullopt;
         } else {
             return std::nullopt;
         }
@@ -192,13 +128,22 @@ struct Server::Impl {
         MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(r.status), resp);
         MHD_destroy_response(resp);
         if (log && (r.status >= 400 || std::strcmp(method, "POST") == 0)) {
-            std::string line = std::string(method) + " " + url.substr(0, 200) + " " + std::to_string(r.status) +
+            // The URL arrives percent-decoded: escape sequences and newlines must not reach the log.
+            std::string line = printable(method, 16) + " " + printable(url, 200) + " " + std::to_string(r.status) +
                                " site=" + (who ? who->site : "-");
-            if (r.status >= 400) line += " " + r.body.substr(0, 300);
-            while (!line.empty() && line.back() == '\n') line.pop_back();
+            std::string_view body = r.body;
+            while (!body.empty() && body.back() == '\n') body.remove_suffix(1);
+            if (r.status >= 400) line += " " + printable(body, 300);
             log(line);
         }
         return ok;
+    }
+
+    // The request is read: the deadline stops counting while the reply goes out.
+    MHD_Result finish(MHD_Connection* c, const Reply& r, const char* method, const std::string& url,
+                      const std::optional<Principal>& who) {
+        deadlines.request_read(c);
+        return send(c, r, method, url, who);
     }
 
     JobFilter filter(MHD_Connection* c, const Principal& who) {
@@ -259,19 +204,27 @@ struct Server::Impl {
         if (!req) {
             req = new Request;
             *state = req;
+        }
+        if (!req->started) {
+            req->started = true;
             bool post = std::strcmp(method, "POST") == 0;
             if (url == "/healthz" && std::strcmp(method, "GET") == 0)
-                return send(c, {200, "ok\n", "text/plain", false}, method, url, std::nullopt);
+                return finish(c, {200, "ok\n", "text/plain", false}, method, url, std::nullopt);
+            if (req->too_many_args)
+                return finish(c, err(400, "more than " + std::to_string(cfg.max_query_args) + " query arguments"), method,
+                              url, std::nullopt);
             req->who = authenticate(c);
-            if (!req->who) return send(c, err(401, "missing or unknown token"), method, url, std::nullopt);
-            if (post && url != "/v1/records") return send(c, err(404, "POST goes to /v1/records"), method, url, req->who);
+            if (!req->who) return finish(c, err(401, "missing or unknown token"), method, url, std::nullopt);
+            if (post && url != "/v1/records") return finish(c, err(404, "POST goes to /v1/records"), method, url, req->who);
             if (!post && std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0)
-                return send(c, err(405, std::string("method ") + method + " not allowed"), method, url, req->who);
+                return finish(c, err(405, std::string("method ") + method + " not allowed"), method, url, req->who);
             if (post) {
                 const char* len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-                if (len && std::strtoull(len, nullptr, 10) > cfg.max_body_bytes)
-                    return send(c, err(413, "request body over " + std::to_string(cfg.max_body_bytes) + " bytes"), method,
-                                url, req->who);
+                unsigned long long n = len ? std::strtoull(len, nullptr, 10) : 0;
+                if (n > cfg.max_body_bytes)
+                    return finish(c, err(413, "request body over " + std::to_string(cfg.max_body_bytes) + " bytes"), method,
+                                  url, req->who);
+                req->body.reserve(static_cast<std::size_t>(n));  // one allocation, not a doubling series
             }
             return MHD_YES;
         }
@@ -293,19 +246,21 @@ struct Server::Impl {
             return MHD_YES;
         }
         if (req->too_big)
-            return send(c, err(413, "request body over " + std::to_string(cfg.max_body_bytes) + " bytes"), method, url,
+            return finish(c, err(413, "request body over " + std::to_string(cfg.max_body_bytes) + " bytes"), method, url,
                         req->who);
         try {
-            if (std::strcmp(method, "POST") == 0) return send(c, ingest(store, *req->who, req->body, cfg), method, url, req->who);
-            return send(c, get(c, url, *req->who), method, url, req->who);
+            if (std::strcmp(method, "POST") == 0)
+                return finish(c, ingest(store, *req->who, req->body, cfg, log), method, url, req->who);
+            return finish(c, get(c, url, *req->who), method, url, req->who);
         } catch (const InputError& e) {
-            return send(c, err(400, e.what()), method, url, req->who);
+            return finish(c, err(400, e.what()), method, url, req->who);
         } catch (const std::invalid_argument& e) {
-            return send(c, err(403, e.what()), method, url, req->who);
+            return finish(c, err(403, e.what()), method, url, req->who);
         } catch (const std::exception& e) {
-            Reply r = err(503, std::string("temporarily unavailable: ") + e.what());
+            if (log) log(std::string("request failed: ") + e.what());  // storage details stay here
+            Reply r = err(503, "temporarily unavailable, retry later");
             r.retry_after = true;
-            return send(c, r, method, url, req->who);
+            return finish(c, r, method, url, req->who);
         }
     }
 };
@@ -321,9 +276,38 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
     }
 }
 
-void on_completed(void*, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
+void on_completed(void* cls, MHD_Connection* c, void** state, MHD_RequestTerminationCode) {
     delete static_cast<Server::Impl::Request*>(*state);
     *state = nullptr;
+    static_cast<Server::Impl*>(cls)->deadlines.request_done(c);
+}
+
+// Called with the raw request target before libmicrohttpd parses the query into the
+// connection's 64 KiB memory pool. A query with more arguments than the API uses (it needs six)
+// would exhaust the pool and the client would get no answer at all: such a query is cut here,
+// in libmicrohttpd's own request buffer, which it modifies itself right after this call, and
+// the request is answered 400.
+void* on_uri(void* cls, const char* uri, MHD_Connection*) {
+    auto* req = new Server::Impl::Request;
+    if (const char* q = uri ? std::strchr(uri, '?') : nullptr) {
+        std::size_t args = 1;
+        for (const char* p = q + 1; *p; ++p) args += *p == '&';
+        if (args > static_cast<Server::Impl*>(cls)->cfg.max_query_args) {
+            req->too_many_args = true;
+            const_cast<char*>(q)[1] = '\0';
+        }
+    }
+    return req;
+}
+
+void on_connection(void* cls, MHD_Connection* c, void**, MHD_ConnectionNotificationCode code) {
+    auto& d = static_cast<Server::Impl*>(cls)->deadlines;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const MHD_ConnectionInfo* i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        d.opened(c, i ? i->connect_fd : -1);
+    } else {
+        d.closed(c);
+    }
 }
 
 void on_mhd_error(void* cls, const char* fmt, va_list ap) {
@@ -332,7 +316,7 @@ void on_mhd_error(void* cls, const char* fmt, va_list ap) {
     std::vsnprintf(buf, sizeof buf, fmt, ap);
     std::string s = buf;
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    if (impl->log) impl->log("libmicrohttpd: " + s);
+    if (impl->log) impl->log("libmicrohttpd: " + printable(s, 300));
 }
 
 }  // namespace
@@ -378,10 +362,12 @@ void Server::start() {
         MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
         MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned>(s.cfg.threads),
         MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(s.cfg.max_connections),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned>(s.cfg.max_connections),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, std::min(s.cfg.max_per_ip, s.cfg.max_connections),
         MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(s.cfg.timeout_s),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024),
-        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
+        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, &s,
+        MHD_OPTION_NOTIFY_CONNECTION, &on_connection, &s,
+        MHD_OPTION_URI_LOG_CALLBACK, &on_uri, &s,
         MHD_OPTION_END);
     if (!s.daemon)
         throw std::runtime_error("cannot listen on " + s.cfg.listen + " (address in use, or bad certificate/key)");

@@ -26,7 +26,10 @@ struct ServerConfig {
     std::size_t max_records = 10000;  // per request
     unsigned threads = 4;
     unsigned max_connections = 512;
-    unsigned timeout_s = 30;  // idle connection timeout
+    unsigned max_per_ip = 32;           // connections from one address
+    unsigned timeout_s = 30;            // idle connection timeout (every byte restarts it)
+    unsigned request_deadline_s = 60;   // headers and body of one request, however they trickle
+    unsigned max_query_args = 32;
 };
 
 // POST /v1/records without the HTTP layer: status and JSON body. Exposed for unit tests.
@@ -35,7 +38,10 @@ struct Reply {
     std::string body, content_type = "application/json";
     bool retry_after = false;
 };
-Reply ingest(Store& store, const Principal& who, std::string_view body, const ServerConfig& cfg);
+// Storage errors go to `log`, never into the reply.
+Reply ingest(Store& store, const Principal& who, std::string_view body, const ServerConfig& cfg,
+             const std::function<void(const std::string&)>& log = {});
+Reply error_reply(int status, const std::string& message);  // {"error": message}
 
 class Server {
 public:

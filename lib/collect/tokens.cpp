@@ -13,6 +13,9 @@
 
 namespace aif::collect {
 
+// Local on purpose, so the collector does not depend on lib/acct: every byte of the longer
+// string is visited and differences are OR-ed, no early exit. (aif::acct::constant_time_equal
+// in lib/acct/hash.hpp does the same; one of the two can go when the branches are merged.)
 bool equal_ct(std::string_view a, std::string_view b) {
     std::size_t n = a.size() > b.size() ? a.size() : b.size();
     unsigned diff = static_cast<unsigned>(a.size() ^ b.size());

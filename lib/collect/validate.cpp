@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <ctime>
@@ -27,6 +28,15 @@ const char* const kFields[] = {
     "submit_time", "start_time", "end_time", "nodes", "gpus", "tasks", "cpus", "gpu_model", "gpu_seconds",
     "cpu_seconds", "state", "exit_code", "exit_signal", "decision", "reason", "training", "prediction", "verdict",
     "binding", "observed", "record_version"};
+
+// 1e15 s is 30 million years: larger is never a measurement and would swamp any aggregate.
+constexpr double kMaxSeconds = 1e15;
+
+std::string fmt_g(double d) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.6g", d);
+    return b;
+}
 
 struct Ctx {
     const json_t* doc;
@@ -61,7 +71,8 @@ struct Ctx {
         if (!v) return std::nullopt;
         if (!json_is_number(v)) fail(k, "must be a number");
         double d = json_number_value(v);
-        if (!(d >= 0) || d > 1e15) fail(k, "must be >= 0");
+        if (!(d >= 0)) fail(k, "must be >= 0");
+        if (d > kMaxSeconds) fail(k, fmt_g(d) + " is over the limit of " + fmt_g(kMaxSeconds) + " s");
         return d;
     }
     std::optional<std::int64_t> time(const char* k, bool required) const {
@@ -182,7 +193,7 @@ Row check_record(std::string_view json_text) {
     r.job_id = c.integer("job_id", 0, 0xFFFFFFFFLL);
     if (r.kind != "submit_decision" && !r.job_id) c.fail("job_id", "is required for " + r.kind);
     for (const char* k : {"array_job_id", "array_task_id", "het_job_id", "het_job_offset"}) c.integer(k, 0, 0xFFFFFFFFLL);
-    c.integer("gpus", 0, 100000000);
+    auto gpus = c.integer("gpus", 0, 100000000);
     for (const char* k : {"nodes", "tasks", "cpus"}) c.integer(k, 1, 100000000);
     c.integer("exit_code", -1000000, 1000000);
     c.integer("exit_signal", 1, 1000);
@@ -209,6 +220,17 @@ Row check_record(std::string_view json_text) {
     auto end = c.time("end_time", false);
     if (start && end && *end < *start) c.fail("end_time", "is before start_time");
     r.gpu_seconds = c.seconds("gpu_seconds");
+    // A GPU cannot be used for longer than it was held. The producer writes gpus × elapsed
+    // exactly; 1 % and one second per GPU cover rounding.
+    if (r.gpu_seconds && !(gpus && start && end))
+        c.fail("gpu_seconds", "needs gpus, start_time and end_time (it cannot exceed gpus x elapsed)");
+    if (r.gpu_seconds) {
+        double held = static_cast<double>(*gpus) * static_cast<double>(*end - *start);
+        if (*r.gpu_seconds > held * 1.01 + static_cast<double>(*gpus))
+            c.fail("gpu_seconds", fmt_g(*r.gpu_seconds) + " is more than gpus x (end_time - start_time) = " +
+                                      std::to_string(*gpus) + " x " + std::to_string(*end - *start) + " s = " +
+                                      fmt_g(held));
+    }
     c.seconds("cpu_seconds");
     for (const char* k : {"training", "prediction", "binding", "observed"}) c.object(k);
     r.verdict = c.text("verdict", false, 64);

@@ -76,8 +76,13 @@ bool write_all(int fd, const char* p, std::size_t n) {
 }
 
 bool write_file_atomic(const std::string& path, std::string_view text, mode_t mode, bool durable) {
+    // The temporary name is predictable and writers may run as root: O_EXCL|O_NOFOLLOW, so a
+    // file or link planted there is never written through; it is removed (unlink removes a link,
+    // not its target) and the create tried once more.
     std::string tmp = path + ".tmp." + std::to_string(getpid());
-    int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
+    const int flags = O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+    int fd = ::open(tmp.c_str(), flags, mode);
+    if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) fd = ::open(tmp.c_str(), flags, mode);
     if (fd < 0) return false;
     bool ok = write_all(fd, text.data(), text.size()) && (!durable || ::fsync(fd) == 0);
     int err = ok ? 0 : errno;

@@ -31,4 +31,15 @@ mode '{"mode":"ok"}'
 wait_for 15 '[ "$(waiting)" -eq 0 ]' || fail "not drained after the endpoint healed"
 sleep 0.3
 check_delivered exact
-say "PASS: 500/429 held, bounded retries, Retry-After honoured, 100 records delivered exactly once"
+# Proxy variables in the environment are ignored (only `proxy` in sender.conf counts): a dead
+# proxy named there must not stop delivery.
+stop_sender
+produce 5 3000
+https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9 \
+    "$AIF" sender --config "$T/sender.conf" --once >>"$T/sender.log" 2>&1 || fail "sender used the environment's proxy"
+[ "$(waiting)" -eq 0 ] || fail "records not delivered with proxy variables set"
+set_conf "proxy = http://127.0.0.1:9"
+produce 1 3100
+"$AIF" sender --config "$T/sender.conf" --once >>"$T/sender.log" 2>&1 && fail "the configured proxy was not used"
+[ "$(waiting)" -eq 1 ] || fail "record lost while the configured proxy is down"
+say "PASS: 500/429 held, bounded retries, Retry-After honoured, records delivered exactly once, proxy only from the config"

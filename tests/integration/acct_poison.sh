@@ -40,4 +40,21 @@ for status in 413 400; do
     ls "$T/outbox/dead/"*"$bad.rec" >/dev/null 2>&1 || fail "$status record not dead-lettered"
     grep -q "HTTP $status" "$T/outbox/dead/"*"$bad.rec.reason" || fail "$status reason not recorded"
 done
-say "PASS: poison records dead-lettered with reasons, queue kept draining, requeue delivered them"
+# A blanket 400 (a misconfigured proxy): at most max_dead_in_a_row records are dead-lettered,
+# then the sender holds the queue with backoff instead of emptying it into dead/.
+stop_sender
+rm -f "$T/outbox/dead/"*
+: > "$T/produced.ids"
+produce 100 7000
+set_conf "max_dead_in_a_row = 5"
+mode '{"mode":"status","status":400}'
+start_sender
+sleep 5
+ndead=$(ls "$T/outbox/dead" | grep -c '\.rec$' || true)
+say "blanket 400 for 5 s: $ndead dead-lettered, $(waiting) held"
+[ "$ndead" -eq 5 ] || fail "blanket 400: expected 5 dead letters, got $ndead"
+[ "$(waiting)" -eq 95 ] || fail "blanket 400: expected 95 records held, got $(waiting)"
+grep -q "5 records refused in a row, holding the rest" "$T/sender.log" || fail "hold not logged"
+mode '{"mode":"ok"}'
+wait_for 15 '[ "$(waiting)" -eq 0 ]' || fail "held records not delivered once the endpoint healed"
+say "PASS: poison records dead-lettered with reasons, queue kept draining, requeue delivered them, a blanket 400 held"

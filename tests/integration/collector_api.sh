@@ -1,6 +1,6 @@
 #!/bin/sh
 # The collector over real HTTPS with curl: authentication, validation (400 with the reason),
-# idempotency (409 on a repeat, highest version kept), size bound (413), site isolation,
+# (422 for a bad record or one of another site), idempotency (409 on a repeat, highest version kept), size bound (413), site isolation,
 # listings and aggregates, HTML pages, concurrent clients, token reload and restart.
 . "$AIF_SRCDIR/tests/collector/lib.sh"
 REC="python3 $S/tests/collector/records.py"
@@ -20,11 +20,11 @@ expect 200 "first delivery"
 api "$TOKEN_A" POST /v1/records --data-binary @"$T/job101.json"; expect 409 "repeat delivery"
 [ "$(jget "$T/out" 'd["unchanged"]')" = 4 ] || fail "repeat not reported unchanged"
 $REC siteA c1 102 n3 --bad gpu_seconds > "$T/bad.json"
-api "$TOKEN_A" POST /v1/records --data-binary @"$T/bad.json"; expect 400 "bad record"
+api "$TOKEN_A" POST /v1/records --data-binary @"$T/bad.json"; expect 422 "bad record"
 grep -q "gpu_seconds: must be >= 0" "$T/out" || fail "400 does not name the field: $(cat "$T/out")"
 printf '{"records":[{"schema":' > "$T/trunc.json"
 api "$TOKEN_A" POST /v1/records --data-binary @"$T/trunc.json"; expect 400 "truncated JSON"
-api "$TOKEN_B" POST /v1/records --data-binary @"$T/job101.json"; expect 403 "records of another site"
+api "$TOKEN_B" POST /v1/records --data-binary @"$T/job101.json"; expect 422 "records of another site"
 api "$TOKEN_FED" POST /v1/records --data-binary @"$T/job101.json"; expect 403 "federation token posting"
 
 say "size bound: 1.5 MiB body against a 1 MiB limit"

@@ -21,6 +21,12 @@ rec = {"schema": "aifactory.acct/1", "record_id": "0e4b1f8a-3c2d-5e6f-8a9b-0c1d2
 body = json.dumps(rec, sort_keys=True, separators=(",", ":")).encode()
 with open(sys.argv[1] + "/0000000000000001-poison.rec", "wb") as f:
     f.write(b"AIFR1 %d %08x\n" % (len(body), zlib.crc32(body)) + body + b"\n")
+# A record of another site: refused alone (422); it must not pause the sender as a bad token would.
+rec.pop("gpu_util")
+rec.update(site="other-site", record_id="1e4b1f8a-3c2d-5e6f-8a9b-0c1d2e3f4a5b")
+body = json.dumps(rec, sort_keys=True, separators=(",", ":")).encode()
+with open(sys.argv[1] + "/0000000000000002-othersite.rec", "wb") as f:
+    f.write(b"AIFR1 %d %08x\n" % (len(body), zlib.crc32(body)) + body + b"\n")
 PY
 cat > "$T/sender.conf" <<CONF
 url = $URL/v1/records
@@ -39,6 +45,9 @@ say "sender --once delivers everything; the poison record alone is dead-lettered
 [ "$(ls "$T/outbox/new" | wc -l)" = 0 ] || fail "records left in new/"
 [ "$(ls "$T/outbox/sent" | wc -l)" = 200 ] || fail "$(ls "$T/outbox/sent" | wc -l) records in sent/, expected 200"
 ls "$T/outbox/dead" | grep -q poison || fail "poison record not dead-lettered"
+ls "$T/outbox/dead" | grep -q othersite || fail "another site's record not dead-lettered"
+grep -h "HTTP 422.*does not match the token's site" "$T/outbox/dead/"*othersite*.reason >/dev/null ||
+    fail "another site's record: no 422 reason: $(cat "$T/outbox/dead/"*othersite*.reason)"
 grep -h "gpu_util: is not a field" "$T/outbox/dead/"*.reason >/dev/null || fail "dead letter lacks the collector's reason"
 grep -q "$TOKEN_A" "$T/collector.log" "$T/sender.log" && fail "a token appears in a log"
 

@@ -19,6 +19,7 @@
 #include "acct/hash.hpp"
 #include "acct/hooks.hpp"
 #include "acct/outbox.hpp"
+#include "common/files.hpp"
 #include "acct/producer.hpp"
 #include "acct/record.hpp"
 #include "acct/sender.hpp"
@@ -391,7 +392,8 @@ START_TEST(sender_policies) {
     ck_assert(classify(413) == Outcome::Poison);
     ck_assert(classify(422) == Outcome::Poison);
     ck_assert(classify(401) == Outcome::Auth);
-    ck_assert(classify(403) == Outcome::Auth);
+    // 403: the token is good; pausing all delivery for it (as for 401) stalled whole sites.
+    ck_assert(classify(403) == Outcome::Retry);
     ck_assert(classify(429) == Outcome::Retry);
     ck_assert(classify(503) == Outcome::Retry);
     ck_assert(classify(0) == Outcome::Retry);
@@ -425,6 +427,11 @@ START_TEST(sender_config_is_strict) {
     };
     SenderConfig c = parse("url = https://acct.example.org/v1/records\ntoken_file=/etc/t\nbatch_records = 50\n");
     ck_assert_int_eq(c.batch_records, 50);
+    STR_EQ(c.proxy, "");  // environment proxies are ignored unless configured
+    ck_assert_int_eq(c.max_dead_in_a_row, 10);
+    c = parse("url = https://a/\ntoken_file=/t\nproxy = http://proxy:3128\nmax_dead_in_a_row = 3\n");
+    STR_EQ(c.proxy, "http://proxy:3128");
+    ck_assert_int_eq(c.max_dead_in_a_row, 3);
     ck_assert(err("url = http://acct.example.org/\ntoken_file=/t\n").find("https://") != std::string::npos);
     ck_assert(err("url = https://u:p@acct.example.org/\ntoken_file=/t\n").find("credentials") != std::string::npos);
     ck_assert(err("url = https://a/\ntoken_file=/t\nbatch_record = 5\n").find("did you mean 'batch_records'") !=
@@ -451,6 +458,45 @@ START_TEST(secret_files_must_be_private) {
     STR_EQ(read_secret_file(p, "token_file").c_str(), "s3cr3t-token");
     spit(p, "\n");
     ck_assert_int_eq([&] { try { read_secret_file(p, "t"); return 0; } catch (const InputError&) { return 1; } }(), 1);
+    rm_rf(d);
+}
+END_TEST
+
+// Issue 11 item 7: the sender (root) wrote its status and usage files through whatever sat at
+// their fixed temporary names in the outbox, symlinks included.
+START_TEST(sender_never_writes_through_planted_links) {
+    std::string d = make_tmpdir();
+    std::string victim = d + "/victim";
+    spit(victim, "precious\n");
+    std::string box = d + "/outbox";
+    Outbox(box).ensure_layout();
+    std::string pid = std::to_string(getpid());
+    for (const std::string& name : {std::string("sender.status.tmp"), "sender.status.tmp." + pid, "usage.tmp." + pid,
+                                    "dead/x.rec.reason.tmp." + pid})
+        ck_assert_int_eq(symlink(victim.c_str(), (box + "/" + name).c_str()), 0);
+    spit(d + "/token", "t0ken-t0ken-t0ken\n");
+    ck_assert_int_eq(chmod((d + "/token").c_str(), 0600), 0);
+    SenderConfig cfg;
+    cfg.outbox = box;
+    cfg.url = "https://127.0.0.1:9/v1/records";
+    cfg.token_file = d + "/token";
+    Sender sender(cfg, {});
+    std::atomic<bool> stop{false};
+    ck_assert_int_eq(sender.run(stop, true), 0);  // empty outbox: writes its status, then returns
+    Outbox(box).publish_usage(Usage{3, 4});
+    ck_assert(write_file_atomic(box + "/dead/x.rec.reason", "why\n", 0640));
+    STR_EQ(slurp(victim), "precious\n");
+    struct stat st {};
+    ck_assert_int_eq(lstat((box + "/sender.status").c_str(), &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert(slurp(box + "/sender.status").find("\"state\"") != std::string::npos);
+    STR_EQ(slurp(box + "/usage"), "3 4\n");
+    STR_EQ(slurp(box + "/dead/x.rec.reason"), "why\n");
+    // A sub-directory replaced by a symlink: the outbox is refused, the sender does not start.
+    ck_assert_int_eq(rename((box + "/dead").c_str(), (d + "/elsewhere").c_str()), 0);
+    ck_assert_int_eq(symlink((d + "/elsewhere").c_str(), (box + "/dead").c_str()), 0);
+    ck_assert(!Outbox(box).ensure_layout());
+    ck_assert_int_eq([&] { try { Sender s2(cfg, {}); return 0; } catch (const InputError&) { return 1; } }(), 1);
     rm_rf(d);
 }
 END_TEST
@@ -533,6 +579,7 @@ int main() {
     tcase_add_test(tc, sender_policies);
     tcase_add_test(tc, sender_config_is_strict);
     tcase_add_test(tc, secret_files_must_be_private);
+    tcase_add_test(tc, sender_never_writes_through_planted_links);
     tcase_add_test(tc, hooks_produce_every_kind);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -1,9 +1,11 @@
 // Unit tests for lib/collect: record validation, tokens, the SQLite store (idempotency and
 // versions), the merged job report, ingest status codes and HTML escaping.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -327,16 +329,122 @@ START_TEST(ingest_status_codes) {
     ck_assert_int_eq(ingest(*s, site, "{\"records\":[" + r1 + "]}", cfg).status, 409);  // already have it
     ck_assert_int_eq(ingest(*s, site, "{\"records\":[" + r1 + "," + step(uuid(52), "0", "n3", 1, 1) + "]}", cfg).status, 200);
     r = ingest(*s, site, "{\"records\":[" + r1 + ",{\"schema\":\"aifactory.acct/1\"}]}", cfg);
-    ck_assert_int_eq(r.status, 400);
+    ck_assert_int_eq(r.status, 422);  // the body is fine, a record is not
     ck_assert(r.body.find("record_id: is required") != std::string::npos);
     ck_assert_int_eq(ingest(*s, site, "not json", cfg).status, 400);
     ck_assert_int_eq(ingest(*s, site, "{\"rec\":[]}", cfg).status, 400);
-    ck_assert_int_eq(ingest(*s, other, "{\"records\":[" + r1 + "]}", cfg).status, 403);  // someone else's site
+    // Someone else's site: 422, so the sender dead-letters that record instead of pausing.
+    ck_assert_int_eq(ingest(*s, other, "{\"records\":[" + r1 + "]}", cfg).status, 422);
+    ck_assert_int_eq(ingest(*s, site, "{\"records\":[" + r1 + "],\"x\":1}", cfg).status, 400);
+    ck_assert_int_eq(ingest(*s, site, "{\"records\":[" + r1 + "]} x", cfg).status, 400);
+    ck_assert_int_eq(ingest(*s, site, "{\"records\":[" + r1, cfg).status, 400);
+    ck_assert_int_eq(ingest(*s, site, "{\"records\":[" + r1 + "],\"records\":[]}", cfg).status, 400);
+    ck_assert_int_eq(ingest(*s, site, "{\"records\":[1]}", cfg).status, 422);
+    ck_assert_int_eq(ingest(*s, site, " { \"records\" : [ ] } ", cfg).status, 200);
     ck_assert_int_eq(ingest(*s, fed, "{\"records\":[" + r1 + "]}", cfg).status, 403);
     ck_assert_int_eq(ingest(*s, site, "{\"records\":[" + r1 + "," + r1 + "," + r1 + "," + r1 + "]}", cfg).status, 413);
     ck_assert_int_eq(s->count(), 3);  // nothing from the refused batches
     s.reset();
     std::system(("rm -rf " + d).c_str());
+}
+END_TEST
+
+// Issue 11 item 9: usage no allocation could produce poisoned the aggregates.
+START_TEST(impossible_usage_is_refused_with_the_reason) {
+    std::string two_h_start = "2026-08-20T08:00:00Z", two_h_end = "2026-08-20T10:00:00Z";  // 4 GPUs: 28800 GPU-s
+    ck_assert_input_error(check_record(step(uuid(60), "0", "n1", 5, 1e15, two_h_start, two_h_end)),
+                          "gpu_seconds: 1e+15 is more than gpus x (end_time - start_time) = 4 x 7200 s = 28800");
+    ck_assert_input_error(check_record(step(uuid(61), "0", "n1", 5, 1e20, two_h_start, two_h_end)),
+                          "gpu_seconds: 1e+20 is over the limit of 1e+15 s");
+    ck_assert_input_error(check_record(step(uuid(62), "0", "n1", 5, 28800 * 1.05, two_h_start, two_h_end)),
+                          "is more than gpus x");
+    Row ok = check_record(step(uuid(63), "0", "n1", 5, 28800, two_h_start, two_h_end));
+    ck_assert_double_eq(*ok.gpu_seconds, 28800);
+    std::string no_times = step(uuid(64), "0", "n1", 5, 10);
+    no_times.erase(no_times.find(",\"start_time\""), std::strlen(",\"start_time\":\"2026-08-20T08:00:00Z\""));
+    ck_assert_input_error(check_record(no_times), "gpu_seconds: needs gpus, start_time and end_time");
+    std::string d = tmpdir();
+    auto s = fresh_store(d);
+    Reply r = ingest(*s, Principal{"siteA"}, "{\"records\":[" + step(uuid(60), "0", "n1", 5, 1e15, two_h_start, two_h_end) + "]}",
+                     ServerConfig{});
+    ck_assert_int_eq(r.status, 422);
+    ck_assert_msg(r.body.find("is more than gpus x") != std::string::npos, "%s", r.body.c_str());
+    ck_assert_int_eq(s->count(), 0);
+    s.reset();
+    std::system(("rm -rf " + d).c_str());
+}
+END_TEST
+
+long max_rss_kib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+// Issue 11 item 6: an 8 MiB {"records":[{},{},...]} used to be parsed whole (~650 MB) before
+// the record count was checked; a record of 8 MiB of empty arrays likewise.
+START_TEST(hostile_bodies_are_refused_before_parsing) {
+    std::string d = tmpdir();
+    auto s = fresh_store(d);
+    ServerConfig cfg;
+    std::string many = "{\"records\":[{}";
+    while (many.size() < cfg.max_body_bytes - 8) many += ",{}";
+    many += "]}";
+    std::string nested = "{\"records\":[{\"a\":[[]";
+    while (nested.size() < cfg.max_body_bytes - 8) nested += ",[]";
+    nested += "]}]}";
+    long before = max_rss_kib();
+    Reply r = ingest(*s, Principal{"siteA"}, many, cfg);
+    ck_assert_int_eq(r.status, 413);
+    ck_assert_msg(r.body.find("records; at most 10000 per request") != std::string::npos, "%s", r.body.c_str());
+    r = ingest(*s, Principal{"siteA"}, nested, cfg);
+    ck_assert_int_eq(r.status, 422);
+    ck_assert_msg(r.body.find("-byte limit") != std::string::npos, "%s", r.body.c_str());
+    long grown_mib = (max_rss_kib() - before) / 1024;
+    ck_assert_msg(grown_mib < 50, "peak RSS grew by %ld MiB for two 8 MiB bodies", grown_mib);
+    s.reset();
+    std::system(("rm -rf " + d).c_str());
+}
+END_TEST
+
+// The reason a store failed is for the operator's log, not for whoever sent the request.
+START_TEST(storage_errors_stay_in_the_log) {
+    if (std::getenv("AIF_TEST_PG")) return;  // SQLite only: the table is dropped behind the store's back
+    std::string d = tmpdir();
+    auto s = fresh_store(d);
+    sqlite3* db = nullptr;
+    ck_assert_int_eq(sqlite3_open((d + "/c.db").c_str(), &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE records", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    std::string logged;
+    Reply r = ingest(*s, Principal{"siteA"}, "{\"records\":[" + step(uuid(70), "0", "n1", 1, 1) + "]}", ServerConfig{},
+                     [&](const std::string& m) { logged += m; });
+    ck_assert_int_eq(r.status, 503);
+    ck_assert(r.retry_after);
+    ck_assert_msg(r.body.find("records") == std::string::npos && r.body.find("table") == std::string::npos,
+                  "503 body leaks storage details: %s", r.body.c_str());
+    ck_assert_msg(logged.find("records") != std::string::npos, "the reason was not logged: %s", logged.c_str());
+    s.reset();
+    std::system(("rm -rf " + d).c_str());
+}
+END_TEST
+
+// Issue 11 item 10: `aifactory report` printed record text to the terminal raw.
+START_TEST(report_text_has_no_control_characters) {
+    json::Ptr rep = build_job_report(
+        {step(uuid(80), "0", "n1\\u001b]0;pwned\\u0007", 3, 1, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
+              ",\"account\":\"acct\\u001b[2J\\r\\u009b31m\\u007f\"")},
+        "siteA", "c1", 3);
+    std::string text = render_text(rep.get());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        ck_assert_msg(c >= 0x20 || c == '\n', "control byte 0x%02x at %zu in: %s", c, i, text.c_str());
+        ck_assert_msg(c != 0x7f, "DEL in the report");
+        ck_assert_msg(!(c == 0xC2 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xE0) == 0x80),
+                      "C1 control in the report");
+    }
+    ck_assert_msg(text.find("acct?[2J") != std::string::npos, "%s", text.c_str());
+    ck_assert_str_eq(terminal_safe("a\tb\nc\xc2\x9b\xc3\xa9").c_str(), "a?b\nc?\xc3\xa9");
 }
 END_TEST
 
@@ -353,6 +461,10 @@ int main() {
     tcase_add_test(t, report_merges_prediction_observation_and_failures);
     tcase_add_test(t, html_escapes_record_text);
     tcase_add_test(t, ingest_status_codes);
+    tcase_add_test(t, impossible_usage_is_refused_with_the_reason);
+    tcase_add_test(t, hostile_bodies_are_refused_before_parsing);
+    tcase_add_test(t, storage_errors_stay_in_the_log);
+    tcase_add_test(t, report_text_has_no_control_characters);
     suite_add_tcase(s, t);
     return run_suite(s);
 }

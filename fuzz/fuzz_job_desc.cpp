@@ -56,6 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     aif::site::Decision d = aif::site::decide(sub, *snap);
     for (const auto& l : d.lines)
         if (l.size() > aif::site::kMaxLine * 4) std::abort();  // wrap() must bound what users see
+    // The log line is printable and bounded: user text can neither forge nor flood slurmctld.log.
+    if (d.log.size() > aif::site::kMaxLog + 3) std::abort();
+    for (char c : d.log)
+        if (c < 0x20 || c > 0x7e) std::abort();
     (void)aif::site::DecisionCache::key(sub);
     return 0;
 }

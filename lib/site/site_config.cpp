@@ -24,7 +24,7 @@ Policy parse_policy(std::string_view s, std::string_view what) {
     if (v == "enforce") return Policy::Enforce;
     if (v == "warn") return Policy::Warn;
     if (v == "off") return Policy::Off;
-    throw InputError(std::string(what) + ": '" + std::string(s) + "' is not enforce, warn or off");
+    throw InputError(std::string(what) + ": '" + printable(s) + "' is not enforce, warn or off");
 }
 
 const PartitionRule* SiteConfig::find(std::string_view slurm_partition) const {

@@ -33,13 +33,17 @@ LlmOptions read_spank_env(const char* const* env, std::size_t n) {
     if (env == nullptr) return o;
     const std::size_t plen = std::strlen(kOptionPrefix);
     const std::string arch_eq = std::string(kArchEnv) + "=";
+    // No entry is looked at beyond what the bounds need, so a 16 MB entry costs what a 4 KB one
+    // does: `e` below is cut there, and anything that long is refused anyway.
+    const std::size_t key_end = plen + kMaxOptionKeyBytes + 1;  // where the '=' must be by
+    const std::size_t look = key_end + kMaxOptionValueBytes + 1;
     std::size_t entries = 0;
     const auto refuse = [&o](std::string why) {
         if (o.problem.empty()) o.problem = std::move(why);
     };
     for (std::size_t i = 0; i < n; ++i) {
         if (env[i] == nullptr) continue;
-        const std::string_view e = env[i];
+        const std::string_view e(env[i], strnlen(env[i], look));
         const bool is_arch = e.substr(0, arch_eq.size()) == arch_eq;
         if (!is_arch && e.substr(0, plen) != kOptionPrefix) continue;
         if (++entries > kMaxOptionEntries) {
@@ -53,12 +57,13 @@ LlmOptions read_spank_env(const char* const* env, std::size_t n) {
             else o.arch = std::string(e.substr(arch_eq.size()));
             continue;
         }
-        const auto eq = e.find('=', plen);
-        if (eq == std::string_view::npos) continue;
-        if (eq - plen > kMaxOptionKeyBytes) {
-            refuse("unknown option --llm-" + printable(option_key_from_env(e.substr(plen, 24)), 24) +
-                   "... (name too long)");
-            continue;
+        const auto eq = e.substr(0, key_end).find('=', plen);
+        if (eq == std::string_view::npos) {
+            if (e.size() >= key_end)
+                refuse("--llm-" + printable(option_key_from_env(e.substr(plen, 24)), 24) +
+                       "...: option name too long (over " + std::to_string(kMaxOptionKeyBytes) +
+                       " bytes)");
+            continue;  // else no '=': not an option Slurm forwarded
         }
         const std::string key = option_key_from_env(e.substr(plen, eq - plen));
         if (e.size() - eq - 1 > kMaxOptionValueBytes) {

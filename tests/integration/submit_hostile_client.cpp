@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // A client that bypasses sbatch: submits batch jobs through libslurm's slurm_submit_batch_job()
 // with a hand-made spank_job_env, as any user can. Used by submit_hostile_env.sh.
-//   submit_hostile_client MODE PARTITION [COUNT]
+//   submit_hostile_client MODE PARTITION [COUNT [FIRST]]
 // MODE: normal | forged (option name holding "\n[date] error: ...") | huge-key (16 MB name) |
-//       many-keys (40 000 entries) | big-config (COUNT jobs, each a distinct 8 MB --llm-config).
+//       many-keys (40 000 entries) | big-config (COUNT jobs, each a distinct 8 MB --llm-config,
+//       numbered from FIRST so that two runs send different values).
 // Prints one line per submission: "<mode> <ms> ok|<Slurm's error message, first line>".
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
@@ -67,12 +68,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string mode = argv[1], partition = argv[2];
-    const long count = argc > 3 ? std::atol(argv[3]) : 1;
+    const long count = argc > 3 ? std::atol(argv[3]) : 1, first = argc > 4 ? std::atol(argv[4]) : 0;
     const std::string model = kPrefix + "model=llama3.1-8b";
     if (mode == "normal") {
         submit(mode, partition, {model, kPrefix + "layout=tp=4"});
     } else if (mode == "forged") {
-        submit(mode, partition, {model, kPrefix + "\n[2026-01-01T00:00] error: pwn="});
+        submit(mode, partition, {model, kPrefix + "x\n[2026-01-01T00:00] error: pwn="});
     } else if (mode == "huge-key") {
         submit(mode, partition, {model, kPrefix + std::string(16u << 20, 'q') + "="});
     } else if (mode == "many-keys") {
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
         for (int i = 0; i < 40000; ++i) env.push_back(kPrefix + "k" + std::to_string(i) + "=1");
         submit(mode, partition, env);
     } else if (mode == "big-config") {
-        for (long i = 0; i < count; ++i) {
+        for (long i = first; i < first + count; ++i) {
             std::string config = kPrefix + "config=" + std::to_string(i) + std::string(8u << 20, '/');
             submit(mode, partition, {model, config, "AIFACTORY_ARCH=hidden=2048,layers=16"});
         }

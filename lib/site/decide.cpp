@@ -259,13 +259,21 @@ std::size_t footprint(const std::string& key, const Decision& d) {
 }  // namespace
 
 std::string DecisionCache::key(const Submission& sub) {
+    // Each field length-prefixed: no value can pass for a field boundary (a separator character
+    // inside a user's value could otherwise make it read as another account's or user's request).
     std::string k;
-    const char sep = '\x1f';
-    for (const auto& [name, value] : sub.options.values) k += name + '=' + value + sep;
-    k += sub.options.arch + sep + sub.options.config + sep + sub.options.check + sep;
-    k += sub.options.problem + sep;
-    k += std::to_string(sub.gpus.gpus) + sep + std::to_string(sub.gpus.nodes) + sep;
-    k += sub.partition + sep + sub.account + sep + sub.user + sep + sub.qos;
+    const auto field = [&k](std::string_view s) {
+        k += std::to_string(s.size());
+        k += ':';
+        k += s;
+    };
+    for (const auto& [name, value] : sub.options.values) field(name), field(value);
+    field("");  // end of the options
+    const LlmOptions& o = sub.options;
+    for (const std::string* s : {&o.arch, &o.config, &o.check, &o.problem, &sub.partition,
+                                 &sub.account, &sub.user, &sub.qos})
+        field(*s);
+    field(std::to_string(sub.gpus.gpus)), field(std::to_string(sub.gpus.nodes));
     // The cache keeps a 128-bit digest, not the request: its size does not depend on the user.
     static const DigestKeys keys;
     const std::uint64_t h[2] = {siphash(k, keys.k[0], keys.k[1]), siphash(k, keys.k[2], keys.k[3])};

@@ -187,6 +187,11 @@ START_TEST(decision_cache_keys_on_every_input) {
     b = a;
     b.options.values[1].second = "tp=2";
     ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
+    // A separator character inside a value cannot make one request read as another: these two
+    // serialised alike when the key joined fields with '\x1f' (and b's model does not exist).
+    b = a;
+    b.options.values = {{"model", "llama3.1-8b\x1flayout=tp=4"}};
+    ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
 
     DecisionCache cache(2);
     Decision d = decide(a, *snap), got;

@@ -3,7 +3,8 @@
 // with a hand-made spank_job_env, as any user can. Used by submit_hostile_env.sh.
 //   submit_hostile_client MODE PARTITION [COUNT [FIRST]]
 // MODE: normal | forged (option name holding "\n[date] error: ...") | huge-key (16 MB name) |
-//       many-keys (40 000 entries) | big-config (COUNT jobs, each a distinct 8 MB --llm-config,
+//       huge-foreign (16 MB entry of another plugin, a model too big for the GPUs: what moving
+//       16 MB costs Slurm, as a baseline) | many-keys (40 000 entries) | big-config (COUNT jobs, each a distinct 8 MB --llm-config,
 //       numbered from FIRST so that two runs send different values).
 // Prints one line per submission: "<mode> <ms> ok|<Slurm's error message, first line>".
 #include <slurm/slurm.h>
@@ -76,6 +77,9 @@ int main(int argc, char** argv) {
         submit(mode, partition, {model, kPrefix + "x\n[2026-01-01T00:00] error: pwn="});
     } else if (mode == "huge-key") {
         submit(mode, partition, {model, kPrefix + std::string(16u << 20, 'q') + "="});
+    } else if (mode == "huge-foreign") {
+        submit(mode, partition, {kPrefix + "model=llama3.1-405b",
+                                 "_SLURM_SPANK_OPTION_other_x=" + std::string(16u << 20, 'q')});
     } else if (mode == "many-keys") {
         std::vector<std::string> env{model};
         for (int i = 0; i < 40000; ++i) env.push_back(kPrefix + "k" + std::to_string(i) + "=1");

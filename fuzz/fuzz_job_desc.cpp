@@ -60,6 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (d.log.size() > aif::site::kMaxLog + 3) std::abort();
     for (char c : d.log)
         if (c < 0x20 || c > 0x7e) std::abort();
-    (void)aif::site::DecisionCache::key(sub);
+    // What slurmctld keeps of a request is bounded whatever the request: a few options, a digest.
+    if (sub.options.values.size() > aif::site::kMaxOptionEntries) std::abort();
+    if (aif::site::DecisionCache::key(sub).size() > 64) std::abort();
     return 0;
 }

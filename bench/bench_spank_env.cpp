@@ -96,6 +96,18 @@ int main() {
     std::printf("40 x 8 MB distinct --llm-config: cache %zu entries, %zu bytes; RSS %+ld KiB"
                 "   (target < 50 MB)\n", cache.size(), cache.bytes(), grew_kib);
 
+    // Values within the bounds are decided and cached: 10 000 distinct 4 KB ones fill the cache
+    // up to its bounds (4096 entries or 8 MiB), never further.
+    DecisionCache full;
+    const long rss1 = rss_kib();
+    for (int i = 0; i < 10000; ++i) {
+        std::string path = "/" + std::to_string(i) + std::string(kMaxOptionValueBytes - 8, 'c');
+        submit({model, kPrefix + "config=" + path, "AIFACTORY_ARCH=layers=2"}, *snap, full);
+    }
+    malloc_trim(0);
+    std::printf("10 000 x 4 KB distinct --llm-config: cache %zu entries, %zu bytes; RSS %+ld KiB\n",
+                full.size(), full.bytes(), rss_kib() - rss1);
+
     const bool ok = t_huge < 0.010 && grew_kib < 50 * 1024 && cache.bytes() < (50u << 20);
     if (!ok) std::printf("FAIL: over target\n");
     return ok ? 0 : 1;

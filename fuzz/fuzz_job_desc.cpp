@@ -56,6 +56,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     aif::site::Decision d = aif::site::decide(sub, *snap);
     for (const auto& l : d.lines)
         if (l.size() > aif::site::kMaxLine * 4) std::abort();  // wrap() must bound what users see
-    (void)aif::site::DecisionCache::key(sub);
+    // The log line is printable and bounded: user text can neither forge nor flood slurmctld.log.
+    if (d.log.size() > aif::site::kMaxLog + 3) std::abort();
+    for (char c : d.log)
+        if (c < 0x20 || c > 0x7e) std::abort();
+    // What slurmctld keeps of a request is bounded whatever the request: a few options, a digest.
+    if (sub.options.values.size() > aif::site::kMaxOptionEntries) std::abort();
+    if (aif::site::DecisionCache::key(sub).size() > 64) std::abort();
     return 0;
 }

@@ -105,13 +105,13 @@ static std::string suggestion(const std::string& id, const std::vector<T>& list)
 
 const GpuModel& HardwareCatalogue::require_gpu(const std::string& id) const {
     if (const GpuModel* g = gpu(id)) return *g;
-    throw InputError("unknown GPU model '" + id + "'" + suggestion(id, gpus_) +
+    throw InputError("unknown GPU model '" + printable(id) + "'" + suggestion(id, gpus_) +
                      "; `aifactory systems` lists them");
 }
 
 const Partition& HardwareCatalogue::require_partition(const std::string& id) const {
     if (const Partition* p = partition(id)) return *p;
-    throw InputError("unknown system '" + id + "'" + suggestion(id, partitions_) +
+    throw InputError("unknown system '" + printable(id) + "'" + suggestion(id, partitions_) +
                      "; `aifactory systems` lists them");
 }
 

@@ -107,8 +107,8 @@ const char* const supported =
 }  // namespace
 
 Architecture arch_from_hf_config(std::string_view json_text, std::string_view origin) {
-    json::Ptr root = json::parse(json_text, origin);
-    const std::string where(origin);
+    const std::string where = printable(origin, 256);  // a file name the user chose
+    json::Ptr root = json::parse(json_text, where);
     if (!json_is_object(root.get())) throw InputError(where + ": not a JSON object");
     // Multimodal wrappers keep the language model under text_config.
     const json_t* cfg = root.get();

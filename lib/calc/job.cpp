@@ -40,7 +40,7 @@ const std::vector<std::string>& option_keys() {
 
 void apply_option(JobSpec& job, std::string_view key_in, std::string_view value, std::string_view prefix) {
     const std::string key = lower(trim(key_in));
-    const std::string flag = std::string(prefix) + key;
+    const std::string flag = std::string(prefix) + printable(key, 30);  // user text: bounded
     TrainingSetup& s = job.setup;
     if (trim(value).empty() && key != "fsdp" && key != "dist-opt" && key != "offload")
         throw InputError(flag + ": needs a value");
@@ -89,7 +89,7 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
     } else if (key == "mfu") {
         s.mfu = parse_double(value, flag, 0.01, 1.0);
     } else {
-        std::string msg = "unknown option " + std::string(prefix) + printable(key, 30);
+        std::string msg = "unknown option " + flag;
         auto near = closest(key, option_keys(), 1);
         if (!near.empty()) msg += " (did you mean " + std::string(prefix) + near[0] + "?)";
         throw InputError(msg);

@@ -10,56 +10,103 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 namespace aif {
 namespace {
 
-// EFBIG stands for "over max_bytes"; EISDIR for a directory (open(2) accepts those read-only).
-std::optional<std::string> read_fd(int fd, std::size_t max_bytes) {
+// Closes the descriptor on every path out.
+struct Fd {
+    int fd;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+// errno for what open/read cannot say: EISDIR a directory, ENODEV not a regular file (a device,
+// FIFO or socket), EFBIG over max_bytes (*size_seen: the size fstat reported, 0 when it grew).
+std::optional<std::string> read_fd(int fd, std::size_t max_bytes, std::size_t* size_seen) {
     struct stat st {};
     if (fstat(fd, &st) != 0) return std::nullopt;
-    if (S_ISDIR(st.st_mode)) {
-        errno = EISDIR;
+    if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
+        errno = S_ISDIR(st.st_mode) ? EISDIR : ENODEV;
         return std::nullopt;
     }
-    std::string s;
-    char buf[16384];
+    const auto size = static_cast<std::size_t>(st.st_size);
+    *size_seen = size;
+    if (size > max_bytes) {
+        errno = EFBIG;
+        return std::nullopt;
+    }
+    // Up to the size fstat saw, then one byte more: a file that grows meanwhile is caught too.
+    std::string s(size, '\0');
+    std::size_t got = 0;
     for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
+        char extra = 0;
+        char* at = got < s.size() ? &s[got] : &extra;
+        const std::size_t want = got < s.size() ? s.size() - got : 1;
+        const ssize_t n = ::read(fd, at, want);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return std::nullopt;
-        if (n == 0) return s;
-        if (static_cast<std::size_t>(n) > max_bytes - s.size()) {
-            errno = EFBIG;
-            return std::nullopt;
+        if (n == 0) break;
+        if (at == &extra) {
+            if (got + 1 > max_bytes) {
+                *size_seen = 0;
+                errno = EFBIG;
+                return std::nullopt;
+            }
+            s.push_back(extra);
         }
-        s.append(buf, static_cast<std::size_t>(n));
+        got += static_cast<std::size_t>(n);
     }
+    s.resize(got);
+    return s;
 }
 
-std::string size_text(std::size_t bytes) {
-    if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0) return std::to_string(bytes / (1024 * 1024)) + " MiB";
-    if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
-    return std::to_string(bytes) + " bytes";
+std::optional<std::string> read_path(const std::string& path, std::size_t max_bytes, bool follow_links,
+                                     std::size_t* size_seen) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (read_fd then refuses it).
+    Fd f{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (follow_links ? 0 : O_NOFOLLOW))};
+    if (f.fd < 0) return std::nullopt;
+    return read_fd(f.fd, max_bytes, size_seen);
+}
+
+std::string size_text(double bytes) {
+    char b[32];
+    // Two decimals below 10 units, so a size just over a limit does not print as the limit.
+    const double unit = bytes >= 1024 * 1024 ? 1024 * 1024 : 1024;
+    const char* name = unit > 1024 ? "MiB" : "KiB";
+    if (bytes >= 1024) std::snprintf(b, sizeof b, "%.*f %s", bytes / unit < 10 ? 2 : 1, bytes / unit, name);
+    else std::snprintf(b, sizeof b, "%.0f bytes", bytes);
+    return b;
 }
 
 }  // namespace
 
+std::string fmt_limit(std::size_t bytes) {
+    if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+    if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+std::string over_limit_message(const std::string& what, std::size_t size, std::size_t limit) {
+    return what + ": " + (size ? size_text(static_cast<double>(size)) : std::string("the file")) + " is over the " +
+           fmt_limit(limit) + " limit";
+}
+
 std::optional<std::string> try_read_file(const std::string& path, std::size_t max_bytes, bool follow_links) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (follow_links ? 0 : O_NOFOLLOW));
-    if (fd < 0) return std::nullopt;
-    auto text = read_fd(fd, max_bytes);
-    int err = errno;
-    ::close(fd);
-    errno = err;
-    return text;
+    std::size_t seen = 0;
+    return read_path(path, max_bytes, follow_links, &seen);
 }
 
 std::string read_file(const std::string& path, std::size_t max_bytes) {
-    if (auto text = try_read_file(path, max_bytes)) return std::move(*text);
-    if (errno == EISDIR) throw InputError(path + ": is a directory, not a file");
-    if (errno == EFBIG) throw InputError(path + ": is larger than " + size_text(max_bytes));
-    throw InputError(path + ": " + std::strerror(errno));
+    std::size_t seen = 0;
+    if (auto text = read_path(path, max_bytes, true, &seen)) return std::move(*text);
+    const std::string name = printable(path, 256);  // a path a user named is echoed bounded
+    if (errno == EISDIR) throw InputError(name + ": is a directory, not a file");
+    if (errno == ENODEV) throw InputError(name + ": not a regular file");
+    if (errno == EFBIG) throw InputError(over_limit_message(name, seen, max_bytes));
+    throw InputError(name + ": " + std::strerror(errno));
 }
 
 bool write_all(int fd, const char* p, std::size_t n) {

@@ -13,14 +13,24 @@ namespace aif {
 
 inline constexpr std::size_t kNoSizeLimit = std::numeric_limits<std::size_t>::max();
 
-// The whole file; throws InputError "<path>: <why>" ("No such file or directory", "is a
-// directory", "is larger than N MiB"). `max_bytes` bounds what is read from untrusted paths.
+// The whole content of the regular file `path`, at most `max_bytes` long. Nothing a user names
+// can hang or grow the reader: the open is non-blocking (a FIFO without a writer), anything but a
+// regular file is refused before a byte is read (/dev/zero), the size is checked first and no
+// more than `max_bytes` + 1 bytes are ever read (a file growing meanwhile). Throws InputError
+// "<path>: <why>" with the path printable: "No such file or directory", "is a directory, not a
+// file", "not a regular file", "1.1 MiB is over the 1 MiB limit".
 std::string read_file(const std::string& path, std::size_t max_bytes = kNoSizeLimit);
 
-// Same without exceptions (for code on Slurm's threads): nullopt with errno set. With
-// `follow_links` false a symbolic link is refused (ELOOP), as in spool directories.
+// Same without exceptions (for code on Slurm's threads): nullopt with errno set (EISDIR, ENODEV
+// for not a regular file, EFBIG over the limit). With `follow_links` false a symbolic link is
+// refused (ELOOP), as in spool directories.
 std::optional<std::string> try_read_file(const std::string& path, std::size_t max_bytes = kNoSizeLimit,
                                          bool follow_links = true);
+
+// "1 MiB", "64 KiB", "100 bytes": a size limit as messages state it.
+std::string fmt_limit(std::size_t bytes);
+// "<what>: 17.0 MiB is over the 16 MiB limit" (size 0: unknown, "the file is over ...").
+std::string over_limit_message(const std::string& what, std::size_t size, std::size_t limit);
 
 // Writes `text` to "<path>.tmp.<pid>" and renames it over `path`, so readers see the old or the
 // new file, never a part. With `durable` the data is fsynced first. false with errno set on error

@@ -123,6 +123,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 std::vector<std::string> closest(std::string_view word, const std::vector<std::string>& candidates,
                                  std::size_t n) {
     std::vector<std::pair<std::size_t, std::string>> scored;
+    if (word.size() > kMaxSuggestWord) return {};
     std::string w = lower(word);
     for (const auto& c : candidates) {
         std::size_t d = edit_distance(w, c);

@@ -20,14 +20,19 @@ double parse_count(std::string_view s, std::string_view what);
 // "on/off", "yes/no", "true/false", "1/0".
 bool parse_bool(std::string_view s, std::string_view what);
 
-// User input echoed in a message: at most `max` characters, non-printable bytes as '?', "..." when cut.
+// The one way user text reaches a message or a log line: at most `max` characters, every
+// non-printable byte (newline, escape, NUL, non-ASCII) as '?', "..." when cut. A user can then
+// neither forge a log line nor make a message or log line larger than `max` + 3.
 std::string printable(std::string_view s, std::size_t max = 40);
 
 // Text for HTML, SVG and XML, in element content and in either kind of quoted attribute.
 std::string html_escape(std::string_view s);
 
-// Levenshtein distance, for "did you mean" suggestions.
+// Levenshtein distance, for "did you mean" suggestions. O(|a|·|b|): callers bound the input.
 std::size_t edit_distance(std::string_view a, std::string_view b);
+// Words longer than this get no suggestion (no option, key or model name is anywhere near it);
+// it bounds closest() to microseconds whatever the user typed.
+inline constexpr std::size_t kMaxSuggestWord = 64;
 // Up to `n` candidates closest to `word` (by edit distance, then prefix match).
 std::vector<std::string> closest(std::string_view word, const std::vector<std::string>& candidates,
                                  std::size_t n = 3);

@@ -1,5 +1,7 @@
 #include "site/decide.hpp"
 
+#include <cstdint>
+#include <random>
 #include <sstream>
 
 #include "calc/check.hpp"
@@ -72,19 +74,24 @@ Policy effective_policy(const Submission& sub, const PartitionRule& rule, const 
     if (want == Policy::Enforce) return Policy::Enforce;     // raising is always allowed
     if (want == p || p == Policy::Off) return p;
     if (exempt || rule.allow_user_warn || p == Policy::Warn) return want;
-    notes.push_back("--llm-check=" + asked + " is not allowed on " + rule.slurm_name);
+    notes.push_back("--llm-check=" + printable(asked) + " is not allowed on " + rule.slurm_name);
     return p;
 }
 
-}  // namespace
-
-Decision decide(const Submission& sub, const Snapshot& snap) {
+Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
     Decision d;
     const LlmOptions& opt = sub.options;
     if (!opt.any()) return d;  // not an LLM job: untouched
 
     const std::string partition = sub.partition.empty() ? snap.default_partition : sub.partition;
     const PartitionRule* rule = snap.config.find(partition);
+    if (!opt.problem.empty()) {  // spank_job_env broke a bound: nothing of it is looked at
+        d.action = rule && rule->policy == Policy::Enforce ? Action::Reject : Action::Warn;
+        d.problem = Problem::BadRequest;
+        add(d.lines, opt.problem);
+        d.log = "bad request: " + opt.problem;
+        return d;
+    }
     if (!opt.describes_model()) {
         if (opt.values.empty() && !opt.check.empty() && opt.config.empty()) return d;  // only --llm-check
         d.action = rule && rule->policy == Policy::Enforce ? Action::Reject : Action::Warn;
@@ -189,14 +196,88 @@ Decision decide(const Submission& sub, const Snapshot& snap) {
     return d;
 }
 
+}  // namespace
+
+Decision decide(const Submission& sub, const Snapshot& snap) {
+    Decision d = decide_unchecked(sub, snap);
+    // Whatever a message quoted, what leaves here is printable and bounded: the log line cannot
+    // be split into a forged one, the user's lines cannot carry terminal escapes.
+    d.log = printable(d.log, kMaxLog);
+    for (auto& l : d.lines) l = printable(l, 4 * kMaxLine - 3);
+    return d;
+}
+
+namespace {
+
+// SipHash-2-4 (Aumasson & Bernstein): a keyed hash, so a user who cannot read the process's
+// random key cannot make two requests collide and be handed each other's decision.
+std::uint64_t rotl(std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+std::uint64_t siphash(std::string_view in, std::uint64_t k0, std::uint64_t k1) {
+    std::uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+    std::uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+    const auto round = [&] {
+        v0 += v1, v1 = rotl(v1, 13), v1 ^= v0, v0 = rotl(v0, 32);
+        v2 += v3, v3 = rotl(v3, 16), v3 ^= v2;
+        v0 += v3, v3 = rotl(v3, 21), v3 ^= v0;
+        v2 += v1, v1 = rotl(v1, 17), v1 ^= v2, v2 = rotl(v2, 32);
+    };
+    const std::size_t n = in.size();
+    std::size_t i = 0;
+    const auto word = [&](std::size_t at, std::size_t len) {
+        std::uint64_t m = 0;
+        for (std::size_t j = 0; j < len; ++j)
+            m |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + j])) << (8 * j);
+        return m;
+    };
+    for (; i + 8 <= n; i += 8) {
+        const std::uint64_t m = word(i, 8);
+        v3 ^= m, round(), round(), v0 ^= m;
+    }
+    const std::uint64_t last = word(i, n - i) | (static_cast<std::uint64_t>(n & 0xff) << 56);
+    v3 ^= last, round(), round(), v0 ^= last;
+    v2 ^= 0xff;
+    round(), round(), round(), round();
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+struct DigestKeys {
+    std::uint64_t k[4];
+    DigestKeys() {
+        std::random_device rd;
+        for (auto& x : k) x = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    }
+};
+
+// What a cached entry costs, roughly: the strings plus the map node.
+std::size_t footprint(const std::string& key, const Decision& d) {
+    std::size_t n = 128 + key.size() + d.prediction.size() + d.log.size();
+    for (const auto& l : d.lines) n += 32 + l.size();
+    return n;
+}
+
+}  // namespace
+
 std::string DecisionCache::key(const Submission& sub) {
+    // Each field length-prefixed: no value can pass for a field boundary (a separator character
+    // inside a user's value could otherwise make it read as another account's or user's request).
     std::string k;
-    const char sep = '\x1f';
-    for (const auto& [name, value] : sub.options.values) k += name + '=' + value + sep;
-    k += sub.options.arch + sep + sub.options.config + sep + sub.options.check + sep;
-    k += std::to_string(sub.gpus.gpus) + sep + std::to_string(sub.gpus.nodes) + sep;
-    k += sub.partition + sep + sub.account + sep + sub.user + sep + sub.qos;
-    return k;
+    const auto field = [&k](std::string_view s) {
+        k += std::to_string(s.size());
+        k += ':';
+        k += s;
+    };
+    for (const auto& [name, value] : sub.options.values) field(name), field(value);
+    field("");  // end of the options
+    const LlmOptions& o = sub.options;
+    for (const std::string* s : {&o.arch, &o.config, &o.check, &o.problem, &sub.partition,
+                                 &sub.account, &sub.user, &sub.qos})
+        field(*s);
+    field(std::to_string(sub.gpus.gpus)), field(std::to_string(sub.gpus.nodes));
+    // The cache keeps a 128-bit digest, not the request: its size does not depend on the user.
+    static const DigestKeys keys;
+    const std::uint64_t h[2] = {siphash(k, keys.k[0], keys.k[1]), siphash(k, keys.k[2], keys.k[3])};
+    return std::string(reinterpret_cast<const char*>(h), sizeof h);
 }
 
 bool DecisionCache::find(const std::string& key, Decision& out) const {
@@ -208,14 +289,21 @@ bool DecisionCache::find(const std::string& key, Decision& out) const {
 }
 
 void DecisionCache::put(const std::string& key, const Decision& d) {
+    const std::size_t cost = footprint(key, d);
+    if (cost > max_bytes_ / 16) return;  // never let one answer crowd out the others
     std::lock_guard<std::mutex> lock(mutex_);
-    if (map_.size() >= capacity_) map_.clear();
-    map_.emplace(key, d);
+    if (map_.size() >= capacity_ || bytes_ + cost > max_bytes_) map_.clear(), bytes_ = 0;
+    if (map_.try_emplace(key, d).second) bytes_ += cost;
 }
 
 std::size_t DecisionCache::size() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return map_.size();
+}
+
+std::size_t DecisionCache::bytes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bytes_;
 }
 
 }  // namespace aif::site

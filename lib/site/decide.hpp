@@ -39,26 +39,32 @@ struct Decision {
 
 // Widest line we hand to Slurm: "sbatch: error: " (15) + 65 = 80 columns.
 inline constexpr std::size_t kMaxLine = 65;
+// Longest Decision::log (user text in it is cut well before: this is the last guard).
+inline constexpr std::size_t kMaxLog = 400;
 
 Decision decide(const Submission& sub, const Snapshot& snap);
 
 // Decisions are a pure function of the submission and the snapshot, and a cold call costs tens
 // of microseconds inside slurmctld (fresh RPC thread, cold caches). Sites see the same request
 // many times (resubmissions, --test-only then sbatch, sweeps over non-memory settings), so the
-// plugin keeps the answers per snapshot. Bounded; cleared when full. Thread-safe.
+// plugin keeps the answers per snapshot. Keyed by a keyed 128-bit digest of the request (the
+// request itself may be large), bounded in entries and in bytes, cleared when full. Thread-safe.
 class DecisionCache {
 public:
-    explicit DecisionCache(std::size_t capacity = 4096) : capacity_(capacity) {}
-    // Everything decide() reads from the submission, as one string.
+    static constexpr std::size_t kMaxBytes = 8u << 20;
+    explicit DecisionCache(std::size_t capacity = 4096, std::size_t max_bytes = kMaxBytes)
+        : capacity_(capacity), max_bytes_(max_bytes) {}
+    // A 16-byte digest of everything decide() reads from the submission.
     static std::string key(const Submission& sub);
     bool find(const std::string& key, Decision& out) const;
     void put(const std::string& key, const Decision& d);
     std::size_t size() const;
+    std::size_t bytes() const;  // what the entries hold, approximately
 
 private:
     mutable std::mutex mutex_;
     std::unordered_map<std::string, Decision> map_;
-    std::size_t capacity_;
+    std::size_t capacity_, max_bytes_, bytes_ = 0;
 };
 
 // Word-wraps `text` into lines of at most `width` columns, continuation lines indented by 2.

@@ -20,7 +20,7 @@ const char* name(Policy p) { return name_of(kPolicyNames, p); }
 
 Policy parse_policy(std::string_view s, std::string_view what) {
     if (const auto* e = find_enum(kPolicyNames, s)) return e->value;
-    throw InputError(std::string(what) + ": '" + std::string(s) + "' is not enforce, warn or off");
+    throw InputError(std::string(what) + ": '" + printable(s) + "' is not enforce, warn or off");
 }
 
 const PartitionRule* SiteConfig::find(std::string_view slurm_partition) const {

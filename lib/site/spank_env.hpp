@@ -17,6 +17,14 @@ inline constexpr const char* kArchEnv = "AIFACTORY_ARCH";
 // The prediction job_submit attaches to the job, for pinning and accounting (prediction_kv form).
 inline constexpr const char* kPredictionEnv = "AIFACTORY_PREDICTION";
 
+// Bounds on what read_spank_env keeps. spank_job_env reaches slurmctld from any user through
+// the submit API (sbatch is not the only client), so nothing in it is trusted to be small. sbatch
+// forwards each of the 13 options once, plus the site defaults and the arch; values are short
+// (the compact arch of a --llm-config is a few hundred bytes; a path fits PATH_MAX).
+inline constexpr std::size_t kMaxOptionEntries = 64;    // --llm-* entries (and the arch)
+inline constexpr std::size_t kMaxOptionKeyBytes = 32;   // "dist_opt", "recompute", ...
+inline constexpr std::size_t kMaxOptionValueBytes = 4096;
+
 // The options a user can give, without "--llm-", in the order sbatch --help lists them.
 const std::vector<std::string>& llm_option_names();
 
@@ -25,15 +33,21 @@ struct LlmOptions {
     std::string arch;    // from --llm-config, forwarded as kArchEnv
     std::string config;  // the --llm-config path as given (for messages)
     std::string check;   // --llm-check as given ("" when absent)
+    // Set when spank_job_env broke a bound above (what to tell the user); the offending entry
+    // is then not kept, and job_submit treats the request as malformed.
+    std::string problem;
 
     // True when the job describes a model to check (--llm-model or --llm-config).
     bool describes_model() const;
     // True when any --llm-* option (or forwarded arch) is present.
-    bool any() const { return !values.empty() || !arch.empty() || !config.empty() || !check.empty(); }
+    bool any() const {
+        return !values.empty() || !arch.empty() || !config.empty() || !check.empty() || !problem.empty();
+    }
     const std::string* get(std::string_view key) const;
 };
 
-// Reads "NAME=value" entries. Unknown --llm-* names are kept (job_submit reports them).
+// Reads "NAME=value" entries. Unknown --llm-* names are kept (job_submit reports them). Linear
+// in the size of `env` whatever it holds; keeps at most kMaxOptionEntries entries of bounded size.
 LlmOptions read_spank_env(const char* const* env, std::size_t n);
 
 // "llm_dist_opt" → "dist-opt": Slurm turned the option's dashes into underscores.

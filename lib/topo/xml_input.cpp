@@ -34,6 +34,7 @@
 #include <exception>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define AIF_UNDER_ASAN 1
@@ -46,17 +47,6 @@
 namespace aif::topo {
 
 namespace {
-
-std::string mib(double bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1024.0 * 1024.0));
-    return buf;
-}
-
-std::string over_limit(const std::string& origin, double bytes) {
-    return origin + ": " + (bytes > 0 ? mib(bytes) : std::string("the file")) + " is over the " +
-           std::to_string(max_topology_xml_bytes >> 20) + " MiB limit";
-}
 
 class Fd {
 public:
@@ -113,36 +103,13 @@ void limit_child(int seconds) {
 }  // namespace
 
 std::string read_topology_file(const std::string& path) {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer. No O_NOFOLLOW: the path is named by
-    // the site (plugstack.conf) or by the CLI's own user, and links are common there; what
-    // matters is what was opened, which fstat() below checks on the descriptor itself.
-    Fd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-    if (fd.get() < 0) throw InputError(path + ": " + std::strerror(errno));
-    struct stat st {};
-    if (fstat(fd.get(), &st) != 0) throw InputError(path + ": " + std::strerror(errno));
-    if (!S_ISREG(st.st_mode)) throw InputError(path + ": not a regular file");
-    if (static_cast<std::size_t>(st.st_size) > max_topology_xml_bytes)
-        throw InputError(over_limit(path, static_cast<double>(st.st_size)));
-    // Read at most one byte past the limit: a file that grows meanwhile is caught too.
-    std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
-    std::size_t have = 0;
-    for (;;) {
-        if (have == text.size()) {
-            if (text.size() > max_topology_xml_bytes) throw InputError(over_limit(path, 0));
-            text.resize(std::min(text.size() * 2, max_topology_xml_bytes + 1));
-        }
-        ssize_t n = read(fd.get(), text.data() + have, text.size() - have);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw InputError(path + ": " + std::strerror(errno));
-        if (n == 0) break;
-        have += static_cast<std::size_t>(n);
-    }
-    text.resize(have);
-    return text;
+    // The common bounded reader: non-blocking open, regular files only, size checked first. Links
+    // are followed: the path is named by the site (plugstack.conf) or by the CLI's own user.
+    return read_file(path, max_topology_xml_bytes);
 }
 
 void check_well_formed_xml(const std::string& xml, const std::string& origin) {
-    if (xml.size() > max_topology_xml_bytes) throw InputError(over_limit(origin, static_cast<double>(xml.size())));
+    if (xml.size() > max_topology_xml_bytes) throw InputError(over_limit_message(origin, xml.size(), max_topology_xml_bytes));
     if (xml.find_first_not_of(" \t\r\n") == std::string::npos)
         throw InputError(origin + ": is empty, not topology XML");
     // hwloc's reader stops at the first NUL; XML forbids the character anyway.

@@ -29,6 +29,7 @@ extern "C" {
 #include <thread>
 
 #include "acct/hooks.hpp"
+#include "common/text.hpp"
 #include "site/decide.hpp"
 #include "site/snapshot.hpp"
 
@@ -311,7 +312,7 @@ extern "C" int job_submit(job_desc_msg_t* job_desc, uint32_t submit_uid, char** 
         if (d.action != aif::site::Action::Pass) {
             auto* log = d.action == aif::site::Action::Accept ? slurm_verbose : slurm_info;
             log("aifactory: uid=%u partition=%s gpus=%ld: %s (%s)", uid,
-                sub.partition.empty() ? "(default)" : sub.partition.c_str(), sub.gpus.gpus,
+                sub.partition.empty() ? "(default)" : aif::printable(sub.partition).c_str(), sub.gpus.gpus,
                 aif::site::name(d.action), d.log.c_str());
         }
         // The prediction travels with the job for pinning and accounting. Batch jobs get it in

@@ -15,6 +15,8 @@ extern "C" {
 }
 #include <slurm/slurm.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -69,9 +71,7 @@ const OptionHelp kHelp[] = {
 constexpr int kOptions = sizeof kHelp / sizeof kHelp[0];
 
 bool readable(const std::string& path) {
-    FILE* f = std::fopen(path.c_str(), "r");
-    if (f) std::fclose(f);
-    return f != nullptr;
+    return access(path.c_str(), R_OK) == 0;  // not fopen: opening a FIFO would block
 }
 
 // A relative name is looked up in the current directory, then in the site's config_dir.
@@ -89,13 +89,12 @@ void validate(const std::string& key, const std::string& value) {
         const std::string path = resolve_config_path(value);
         std::string text;
         try {
-            text = aif::read_file(path);
+            text = aif::read_file(path, 1u << 20);  // no device, FIFO or file over 1 MiB
         } catch (const aif::InputError& e) {
-            const bool also = !state.config_dir.empty() && path == value && value[0] != '/';
+            const bool also = !state.config_dir.empty() && path == value && value[0] != '/' && !readable(path);
             throw aif::InputError(std::string("--llm-config: ") + e.what() +
                                   (also ? " (nor in " + state.config_dir + ")" : ""));
         }
-        if (text.size() > (1u << 20)) throw aif::InputError("--llm-config: " + path + " is over 1 MiB");
         try {
             state.arch = aif::format_arch(aif::arch_from_hf_config(text, path));
         } catch (const aif::InputError& e) {

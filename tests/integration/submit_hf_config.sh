@@ -60,6 +60,22 @@ expect_line "$ERR" "^sbatch: error: --llm-config: .*model_type 'qwerty'" "unknow
 as_user sbatch --llm-config=missing.json -N 1 --gpus-per-node=4 --wrap true
 expect_line "$ERR" '^sbatch: error: --llm-config: missing\.json: No such file or directory \(nor in /tmp/aif-site-configs' "missing file named"
 expect_line "$ERR" 'Invalid --llm-config argument' "Slurm's invalid-argument line"
+# Issue 11: type and size are checked before reading. /dev/zero grew sbatch to GBs and a FIFO
+# hung it; both, and a file over 1 MiB, fail at once with a message naming the file.
+mkfifo config.fifo && chmod 666 config.fifo
+head -c 1100000 /dev/zero | tr '\0' ' ' >huge.json && chmod 644 huge.json
+for f in /dev/zero config.fifo huge.json; do
+    t0=$(date +%s%N)
+    as_user timeout 20 sbatch --llm-config=$f -N 1 --gpus-per-node=4 --wrap true
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    { [ "$RC" -ne 0 ] && [ "$RC" -ne 124 ] && [ "$ms" -lt 10000 ]; } &&
+        ok "--llm-config=$f fails in ${ms} ms" || fail "--llm-config=$f: exit $RC after ${ms} ms"
+done
+expect_line "$ERR" '^sbatch: error: --llm-config: huge\.json: 1\.05 MiB is over the 1 MiB limit' "file over 1 MiB named"
+as_user sbatch --llm-config=/dev/zero -N 1 --gpus-per-node=4 --wrap true
+expect_line "$ERR" '^sbatch: error: --llm-config: /dev/zero: not a regular file' "device named"
+as_user timeout 20 sbatch --llm-config=config.fifo -N 1 --gpus-per-node=4 --wrap true
+expect_line "$ERR" '^sbatch: error: --llm-config: config\.fifo: not a regular file' "FIFO named"
 [ "$(scontrol -o show jobs | grep -c JobId=)" -eq 2 ] && ok "no job but the two accepted ones" ||
     fail "jobs: $(scontrol -o show jobs)"
 finish

@@ -86,6 +86,8 @@ START_TEST(hf_config_errors_name_the_problem) {
                               R"({"model_type":"llama","hidden_size":-4096,"num_hidden_layers":2,"num_attention_heads":2,"intermediate_size":8,"vocab_size":8})",
                               "c.json"),
                           "must not be negative");
+    // The file name is the user's: quoted printable (issue 11), a newline cannot start a line.
+    ck_assert_input_error(arch_from_hf_config("[1,2]", "x\nerror: forged.json"), "x?error: forged.json: not");
 }
 END_TEST
 

@@ -1,4 +1,12 @@
 // Unit tests for lib/common: number parsing, suggestions, formatting.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
 #include <check.h>
 
 #include "check_main.hpp"
@@ -46,6 +54,57 @@ START_TEST(suggestions_rank_closest_first) {
     ck_assert(!s.empty());
     ck_assert_str_eq(s[0].c_str(), "llama3.1-70b");
     ck_assert(closest("zzzzzzzzzzzzzz", names).empty());
+}
+END_TEST
+
+// Issue 11: a 16 MB unknown option name cost seconds of edit distance inside slurmctld's
+// job_submit(). Long words get no suggestion, at once (the bound is ~10^5 times the cost).
+START_TEST(suggestions_for_huge_words_are_bounded) {
+    const std::vector<std::string> names{"model", "layout", "precision", "recompute", "framework"};
+    const std::string huge(16u << 20, 'm');
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) ck_assert(closest(huge, names).empty());
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ck_assert_msg(s < 0.5, "closest() on a 16 MB word took %.2f s", s);
+    // Up to the bound, suggestions work as before.
+    const std::string at_bound = std::string(kMaxSuggestWord - 1, 'p') + "x";
+    ck_assert(!closest(at_bound, {std::string(kMaxSuggestWord, 'p')}).empty());
+}
+END_TEST
+
+// The one formatter for user text: no control byte survives (a '\n' would forge a log line).
+START_TEST(printable_text_cannot_forge_a_line) {
+    const std::string forged = "x\n[2026-01-01T00:00:00.000] error: forged\r\x1b[2J";
+    const std::string p = printable(forged, 200);
+    ck_assert(p.find_first_of("\n\r\x1b") == std::string::npos);
+    ck_assert_str_eq(printable(std::string(4u << 20, 'k'), 10), "kkkkkkkkkk...");
+}
+END_TEST
+
+static std::string temp_dir() {
+    char dir[] = "/tmp/aif-common-test.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    return dir;
+}
+
+// Issue 11: sbatch --llm-config=/dev/zero grew sbatch to GBs before its 1 MiB check, and a FIFO
+// hung it. Type and size are checked before anything is read.
+START_TEST(bounded_reader_refuses_devices_fifos_and_big_files) {
+    ck_assert_input_error(read_file("/dev/zero", 1u << 20), "/dev/zero: not a regular file");
+    const std::string dir = temp_dir();
+    const std::string fifo = dir + "/fifo";
+    ck_assert_int_eq(mkfifo(fifo.c_str(), 0600), 0);
+    ck_assert_input_error(read_file(fifo, 1u << 20), "fifo: not a regular file");  // no hang
+    const std::string big = dir + "/big.json";
+    std::ofstream(big) << std::string(1001, 'x');
+    ck_assert_input_error(read_file(big, 1000), "big.json: 1001 bytes is over the 1000 bytes limit");
+    ck_assert_int_eq(read_file(big, 1001).size(), 1001);
+    ck_assert_input_error(read_file(dir, 1000), "is a directory");
+    ck_assert_input_error(read_file(dir + "/missing", 1000), "missing: No such file");
+    ck_assert_str_eq(fmt_limit(1u << 20), "1 MiB");
+    std::remove(big.c_str());
+    std::remove(fifo.c_str());
+    rmdir(dir.c_str());
 }
 END_TEST
 
@@ -100,7 +159,7 @@ START_TEST(files_read_whole_and_replace_atomically) {
         read_file(f, 64 * 1024);
         ck_abort_msg("no error");
     } catch (const InputError& e) {
-        ck_assert_str_eq(e.what(), (f + ": is larger than 64 KiB").c_str());
+        ck_assert_str_eq(e.what(), (f + ": 97.66 KiB is over the 64 KiB limit").c_str());
     }
     try {
         read_file(d);
@@ -142,6 +201,9 @@ int main() {
     tcase_add_test(tc, enum_table_names_and_parses);
     tcase_add_test(tc, files_read_whole_and_replace_atomically);
     tcase_add_test(tc, html_escape_covers_markup_and_quotes);
+    tcase_add_test(tc, suggestions_for_huge_words_are_bounded);
+    tcase_add_test(tc, printable_text_cannot_forge_a_line);
+    tcase_add_test(tc, bounded_reader_refuses_devices_fifos_and_big_files);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

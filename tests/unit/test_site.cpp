@@ -6,6 +6,7 @@
 #include "check_main.hpp"
 
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "site/gpu_request.hpp"
@@ -211,6 +212,43 @@ START_TEST(spank_env_options_are_read_back) {
 }
 END_TEST
 
+// Issue 11: spank_job_env comes from any user through the submit API. A 16 MB option name, 40 000
+// entries or an 8 MB value are refused by bounds, not carried into the decision and its cache.
+START_TEST(spank_env_is_bounded) {
+    const std::string prefix = kOptionPrefix;
+    const std::string huge_key = prefix + std::string(16u << 20, 'q') + "=";
+    const char* one[] = {"_SLURM_SPANK_OPTION_aifactory_llm_model=llama3.1-8b", huge_key.c_str()};
+    LlmOptions o = read_spank_env(one, 2);
+    ck_assert(o.any());
+    ck_assert_int_eq(o.values.size(), 1);  // the model only
+    ck_assert_msg(o.problem.find("name too long") != std::string::npos, "%s", o.problem.c_str());
+    ck_assert_int_le(o.problem.size(), 100);
+
+    std::vector<std::string> many;
+    for (int i = 0; i < 40000; ++i) many.push_back(prefix + "k" + std::to_string(i) + "=1");
+    std::vector<const char*> ptrs;
+    for (const auto& e : many) ptrs.push_back(e.c_str());
+    o = read_spank_env(ptrs.data(), ptrs.size());
+    ck_assert_int_le(o.values.size(), kMaxOptionEntries);
+    ck_assert_msg(o.problem.find("too many --llm-* options") != std::string::npos, "%s", o.problem.c_str());
+
+    const std::string big_config = prefix + "config=" + std::string(8u << 20, '/');
+    const std::string big_arch = std::string(kArchEnv) + "=" + std::string(kMaxOptionValueBytes + 1, 'h');
+    const char* values[] = {"_SLURM_SPANK_OPTION_aifactory_llm_model=llama3.1-8b", big_config.c_str(),
+                            big_arch.c_str()};
+    o = read_spank_env(values, 3);
+    ck_assert(o.config.empty() && o.arch.empty());
+    ck_assert_msg(o.problem.find("--llm-config: value too long") == 0, "%s", o.problem.c_str());
+
+    // At the bounds everything is still read.
+    const std::string at_limit = prefix + "tokens=" + std::string(kMaxOptionValueBytes, '1');
+    const char* fine[] = {at_limit.c_str()};
+    o = read_spank_env(fine, 1);
+    ck_assert(o.problem.empty());
+    ck_assert_int_eq(o.get("tokens")->size(), kMaxOptionValueBytes);
+}
+END_TEST
+
 START_TEST(option_names_match_slurm_env_names) {
     ck_assert_str_eq(option_key_from_env("dist_opt").c_str(), "dist-opt");
     ck_assert_str_eq(option_key_from_env("model").c_str(), "model");
@@ -230,6 +268,7 @@ int main() {
     tcase_add_test(tc, gpu_count_over_nodes_tasks_and_sockets);
     tcase_add_test(tc, spank_env_options_are_read_back);
     tcase_add_test(tc, option_names_match_slurm_env_names);
+    tcase_add_test(tc, spank_env_is_bounded);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -187,6 +187,11 @@ START_TEST(decision_cache_keys_on_every_input) {
     b = a;
     b.options.values[1].second = "tp=2";
     ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
+    // A separator character inside a value cannot make one request read as another: these two
+    // serialised alike when the key joined fields with '\x1f' (and b's model does not exist).
+    b = a;
+    b.options.values = {{"model", "llama3.1-8b\x1flayout=tp=4"}};
+    ck_assert(DecisionCache::key(a) != DecisionCache::key(b));
 
     DecisionCache cache(2);
     Decision d = decide(a, *snap), got;
@@ -198,6 +203,67 @@ START_TEST(decision_cache_keys_on_every_input) {
     cache.put("x", d);
     cache.put("y", d);  // full: cleared first
     ck_assert_int_eq(cache.size(), 1);
+}
+END_TEST
+
+// Issue 11: an option name holding "\n[date] error: ..." forged a slurmctld.log line through the
+// "needs a value" message, and a 4 MB name was echoed whole on every submission.
+START_TEST(user_text_cannot_forge_or_flood_the_log) {
+    const std::string forged = "x\n[2026-01-01T00:00:00.000] error: forged line";
+    const std::string huge(4u << 20, 'k');
+    const std::vector<Submission> subs = {
+        job({{"model", "llama3.1-8b"}, {forged, ""}}, 4, 1, "boost_usr_prod"),
+        job({{"model", "llama3.1-8b"}, {huge, ""}}, 4, 1, "boost_usr_prod"),
+        job({{"model", "llama3.1-8b"}, {forged, "1"}}, 4, 1, "boost_usr_prod"),
+        job({{"model", "llama3.1-8b"}, {"check", forged}}, 4, 1, "boost_usr_prod"),
+        job({{"model", forged}}, 4, 1, "boost_usr_prod"),
+        job({{"model", "llama3.1-8b"}}, 4, 1, "x\nerror: forged partition"),
+    };
+    for (const auto& sub : subs) {
+        const Decision d = decide(sub, *snap);
+        ck_assert_msg(d.action != Action::Pass, "%s", d.log.c_str());
+        ck_assert_msg(d.log.find('\n') == std::string::npos, "log line split: %s", d.log.c_str());
+        ck_assert_int_le(d.log.size(), kMaxLog + 3);
+        for (const auto& l : d.lines) {
+            ck_assert_msg(l.find_first_of("\n\r") == std::string::npos, "line split: %s", l.c_str());
+            ck_assert_int_le(l.size(), 4 * kMaxLine);
+        }
+    }
+}
+END_TEST
+
+// A malformed spank_job_env (read_spank_env set `problem`) is a bad request, whatever else it has.
+START_TEST(bounded_spank_env_is_a_bad_request) {
+    Submission s = job({{"model", "llama3.1-8b"}}, 4, 1, "boost_usr_prod");
+    s.options.problem = "too many --llm-* options (over 64)";
+    Decision d = decide(s, *snap);
+    ck_assert_int_eq(static_cast<int>(d.action), static_cast<int>(Action::Reject));
+    ck_assert(has_line(d, "too many --llm-* options"));
+    s.partition = "standard-g";
+    ck_assert_int_eq(static_cast<int>(decide(s, *snap).action), static_cast<int>(Action::Warn));
+}
+END_TEST
+
+// Issue 11: 40 distinct 8 MB --llm-config values grew slurmctld by ~1 GB: the cache kept whole
+// requests. It keeps a fixed-size digest now, and is bounded in bytes.
+START_TEST(decision_cache_is_bounded_in_bytes) {
+    DecisionCache cache;
+    for (int i = 0; i < 40; ++i) {
+        Submission s = job({{"model", "llama3.1-8b"}}, 4, 1, "boost_usr_prod");
+        s.options.config = std::string(8u << 20, 'a' + i % 26) + std::to_string(i);
+        const std::string key = DecisionCache::key(s);
+        ck_assert_int_eq(key.size(), 16);
+        cache.put(key, decide(s, *snap));
+    }
+    ck_assert_int_eq(cache.size(), 40);
+    ck_assert_int_le(cache.bytes(), 1u << 20);
+
+    DecisionCache small(4096, 64u << 10);  // 64 KiB: about a hundred decisions, then cleared
+    Decision big;
+    big.lines.assign(10, std::string(200, 'l'));  // ~2.5 KiB
+    for (int i = 0; i < 1000; ++i) small.put(std::to_string(i), big);
+    ck_assert_int_le(small.bytes(), 64u << 10);
+    ck_assert_int_gt(small.size(), 0);
 }
 END_TEST
 
@@ -246,6 +312,9 @@ int main() {
     tcase_add_test(tc, bad_requests_name_what_is_wrong);
     tcase_add_test(tc, wrap_keeps_indentation_and_width);
     tcase_add_test(tc, decision_cache_keys_on_every_input);
+    tcase_add_test(tc, user_text_cannot_forge_or_flood_the_log);
+    tcase_add_test(tc, bounded_spank_env_is_a_bad_request);
+    tcase_add_test(tc, decision_cache_is_bounded_in_bytes);
     tcase_add_test(tc, concurrent_decisions_match_serial_ones);
     suite_add_tcase(s, tc);
     return run_suite(s);

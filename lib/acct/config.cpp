@@ -45,7 +45,7 @@ KeyValues read_key_values(const std::string& path, const std::vector<std::string
     return parse_key_values(read_file(path), path, known);
 }
 
-std::string read_secret_file(const std::string& path, const char* what) {
+std::string read_secret_file(const std::string& path, const char* what, bool group_may_read) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) throw InputError(std::string(what) + " " + path + ": cannot open: " + std::strerror(errno));
     struct stat st {};
@@ -57,9 +57,9 @@ std::string read_secret_file(const std::string& path, const char* what) {
         ::close(fd);
         throw InputError(std::string(what) + " " + path + ": must be owned by root (chown root " + path + ")");
     }
-    if (st.st_mode & 077) {
+    if (st.st_mode & (group_may_read ? 037 : 077)) {
         ::close(fd);
-        throw InputError(std::string(what) + " " + path + ": readable by others; run: chmod 600 " + path);
+        throw InputError(std::string(what) + " " + path + ": readable by others; run: chmod " + (group_may_read ? "640 " : "600 ") + path);
     }
     std::string s;
     char buf[4096];
@@ -89,6 +89,10 @@ ProducerConfig parse_producer_config(const KeyValues& kv, const std::string& ori
         throw InputError(origin + ": site_namespace: " + e.what());
     }
     if (auto v = get("user_key_file")) c.user_key = read_secret_file(*v, "user_key_file");
+    if (auto v = get("prediction_key_file"))
+        c.prediction_key = read_secret_file(*v, "prediction_key_file", true);
+    else if (::access(kDefaultPredictionKey, F_OK) == 0)
+        c.prediction_key = read_secret_file(kDefaultPredictionKey, "prediction_key_file", true);
     if (auto v = get("outbox")) c.outbox = *v;
     if (auto v = get("max_records")) c.limits.max_records = parse_int(*v, "max_records", 1, 100000000);
     if (auto v = get("max_mb")) c.limits.max_bytes = parse_int(*v, "max_mb", 1, 100000000) * 1024ull * 1024;
@@ -99,7 +103,7 @@ ProducerConfig parse_producer_config(const KeyValues& kv, const std::string& ori
 }
 
 ProducerConfig load_producer_config(const std::string& path) {
-    static const std::vector<std::string> keys{"site", "cluster", "site_namespace", "user_key_file", "outbox",
+    static const std::vector<std::string> keys{"site", "cluster", "site_namespace", "user_key_file", "prediction_key_file", "outbox",
                                                "max_records", "max_mb", "high_water_percent", "min_free_mb"};
     return parse_producer_config(read_key_values(path, keys), path);
 }

@@ -3,9 +3,11 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
+#include "acct/hash.hpp"
 #include "acct/producer.hpp"
 #include "common/text.hpp"
 
@@ -15,6 +17,7 @@ namespace {
 std::mutex g_mu;
 Producer* g_producer = nullptr;  // heap-held: no static destructor runs under a live thread
 LogFn g_log = nullptr;
+std::string* g_prediction_key = nullptr;  // guarded by g_mu; heap-held like g_producer
 
 void log_msg(const std::string& m) {
     if (g_log) g_log(m.c_str());
@@ -31,6 +34,7 @@ void fill(Record& r, const Common& c, Producer& p) {
     r.nodes = c.nodes;
     r.gpus = c.gpus;
     if (!c.verdict.empty()) r.verdict = c.verdict;
+    if (!c.prediction_kv.empty()) r.prediction_origin = c.prediction_trusted ? "job_submit" : "user-declared";
 }
 
 // The prediction carries its own verdict ("verdict=fits;..."): lift it to the record's field.
@@ -48,11 +52,50 @@ std::string hand_over(Record& r, const Common& c, Submit submit) {
     r.training = training.get();
     r.prediction = prediction.get();
     r.binding = binding.get();
-    lift_verdict(r, r.prediction);
+    if (c.prediction_trusted) lift_verdict(r, r.prediction);  // a user-declared verdict is not ours
     return submit(r);
 }
 
+constexpr const char* kSigField = ";sig=";
+
+std::string prediction_mac(const std::string& key, std::uint32_t uid, const std::string& kv) {
+    return to_hex(hmac_sha256(key, "aifactory.prediction/1\n" + std::to_string(uid) + "\n" + kv));
+}
+
+// Constant-time comparison of two MACs in hex.
+bool same_mac(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
 }  // namespace
+
+std::string sign_prediction(std::uint32_t uid, const std::string& kv) noexcept {
+    try {
+        std::lock_guard<std::mutex> g(g_mu);
+        if (!g_prediction_key || kv.empty()) return kv;
+        return kv + kSigField + prediction_mac(*g_prediction_key, uid, kv);
+    } catch (...) {
+        return kv;
+    }
+}
+
+CheckedPrediction check_prediction(std::optional<std::uint32_t> uid, const std::string& text) noexcept {
+    CheckedPrediction c;
+    try {
+        const auto at = text.rfind(kSigField);
+        c.kv = at == std::string::npos ? text : text.substr(0, at);
+        if (at == std::string::npos || !uid) return c;
+        std::lock_guard<std::mutex> g(g_mu);
+        if (!g_prediction_key) return c;
+        c.trusted = same_mac(text.substr(at + std::strlen(kSigField)), prediction_mac(*g_prediction_key, *uid, c.kv));
+    } catch (...) {
+        c.trusted = false;
+    }
+    return c;
+}
 
 std::string user_key_input(std::uint32_t uid) { return "uid:" + std::to_string(uid); }
 
@@ -87,6 +130,7 @@ bool init(const char* config_path, LogFn log) noexcept {
         g_log = log;
         if (g_producer) return true;
         ProducerConfig cfg = load_producer_config(config_path ? config_path : kDefaultProducerConfig);
+        if (!cfg.prediction_key.empty()) g_prediction_key = new std::string(cfg.prediction_key);
         g_producer = new Producer(std::move(cfg), [](const std::string& m) { log_msg(m); });
         return true;
     } catch (const std::exception& e) {
@@ -103,11 +147,15 @@ bool enabled() noexcept {
 
 void fini() noexcept {
     Producer* p;
+    std::string* key;
     {
         std::lock_guard<std::mutex> g(g_mu);
         p = g_producer;
         g_producer = nullptr;
+        key = g_prediction_key;
+        g_prediction_key = nullptr;
     }
+    delete key;
     delete p;  // flushes for up to 2 s, joins the writer
 }
 

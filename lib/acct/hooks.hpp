@@ -35,6 +35,7 @@ struct Common {
     // Key/value strings in the calculator's prediction_kv form: "key=value;key=value".
     std::string training_kv;                      // declared setup (the --llm-* options)
     std::string prediction_kv;                    // the calculator's prediction
+    bool prediction_trusted = false;              // computed or verified (else: user-declared)
     std::string verdict;                          // "" → the prediction's own verdict=…
     std::string binding_kv;                       // the pinning plan used
 };
@@ -63,6 +64,17 @@ struct JobEnd : Common {
     std::int64_t end_time = 0;
 };
 std::string job_end(const JobEnd& j) noexcept;
+
+// Predictions travel with the job in its environment, where the user can change them. job_submit
+// signs each one for the job's uid with the site's prediction key (acct.conf
+// prediction_key_file): "<kv>;sig=<64 hex digits of HMAC-SHA-256>". Returns `kv` unchanged when
+// no key is loaded.
+std::string sign_prediction(std::uint32_t uid, const std::string& kv) noexcept;
+struct CheckedPrediction {
+    std::string kv;        // without the signature
+    bool trusted = false;  // signed with our key for this uid, unaltered
+};
+CheckedPrediction check_prediction(std::optional<std::uint32_t> uid, const std::string& signed_kv) noexcept;
 
 // What the pseudonym is computed from: "uid:<n>" (see Common::uid).
 std::string user_key_input(std::uint32_t uid);

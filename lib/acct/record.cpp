@@ -1,9 +1,11 @@
 // Record building: canonical JSON through jansson, ids through UUIDv5, user pseudonyms via HMAC.
 #include "acct/record.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <vector>
 
 #include <uuid/uuid.h>
 
@@ -18,6 +20,31 @@ void set_new(json_t* obj, const char* key, json_t* value) {
     json_object_set_new(obj, key, value);
 }
 
+// Names of the fields build() cut or left out, in the order met.
+using Truncated = std::vector<std::string>;
+
+bool valid_utf8(std::string_view s);
+
+// At most `max` bytes of `s`, not splitting a UTF-8 sequence.
+std::string_view cut_utf8(std::string_view s, std::size_t max) {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
+// A text field, cut at `max` bytes; one that is not UTF-8 is left out. Either is noted.
+void put_text(json_t* o, const char* k, const std::optional<std::string>& v, Truncated& t,
+              std::size_t max = kMaxTextBytes) {
+    if (!v) return;
+    if (!valid_utf8(*v)) {
+        t.push_back(k);
+        return;
+    }
+    std::string_view text = cut_utf8(*v, max);
+    if (text.size() < v->size()) t.push_back(k);
+    set_new(o, k, json_stringn(text.data(), text.size()));
+}
 void put(json_t* o, const char* k, const std::optional<std::string>& v) {
     if (v) set_new(o, k, json_string(v->c_str()));
 }
@@ -33,10 +60,39 @@ void put_seconds(json_t* o, const char* k, const std::optional<double>& v, const
     if (!(*v >= 0) || *v > 1e15) throw InputError(std::string("record: ") + field + " must be >= 0");
     set_new(o, k, json_real(static_cast<double>(static_cast<long long>(*v * 1000 + 0.5)) / 1000.0));
 }
-void put_object(json_t* o, const char* k, json_t* v) {
+// A key/value object: string values cut at kMaxTextBytes, keys kept (in sorted order) while the
+// object stays under kMaxObjectBytes. Either is noted.
+void put_object(json_t* o, const char* k, json_t* v, Truncated& t) {
     if (!v) return;
     if (!json_is_object(v)) throw InputError(std::string("record: ") + k + " must be a JSON object");
-    set_new(o, k, json_deep_copy(v));
+    json::Ptr copy(json_object());
+    if (!copy) throw std::runtime_error("out of memory building a record");
+    std::vector<std::string> keys;
+    const char* key;
+    json_t* value;
+    json_object_foreach(v, key, value) keys.emplace_back(key);
+    std::sort(keys.begin(), keys.end());
+    std::size_t bytes = 2;
+    bool cut = false;
+    for (const auto& name : keys) {
+        json_t* item = json_object_get(v, name.c_str());
+        json::Ptr kept(json_deep_copy(item));
+        if (json_is_string(item) && json_string_length(item) > kMaxTextBytes) {
+            std::string_view sv = cut_utf8(std::string_view(json_string_value(item), json_string_length(item)), kMaxTextBytes);
+            kept.reset(json_stringn(sv.data(), sv.size()));
+            cut = true;
+        }
+        if (!kept) throw std::runtime_error("out of memory building a record");
+        const std::size_t need = name.size() + 4 + (json_is_string(kept.get()) ? json_string_length(kept.get()) + 2 : 24);
+        if (name.size() > kMaxTextBytes || bytes + need > kMaxObjectBytes) {
+            cut = true;
+            continue;
+        }
+        bytes += need;
+        json_object_set_new(copy.get(), name.c_str(), kept.release());
+    }
+    if (cut) t.push_back(k);
+    set_new(o, k, copy.release());
 }
 void require_text(const std::string& v, const char* field) {
     if (v.empty()) throw InputError(std::string("record: ") + field + " is required");
@@ -46,6 +102,22 @@ bool valid_utf8(std::string_view s) {
     if (!j) return false;
     json_decref(j);
     return true;
+}
+
+// Canonical text of the record, with the sorted, de-duplicated `truncated` list when not empty.
+std::string serialise(json_t* j, Truncated names) {
+    if (!names.empty()) {
+        std::sort(names.begin(), names.end());
+        names.erase(std::unique(names.begin(), names.end()), names.end());
+        json_t* list = json_array();
+        set_new(j, "truncated", list);
+        for (const auto& n : names) json_array_append_new(list, json_string(n.c_str()));
+    }
+    char* text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+    if (!text) throw std::runtime_error("cannot serialise record");
+    std::string out = text;
+    free(text);
+    return out;
 }
 
 }  // namespace
@@ -120,7 +192,7 @@ Built build(const Record& r, std::int64_t created) {
     }
     if (r.user && (r.user->size() != 34 || r.user->rfind("u-", 0) != 0))
         throw InputError("record: user must be a pseudonym from pseudonym(), not a user name");
-    for (const auto* s : {&r.partition, &r.account, &r.gpu_model, &r.state, &r.reason, &r.verdict, &r.node, &r.step_id})
+    for (const auto* s : {&r.node, &r.step_id})
         if (*s && !valid_utf8(**s)) throw InputError("record: a text field is not valid UTF-8");
 
     json::Ptr o(json_object());
@@ -128,6 +200,7 @@ Built build(const Record& r, std::int64_t created) {
     Built b;
     b.id = record_id(r);
     json_t* j = o.get();
+    Truncated truncated;
     set_new(j, "schema", json_string(kSchema));
     set_new(j, "record_id", json_string(b.id.c_str()));
     set_new(j, "kind", json_string(kind_name(r.kind)));
@@ -142,8 +215,8 @@ Built build(const Record& r, std::int64_t created) {
     put_int(j, "het_job_offset", r.het_job_offset);
     put(j, "step_id", r.step_id);
     put(j, "node", r.node);
-    put(j, "partition", r.partition);
-    put(j, "account", r.account);
+    put_text(j, "partition", r.partition, truncated);
+    put_text(j, "account", r.account, truncated);
     put(j, "user", r.user);
     put_time(j, "submit_time", r.submit_time);
     put_time(j, "start_time", r.start_time);
@@ -152,28 +225,35 @@ Built build(const Record& r, std::int64_t created) {
     put_int(j, "gpus", r.gpus);
     put_int(j, "tasks", r.tasks);
     put_int(j, "cpus", r.cpus);
-    put(j, "gpu_model", r.gpu_model);
+    put_text(j, "gpu_model", r.gpu_model, truncated);
     put_seconds(j, "gpu_seconds", r.gpu_seconds, "gpu_seconds");
     put_seconds(j, "cpu_seconds", r.cpu_seconds, "cpu_seconds");
-    put(j, "state", r.state);
+    put_text(j, "state", r.state, truncated);
     put_int(j, "exit_code", r.exit_code);
     put_int(j, "exit_signal", r.exit_signal);
     put(j, "decision", r.decision);
-    put(j, "reason", r.reason);
-    put_object(j, "training", r.training);
-    put_object(j, "prediction", r.prediction);
-    put(j, "verdict", r.verdict);
-    put_object(j, "binding", r.binding);
+    put_text(j, "reason", r.reason, truncated, kMaxReasonBytes);
+    put_object(j, "training", r.training, truncated);
+    put_object(j, "prediction", r.prediction, truncated);
+    put_text(j, "verdict", r.verdict, truncated);
+    put(j, "prediction_origin", r.prediction_origin);
+    put_object(j, "binding", r.binding, truncated);
     if (r.max_rss_bytes || r.gpu_mem_peak_bytes) {
         json_t* obs = json_object();
         set_new(j, "observed", obs);
         put_int(obs, "max_rss_bytes", r.max_rss_bytes);
         put_int(obs, "gpu_mem_peak_bytes", r.gpu_mem_peak_bytes);
     }
-    char* text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
-    if (!text) throw std::runtime_error("cannot serialise record");
-    b.json = text;
-    free(text);
+    // Still too big (many capped fields at once): leave out the optional parts, largest first
+    // in what they may hold, until it fits. The usage fields are never dropped.
+    b.json = serialise(j, truncated);
+    for (const char* optional : {"binding", "training", "reason", "prediction"}) {
+        if (b.json.size() <= kMaxRecordBytes) break;
+        if (json_object_del(j, optional) == 0) {
+            truncated.push_back(optional);
+            b.json = serialise(j, truncated);
+        }
+    }
     if (b.json.size() > kMaxRecordBytes)
         throw InputError("record: " + std::to_string(b.json.size()) + " bytes is over the " +
                          std::to_string(kMaxRecordBytes) + "-byte limit");

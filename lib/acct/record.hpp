@@ -15,6 +15,12 @@ namespace aif::acct {
 
 inline constexpr const char* kSchema = "aifactory.acct/1";
 inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;  // producers refuse larger records
+// Field caps that keep every record under kMaxRecordBytes: a text field (and each value of a
+// key/value object) is cut at kMaxTextBytes, an object keeps its keys up to kMaxObjectBytes.
+// A cut or dropped field is named in the record's `truncated` list; the record itself is kept.
+inline constexpr std::size_t kMaxTextBytes = 1024;
+inline constexpr std::size_t kMaxReasonBytes = 2048;
+inline constexpr std::size_t kMaxObjectBytes = 8 * 1024;
 
 using Uuid = std::array<std::uint8_t, 16>;
 Uuid parse_uuid(std::string_view text);  // throws InputError
@@ -56,6 +62,9 @@ struct Record {
     json_t* training = nullptr;
     json_t* prediction = nullptr;
     std::optional<std::string> verdict;
+    // "job_submit": the prediction was signed by job_submit for this job's user and is unaltered;
+    // "user-declared": it came from the job's environment without a valid signature.
+    std::optional<std::string> prediction_origin;
     json_t* binding = nullptr;
     // Observed on the node, where it can be read.
     std::optional<std::uint64_t> max_rss_bytes, gpu_mem_peak_bytes;

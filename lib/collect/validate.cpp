@@ -27,7 +27,7 @@ const char* const kFields[] = {
     "array_task_id", "het_job_id", "het_job_offset", "step_id", "node", "partition", "account", "user",
     "submit_time", "start_time", "end_time", "nodes", "gpus", "tasks", "cpus", "gpu_model", "gpu_seconds",
     "cpu_seconds", "state", "exit_code", "exit_signal", "decision", "reason", "training", "prediction", "verdict",
-    "binding", "observed", "record_version"};
+    "binding", "observed", "record_version", "prediction_origin", "truncated"};
 
 // 1e15 s is 30 million years: larger is never a measurement and would swamp any aggregate.
 constexpr double kMaxSeconds = 1e15;
@@ -235,7 +235,16 @@ Row check_record(std::string_view json_text) {
     for (const char* k : {"training", "prediction", "binding", "observed"}) c.object(k);
     r.verdict = c.text("verdict", false, 64);
     const json_t* pred = c.get("prediction");
-    if (r.verdict.empty()) r.verdict = kv_lookup(pred, "verdict");
+    const std::string origin = c.text("prediction_origin", false, 32);
+    if (!origin.empty() && origin != "job_submit" && origin != "user-declared")
+        c.fail("prediction_origin", "must be job_submit or user-declared");
+    if (const json_t* cut = c.get("truncated")) {
+        if (!json_is_array(cut) || json_array_size(cut) > 64) c.fail("truncated", "must be a list of field names");
+        for (std::size_t i = 0; i < json_array_size(cut); ++i)
+            if (!json_is_string(json_array_get(cut, i))) c.fail("truncated", "must be a list of field names");
+    }
+    // A user-declared prediction's verdict is the user's claim, not the calculator's.
+    if (r.verdict.empty() && origin != "user-declared") r.verdict = kv_lookup(pred, "verdict");
     if (r.verdict.size() > 64) c.fail("prediction.verdict", "longer than 64 bytes");
     r.pred_gib_per_gpu = number_in(pred, "gib_per_gpu");
     if (const json_t* obs = c.get("observed")) {

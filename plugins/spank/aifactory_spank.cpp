@@ -14,7 +14,6 @@ extern "C" {
 #include <slurm/spank.h>
 }
 #include <slurm/slurm.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -26,6 +25,8 @@ extern "C" {
 #include "calc/job.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "plugins/common/boundary.hpp"
+#include "plugins/common/plugstack_args.hpp"
 #include "site/site_config.hpp"
 #include "site/spank_env.hpp"
 
@@ -37,6 +38,8 @@ extern const unsigned int spank_plugin_version = 1;
 }
 
 namespace {
+
+constexpr const char* kName = "aifactory";
 
 // One process, one thread (sbatch/salloc/srun parse options sequentially).
 struct ClientState {
@@ -70,9 +73,8 @@ const OptionHelp kHelp[] = {
 };
 constexpr int kOptions = sizeof kHelp / sizeof kHelp[0];
 
-bool readable(const std::string& path) {
-    return access(path.c_str(), R_OK) == 0;  // not fopen: opening a FIFO would block
-}
+// access(), not open(): opening a FIFO would block until a writer comes.
+bool readable(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
 
 // A relative name is looked up in the current directory, then in the site's config_dir.
 std::string resolve_config_path(const std::string& path) {
@@ -109,26 +111,20 @@ void validate(const std::string& key, const std::string& value) {
 int option_cb(int val, const char* optarg, int remote) {
     if (remote) return 0;  // checked on the client and again by job_submit
     if (val < 0 || val >= kOptions) return -1;
-    const std::string key = kHelp[val].key;
-    const std::string value = optarg ? optarg : "";
-    try {
-        // Inside an allocation (srun re-reading the batch job's options) the job was checked at
-        // submission; the --llm-config file may not even be reachable from here.
-        if (key == "config" && std::getenv("SLURM_JOB_ID") != nullptr) {
+    return aif::plugin::guarded(kName, kHelp[val].key, "the option is refused", -1, [&] {
+        const std::string key = kHelp[val].key;
+        const std::string value = optarg ? optarg : "";
+        try {
+            // Inside an allocation (srun re-reading the batch job's options) the job was checked
+            // at submission; the --llm-config file may not even be reachable from here.
+            if (!(key == "config" && std::getenv("SLURM_JOB_ID") != nullptr)) validate(key, value);
             state.given[key] = value;
             return 0;
+        } catch (const aif::InputError& e) {
+            slurm_error("%s", e.what());  // already "--llm-<key>: ..."
+            return -1;
         }
-        validate(key, value);
-        state.given[key] = value;
-        return 0;
-    } catch (const aif::InputError& e) {
-        slurm_error("%s", e.what());
-    } catch (const std::exception& e) {
-        slurm_error("--llm-%s: %s", key.c_str(), e.what());
-    } catch (...) {
-        slurm_error("--llm-%s: internal error", key.c_str());
-    }
-    return -1;
+    });
 }
 
 std::vector<std::string> option_names() {
@@ -137,28 +133,23 @@ std::vector<std::string> option_names() {
     return v;
 }
 
+// Site defaults and config_dir from plugstack.conf (the one policy: a bad word is reported and
+// left out, see plugins/common/plugstack_args.hpp).
 void parse_args(int ac, char** av) {
-    for (int i = 0; i < ac; ++i) {
-        const std::string a = av[i] ? av[i] : "";
-        const auto eq = a.find('=');
-        const std::string k = a.substr(0, eq), v = eq == std::string::npos ? "" : a.substr(eq + 1);
-        if (k == "config_dir" && !v.empty()) {
-            state.config_dir = v;
-        } else if (k.rfind("default_", 0) == 0 && !v.empty()) {
+    aif::plugin::PlugstackArgs args(kName, ac, av, {"config_dir", "default_*"}, {},
+                                    [](const std::string& m) { slurm_error("%s", m.c_str()); });
+    args.use("config_dir", [](const std::string& v) { state.config_dir = v; });
+    std::vector<std::string> defaults;
+    for (const auto& [k, v] : args.values())
+        if (k.rfind("default_", 0) == 0) defaults.push_back(k);
+    for (const auto& k : defaults)
+        args.use(k, [&](const std::string& v) {
             const std::string key = k.substr(8);
-            try {
-                if (key == "check" || key == "config" || key == "model")
-                    throw aif::InputError("--llm-" + key + " has no site default");
-                validate(key, v);
-                state.defaults[key] = v;
-            } catch (const std::exception& e) {
-                slurm_error("aifactory: plugstack.conf argument '%s' ignored: %s", a.c_str(), e.what());
-            }
-        } else {
-            slurm_error("aifactory: plugstack.conf argument '%s' ignored (known: config_dir=DIR, "
-                        "default_<option>=VALUE)", a.c_str());
-        }
-    }
+            if (key == "check" || key == "config" || key == "model")
+                throw aif::InputError("--llm-" + key + " has no site default");
+            validate(key, v);
+            state.defaults[key] = v;
+        });
 }
 
 bool on_client() {
@@ -166,52 +157,71 @@ bool on_client() {
     return c == S_CTX_LOCAL || c == S_CTX_ALLOCATOR;
 }
 
-}  // namespace
-
-extern "C" int slurm_spank_init(spank_t sp, int ac, char** av) {
-    try {
-        // Registered in every context: slurmstepd must know the options Slurm forwards to it.
-        static std::vector<std::string> names = option_names();
-        static std::vector<struct spank_option> opts;
-        opts.clear();
-        for (int i = 0; i < kOptions; ++i)
-            opts.push_back({const_cast<char*>(names[i].c_str()), const_cast<char*>(kHelp[i].arginfo),
-                            const_cast<char*>(kHelp[i].usage), 1, i, option_cb});
-        for (auto& o : opts) {
-            if (spank_option_register(sp, &o) != ESPANK_SUCCESS && on_client())
-                slurm_error("aifactory: cannot register --%s", o.name);
-        }
-        if (on_client()) parse_args(ac, av);
-    } catch (...) {
-        // Never fail here: in slurmd context a failure would stop the daemon.
-    }
+// Registered in every context: slurmstepd must know the options Slurm forwards to it.
+int register_options(spank_t sp) {
+    static std::vector<std::string> names = option_names();
+    static std::vector<struct spank_option> opts;
+    opts.clear();
+    for (int i = 0; i < kOptions; ++i)
+        opts.push_back({const_cast<char*>(names[i].c_str()), const_cast<char*>(kHelp[i].arginfo),
+                        const_cast<char*>(kHelp[i].usage), 1, i, option_cb});
+    for (auto& o : opts)
+        if (spank_option_register(sp, &o) != ESPANK_SUCCESS && on_client())
+            slurm_error("aifactory: cannot register --%s", o.name);
     return 0;
 }
 
-extern "C" int slurm_spank_init_post_opt(spank_t sp, int, char**) {
-    if (!on_client()) return 0;
-    try {
-        const bool model = state.given.count("model") || state.given.count("config");
-        std::size_t others = state.given.size() - state.given.count("check");
-        if (!model && others > 0) {
-            slurm_error("--llm-* options need --llm-model or --llm-config to say which model is "
-                        "trained");
-            return -1;
-        }
-        if (!model) return 0;
-        if (!state.arch.empty() &&
-            spank_job_control_setenv(sp, aif::site::kArchEnv, state.arch.c_str(), 1) != ESPANK_SUCCESS)
-            slurm_error("aifactory: could not forward --llm-config");
-        for (const auto& [key, value] : state.defaults) {
-            if (state.given.count(key)) continue;
-            std::string var = aif::site::kOptionPrefix + key;
-            for (auto& c : var)
-                if (c == '-') c = '_';
-            spank_job_control_setenv(sp, var.c_str(), value.c_str(), 0);
-        }
-    } catch (...) {
-        slurm_error("aifactory: internal error while forwarding --llm-* options");
+// After option parsing on the client: the model must be named; forward --llm-config's compact
+// form and the site defaults the user did not override.
+int client_post_opt(spank_t sp) {
+    const bool model = state.given.count("model") || state.given.count("config");
+    const std::size_t others = state.given.size() - state.given.count("check");
+    if (!model && others > 0) {
+        slurm_error("--llm-* options need --llm-model or --llm-config to say which model is trained");
         return -1;
     }
+    if (!model) return 0;
+    if (!state.arch.empty() && spank_job_control_setenv(sp, aif::site::kArchEnv, state.arch.c_str(), 1) != ESPANK_SUCCESS)
+        slurm_error("aifactory: could not forward --llm-config");
+    for (const auto& [key, value] : state.defaults) {
+        if (state.given.count(key)) continue;
+        std::string var = aif::site::kOptionPrefix + key;
+        for (auto& c : var)
+            if (c == '-') c = '_';
+        spank_job_control_setenv(sp, var.c_str(), value.c_str(), 0);
+    }
     return 0;
 }
+
+}  // namespace
+
+extern "C" {
+
+// Never fails in slurmd or slurmstepd context: there a failure would stop the daemon or the step.
+int slurm_spank_init(spank_t sp, int ac, char** av) {
+    return aif::plugin::guarded(kName, "init", "--llm-* options are not checked here", 0, [&] {
+        switch (spank_context()) {
+            case S_CTX_LOCAL:
+            case S_CTX_ALLOCATOR:
+                register_options(sp);
+                parse_args(ac, av);
+                return 0;
+            case S_CTX_REMOTE:
+            case S_CTX_SLURMD: return register_options(sp);
+            default: return 0;
+        }
+    });
+}
+
+// A failure on the client fails the submission (-1): the user sees why and nothing is queued.
+int slurm_spank_init_post_opt(spank_t sp, int, char**) {
+    return aif::plugin::guarded(kName, "init_post_opt", "the submission is refused", -1, [&] {
+        switch (spank_context()) {
+            case S_CTX_LOCAL:
+            case S_CTX_ALLOCATOR: return client_post_opt(sp);
+            default: return 0;
+        }
+    });
+}
+
+}  // extern "C"

@@ -31,15 +31,17 @@ fail() {
     exit 1
 }
 
-# write_producer_conf: $T/acct.conf for the plugins (site test-site, outbox $T/outbox, a fresh
-# pseudonymisation key), as a site would write /etc/aifactory/acct.conf.
+# write_producer_conf: $T/acct.conf for the plugins (site test-site, outbox $T/outbox, fresh
+# pseudonymisation and prediction-signing keys), as a site would write /etc/aifactory/acct.conf.
 write_producer_conf() {
     head -c 32 /dev/urandom > "$T/user.key"
-    chmod 600 "$T/user.key"
+    head -c 32 /dev/urandom > "$T/prediction.key"
+    chmod 600 "$T/user.key" "$T/prediction.key"
     cat > "$T/acct.conf" <<CONF
 site = test-site
 site_namespace = 3f7c2a8e-5d1b-4c6a-9e0f-1a2b3c4d5e6f
 user_key_file = $T/user.key
+prediction_key_file = $T/prediction.key
 outbox = $T/outbox
 min_free_mb = 0
 CONF

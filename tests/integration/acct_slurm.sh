@@ -19,6 +19,8 @@ if [ -f "$B/.libs/job_submit_aifactory.so" ] && [ -f "$B/.libs/aifactory.so" ]; 
     LLM=1
     CLUSTER_JOB_SUBMIT=aifactory
     CLUSTER_SPANK=$B/.libs/aifactory.so
+    # job_submit signs the predictions with acct.conf's key (and records its decision).
+    export AIFACTORY_ACCT_CONF=$T/acct.conf
 else
     CLUSTER_JOB_SUBMIT=''
     CLUSTER_SPANK=''
@@ -85,13 +87,14 @@ if [ "$LLM" = 1 ]; then
     echo "$body" | grep -q '"training":{[^}]*"model":"llama3.1-8b"' || fail "declared setup missing: $body"
     echo "$body" | grep -q '"prediction":{[^}]*"gib_per_gpu":' || fail "prediction missing: $body"
     echo "$body" | grep -q '"verdict":"fits"}$' || fail "verdict missing: $body"
+    echo "$body" | grep -q '"prediction_origin":"job_submit"' || fail "signed prediction not recognised: $body"
     check_schema "$T"/outbox/sent/*.rec
     say "LLM job: training setup, prediction and verdict recorded"
 else
     say "note: job_submit/aifactory not built here; LLM fields not exercised"
 fi
 EXPECTED=12
-[ "$LLM" = 1 ] && EXPECTED=15
+[ "$LLM" = 1 ] && EXPECTED=16  # + the LLM job's 3 records and its submit decision
 
 # 2. Endpoint hung: jobs run and finish as usual; records wait.
 mode '{"mode":"hang"}'

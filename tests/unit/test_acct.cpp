@@ -168,8 +168,9 @@ START_TEST(record_refuses_bad_input) {
         ck_assert(std::strstr(e.what(), "pseudonym"));
     }
     r = sample();
-    r.partition = std::string("gpu\xff\xfe");
-    ck_assert_int_eq([&] { try { build(r, 0); return 0; } catch (const InputError&) { return 1; } }(), 1);
+    r.partition = std::string("gpu\xff\xfe");  // not UTF-8: left out and said so, the record kept
+    ck_assert(build(r, 0).json.find("\"truncated\":[\"partition\"]") != std::string::npos);
+    ck_assert(build(r, 0).json.find("\"partition\":") == std::string::npos);
     r = sample();
     r.job_id.reset();
     ck_assert_int_eq([&] { try { build(r, 0); return 0; } catch (const InputError&) { return 1; } }(), 1);
@@ -178,8 +179,9 @@ START_TEST(record_refuses_bad_input) {
     r.decision = "maybe";
     ck_assert_int_eq([&] { try { build(r, 0); return 0; } catch (const InputError&) { return 1; } }(), 1);
     r.decision = "rejected";
-    r.reason = std::string(70000, 'x');  // over the size cap
-    ck_assert_int_eq([&] { try { build(r, 0); return 0; } catch (const InputError&) { return 1; } }(), 1);
+    r.reason = std::string(70000, 'x');  // over the size cap: cut, and the record kept
+    ck_assert(build(r, 0).json.find("\"truncated\":[\"reason\"]") != std::string::npos);
+    ck_assert_uint_lt(build(r, 0).json.size(), kMaxReasonBytes + 1024);
     r = sample();
     json::Ptr arr(json_array());
     r.training = arr.get();
@@ -523,6 +525,7 @@ START_TEST(hooks_produce_every_kind) {
     sd.gpus = 16;
     sd.training_kv = "model=llama3.1-70b;layout=tp=4,pp=4;seq=8192";
     sd.prediction_kv = "verdict=does-not-fit;mem_gib=93.4;layout=tp:4/pp:4;bad=inf";
+    sd.prediction_trusted = true;  // job_submit's own prediction
     std::string id1 = hooks::submit_decision(sd);
     hooks::StepEnd se;
     se.job_id = 7;

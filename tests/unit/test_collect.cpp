@@ -84,6 +84,11 @@ START_TEST(valid_record_is_reduced_to_columns) {
     ck_assert_double_eq_tol(*r.obs_gpu_peak_bytes, 40.0 * 1024 * 1024 * 1024, 1);
     ck_assert_int_eq(r.event_time, 1787213400);  // end_time
     ck_assert_int_eq(r.version, 1);
+    // A user-declared prediction's verdict is not the job's verdict; truncation lists are fine.
+    Row u = check_record(step(uuid(4), "0", "n1", 43, 2400, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
+                              ",\"prediction\":{\"verdict\":\"fits\"},\"prediction_origin\":\"user-declared\","
+                              "\"truncated\":[\"training\"]"));
+    ck_assert_str_eq(u.verdict.c_str(), "");
 }
 END_TEST
 
@@ -120,6 +125,8 @@ START_TEST(invalid_records_name_the_field) {
     ck_assert_input_error(check_record(with("future_field", json_integer(1))), "future_field: is not a field of schema");
     ck_assert_input_error(check_record(without("node")), "node: is required for step_end");
     ck_assert_input_error(check_record(with("tasks", json_integer(0))), "tasks: 0 is out of range");
+    ck_assert_input_error(check_record(with("prediction_origin", json_string("me"))), "prediction_origin");
+    ck_assert_input_error(check_record(with("truncated", json_string("all"))), "truncated");
     ck_assert_input_error(check_record(with("observed", json_pack("{s:i}", "gpu_util", 3))), "gpu_util");
     ck_assert_input_error(check_record(with("created", json_string("2026-08-20T08:00:07.5Z"))), "created");
     // Submit decisions need no job id but a decision.

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "plugins/acct/records.hpp"
+
+#include <slurm/slurm.h>
+#include <sys/resource.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "acct/hooks.hpp"
+#include "plugins/common/spank_step.hpp"
+#include "site/spank_env.hpp"
+
+namespace aif::acct_plugin {
+namespace {
+
+using aif::plugin::count_devices;
+
+// How Slurm forwards the --llm-* options into a step's environment.
+constexpr const char* kOptionEnv[] = {"_SLURM_SPANK_OPTION_aifactory_llm_",
+                                      "SLURM_SPANK__SLURM_SPANK_OPTION_aifactory_llm_"};
+
+// The --llm-* options as forwarded into the step environment, as "key=value;...". The user's own
+// declaration: recorded as such (training), never as identity or resources.
+std::string training_from_env(char** env) {
+    std::string kv;
+    for (char** e = env; e && *e; ++e)
+        for (const char* prefix : kOptionEnv) {
+            const std::size_t n = std::strlen(prefix);
+            if (std::strncmp(*e, prefix, n) != 0) continue;
+            const std::string item = *e + n;
+            const std::string key = item.substr(0, item.find('=') + 1);
+            if ((";" + kv).find(";" + key) != std::string::npos) continue;  // both prefixes: keep one
+            if (item.find(';') != std::string::npos) continue;               // keep the kv form unambiguous
+            kv += (kv.empty() ? "" : ";") + item;
+        }
+    return kv;
+}
+
+std::string process_env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+// acct.conf's cluster= wins (the producer applies it); else the daemon's ClusterName.
+std::string cluster(const char* epilog_env) {
+    std::string c = aif::plugin::slurm_cluster_name();
+    if (c.empty() && epilog_env) c = process_env(epilog_env);
+    return c;
+}
+
+// Fills the prediction from a signed value in `text`; marks anything else user-declared.
+void set_prediction(acct::hooks::Common& c, const std::string& text) {
+    if (text.empty()) return;
+    auto checked = acct::hooks::check_prediction(c.uid, text);
+    c.prediction_kv = checked.kv;
+    c.prediction_trusted = checked.trusted;
+}
+
+}  // namespace
+
+double now_precise() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+
+void write_step_end(spank_t sp, const StepTimes& t) {
+    std::uint32_t job = 0, nnodes = 0, ntasks = 0;
+    std::uint16_t ncpus = 0;
+    uid_t uid = 0;
+    const auto step = aif::plugin::step_id(sp);
+    if (!step || *step == SLURM_EXTERN_CONT) return;
+    if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS) return;
+    acct::hooks::StepEnd s;
+    s.job_id = job;
+    s.step_id = aif::plugin::step_name(*step);
+    s.start_time = t.start ? t.start : std::time(nullptr);
+    s.end_time = std::time(nullptr);
+    if (t.start_precise > 0) s.elapsed_s = now_precise() - t.start_precise;
+    // 0 means "not known here" (the batch step reports 0 nodes): leave it out.
+    if (spank_get_item(sp, S_JOB_NNODES, &nnodes) == ESPANK_SUCCESS && nnodes) s.nodes = nnodes;
+    if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS && ntasks) s.tasks = ntasks;
+    if (spank_get_item(sp, S_JOB_NCPUS, &ncpus) == ESPANK_SUCCESS && ncpus) s.cpus = ncpus;
+    if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) s.uid = uid;
+    s.cluster = cluster(nullptr);
+    s.node = aif::plugin::node_name();
+    s.gpus = count_devices(aif::plugin::gpu_list(sp, *step));
+    std::string prediction = aif::plugin::job_getenv(sp, site::kPredictionEnv);
+    if (prediction.empty()) prediction = aif::plugin::job_getenv(sp, "SPANK_AIFACTORY_PREDICTION");
+    set_prediction(s, prediction);
+    char** env = nullptr;
+    if (spank_get_item(sp, S_JOB_ENV, &env) == ESPANK_SUCCESS) s.training_kv = training_from_env(env);
+    // The tasks are this slurmstepd's children and have been reaped: their CPU time and the
+    // largest one's peak RSS are in RUSAGE_CHILDREN.
+    struct rusage ru {};
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
+        s.cpu_seconds = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+        if (ru.ru_maxrss > 0) s.max_rss_bytes = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+    }
+    if (t.any_task) {
+        s.exit_code = t.exit_code;
+        if (t.exit_signal) s.exit_signal = t.exit_signal;
+    }
+    acct::hooks::step_end(s);
+}
+
+// The epilog's process environment is slurmd's, not the user's (see records.hpp).
+void write_job_end(spank_t sp) {
+    std::uint32_t job = 0;
+    if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS) return;
+    acct::hooks::JobEnd j;
+    j.job_id = job;
+    j.end_time = std::time(nullptr);
+    uid_t uid = 0;
+    if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) j.uid = uid;
+    j.cluster = cluster("SLURM_CLUSTER_NAME");
+    j.partition = process_env("SLURM_JOB_PARTITION");
+    j.account = process_env("SLURM_JOB_ACCOUNT");
+    j.node = aif::plugin::node_name();
+    j.gpus = count_devices(process_env("SLURM_JOB_GPUS"));
+    set_prediction(j, process_env("SPANK_AIFACTORY_PREDICTION"));
+    acct::hooks::job_end(j);
+}
+
+}  // namespace aif::acct_plugin

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "plugins/job_submit/submit.hpp"
+
+#include <slurm/slurm_errno.h>
+extern "C" {
+#include <slurm/spank.h>  // slurm_info / slurm_error / slurm_verbose
+}
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "acct/hooks.hpp"
+#include "common/text.hpp"
+#include "site/decide.hpp"
+#include "site/spank_env.hpp"
+
+namespace aif::job_submit {
+namespace {
+
+// What the check costs the controller: calls that had --llm-* options, their total time, and how
+// many were answered from the decision cache. Logged (info) every 1000 checks and at fini.
+std::atomic<long> checks{0}, check_ns{0}, cache_hits{0};
+
+// Hands `text` to Slurm as the user message, after any message an earlier plugin left.
+void set_user_message(char** err_msg, const std::string& text) {
+    if (err_msg == nullptr || text.empty()) return;
+    std::string all = text;
+    if (*err_msg != nullptr && **err_msg != '\0') all = std::string(*err_msg) + "\n" + text;
+    char* fresh = slurm_xstrdup(all.c_str());
+    if (*err_msg != nullptr) slurm_xfree_ptr(*err_msg);
+    *err_msg = fresh;
+}
+
+// Appends (or replaces) "NAME=value" in an xmalloc'ed environment array of `*count` entries.
+void append_env(char*** env, uint32_t* count, const std::string& entry) {
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    for (uint32_t i = 0; i < *count; ++i) {
+        if ((*env)[i] && std::strncmp((*env)[i], name.c_str(), name.size()) == 0) {
+            char* fresh = slurm_xstrdup(entry.c_str());
+            slurm_xfree_ptr((*env)[i]);
+            (*env)[i] = fresh;
+            return;
+        }
+    }
+    slurm_xrecalloc(reinterpret_cast<void**>(env), *count + 2, sizeof(char*), true, false, __FILE__, __LINE__,
+                    __func__);
+    (*env)[*count] = slurm_xstrdup(entry.c_str());
+    (*env)[*count + 1] = nullptr;
+    ++*count;
+}
+
+uint32_t given(uint32_t v) { return v == NO_VAL ? 0 : v; }
+uint32_t given16(uint16_t v) { return v == NO_VAL16 ? 0 : v; }
+const char* str(const char* s) { return s ? s : ""; }
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string s;
+    for (const auto& l : lines) s += (s.empty() ? "" : "\n") + l;
+    return s;
+}
+
+site::Submission submission(const job_desc_msg_t* job_desc) {
+    site::Submission sub;
+    sub.options = site::read_spank_env(job_desc->spank_job_env, job_desc->spank_job_env_size);
+    site::JobShape shape;
+    shape.tres_per_node = str(job_desc->tres_per_node);
+    shape.tres_per_job = str(job_desc->tres_per_job);
+    shape.tres_per_task = str(job_desc->tres_per_task);
+    shape.tres_per_socket = str(job_desc->tres_per_socket);
+    shape.min_nodes = given(job_desc->min_nodes);
+    shape.num_tasks = (job_desc->bitflags & JOB_NTASKS_SET) ? given(job_desc->num_tasks) : 0;
+    shape.ntasks_per_node = given16(job_desc->ntasks_per_node);
+    shape.sockets_per_node = given16(job_desc->sockets_per_node);
+    sub.gpus = site::count_gpus(shape);
+    sub.partition = str(job_desc->partition);
+    sub.account = str(job_desc->account);
+    sub.qos = str(job_desc->qos);
+    return sub;
+}
+
+// Queues an accounting record of the decision (no disk I/O here: a writer thread stores it).
+void record_decision(const site::Submission& sub, const site::Decision& d, uint32_t uid) {
+    if (!acct::hooks::enabled()) return;
+    acct::hooks::SubmitDecision r;
+    r.decision = d.action == site::Action::Reject ? "rejected" : d.action == site::Action::Warn ? "warned" : "accepted";
+    r.reason = d.lines.empty() ? "" : d.lines.front();
+    r.uid = uid;
+    if (slurm_conf.cluster_name) r.cluster = slurm_conf.cluster_name;
+    r.partition = sub.partition;
+    r.account = sub.account;
+    if (sub.gpus.gpus > 0) r.gpus = static_cast<uint32_t>(sub.gpus.gpus);
+    for (const auto& [k, v] : sub.options.values)
+        if (v.find(';') == std::string::npos) r.training_kv += (r.training_kv.empty() ? "" : ";") + k + "=" + v;
+    r.prediction_kv = d.prediction;
+    r.prediction_trusted = true;  // computed here, not read back from the job
+    acct::hooks::submit_decision(r);
+}
+
+// The prediction travels with the job for pinning and accounting, signed for this uid (see
+// acct::hooks::sign_prediction). Batch jobs get it in their environment (the script, its steps
+// and SPANK remote see it; slurmctld stores the environment once). srun/salloc jobs have no
+// environment here, so it goes into spank_job_env (prolog/epilog see SPANK_AIFACTORY_PREDICTION);
+// spank_job_env is re-saved with every controller state save (~3% of submit throughput).
+void attach_prediction(job_desc_msg_t* job_desc, const std::string& prediction, uint32_t uid) {
+    const std::string entry = std::string(site::kPredictionEnv) + "=" + acct::hooks::sign_prediction(uid, prediction);
+    if (job_desc->environment != nullptr && job_desc->env_size > 0)
+        append_env(&job_desc->environment, &job_desc->env_size, entry);
+    else
+        append_env(&job_desc->spank_job_env, &job_desc->spank_job_env_size, entry);
+}
+
+}  // namespace
+
+bool has_llm_options(const job_desc_msg_t* job_desc) {
+    return site::read_spank_env(job_desc->spank_job_env, job_desc->spank_job_env_size).any();
+}
+
+void log_stats() {
+    const long n = checks.load();
+    if (n == 0) return;
+    slurm_info("aifactory: %ld checks, %.1f usec average, %.0f%% from the decision cache", n,
+               check_ns.load() / 1000.0 / n, 100.0 * cache_hits.load() / n);
+}
+
+int check(job_desc_msg_t* job_desc, uint32_t submit_uid, char** err_msg, const site::Loaded& loaded) {
+    site::Submission sub = submission(job_desc);
+    if (!sub.options.any()) return SLURM_SUCCESS;  // not an LLM job: untouched
+    const uint32_t uid = job_desc->user_id != NO_VAL ? job_desc->user_id : submit_uid;
+    for (const auto& [u, name] : loaded.exempt_uids)
+        if (u == uid) sub.user = name;
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string key = site::DecisionCache::key(sub);
+    site::Decision d;
+    if (loaded.cache.find(key, d)) {
+        ++cache_hits;
+    } else {
+        d = site::decide(sub, *loaded.snap);
+        loaded.cache.put(key, d);
+    }
+    // Rejections and warnings at info; accepted jobs at verbose (one line per job is a cost a
+    // busy controller need not pay; SlurmctldDebug=verbose shows them).
+    if (d.action != site::Action::Pass) {
+        auto* log = d.action == site::Action::Accept ? slurm_verbose : slurm_info;
+        log("aifactory: uid=%u partition=%s gpus=%ld: %s (%s)", uid,
+            sub.partition.empty() ? "(default)" : printable(sub.partition).c_str(), sub.gpus.gpus, site::name(d.action),
+            d.log.c_str());
+    }
+    if (!d.prediction.empty() && d.action != site::Action::Reject) attach_prediction(job_desc, d.prediction, uid);
+    set_user_message(err_msg, joined(d.lines));
+    if (d.action != site::Action::Pass) record_decision(sub, d, uid);
+    check_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+    if (++checks % 1000 == 0) log_stats();
+    return d.action == site::Action::Reject ? ESLURM_INVALID_GRES : SLURM_SUCCESS;
+}
+
+}  // namespace aif::job_submit

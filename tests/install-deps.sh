@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(build-essential autoconf automake libtool pkg-config
       libslurm-dev slurmctld slurmd slurm-client munge
       libhwloc-dev hwloc libcurl4-openssl-dev libjansson-dev check
-      nettle-dev zlib1g-dev uuid-dev
+      nettle-dev zlib1g-dev uuid-dev libxml2-dev
       python3 openssl curl procps
       libmicrohttpd-dev libsqlite3-dev chromium fonts-dejavu-core postgresql libpq-dev
       # release checks: fuzzing (clang), man pages, Debian and RPM packaging

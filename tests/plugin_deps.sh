@@ -25,5 +25,5 @@ net='^lib(curl|ssl|gnutls|nghttp|ssh|psl|ldap|rtmp)'
 check aifactory.so -"$net" -'^libhwloc' -'^lib(microhttpd|sqlite3|pq)' +'^libjansson'
 check job_submit_aifactory.so -"$net" -'^libhwloc' -'^lib(microhttpd|sqlite3|pq)' +'^libjansson'
 check aifactory_acct.so -"$net" -'^libhwloc' -'^lib(microhttpd|sqlite3|pq)' +'^libjansson'
-check aifactory_bind.so -"$net" -'^lib(microhttpd|sqlite3|pq)' +'^libhwloc'
+check ../plugins/bind/.libs/aifactory_bind.so -"$net" -'^lib(microhttpd|sqlite3|pq)' +'^libhwloc'
 exit $fail

@@ -244,7 +244,6 @@ void check_command(const ParsedArgs& args, const std::string& cmd) {
     if (args.has("json") && cmd != "status") throw InputError("--json goes with status only");
     for (const char* o : {"dead", "quarantine"})
         if (args.has(o) && cmd != "requeue") throw InputError(std::string("--") + o + " goes with requeue only");
-    forbid_together(args, "outbox", "config", "the config only names the outbox");
     forbid_together(args, "dead", "quarantine", "requeue one place at a time");
     if (cmd == "requeue" && (args.has("dead") || args.has("quarantine")) && args.words.size() > 1)
         throw InputError("give an ID or --dead/--quarantine, not both");
@@ -252,23 +251,21 @@ void check_command(const ParsedArgs& args, const std::string& cmd) {
         throw InputError("give a record id or file name");
 }
 
-// The outbox directory and its bounds, from --outbox or the sender configuration.
+// The outbox directory and its bounds: --outbox, else the sender configuration's (whose bounds
+// apply either way), else the default.
 Outbox open_outbox(const std::string& dir_arg, const std::string& config) {
     acct::OutboxLimits limits;
     std::string dir = dir_arg;
-    if (dir.empty()) {
-        std::string path = config.empty() ? acct::kDefaultSenderConfig : config;
-        if (!config.empty() || ::access(path.c_str(), R_OK) == 0) {
-            auto kv = acct::read_key_values(path, acct::sender_config_keys());  // says "No such file" itself
-            dir = kv.count("outbox") ? kv["outbox"] : acct::kDefaultOutbox;
-            try {
-                limits = acct::parse_sender_config(kv, path).limits;
-            } catch (const InputError&) {  // a bad url or token path does not hide the outbox
-            }
-        } else {
-            dir = acct::kDefaultOutbox;
+    const std::string path = config.empty() ? acct::kDefaultSenderConfig : config;
+    if (!config.empty() || (dir.empty() && ::access(path.c_str(), R_OK) == 0)) {
+        auto kv = acct::read_key_values(path, acct::sender_config_keys());  // says "No such file" itself
+        if (dir.empty()) dir = kv.count("outbox") ? kv["outbox"] : acct::kDefaultOutbox;
+        try {
+            limits = acct::parse_sender_config(kv, path).limits;
+        } catch (const InputError&) {  // a bad url or token path does not hide the outbox
         }
     }
+    if (dir.empty()) dir = acct::kDefaultOutbox;
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0)
         throw std::runtime_error(dir + ": " + std::strerror(errno) + " (the outbox; see --outbox, --config)");

@@ -79,4 +79,8 @@ import json,sys; t=json.load(sys.stdin)["tasks"][0]; assert len(t["cpus"]) == 64
 import json,sys; assert len(json.load(sys.stdin)["tasks"]) == 2' || fail "-n 2"
 "$B" bind --help >"$tmp/help" 2>"$tmp/err" && [ ! -s "$tmp/err" ] || fail "bind --help: exit or stderr"
 grep -q "^  --threads N " "$tmp/help" || fail "bind --help does not list --threads"
+for o in $(sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' "$tmp/help"); do
+    grep -qF -- "\\-\\-$(printf %s "$o" | sed 's/-/\\-/g')" "${AIF_SRCDIR:-.}/man/aifactory-bind.1" ||
+        fail "man/aifactory-bind.1 does not document --$o"
+done
 echo "bind_cli: ok"

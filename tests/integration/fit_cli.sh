@@ -111,4 +111,13 @@ version=$(sed -n 's/^AC_INIT(\[aifactory\], \[\([^]]*\)\].*/\1/p' "$AIF_SRCDIR/c
 "$AIF" --version > "$out" 2> "$err"
 check "--version prints the package version ($version)" '[ $? -eq 0 ] && [ "$(cat "$out")" = "aifactory $version" ] && [ ! -s "$err" ]'
 
+# The manual documents every option the tables accept (the tables print --help).
+for c in fit models systems validate; do
+    "$AIF" $c --help > "$out"
+    for o in $(sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' "$out"); do
+        [ "$o" = help ] && continue
+        check "man/aifactory.1 documents $c --$o" 'grep -qF -- "\\-\\-$(printf %s "$o" | sed "s/-/\\\\-/g")" "$AIF_SRCDIR/man/aifactory.1"'
+    done
+done
+
 [ "$fails" -eq 0 ]

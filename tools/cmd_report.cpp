@@ -184,7 +184,7 @@ int cmd_report(int argc, char** argv) {
         if (url.empty() && s.count("url")) url = base_of(s["url"]);
         if (token_file.empty() && s.count("token_file")) token_file = s["token_file"];
         if (ca.empty() && s.count("ca_file")) ca = s["ca_file"];
-        if (outbox.empty()) outbox = s.count("outbox") ? s["outbox"] : p.count("outbox") ? p["outbox"] : "/var/spool/aifactory/outbox";
+        if (outbox.empty()) outbox = s.count("outbox") ? s["outbox"] : p.count("outbox") ? p["outbox"] : acct::kDefaultOutbox;
         if (site.empty() && p.count("site")) site = p["site"];
         if (cluster.empty() && p.count("cluster")) cluster = p["cluster"];
         for (auto [value, name] : {std::pair{&site, "site"}, {&cluster, "cluster"}}) {

@@ -216,7 +216,7 @@ namespace {
 const CommandSpec& spec() {
     static const CommandSpec s{
         "spool",
-        "[--outbox DIR | --config FILE] COMMAND [ARG]",
+        "[--outbox DIR] [--config FILE] COMMAND [ARG]",
         "Look into and repair the accounting outbox. COMMAND is one of:\n"
         "  status [--json]                      counts, oldest waiting record, sender state\n"
         "  list [new|dead|quarantine|sent|tmp]  records there (default new), with reasons\n"
@@ -225,7 +225,7 @@ const CommandSpec& spec() {
         "ID is a record id or file name, or the start of one.",
         {
             {"outbox", Takes::Value, "DIR", "the outbox directory"},
-            {"config", Takes::Value, "FILE", "sender configuration naming the outbox"},
+            {"config", Takes::Value, "FILE", "sender configuration: the outbox and its bounds"},
             {"json", Takes::Nothing, "", "status as JSON"},
             {"dead", Takes::Nothing, "", "requeue every dead letter"},
             {"quarantine", Takes::Nothing, "", "requeue every quarantined record"},

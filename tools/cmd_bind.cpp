@@ -7,8 +7,10 @@
 
 #include <jansson.h>
 
+#include "args.hpp"
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/json.hpp"
 #include "common/text.hpp"
 #include "topo/bind_env.hpp"
@@ -20,33 +22,44 @@ namespace aif::cli {
 
 namespace {
 
-const char* const usage_text =
-    "usage: aifactory bind [--topology FILE.xml] [--tasks N] [--gpus LIST] [--cores LIST]\n"
-    "                      [--policy closest|spread|none] [--smt] [--threads N]\n"
-    "                      [--env] [--json] [--svg FILE]\n"
-    "\n"
-    "Print which GPU(s), CPUs, NUMA memory node and NIC each local task of a step gets.\n"
-    "  --topology FILE  hwloc XML (lstopo --of xml); default: this machine\n"
-    "  --tasks N        tasks on the node (default: one per GPU, or one per NUMA node)\n"
-    "  --gpus LIST      GPU indexes the step may use, e.g. 0-3,6 (default: all)\n"
-    "  --cores LIST     logical core indexes the step may use (default: all)\n"
-    "  --policy P       closest (GPU-local cores), spread (also use the other cores),\n"
-    "                   none (no binding); default closest\n"
-    "  --smt            bind all hardware threads of each core, not only the first\n"
-    "  --threads N      CPUs per task (default: the task's whole share)\n"
-    "  --env            also print the environment each task gets\n"
-    "  --json           machine-readable output\n"
-    "  --svg FILE       draw the mapping (packages, NUMA nodes, GPUs, NICs by rank)\n";
+const CommandSpec& spec() {
+    static const CommandSpec s{
+        "bind",
+        "",
+        "Print which GPU(s), CPUs, NUMA memory node and NIC each local task of a step gets.",
+        {
+            {"topology", Takes::Value, "FILE.xml", "hwloc XML (lstopo --of xml); default: this machine"},
+            {"tasks", Takes::Value, "N", "tasks on the node (default: one per GPU, or per NUMA node)", 'n'},
+            {"gpus", Takes::Value, "LIST", "GPU indexes the step may use, e.g. 0-3,6, or none (default: all)"},
+            {"cores", Takes::Value, "LIST", "logical core indexes the step may use (default: all)"},
+            {"policy", Takes::Value, "closest|spread|none", "GPU-local cores only, or also the others, or no binding"},
+            {"smt", Takes::Nothing, "", "bind all hardware threads of each core, not only the first"},
+            {"threads", Takes::Value, "N", "CPUs per task, at most the node's cores (PUs with --smt)"},
+            {"env", Takes::Nothing, "", "also print the environment each task gets"},
+            {"json", Takes::Nothing, "", "machine-readable output"},
+            {"svg", Takes::Value, "FILE", "draw the mapping (packages, NUMA nodes, GPUs, NICs by rank)"},
+        },
+        "Default policy: closest; default CPUs per task: the task's whole share."};
+    return s;
+}
+
+// --threads beyond what the node has cannot be met by any plan: say so and name the limit.
+void check_threads(const topo::Topology& t, const topo::PlanRequest& req) {
+    std::size_t limit = t.cores.size();
+    if (req.smt) {
+        limit = 0;
+        for (const auto& c : t.cores) limit += c.pus.size();
+    }
+    if (req.threads > 0 && static_cast<std::size_t>(req.threads) > limit)
+        throw InputError("--threads: " + std::to_string(req.threads) + " is more than the node's " +
+                         std::to_string(limit) + (req.smt ? " hardware threads" : " cores") + " (at most " +
+                         std::to_string(limit) + (req.smt ? ")" : "; with --smt, hardware threads count)"));
+}
 
 json_t* int_array(const std::vector<int>& v) {
     json_t* a = json_array();
     for (int x : v) json_array_append_new(a, json_integer(x));
     return a;
-}
-
-std::string need_value(int argc, char** argv, int& i) {
-    if (i + 1 >= argc) throw InputError(std::string(argv[i]) + ": needs a value");
-    return argv[++i];
 }
 
 void print_text(const topo::Topology& t, const topo::Plan& plan, const topo::EnvOptions& eo, bool with_env) {
@@ -110,46 +123,39 @@ int cmd_bind(int argc, char** argv) {
     std::optional<int> tasks;
     topo::PlanRequest req;
     bool as_json = false, with_env = false;
-    try {
-        for (int i = 1; i < argc; ++i) {
-            std::string a = argv[i];
-            if (a == "--help" || a == "-h") {
-                std::fputs(usage_text, stdout);
-                return 0;
-            } else if (a == "--topology") {
-                xml = need_value(argc, argv, i);
-            } else if (a == "--tasks" || a == "-n") {
-                tasks = static_cast<int>(parse_int(need_value(argc, argv, i), "--tasks", 1, 65536));
-            } else if (a == "--gpus") {
-                std::string v = need_value(argc, argv, i);
-                req.gpus = trim(v) == "none" ? std::vector<int>{} : topo::parse_list(v, "--gpus");
-            } else if (a == "--cores") {
-                req.cores = topo::parse_list(need_value(argc, argv, i), "--cores");
+    const int rc = guarded(spec(), [&] {
+        for (const Arg& a : parse_options(spec(), argc, argv).options) {
+            if (a.key == "topology") {
+                xml = a.value;
+            } else if (a.key == "tasks") {
+                tasks = static_cast<int>(parse_int(a.value, "--tasks", 1, 65536));
+            } else if (a.key == "gpus") {
+                req.gpus = trim(a.value) == "none" ? std::vector<int>{} : topo::parse_list(a.value, "--gpus");
+            } else if (a.key == "cores") {
+                req.cores = topo::parse_list(a.value, "--cores");
                 if (req.cores->empty()) throw InputError("--cores: the list is empty");
-            } else if (a == "--policy") {
-                req.policy = topo::parse_policy(need_value(argc, argv, i), "--policy");
-            } else if (a == "--smt") {
+            } else if (a.key == "policy") {
+                req.policy = topo::parse_policy(a.value, "--policy");
+            } else if (a.key == "smt") {
                 req.smt = true;
-            } else if (a == "--threads") {
-                req.threads = static_cast<int>(parse_int(need_value(argc, argv, i), "--threads", 1, 4096));
-            } else if (a == "--json") {
+            } else if (a.key == "threads") {
+                req.threads = static_cast<int>(parse_int(a.value, "--threads", 1, 4096));
+            } else if (a.key == "json") {
                 as_json = true;
-            } else if (a == "--env") {
+            } else if (a.key == "env") {
                 with_env = true;
-            } else if (a == "--svg") {
-                svg = need_value(argc, argv, i);
-            } else {
-                throw InputError(a + ": unknown option (see aifactory bind --help)");
+            } else if (a.key == "svg") {
+                svg = a.value;
             }
         }
-    } catch (const InputError& e) {
-        std::fprintf(stderr, "aifactory bind: %s\n", e.what());
-        return 2;
-    }
+        return -1;
+    });
+    if (rc >= 0) return rc;
 
     std::optional<topo::Machine> machine;
     try {
-        machine = xml ? topo::Machine::from_xml(*xml) : topo::Machine::discover();
+        // read_file says "No such file or directory" or "is a directory"; hwloc would not.
+        machine = xml ? topo::Machine::from_xml_text(read_file(*xml, 256 * 1024 * 1024), *xml) : topo::Machine::discover();
     } catch (const InputError& e) {
         const char* from = xml ? "--topology " : std::getenv("HWLOC_XMLFILE") ? "HWLOC_XMLFILE " : "";
         std::fprintf(stderr, "aifactory bind: %s%s\n", from, e.what());
@@ -169,9 +175,10 @@ int cmd_bind(int argc, char** argv) {
 
     topo::Plan plan;
     try {
+        check_threads(t, req);
         plan = topo::make_plan(t, req);
-    } catch (const InputError& e) {
-        std::fprintf(stderr, "aifactory bind: --%s\n", e.what());
+    } catch (const InputError& e) {  // make_plan names the option without dashes
+        std::fprintf(stderr, "aifactory bind: %s%s\n", e.what()[0] == '-' ? "" : "--", e.what());
         return 2;
     }
     topo::EnvOptions eo;

@@ -12,37 +12,39 @@ namespace aif::cli {
 
 namespace {
 
+CommandSpec list_spec(const char* name, const char* about) {
+    return {name,
+            "",
+            about,
+            {
+                {"json", Takes::Nothing, "", "a JSON list"},
+                {"models", Takes::Value, "FILE", "extra model catalogue (repeatable)"},
+                {"hardware", Takes::Value, "FILE", "extra hardware catalogue (repeatable)"},
+            },
+            "Set AIFACTORY_DATADIR to read the shipped catalogues from another directory."};
+}
+
 struct ListArgs {
     bool json = false;
     std::vector<std::string> models, hardware;
 };
 
-ListArgs parse_list(int argc, char** argv) {
+ListArgs parse_list(const CommandSpec& spec, int argc, char** argv) {
     ListArgs l;
-    for (const Arg& a : scan_args(argc, argv, {"json"})) {
+    for (const Arg& a : parse_options(spec, argc, argv).options) {
         if (a.key == "json") l.json = true;
         else if (a.key == "models") l.models.push_back(a.value);
         else if (a.key == "hardware") l.hardware.push_back(a.value);
-        else throw InputError("unknown option --" + a.key.substr(0, 30) + " (use --json, --models FILE, --hardware FILE)");
     }
     return l;
-}
-
-template <class F>
-int guarded(const char* cmd, F body) {
-    try {
-        return body();
-    } catch (const InputError& e) {
-        std::fprintf(stderr, "aifactory %s: %s\n", cmd, e.what());
-        return 2;
-    }
 }
 
 }  // namespace
 
 int cmd_models(int argc, char** argv) {
-    return guarded("models", [&] {
-        ListArgs l = parse_list(argc, argv);
+    static const CommandSpec spec = list_spec("models", "The model catalogue: id, name, total and active parameters, shape.");
+    return guarded(spec, [&] {
+        ListArgs l = parse_list(spec, argc, argv);
         Catalogues c = load_catalogues(l.models, l.hardware);
         json::Ptr list(json_array());
         if (!l.json) std::printf("%-16s %-32s %10s %10s  %s\n", "id", "name", "params", "active", "shape");
@@ -66,8 +68,10 @@ int cmd_models(int argc, char** argv) {
 }
 
 int cmd_systems(int argc, char** argv) {
-    return guarded("systems", [&] {
-        ListArgs l = parse_list(argc, argv);
+    static const CommandSpec spec =
+        list_spec("systems", "The hardware catalogue: partition, system, GPU, GPUs per node, GiB per GPU, BF16 peak.");
+    return guarded(spec, [&] {
+        ListArgs l = parse_list(spec, argc, argv);
         Catalogues c = load_catalogues(l.models, l.hardware);
         json::Ptr list(json_array());
         if (!l.json)

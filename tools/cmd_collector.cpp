@@ -23,23 +23,27 @@
 namespace aif::cli {
 namespace {
 
-void usage(FILE* out) {
-    std::fprintf(out,
-                 "usage: aifactory collector --cert FILE --key FILE --tokens FILE --db FILE|--postgres CONNINFO\n"
-                 "Accepts accounting records from site senders over HTTPS and serves per-job reports.\n\n"
-                 "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8443; port 0: any free)\n"
-                 "  --cert FILE         TLS certificate chain, PEM\n"
-                 "  --key FILE          TLS private key, PEM\n"
-                 "  --tokens FILE       root-only file, one '<site> <token>' per line; site '*' reads all\n"
-                 "  --db FILE           SQLite database (created if missing; WAL mode)\n"
-                 "  --postgres CONNINFO PostgreSQL instead of SQLite, e.g. 'host=db dbname=aif user=aif'\n"
-                 "                      (password from ~/.pgpass or PGPASSWORD, never on the command line)\n"
-                 "  --threads N         worker threads (default 4)\n"
-                 "  --max-body-mb N     largest request body accepted (default 8)\n"
-                 "  --max-per-ip N      connections from one address (default 32)\n"
-                 "  --request-deadline S  seconds for one request's headers and body (default 60)\n"
-                 "  --port-file FILE    write the listening port here once ready\n"
-                 "SIGHUP reloads the tokens file; SIGTERM or SIGINT stops.\n");
+const CommandSpec& spec() {
+    static const CommandSpec s{
+        "collector",
+        "--cert FILE --key FILE --tokens FILE (--db FILE | --postgres CONNINFO) [options]",
+        "Accepts accounting records from site senders over HTTPS and serves per-job reports.",
+        {
+            {"listen", Takes::Value, "HOST:PORT", "address to listen on (default 127.0.0.1:8443; port 0: any free)"},
+            {"cert", Takes::Value, "FILE", "TLS certificate chain, PEM"},
+            {"key", Takes::Value, "FILE", "TLS private key, PEM"},
+            {"tokens", Takes::Value, "FILE", "root-only file, one '<site> <token>' per line; site '*' reads all"},
+            {"db", Takes::Value, "FILE", "SQLite database (created if missing; WAL mode)"},
+            {"postgres", Takes::Value, "CONNINFO", "PostgreSQL instead, e.g. 'host=db dbname=aif user=aif'"},
+            {"threads", Takes::Value, "N", "worker threads (default 4)"},
+            {"max-body-mb", Takes::Value, "N", "largest request body accepted (default 8)"},
+            {"max-per-ip", Takes::Value, "N", "connections from one address (default 32)"},
+            {"request-deadline", Takes::Value, "S", "seconds for one request's headers and body (default 60)"},
+            {"port-file", Takes::Value, "FILE", "write the listening port here once ready"},
+        },
+        "The PostgreSQL password comes from ~/.pgpass or PGPASSWORD, never the command line.\n"
+        "SIGHUP reloads the tokens file; SIGTERM or SIGINT stops."};
+    return s;
 }
 
 std::mutex g_log_mu;
@@ -59,12 +63,9 @@ void log_line(const std::string& m) {
 int cmd_collector(int argc, char** argv) {
     collect::ServerConfig cfg;
     std::string tokens_file, db, port_file, postgres;
-    try {
-        for (const auto& a : scan_args(argc, argv, {"help"})) {
-            if (a.key == "help") {
-                usage(stdout);
-                return 0;
-            } else if (a.key == "listen") cfg.listen = a.value;
+    const int rc = guarded(spec(), [&] {
+        for (const auto& a : parse_options(spec(), argc, argv).options) {
+            if (a.key == "listen") cfg.listen = a.value;
             else if (a.key == "cert") cfg.cert_file = a.value;
             else if (a.key == "key") cfg.key_file = a.value;
             else if (a.key == "tokens") tokens_file = a.value;
@@ -78,17 +79,15 @@ int cmd_collector(int argc, char** argv) {
                 cfg.max_per_ip = static_cast<unsigned>(parse_int(a.value, "--max-per-ip", 1, 100000));
             else if (a.key == "request-deadline")
                 cfg.request_deadline_s = static_cast<unsigned>(parse_int(a.value, "--request-deadline", 1, 3600));
-            else throw InputError("unknown option --" + a.key + " (see aifactory collector --help)");
         }
         for (auto [v, name] : {std::pair{&cfg.cert_file, "--cert"}, {&cfg.key_file, "--key"}, {&tokens_file, "--tokens"}})
             if (v->empty()) throw InputError(std::string(name) + " is required (see aifactory collector --help)");
         if (db.empty() == postgres.empty()) throw InputError("give one of --db FILE (SQLite) or --postgres CONNINFO");
         if (postgres.find("password") != std::string::npos)
             throw InputError("--postgres: put the password in ~/.pgpass or PGPASSWORD, not on the command line");
-    } catch (const InputError& e) {
-        std::fprintf(stderr, "aifactory collector: %s\n", e.what());
-        return 2;
-    }
+        return -1;
+    });
+    if (rc >= 0) return rc;
     // Block the signals in every thread; the main thread waits for them below.
     sigset_t sigs;
     sigemptyset(&sigs);

@@ -1,8 +1,6 @@
 // `aifactory fit`: memory per GPU, verdict, time and GPU-hours for a training job;
 // the smallest whole-node fit on a system; or, with --where, on every catalogue partition.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "args.hpp"
 #include "calc/check.hpp"
@@ -10,7 +8,9 @@
 #include "calc/search.hpp"
 #include "catalogues.hpp"
 #include "commands.hpp"
+#include "common/enum_names.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/json.hpp"
 #include "common/text.hpp"
 #include "fit_output.hpp"
@@ -19,17 +19,48 @@ namespace aif::cli {
 
 namespace {
 
-const char* const usage_text =
-    "usage: aifactory fit (--model NAME | --config config.json | --arch k=v,...) [--arch overrides]\n"
-    "         [--system PARTITION | --gpu GPU-MODEL | --gpu-mem GIB [--gpus-per-node N]]\n"
-    "         [--gpus N | --nodes N] [--where]\n"
-    "         [--layout tp=4,pp=2,cp=1,ep=1,vpp=1,sp=on] [--zero 0-3] [--fsdp [full|hybrid]] [--dist-opt]\n"
-    "         [--mbs N] [--gbs N] [--seq N] [--precision bf16|fp16|fp32|fp8] [--optimizer adamw|adamw8bit|sgd]\n"
-    "         [--recompute none|selective|full] [--flash on|off] [--framework megatron|fsdp|deepspeed|hf]\n"
-    "         [--offload] [--tokens 2T] [--mfu 0.4] [--headroom 5%] [--json]\n"
-    "         [--models FILE] [--hardware FILE]   (extra catalogue files)\n"
-    "Without --gpus/--nodes, finds the smallest whole-node GPU count that fits on --system.\n"
-    "Exit status: 0 computed (whatever the verdict), 2 bad input.\n";
+const CommandSpec& spec() {
+    static const CommandSpec s{
+        "fit",
+        "(--model NAME | --config FILE | --arch k=v,...)\n"
+        "         (--system PARTITION | --gpu GPU-MODEL | --gpu-mem GIB | --where) [options]",
+        "Memory per GPU, verdict, time and GPU-hours of a training job. Without --gpus/--nodes,\n"
+        "finds the smallest whole-node GPU count that fits on the system.",
+        {
+            {"model", Takes::Value, "NAME", "catalogue model (aifactory models)"},
+            {"config", Takes::Value, "FILE", "the model's Hugging Face config.json"},
+            {"arch", Takes::Value, "k=v,...", "architecture keys; with --model/--config, overrides"},
+            {"system", Takes::Value, "PARTITION", "catalogue partition (aifactory systems)"},
+            {"gpu", Takes::Value, "GPU-MODEL", "a catalogue GPU, --gpus-per-node of them per node"},
+            {"gpu-mem", Takes::Value, "GIB", "only the memory per GPU (no time estimate)"},
+            {"gpus-per-node", Takes::Value, "N", "with --gpu or --gpu-mem (default 8)"},
+            {"gpus", Takes::Value, "N", "the job's GPUs"},
+            {"nodes", Takes::Value, "N", "the job's nodes"},
+            {"where", Takes::Nothing, "", "smallest fit on every catalogue partition"},
+            {"layout", Takes::Value, "tp=4,pp=2,...", "tp, pp, vpp, cp, ep, sp=on|off (with --gpus or --nodes)"},
+            {"zero", Takes::Value, "0-3", "ZeRO stage"},
+            {"fsdp", Takes::OptionalValue, enum_names(kFsdpNames, "|"), "FSDP sharding (bare: full)"},
+            {"dist-opt", Takes::OptionalValue, "on|off", "distributed optimizer (Megatron; bare: on)"},
+            {"offload", Takes::OptionalValue, "on|off", "optimizer state in host memory (bare: on)"},
+            {"mbs", Takes::Value, "N", "micro-batch per GPU, in sequences"},
+            {"gbs", Takes::Value, "N", "global batch, in sequences"},
+            {"seq", Takes::Value, "N", "sequence length, in tokens"},
+            {"precision", Takes::Value, enum_names(kPrecisionNames, "|"), "training precision"},
+            {"optimizer", Takes::Value, enum_names(kOptimizerNames, "|"), "optimizer"},
+            {"recompute", Takes::Value, enum_names(kRecomputeNames, "|"), "activation recomputation"},
+            {"flash", Takes::Value, "on|off", "flash attention"},
+            {"framework", Takes::Value, enum_names(kFrameworkNames, "|"), "framework profile"},
+            {"tokens", Takes::Value, "2T", "tokens to train (suffixes k, M, B, T)"},
+            {"mfu", Takes::Value, "0.4", "model FLOPs utilisation (default: the GPU's prior)"},
+            {"headroom", Takes::Value, "5%", "memory kept free on each GPU"},
+            {"json", Takes::Nothing, "", "one JSON object"},
+            {"models", Takes::Value, "FILE", "extra model catalogue (repeatable)"},
+            {"hardware", Takes::Value, "FILE", "extra hardware catalogue (repeatable)"},
+        },
+        "Exit status: 0 computed (whatever the verdict), 2 bad input.",
+    };
+    return s;
+}
 
 struct FitArgs {
     JobSpec job;
@@ -40,21 +71,32 @@ struct FitArgs {
     std::vector<std::string> extra_models, extra_hardware;
 };
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("--config: cannot read '" + path + "'");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
-    if (text.size() > 4 * 1024 * 1024) throw InputError("--config: '" + path + "' is larger than 4 MiB");
-    return text;
+std::string read_config(const std::string& path) {
+    try {
+        return read_file(path, 4 * 1024 * 1024);
+    } catch (const InputError& e) {
+        throw InputError(std::string("--config: cannot read ") + e.what());  // "<path>: No such file or directory"
+    }
+}
+
+// Options that say nothing in the mode chosen are errors, not silently dropped.
+void check_combinations(const ParsedArgs& args) {
+    forbid_together(args, "model", "config", "the config describes the whole model (use --arch to change it)");
+    for (const char* o : {"system", "gpu", "gpu-mem", "gpus", "nodes", "gpus-per-node"})
+        forbid_together(args, "where", o, "--where compares every catalogue partition");
+    forbid_together(args, "gpus", "nodes", "give the job's size one way");
+    if (args.has("layout") && !args.has("gpus") && !args.has("nodes"))
+        throw InputError("--layout needs --gpus or --nodes (without them fit searches the layout itself)");
+    if (args.has("system") && args.has("gpus-per-node"))
+        throw InputError("--gpus-per-node: the partition fixes it; use it with --gpu or --gpu-mem");
 }
 
 FitArgs parse(int argc, char** argv) {
+    const ParsedArgs args = parse_options(spec(), argc, argv);
+    check_combinations(args);
     FitArgs f;
-    for (const Arg& a : scan_args(argc, argv, {"where", "json", "dist-opt", "offload", "help"}, {"fsdp"})) {
-        if (a.key == "help") throw InputError("help");
-        else if (a.key == "config") f.config_path = a.value;
+    for (const Arg& a : args.options) {
+        if (a.key == "config") f.config_path = a.value;
         else if (a.key == "system") f.system = a.value;
         else if (a.key == "gpu") f.gpu = a.value;
         else if (a.key == "gpu-mem") f.gpu_mem = a.value;
@@ -72,15 +114,13 @@ FitArgs parse(int argc, char** argv) {
         } else apply_option(f.job, a.key, a.value, "--");
     }
     if (!f.config_path.empty()) {
-        Architecture hf = arch_from_hf_config(read_file(f.config_path), f.config_path);
+        Architecture hf = arch_from_hf_config(read_config(f.config_path), f.config_path);
         f.job.arch_spec = format_arch(hf) + (f.job.arch_spec.empty() ? "" : "," + f.job.arch_spec);
-        if (f.job.model.empty()) f.job.model = "";
     }
     if (f.job.model.empty() && f.job.arch_spec.empty()) throw InputError("give --model, --config or --arch");
     int targets = !f.system.empty() + !f.gpu.empty() + !f.gpu_mem.empty();
     if (targets > 1) throw InputError("give only one of --system, --gpu and --gpu-mem");
     if (targets == 0 && !f.where) throw InputError("give --system PARTITION (or --gpu, --gpu-mem, --where)");
-    if (f.gpus && f.nodes) throw InputError("give --gpus or --nodes, not both");
     return f;
 }
 
@@ -121,18 +161,8 @@ int run_where(const FitArgs& f, const Catalogues& cat, const Architecture& a) {
 }  // namespace
 
 int cmd_fit(int argc, char** argv) {
-    FitArgs f;
-    try {
-        f = parse(argc, argv);
-    } catch (const InputError& e) {
-        if (std::string(e.what()) == "help") {
-            std::fputs(usage_text, stdout);
-            return 0;
-        }
-        std::fprintf(stderr, "aifactory fit: %s\n", e.what());
-        return 2;
-    }
-    try {
+    return guarded(spec(), [&] {
+        const FitArgs f = parse(argc, argv);
         Catalogues cat = load_catalogues(f.extra_models, f.extra_hardware);
         Architecture a = resolve_arch(f.job, cat.models);
         if (f.where) return run_where(f, cat, a);
@@ -154,8 +184,6 @@ int cmd_fit(int argc, char** argv) {
             gpu.bf16_flops = 0;  // unknown: no time estimate
             gpn = f.gpus_per_node ? f.gpus_per_node : 8;
         }
-        if (!f.system.empty() && f.gpus_per_node)
-            throw InputError("--gpus-per-node: the partition fixes it; use it with --gpu or --gpu-mem");
         ctx.gpu_name = gpu.name;
         ctx.gpus_per_node = gpn;
         int gpus = f.gpus ? f.gpus : f.nodes * gpn;
@@ -179,10 +207,7 @@ int cmd_fit(int argc, char** argv) {
             print_estimate(e, ctx);
         }
         return 0;
-    } catch (const InputError& e) {
-        std::fprintf(stderr, "aifactory fit: %s\n", e.what());
-        return 2;
-    }
+    });
 }
 
 }  // namespace aif::cli

@@ -4,52 +4,72 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "args.hpp"
+#include "acct/config.hpp"
 #include "collect/job_report.hpp"
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/json.hpp"
 #include "common/text.hpp"
 
 namespace aif::cli {
 namespace {
 
-void usage(FILE* out) {
-    std::fprintf(out,
-                 "usage: aifactory report JOBID [options]\n"
-                 "Shows one job's report: what was asked, predicted, what ran where, GPU-hours.\n\n"
-                 "  --cluster NAME      cluster of the job (default: 'cluster' in the acct config)\n"
-                 "  --site NAME         site of the job (default: 'site' in the acct config)\n"
-                 "  --url URL           collector base URL, https://host:port (default: from the\n"
-                 "                      sender config's url)\n"
-                 "  --token-file FILE   token for the collector (default: the sender's token_file)\n"
-                 "  --ca-file FILE      CA certificate to trust (default: the sender's ca_file)\n"
-                 "  --outbox DIR        local outbox (default: the sender's or producer's outbox)\n"
-                 "  --offline           read the local outbox only\n"
-                 "  --json              print the report as JSON\n"
-                 "  --sender-config F   default /etc/aifactory/sender.conf\n"
-                 "  --acct-config F     default /etc/aifactory/acct.conf\n");
+const CommandSpec& spec() {
+    static const CommandSpec s{
+        "report",
+        "JOBID [options]",
+        "Shows one job's report: what was asked, predicted, what ran where, GPU-hours.",
+        {
+            {"cluster", Takes::Value, "NAME", "cluster of the job (default: 'cluster' in the acct config)"},
+            {"site", Takes::Value, "NAME", "site of the job (default: 'site' in the acct config)"},
+            {"url", Takes::Value, "URL", "collector base URL, https://host:port (default: the sender's url)"},
+            {"token-file", Takes::Value, "FILE", "token for the collector (default: the sender's token_file)"},
+            {"ca-file", Takes::Value, "FILE", "CA certificate to trust (default: the sender's ca_file)"},
+            {"outbox", Takes::Value, "DIR", "local outbox (default: the sender's or producer's outbox)"},
+            {"offline", Takes::Nothing, "", "read the local outbox only"},
+            {"json", Takes::Nothing, "", "print the report as JSON"},
+            {"sender-config", Takes::Value, "FILE", std::string("default ") + acct::kDefaultSenderConfig},
+            {"acct-config", Takes::Value, "FILE",
+             std::string("default $AIFACTORY_ACCT_CONF, else ") + acct::kDefaultProducerConfig},
+        },
+        "",
+        1};
+    return s;
 }
 
-// `key = value` lines; unknown keys are ignored here (the owning component validates them).
-std::map<std::string, std::string> read_kv(const std::string& path) {
+struct ConfFile {
     std::map<std::string, std::string> kv;
-    std::ifstream in(path);
+    std::string missing;  // why it could not be read ("" when it was)
+};
+
+// `key = value` lines; unknown keys are ignored here (the owning component validates them).
+ConfFile read_kv(const std::string& path) {
+    ConfFile c;
+    auto text = try_read_file(path, 1024 * 1024);
+    if (!text) {
+        c.missing = errno == ENOENT ? path + " is missing" : path + ": " + std::strerror(errno);
+        return c;
+    }
+    std::istringstream in(*text);
     std::string line;
     while (std::getline(in, line)) {
         std::string_view l = trim(line);
         if (l.empty() || l[0] == '#') continue;
         auto eq = l.find('=');
         if (eq == std::string_view::npos) continue;
-        kv[std::string(trim(l.substr(0, eq)))] = std::string(trim(l.substr(eq + 1)));
+        c.kv[std::string(trim(l.substr(0, eq)))] = std::string(trim(l.substr(eq + 1)));
     }
-    return kv;
+    return c;
 }
 
 std::string read_token(const std::string& path) {
@@ -134,21 +154,16 @@ std::string base_of(std::string url) {
 }  // namespace
 
 int cmd_report(int argc, char** argv) {
-    std::string job_text, cluster, site, url, token_file, ca, outbox;
-    std::string sender_conf = "/etc/aifactory/sender.conf", acct_conf = "/etc/aifactory/acct.conf";
+    std::string cluster, site, url, token_file, ca, outbox;
+    std::string sender_conf = acct::kDefaultSenderConfig, acct_conf = acct::kDefaultProducerConfig;
+    if (const char* env = std::getenv("AIFACTORY_ACCT_CONF"); env && *env) acct_conf = env;
     bool offline = false, as_json = false;
     long long job_id = 0;
-    try {
-        std::vector<char*> rest{argv[0]};
-        for (int i = 1; i < argc; ++i) {
-            if (argv[i][0] != '-' && job_text.empty()) job_text = argv[i];
-            else rest.push_back(argv[i]);
-        }
-        for (const auto& a : scan_args(static_cast<int>(rest.size()), rest.data(), {"help", "offline", "json"})) {
-            if (a.key == "help") {
-                usage(stdout);
-                return 0;
-            } else if (a.key == "offline") offline = true;
+    const int rc = guarded(spec(), [&] {
+        const ParsedArgs args = parse_options(spec(), argc, argv);
+        bool explicit_sender = false, explicit_acct = false;
+        for (const auto& a : args.options) {
+            if (a.key == "offline") offline = true;
             else if (a.key == "json") as_json = true;
             else if (a.key == "cluster") cluster = a.value;
             else if (a.key == "site") site = a.value;
@@ -156,25 +171,32 @@ int cmd_report(int argc, char** argv) {
             else if (a.key == "token-file") token_file = a.value;
             else if (a.key == "ca-file") ca = a.value;
             else if (a.key == "outbox") outbox = a.value;
-            else if (a.key == "sender-config") sender_conf = a.value;
-            else if (a.key == "acct-config") acct_conf = a.value;
-            else throw InputError("unknown option --" + a.key + " (see aifactory report --help)");
+            else if (a.key == "sender-config") sender_conf = a.value, explicit_sender = true;
+            else if (a.key == "acct-config") acct_conf = a.value, explicit_acct = true;
         }
-        if (job_text.empty()) throw InputError("JOBID is required (aifactory report 1234)");
-        job_id = parse_int(job_text, "JOBID", 0, 0xFFFFFFFFLL);
-        auto s = read_kv(sender_conf), p = read_kv(acct_conf);
+        if (args.words.empty()) throw InputError("JOBID is required (aifactory report 1234)");
+        job_id = parse_int(args.words[0], "JOBID", 0, 0xFFFFFFFFLL);
+        ConfFile sc = read_kv(sender_conf), pc = read_kv(acct_conf);
+        if (explicit_sender && !sc.missing.empty()) throw InputError("--sender-config: " + sc.missing);
+        if (explicit_acct && !pc.missing.empty()) throw InputError("--acct-config: " + pc.missing);
+        auto& s = sc.kv;
+        auto& p = pc.kv;
         if (url.empty() && s.count("url")) url = base_of(s["url"]);
         if (token_file.empty() && s.count("token_file")) token_file = s["token_file"];
         if (ca.empty() && s.count("ca_file")) ca = s["ca_file"];
-        if (outbox.empty()) outbox = s.count("outbox") ? s["outbox"] : p.count("outbox") ? p["outbox"] : "/var/spool/aifactory/outbox";
+        if (outbox.empty()) outbox = s.count("outbox") ? s["outbox"] : p.count("outbox") ? p["outbox"] : acct::kDefaultOutbox;
         if (site.empty() && p.count("site")) site = p["site"];
         if (cluster.empty() && p.count("cluster")) cluster = p["cluster"];
-        if (site.empty()) throw InputError("--site is required (no 'site' in " + acct_conf + ")");
-        if (cluster.empty()) throw InputError("--cluster is required (no 'cluster' in " + acct_conf + ")");
-    } catch (const InputError& e) {
-        std::fprintf(stderr, "aifactory report: %s\n", e.what());
-        return 2;
-    }
+        for (auto [value, name] : {std::pair{&site, "site"}, {&cluster, "cluster"}}) {
+            if (!value->empty()) continue;
+            if (!pc.missing.empty())
+                throw InputError("--" + std::string(name) + " is required: " + pc.missing +
+                                 " (set AIFACTORY_ACCT_CONF or give --acct-config FILE)");
+            throw InputError("--" + std::string(name) + " is required (no '" + name + "' in " + acct_conf + ")");
+        }
+        return -1;
+    });
+    if (rc >= 0) return rc;
 
     std::string note;
     if (!offline && !url.empty()) {

@@ -1,5 +1,6 @@
 // `aifactory sender`: drains the accounting outbox to the federation endpoint (see
 // aifactory-sender(8)). Runs in the foreground; systemd keeps it alive (etc/aifactory-sender.service).
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "acct/sender.hpp"
+#include "args.hpp"
 #include "commands.hpp"
 #include "common/error.hpp"
 
@@ -14,16 +16,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
-
-void usage(FILE* out) {
-    std::fprintf(out,
-                 "usage: aifactory sender [--config FILE] [--once] [--check]\n"
-                 "  Sends the accounting records in the outbox to the endpoint over HTTPS.\n"
-                 "  --config FILE  sender configuration (default %s)\n"
-                 "  --once         exit when the outbox is empty (0) or delivery fails (1)\n"
-                 "  --check        validate the configuration and the token file, then exit\n",
-                 aif::acct::kDefaultSenderConfig);
-}
 
 void log_line(const std::string& m) {
     // Under systemd the journal adds the time; elsewhere add it ourselves.
@@ -42,33 +34,44 @@ void log_line(const std::string& m) {
 
 namespace aif::cli {
 
+namespace {
+
+const CommandSpec& spec() {
+    static const CommandSpec s{
+        "sender",
+        "",
+        "Sends the accounting records in the outbox to the endpoint over HTTPS.",
+        {
+            {"config", Takes::Value, "FILE", std::string("sender configuration (default ") + acct::kDefaultSenderConfig + ")"},
+            {"once", Takes::Nothing, "", "deliver what is waiting, print the counts, exit: 0 empty, 1 failed"},
+            {"check", Takes::Nothing, "", "validate the configuration and the token file, then exit"},
+        },
+        ""};
+    return s;
+}
+
+void print_counts(const acct::SenderStats& st) {
+    std::printf("delivered %llu record(s) in %llu request(s); %llu dead-lettered, %llu quarantined\n",
+                static_cast<unsigned long long>(st.acked), static_cast<unsigned long long>(st.requests),
+                static_cast<unsigned long long>(st.dead), static_cast<unsigned long long>(st.quarantined));
+}
+
+}  // namespace
+
 int cmd_sender(int argc, char** argv) {
     std::string config = acct::kDefaultSenderConfig;
     bool once = false, check = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        if (a == "--help" || a == "-h") {
-            usage(stdout);
-            return 0;
-        } else if (a == "--config" && i + 1 < argc) {
-            config = argv[++i];
-        } else if (a == "--once") {
-            once = true;
-        } else if (a == "--check") {
-            check = true;
-        } else {
-            std::fprintf(stderr, "aifactory sender: unknown argument '%s'\n", a.c_str());
-            usage(stderr);
-            return 2;
-        }
-    }
     acct::SenderConfig cfg;
-    try {
+    const int rc = guarded(spec(), [&] {
+        for (const Arg& a : parse_options(spec(), argc, argv).options) {
+            if (a.key == "config") config = a.value;
+            else if (a.key == "once") once = true;
+            else if (a.key == "check") check = true;
+        }
         cfg = acct::load_sender_config(config);
-    } catch (const InputError& e) {
-        std::fprintf(stderr, "aifactory sender: %s\n", e.what());
-        return 2;
-    }
+        return -1;
+    });
+    if (rc >= 0) return rc;
     std::signal(SIGPIPE, SIG_IGN);
     struct sigaction sa {};
     sa.sa_handler = on_signal;
@@ -81,7 +84,9 @@ int cmd_sender(int argc, char** argv) {
                         cfg.url.c_str(), cfg.token_file.c_str());
             return 0;
         }
-        return sender.run(g_stop, once);
+        const int result = sender.run(g_stop, once);
+        if (once) print_counts(sender.stats());
+        return result;
     } catch (const InputError& e) {
         std::fprintf(stderr, "aifactory sender: refusing to start: %s\n", e.what());
         return 2;

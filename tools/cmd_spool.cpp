@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -16,6 +19,7 @@
 #include "acct/outbox.hpp"
 #include "acct/record.hpp"
 #include "acct/sender.hpp"
+#include "args.hpp"
 #include "commands.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -24,18 +28,6 @@
 namespace {
 
 using aif::acct::Outbox;
-
-void usage(FILE* out) {
-    std::fprintf(out,
-                 "usage: aifactory spool [--outbox DIR | --config FILE] COMMAND\n"
-                 "  status [--json]                    counts, oldest waiting record, sender state\n"
-                 "  list [new|dead|quarantine|sent|tmp] records there (default new), with reasons\n"
-                 "  show ID|NAME                       one record and where it is\n"
-                 "  requeue ID|NAME|--dead|--quarantine  send again: move back to new/\n"
-                 "The outbox is --outbox, else 'outbox' in the sender config (default %s),\n"
-                 "else %s.\n",
-                 aif::acct::kDefaultSenderConfig, aif::acct::kDefaultOutbox);
-}
 
 std::string age(std::int64_t seconds) {
     if (seconds < 0) seconds = 0;
@@ -49,16 +41,29 @@ std::string mib(std::uint64_t b) { return aif::fmt_fixed(static_cast<double>(b) 
 
 const char* const kPlaces[] = {"new", "dead", "quarantine", "sent", "tmp"};
 
-// Finds a record by full file name or by record id (first match, in the order of kPlaces).
-bool find(const Outbox& ob, const std::string& key, std::string* place, Outbox::Entry* entry) {
+struct Found {
+    std::string place;
+    Outbox::Entry entry;
+};
+
+// Finds a record by its id or file name, or by a prefix of either (`spool list` shows ids).
+// A whole id or name wins over prefixes; a prefix that fits several records is an InputError
+// naming some of them. Nothing found: nullopt.
+std::optional<Found> find(const Outbox& ob, const std::string& key) {
+    std::vector<Found> exact, prefix;
     for (const char* p : kPlaces)
-        for (const auto& e : ob.list(p))
-            if (e.name == key || e.id == key) {
-                *place = p;
-                *entry = e;
-                return true;
-            }
-    return false;
+        for (const auto& e : ob.list(p)) {
+            if (e.name == key || e.id == key) exact.push_back({p, e});
+            else if (e.name.rfind(key, 0) == 0 || e.id.rfind(key, 0) == 0) prefix.push_back({p, e});
+        }
+    if (!exact.empty()) return exact.front();  // the same id in two places: the first in kPlaces order
+    if (prefix.size() == 1) return prefix.front();
+    if (prefix.empty()) return std::nullopt;
+    std::string some;
+    for (std::size_t i = 0; i < prefix.size() && i < 3; ++i)
+        some += (i ? ", " : "") + prefix[i].place + "/" + prefix[i].entry.name;
+    throw aif::InputError("'" + aif::printable(key) + "' starts " + std::to_string(prefix.size()) +
+                          " records (" + some + (prefix.size() > 3 ? ", ..." : "") + "); give more of it");
 }
 
 int status(Outbox& ob, bool as_json) {
@@ -152,12 +157,14 @@ int list(Outbox& ob, const std::string& where) {
 }
 
 int show(Outbox& ob, const std::string& key) {
-    std::string place;
-    Outbox::Entry e;
-    if (!find(ob, key, &place, &e)) {
-        std::fprintf(stderr, "aifactory spool show: no record '%s' in %s\n", key.c_str(), ob.dir().c_str());
+    const auto found = find(ob, key);
+    if (!found) {
+        std::fprintf(stderr, "aifactory spool show: no record '%s' (id, file name or a prefix of one) in %s\n",
+                     aif::printable(key).c_str(), ob.dir().c_str());
         return 1;
     }
+    const std::string& place = found->place;
+    const Outbox::Entry& e = found->entry;
     std::printf("%s/%s/%s\n", ob.dir().c_str(), place.c_str(), e.name.c_str());
     if (place == "dead" || place == "quarantine") std::printf("reason: %s\n", ob.reason_of(place, e.name).c_str());
     std::string why;
@@ -174,20 +181,22 @@ int show(Outbox& ob, const std::string& key) {
     return 0;
 }
 
+int requeue_all(Outbox& ob, const std::string& place) {
+    int n = 0;
+    for (const auto& e : ob.list(place)) n += ob.requeue(place, e.name);
+    std::printf("requeued %d record(s) from %s/\n", n, place.c_str());
+    return 0;
+}
+
 int requeue(Outbox& ob, const std::string& key) {
-    if (key == "--dead" || key == "--quarantine") {
-        std::string place = key.substr(2);
-        int n = 0;
-        for (const auto& e : ob.list(place)) n += ob.requeue(place, e.name);
-        std::printf("requeued %d record(s) from %s/\n", n, place.c_str());
-        return 0;
-    }
-    std::string place;
-    Outbox::Entry e;
-    if (!find(ob, key, &place, &e) || place == "new" || place == "tmp") {
-        std::fprintf(stderr, "aifactory spool requeue: no dead, quarantined or sent record '%s'\n", key.c_str());
+    const auto found = find(ob, key);
+    if (!found || found->place == "new" || found->place == "tmp") {
+        std::fprintf(stderr, "aifactory spool requeue: no dead, quarantined or sent record '%s'\n",
+                     aif::printable(key).c_str());
         return 1;
     }
+    const std::string& place = found->place;
+    const Outbox::Entry& e = found->entry;
     if (place == "sent") {
         if (std::rename((ob.dir() + "/sent/" + e.name).c_str(), (ob.dir() + "/new/" + e.name).c_str()) != 0) return 1;
     } else if (!ob.requeue(place, e.name)) {
@@ -202,60 +211,103 @@ int requeue(Outbox& ob, const std::string& key) {
 
 namespace aif::cli {
 
-int cmd_spool(int argc, char** argv) {
-    std::string dir, config;
-    int i = 1;
-    for (; i < argc; ++i) {
-        std::string a = argv[i];
-        if (a == "--help" || a == "-h") {
-            usage(stdout);
-            return 0;
-        } else if (a == "--outbox" && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (a == "--config" && i + 1 < argc) {
-            config = argv[++i];
-        } else {
-            break;
-        }
-    }
-    if (i >= argc) {
-        usage(stderr);
-        return 2;
-    }
+namespace {
+
+const CommandSpec& spec() {
+    static const CommandSpec s{
+        "spool",
+        "[--outbox DIR] [--config FILE] COMMAND [ARG]",
+        "Look into and repair the accounting outbox. COMMAND is one of:\n"
+        "  status [--json]                      counts, oldest waiting record, sender state\n"
+        "  list [new|dead|quarantine|sent|tmp]  records there (default new), with reasons\n"
+        "  show ID                              one record and where it is\n"
+        "  requeue ID|--dead|--quarantine       send again: move back to new/\n"
+        "ID is a record id or file name, or the start of one.",
+        {
+            {"outbox", Takes::Value, "DIR", "the outbox directory"},
+            {"config", Takes::Value, "FILE", "sender configuration: the outbox and its bounds"},
+            {"json", Takes::Nothing, "", "status as JSON"},
+            {"dead", Takes::Nothing, "", "requeue every dead letter"},
+            {"quarantine", Takes::Nothing, "", "requeue every quarantined record"},
+        },
+        std::string("The outbox is --outbox, else 'outbox' in the sender config (default ") +
+            acct::kDefaultSenderConfig + "),\nelse " + acct::kDefaultOutbox + ".",
+        2};
+    return s;
+}
+
+// Which options go with which command: anything else would be silently ignored.
+void check_command(const ParsedArgs& args, const std::string& cmd) {
+    const bool takes_arg = cmd == "list" || cmd == "show" || cmd == "requeue";
+    if (!takes_arg && args.words.size() > 1)
+        throw InputError("unexpected argument '" + printable(args.words[1]) + "'");
+    if (args.has("json") && cmd != "status") throw InputError("--json goes with status only");
+    for (const char* o : {"dead", "quarantine"})
+        if (args.has(o) && cmd != "requeue") throw InputError(std::string("--") + o + " goes with requeue only");
+    forbid_together(args, "dead", "quarantine", "requeue one place at a time");
+    if (cmd == "requeue" && (args.has("dead") || args.has("quarantine")) && args.words.size() > 1)
+        throw InputError("give an ID or --dead/--quarantine, not both");
+    if ((cmd == "show" || (cmd == "requeue" && !args.has("dead") && !args.has("quarantine"))) && args.words.size() < 2)
+        throw InputError("give a record id or file name");
+}
+
+// The outbox directory and its bounds: --outbox, else the sender configuration's (whose bounds
+// apply either way), else the default.
+Outbox open_outbox(const std::string& dir_arg, const std::string& config) {
     acct::OutboxLimits limits;
-    if (dir.empty()) {
-        std::string path = config.empty() ? acct::kDefaultSenderConfig : config;
-        if (!config.empty() || ::access(path.c_str(), R_OK) == 0) {
-            try {
-                auto kv = acct::read_key_values(path, acct::sender_config_keys());
-                dir = kv.count("outbox") ? kv["outbox"] : acct::kDefaultOutbox;
-                auto cfg = acct::parse_sender_config(kv, path);
-                limits = cfg.limits;
-            } catch (const InputError& e) {
-                if (dir.empty()) {
-                    std::fprintf(stderr, "aifactory spool: %s\n", e.what());
-                    return 2;
-                }
-            }
-        } else {
-            dir = acct::kDefaultOutbox;
+    std::string dir = dir_arg;
+    const std::string path = config.empty() ? acct::kDefaultSenderConfig : config;
+    if (!config.empty() || (dir.empty() && ::access(path.c_str(), R_OK) == 0)) {
+        auto kv = acct::read_key_values(path, acct::sender_config_keys());  // says "No such file" itself
+        if (dir.empty()) dir = kv.count("outbox") ? kv["outbox"] : acct::kDefaultOutbox;
+        try {
+            limits = acct::parse_sender_config(kv, path).limits;
+        } catch (const InputError&) {  // a bad url or token path does not hide the outbox
         }
     }
-    Outbox ob(dir, limits);
-    std::string cmd = argv[i];
-    std::string arg = i + 1 < argc ? argv[i + 1] : "";
-    if (cmd == "status") return status(ob, arg == "--json");
-    if (cmd == "list") return list(ob, arg.empty() ? "new" : arg);
-    if (cmd == "show" || cmd == "requeue") {
-        if (arg.empty()) {
-            std::fprintf(stderr, "aifactory spool %s: give a record id or file name\n", cmd.c_str());
-            return 2;
+    if (dir.empty()) dir = acct::kDefaultOutbox;
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0)
+        throw std::runtime_error(dir + ": " + std::strerror(errno) + " (the outbox; see --outbox, --config)");
+    if (!S_ISDIR(st.st_mode)) throw std::runtime_error(dir + ": not a directory (the outbox; see --outbox, --config)");
+    return Outbox(dir, limits);
+}
+
+}  // namespace
+
+int cmd_spool(int argc, char** argv) {
+    std::string dir, config, cmd, arg, all;
+    bool json = false;
+    try {
+        const ParsedArgs args = parse_options(spec(), argc, argv);
+        for (const Arg& a : args.options) {
+            if (a.key == "outbox") dir = a.value;
+            else if (a.key == "config") config = a.value;
+            else if (a.key == "json") json = true;
+            else all = a.key;  // dead, quarantine
         }
-        return cmd == "show" ? show(ob, arg) : requeue(ob, arg);
+        if (args.words.empty()) throw InputError("give a COMMAND: status, list, show or requeue (see --help)");
+        const std::string& word = args.words[0];
+        if (word != "status" && word != "list" && word != "show" && word != "requeue")
+            throw InputError("unknown command '" + printable(word) + "' (status, list, show, requeue)");
+        cmd = word;
+        arg = args.words.size() > 1 ? args.words[1] : "";
+        check_command(args, cmd);
+        Outbox ob = open_outbox(dir, config);
+        if (cmd == "status") return status(ob, json);
+        if (cmd == "list") return list(ob, arg.empty() ? "new" : arg);
+        if (cmd == "show") return show(ob, arg);
+        return all.empty() ? requeue(ob, arg) : requeue_all(ob, all);
+    } catch (const HelpRequested&) {
+        std::fputs(usage_text(spec()).c_str(), stdout);
+        return 0;
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "aifactory spool%s%s: %s\n", cmd.empty() ? "" : " ", cmd.c_str(), e.what());
+        return 2;
+    } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "aifactory spool%s%s: %s\n", cmd.empty() ? "" : " ", cmd.c_str(), e.what());
+        return 1;
     }
-    std::fprintf(stderr, "aifactory spool: unknown command '%s'\n", cmd.c_str());
-    usage(stderr);
-    return 2;
 }
 
 }  // namespace aif::cli

@@ -12,13 +12,21 @@
 namespace aif::cli {
 
 int cmd_validate(int argc, char** argv) {
-    std::string cases = default_catalogue_path("validation.json");
-    bool verbose = false;
-    try {
-        for (const Arg& a : scan_args(argc, argv, {"verbose"})) {
+    static const CommandSpec spec{
+        "validate",
+        "",
+        "Every published measurement of the validation set next to what the calculator predicts.",
+        {
+            {"cases", Takes::Value, "FILE", "validation cases (default: the shipped validation.json)"},
+            {"verbose", Takes::Nothing, "", "describe every case, not only the unreachable ones"},
+        },
+        "Exit status: 0 all within band or known misses, 1 an unexplained miss, 2 bad input."};
+    return guarded(spec, [&] {
+        std::string cases = default_catalogue_path("validation.json");
+        bool verbose = false;
+        for (const Arg& a : parse_options(spec, argc, argv).options) {
             if (a.key == "cases") cases = a.value;
             else if (a.key == "verbose") verbose = true;
-            else throw InputError("unknown option --" + a.key.substr(0, 30) + " (use --cases FILE, --verbose)");
         }
         Catalogues cat = load_catalogues({}, {});
         auto rows = run_validation(cases, cat.models, cat.hardware);
@@ -44,10 +52,7 @@ int cmd_validate(int argc, char** argv) {
         std::printf("\n%d within band, %d outside with a known reason, %d outside unexplained, %d not reachable\n",
                     within, known, outside, unreachable);
         return outside == 0 ? 0 : 1;
-    } catch (const InputError& e) {
-        std::fprintf(stderr, "aifactory validate: %s\n", e.what());
-        return 2;
-    }
+    });
 }
 
 }  // namespace aif::cli

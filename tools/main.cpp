@@ -2,8 +2,11 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
+#include "common/text.hpp"
 
 namespace {
 
@@ -28,13 +31,18 @@ const Command commands[] = {
 };
 
 void usage(FILE* out) {
-    std::fprintf(out, "usage: aifactory COMMAND [options]   (aifactory COMMAND --help for details)\n\n");
+    std::fprintf(out, "usage: aifactory COMMAND [options]   (aifactory COMMAND --help for details)\n"
+                      "       aifactory --version\n\n");
     for (const auto& c : commands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "-V"))) {
+        std::printf("aifactory %s\n", PACKAGE_VERSION);  // defined by configure on the compile line
+        return 0;
+    }
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -49,7 +57,11 @@ int main(int argc, char** argv) {
             }
         }
     }
-    std::fprintf(stderr, "aifactory: unknown command '%s'\n\n", argv[1]);
+    std::vector<std::string> names;
+    for (const auto& c : commands) names.push_back(c.name);
+    const auto near = aif::closest(argv[1], names, 1);
+    std::fprintf(stderr, "aifactory: unknown command '%s'%s\n\n", aif::printable(argv[1]).c_str(),
+                 near.empty() ? "" : (" (did you mean " + near[0] + "?)").c_str());
     usage(stderr);
     return 2;
 }

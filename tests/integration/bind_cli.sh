@@ -77,4 +77,31 @@ expect_2 "--gpus: GPU 9 is not on this node" --topology "$T/mpibind_eas-tioga.xm
 expect_2 "--policy" --topology "$T/mpibind_eas-tioga.xml" --policy nearest
 expect_2 "--topology /nonexistent.xml" --topology /nonexistent.xml
 expect_2 "--frobnicate" --frobnicate
+# Exact messages a user sees (issue 17): says 'first stderr line' ARGS... (exit 2)
+says() {
+    local want=$1; shift
+    "$B" bind "$@" >/dev/null 2>"$tmp/err"; rc=$?
+    [ $rc -eq 2 ] || fail "bind $*: exit $rc, want 2"
+    [ "$(head -n1 "$tmp/err")" = "$want" ] || fail "bind $*: said '$(cat "$tmp/err")', want '$want'"
+}
+says "aifactory bind: --threads: 1000 is more than the node's 64 cores (at most 64; with --smt, hardware threads count)" \
+    --topology "$T/mpibind_eas-tioga.xml" --threads 1000
+says "aifactory bind: --threads: 200 is more than the node's 128 hardware threads (at most 128)" \
+    --topology "$T/mpibind_eas-tioga.xml" --threads 200 --smt
+says "aifactory bind: --topology /nonexistent.xml: No such file or directory" --topology /nonexistent.xml
+says "aifactory bind: --topology $tmp: is a directory, not a file" --topology "$tmp"
+says "aifactory bind: --polcy: unknown option (did you mean --policy?); see aifactory bind --help" --polcy spread
+says "aifactory bind: --tasks: needs a value (N)" --tasks
+# The limit itself is accepted: 64 threads for one task on a 64-core node.
+"$B" bind --topology "$T/mpibind_eas-tioga.xml" --tasks 1 --threads 64 --json | python3 -c '
+import json,sys; t=json.load(sys.stdin)["tasks"][0]; assert len(t["cpus"]) == 64, len(t["cpus"])' || fail "--threads 64"
+# -n is --tasks.
+"$B" bind --topology "$T/mpibind_eas-tioga.xml" -n 2 --json | python3 -c '
+import json,sys; assert len(json.load(sys.stdin)["tasks"]) == 2' || fail "-n 2"
+"$B" bind --help >"$tmp/help" 2>"$tmp/err" && [ ! -s "$tmp/err" ] || fail "bind --help: exit or stderr"
+grep -q "^  --threads N " "$tmp/help" || fail "bind --help does not list --threads"
+for o in $(sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' "$tmp/help"); do
+    grep -qF -- "\\-\\-$(printf %s "$o" | sed 's/-/\\-/g')" "${AIF_SRCDIR:-.}/man/aifactory-bind.1" ||
+        fail "man/aifactory-bind.1 does not document --$o"
+done
 echo "bind_cli: ok"

@@ -55,4 +55,69 @@ check "systems --json lists the required partitions" 'python3 -c "import json,sy
 "$AIF" validate > "$out"
 check "validate exits 0 and prints the summary" '[ $? -eq 0 ] && grep -q "within band" "$out"'
 
+# What a user sees, word for word (issue 17). says RC 'first stderr line' ARGS...
+says() {
+    local rc=$1 want=$2; shift 2
+    "$AIF" "$@" > "$out" 2> "$err"
+    local got=$?
+    check "aifactory $* exits $rc saying: $want" '[ $got -eq $rc ] && [ "$(head -n1 "$err")" = "$want" ]'
+}
+says 2 "aifactory fit: --modle: unknown option (did you mean --model?); see aifactory fit --help" \
+    fit --modle llama2-7b --system lumi-g
+says 2 "aifactory fit: --bogus: unknown option (did you mean --gpus?); see aifactory fit --help" \
+    fit --model llama2-7b --system lumi-g --bogus
+says 2 "aifactory bind: --frobnicate: unknown option; see aifactory bind --help" bind --frobnicate
+says 2 "aifactory: unknown command 'fti' (did you mean fit?)" fti
+says 2 "aifactory fit: --layout needs --gpus or --nodes (without them fit searches the layout itself)" \
+    fit --model llama2-7b --system lumi-g --layout tp=2
+says 2 "aifactory fit: --where and --system cannot be used together: --where compares every catalogue partition" \
+    fit --model llama2-7b --where --system lumi-g
+says 2 "aifactory fit: --where and --gpus cannot be used together: --where compares every catalogue partition" \
+    fit --model llama2-7b --where --gpus 8
+says 2 "aifactory fit: --model and --config cannot be used together: the config describes the whole model (use --arch to change it)" \
+    fit --model llama2-7b --config "$AIF_SRCDIR/tests/data/hf/broken-syntax.json" --system lumi-g
+says 2 "aifactory fit: --json: takes no value" fit --model llama2-7b --system lumi-g --json=1
+says 2 "aifactory fit: --mbs: needs a value (N)" fit --model llama2-7b --system lumi-g --mbs
+says 2 "aifactory fit: --config: cannot read /nonexistent.json: No such file or directory" \
+    fit --config /nonexistent.json --system lumi-g
+says 2 "aifactory fit: --config: cannot read /tmp: is a directory, not a file" fit --config /tmp --system lumi-g
+says 2 "aifactory fit: /nonexistent.json: No such file or directory" \
+    fit --model llama2-7b --system lumi-g --models /nonexistent.json
+says 2 "aifactory validate: /tmp: is a directory, not a file" validate --cases /tmp
+says 2 "aifactory systems: /nonexistent.json: No such file or directory" systems --hardware /nonexistent.json
+
+# --fsdp takes its value as the synopsis shows it: `--fsdp full` = `--fsdp=full` = `--fsdp`.
+fsdp() { "$AIF" fit --model llama2-7b --system lumi-g --gpus 8 --json "$@"; }
+fsdp --fsdp full > "$out" 2> "$err"
+check "--fsdp full is accepted" '[ $? -eq 0 ] && [ ! -s "$err" ]'
+check "--fsdp full = --fsdp=full = bare --fsdp" 'fsdp --fsdp=full | cmp -s - "$out" && fsdp --fsdp | cmp -s - "$out"'
+check "--fsdp full shards the weights" '! fsdp | cmp -s - "$out"'
+fsdp --dist-opt on > "$out"
+check "--dist-opt on = bare --dist-opt" 'fsdp --dist-opt | cmp -s - "$out"'
+
+# --help and -h on every command: usage on stdout, exit 0, nothing on stderr.
+for c in fit models systems validate bind sender spool collector report; do
+    for h in --help -h; do
+        "$AIF" $c $h > "$out" 2> "$err"
+        check "$c $h prints its usage and exits 0" '[ $? -eq 0 ] && [ ! -s "$err" ] && head -n1 "$out" | grep -q "^usage: aifactory $c " && grep -q "^  --help " "$out"'
+    done
+done
+"$AIF" fit --help > "$out"
+check "fit --help lists every option the parser takes" 'for o in model config arch system gpu gpu-mem gpus-per-node gpus nodes where layout zero fsdp dist-opt offload mbs gbs seq precision optimizer recompute flash framework tokens mfu headroom json models hardware; do grep -q "^  --$o[ \[]" "$out" || exit 1; done'
+check "fit --help shows --fsdp's optional value" 'grep -q "^  --fsdp \[off|full|hybrid\] " "$out"'
+"$AIF" bind --help > "$out"
+check "bind --help shows -n as --tasks" 'grep -q "^  -n, --tasks N " "$out"'
+version=$(sed -n 's/^AC_INIT(\[aifactory\], \[\([^]]*\)\].*/\1/p' "$AIF_SRCDIR/configure.ac")
+"$AIF" --version > "$out" 2> "$err"
+check "--version prints the package version ($version)" '[ $? -eq 0 ] && [ "$(cat "$out")" = "aifactory $version" ] && [ ! -s "$err" ]'
+
+# The manual documents every option the tables accept (the tables print --help).
+for c in fit models systems validate; do
+    "$AIF" $c --help > "$out"
+    for o in $(sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' "$out"); do
+        [ "$o" = help ] && continue
+        check "man/aifactory.1 documents $c --$o" 'grep -qF -- "\\-\\-$(printf %s "$o" | sed "s/-/\\\\-/g")" "$AIF_SRCDIR/man/aifactory.1"'
+    done
+done
+
 [ "$fails" -eq 0 ]

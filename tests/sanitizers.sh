@@ -13,7 +13,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 [ -x configure ] || autoreconf -fi >/dev/null
 mkdir -p build-asan && cd build-asan
-[ -f Makefile ] || ../configure --enable-sanitizers --quiet
+# -O1: what ASan needs for useful reports, and a third less compile time than -O2.
+[ -f Makefile ] || ../configure --enable-sanitizers --quiet CXXFLAGS="-g -O1"
 unit=$(cd "$top" && ls tests/unit/test_*.cpp | sed 's/\.cpp$//' | tr '\n' ' ')
 cli="tests/integration/bind_cli.sh tests/integration/acct_deliver.sh tests/integration/collector_api.sh"
 tests=${AIF_ASAN_TESTS:-$unit $cli}
@@ -26,7 +27,7 @@ export HWLOC_COMPONENTS=-pci
 # Only what the tests run is built: each plugin compiles its own copy of the library, which under
 # ASan costs more than the rest together. AIF_ASAN_ALL=1 builds everything (plugins included).
 if [ "${AIF_ASAN_ALL:-0}" = 1 ]; then make -j2 >/dev/null
-else make -j2 libaifactory.la tools/aifactory tests/endpoint/acct_produce >/dev/null; fi
+else make -j2 tools/aifactory tests/endpoint/acct_produce >/dev/null; fi  # test programs: built by check-TESTS
 # Only the chosen tests run (check-TESTS does not rebuild or run the whole suite).
 make -j2 check-TESTS TESTS="$tests" || { cat test-suite.log; exit 1; }
 # A sanitizer report in a test that still exited 0 (a child process, say) fails the stage too.

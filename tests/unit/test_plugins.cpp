@@ -27,10 +27,7 @@ std::string builddir() {
     const char* b = std::getenv("AIF_BUILDDIR");
     return b && *b ? b : ".";
 }
-std::string srcdir() {
-    const char* s = std::getenv("AIF_SRCDIR");
-    return s && *s ? s : AIF_SRCDIR;
-}
+std::string srcdir() { return test_srcdir(); }
 
 void* load(const std::string& rel) {
     const std::string path = builddir() + "/" + rel;

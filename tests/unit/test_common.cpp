@@ -159,7 +159,7 @@ START_TEST(files_read_whole_and_replace_atomically) {
         read_file(f, 64 * 1024);
         ck_abort_msg("no error");
     } catch (const InputError& e) {
-        ck_assert_str_eq(e.what(), (f + ": 97.66 KiB is over the 64 KiB limit").c_str());
+        ck_assert_str_eq(e.what(), (f + ": 97.7 KiB is over the 64 KiB limit").c_str());
     }
     try {
         read_file(d);

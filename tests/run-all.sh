@@ -9,14 +9,27 @@ mkdir -p build && cd build
 ../configure --enable-werror --quiet
 make -j"$(nproc)" >/dev/null
 status=0
-make -j1 check || status=$?
-if [ "$status" -ne 0 ] && [ -f test-suite.log ]; then cat test-suite.log; fi
 # Release checks (issue 7): sanitizers, fuzzing, distcheck, packages; timed per stage.
 # AIF_RELEASE_CHECKS=0 skips them; their stage results count in the closing line.
+# The CPU-bound stages (sanitizer build, fuzzing) run at the lowest priority beside the
+# integration tests, which mostly wait on Slurm daemons; the rest runs after them.
 release_log=$top/build/release-checks.log
+background_log=$top/build/release-background.log
 : > "$release_log"
+: > "$background_log"
+background=
 if [ "${AIF_RELEASE_CHECKS:-1}" = 1 ]; then
-    "$top/tests/release_checks.sh" 2>&1 | tee "$release_log" || status=1
+    AIF_RELEASE_STAGES=${AIF_BACKGROUND_STAGES-sanitizers fuzz} nice -n 19 "$top/tests/release_checks.sh" \
+        >"$background_log" 2>&1 &
+    background=$!
+fi
+make -j1 check || status=$?
+if [ "$status" -ne 0 ] && [ -f test-suite.log ]; then cat test-suite.log; fi
+if [ -n "$background" ]; then
+    wait "$background" || status=1
+    cat "$background_log" | tee -a "$release_log"
+    AIF_RELEASE_STAGES=${AIF_FOREGROUND_STAGES-distcheck deb} "$top/tests/release_checks.sh" 2>&1 |
+        tee -a "$release_log" || status=1
 fi
 # One closing line for people and CI: counts from the automake test logs and the release stages.
 count() {  # the suite's own logs, not those of a distcheck tree left behind

@@ -29,6 +29,9 @@ int guarded(const char* plugin, const char* where, const char* then, int on_erro
     } catch (...) {
         std::snprintf(what, sizeof what, "unexpected error");
     }
+    // An exception's text may carry user input: one log line, printable, whatever it holds.
+    for (char* c = what; *c; ++c)
+        if (static_cast<unsigned char>(*c) < 0x20 || static_cast<unsigned char>(*c) >= 0x7f) *c = '?';
     slurm_error("%s: %s: %s; %s", plugin, where, what, then);
     return on_error;
 }

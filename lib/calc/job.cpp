@@ -40,7 +40,7 @@ const std::vector<std::string>& option_keys() {
 
 void apply_option(JobSpec& job, std::string_view key_in, std::string_view value, std::string_view prefix) {
     const std::string key = lower(trim(key_in));
-    const std::string flag = std::string(prefix) + printable(key, 30);  // user text: bounded
+    const std::string flag = std::string(prefix) + printable(key, 40);  // user text: bounded (names are at most 32 bytes)
     TrainingSetup& s = job.setup;
     if (trim(value).empty() && key != "fsdp" && key != "dist-opt" && key != "offload")
         throw InputError(flag + ": needs a value");

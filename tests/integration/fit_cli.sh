@@ -4,8 +4,8 @@
 set -u
 AIF=${AIF_BUILDDIR:?}/tools/aifactory
 export AIFACTORY_DATADIR=${AIF_SRCDIR:?}/etc
-fails=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
+# shellcheck source=tests/lib/testlib.sh
+. "$AIF_SRCDIR/tests/lib/testlib.sh"
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
@@ -120,4 +120,4 @@ for c in fit models systems validate; do
     done
 done
 
-[ "$fails" -eq 0 ]
+finish

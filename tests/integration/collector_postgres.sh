@@ -13,7 +13,10 @@ trap 'pg_stop; cleanup' EXIT
 say "postgres $("$PGBIN/postgres" --version | awk '{print $3}') on port $PGPORT"
 
 say "store unit tests against PostgreSQL"
-AIF_TEST_PG="$CONN" "$B/tests/unit/test_collect" > "$T/unit.log" 2>&1 || { cat "$T/unit.log"; die "unit tests on PostgreSQL"; }
+for u in validate store ingest report; do
+    AIF_TEST_PG="$CONN" "$B/tests/unit/test_collect_$u" > "$T/unit.log" 2>&1 ||
+        { cat "$T/unit.log"; die "unit tests (test_collect_$u) on PostgreSQL"; }
+done
 tail -n 1 "$T/unit.log"
 psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d aif -c 'DROP TABLE records, jobs'
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Unit tests for lib/acct records: digests (RFC/FIPS vectors), UUIDv5, record building and
 // keyed pseudonyms.
+#include <cmath>
+#include <cstring>
 #include <string>
 
 #include "acct/hash.hpp"

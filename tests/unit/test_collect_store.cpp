@@ -14,6 +14,7 @@
 
 #include "check_main.hpp"
 #include "collect_test_util.hpp"
+#include "collect/job_report.hpp"
 #include "collect/listings.hpp"
 #include "collect/store.hpp"
 #include "collect/validate.hpp"

@@ -10,7 +10,7 @@ libs=${AIF_BUILDDIR:?}/.libs
 source "${AIF_SRCDIR:-$(dirname "$0")/..}/tests/lib/testlib.sh"
 check_links() {  # plugin, then "-pattern" (must not appear) / "+pattern" (must appear)
     local so=$libs/$1 deps rule; shift
-    if [ ! -f "$so" ]; then fail "$1: not built"; return; fi
+    if [ ! -f "$so" ]; then fail "$(basename "$so"): not built"; return; fi
     deps=$(ldd "$so" | awk '{print $1}')
     for rule in "$@"; do
         local pat=${rule:1}

@@ -6,24 +6,25 @@
 # lack one it must.
 set -uo pipefail
 libs=${AIF_BUILDDIR:?}/.libs
-fail=0
-check() {  # plugin, then "-pattern" (must not appear) / "+pattern" (must appear)
+# shellcheck source=tests/lib/testlib.sh
+source "${AIF_SRCDIR:-$(dirname "$0")/..}/tests/lib/testlib.sh"
+check_links() {  # plugin, then "-pattern" (must not appear) / "+pattern" (must appear)
     local so=$libs/$1 deps rule; shift
-    if [ ! -f "$so" ]; then echo "FAIL $1: not built"; fail=1; return; fi
+    if [ ! -f "$so" ]; then fail "$(basename "$so"): not built"; return; fi
     deps=$(ldd "$so" | awk '{print $1}')
     for rule in "$@"; do
         local pat=${rule:1}
         if [ "${rule:0:1}" = - ] && grep -qE "$pat" <<<"$deps"; then
-            echo "FAIL $(basename "$so") links $(grep -E "$pat" <<<"$deps" | tr '\n' ' ')"; fail=1
+            fail "$(basename "$so") links $(grep -E "$pat" <<<"$deps" | tr '\n' ' ')"
         elif [ "${rule:0:1}" = + ] && ! grep -qE "$pat" <<<"$deps"; then
-            echo "FAIL $(basename "$so") does not link $pat"; fail=1
+            fail "$(basename "$so") does not link $pat"
         fi
     done
     echo "ok   $(basename "$so"): $(tr '\n' ' ' <<<"$deps")"
 }
 net='^lib(curl|ssl|gnutls|nghttp|ssh|psl|ldap|rtmp)'
-check aifactory.so -"$net" -'^libhwloc' -'^lib(microhttpd|sqlite3|pq)' +'^libjansson'
-check job_submit_aifactory.so -"$net" -'^libhwloc' -'^lib(microhttpd|sqlite3|pq)' +'^libjansson'
-check aifactory_acct.so -"$net" -'^libhwloc' -'^lib(microhttpd|sqlite3|pq)' +'^libjansson'
-check ../plugins/bind/.libs/aifactory_bind.so -"$net" -'^lib(microhttpd|sqlite3|pq)' +'^libhwloc'
-exit $fail
+check_links aifactory.so -"$net" -'^libhwloc' -'^lib(microhttpd|sqlite3|pq)' +'^libjansson'
+check_links job_submit_aifactory.so -"$net" -'^libhwloc' -'^lib(microhttpd|sqlite3|pq)' +'^libjansson'
+check_links aifactory_acct.so -"$net" -'^libhwloc' -'^lib(microhttpd|sqlite3|pq)' +'^libjansson'
+check_links ../plugins/bind/.libs/aifactory_bind.so -"$net" -'^lib(microhttpd|sqlite3|pq)' +'^libhwloc'
+finish

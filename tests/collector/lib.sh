@@ -3,11 +3,10 @@
 set -eu
 B=${AIF_BUILDDIR:?set AIF_BUILDDIR (make check does)}
 S=${AIF_SRCDIR:?set AIF_SRCDIR (make check does)}
+. "$S/tests/lib/testlib.sh"
 AIF=$B/tools/aifactory
-for t in curl openssl python3; do
-    command -v $t >/dev/null || { echo "SKIP: $t not installed (tests/install-deps.sh)"; exit 77; }
-done
-[ -x "$AIF" ] || { echo "FAIL: build first ($AIF)"; exit 1; }
+need_tools curl openssl python3
+[ -x "$AIF" ] || die "build first ($AIF)"
 
 T=$(mktemp -d /tmp/collector_test.XXXXXX)
 PIDS=""
@@ -20,19 +19,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-say() { echo "[$(date +%T)] $*"; }
-fail() {
-    echo "FAIL: $*"
-    [ -f "$T/collector.log" ] && { echo "--- collector.log (tail)"; tail -n 20 "$T/collector.log"; }
-    exit 1
-}
-wait_for() {  # wait_for SECONDS 'shell condition'
-    _end=$(( $(date +%s) + $1 ))
-    while ! eval "$2"; do
-        [ "$(date +%s)" -lt "$_end" ] || return 1
-        sleep 0.1
-    done
-}
+on_failure() { tail_log "$T/collector.log" 20; }
 
 sh "$S/tests/collector/make-certs.sh" "$T/pki"
 new_token() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
@@ -48,7 +35,7 @@ start_collector() {
         --tokens "$T/tokens" --port-file "$T/port" "$@" 2>>"$T/collector.log" &
     COLL_PID=$!
     PIDS="$PIDS $COLL_PID"
-    wait_for 10 '[ -s "$T/port" ]' || fail "collector did not start"
+    wait_for 10 '[ -s "$T/port" ]' || die "collector did not start"
     PORT=$(cat "$T/port")
     URL=https://127.0.0.1:$PORT
 }
@@ -65,7 +52,7 @@ api() {
         -H "Authorization: Bearer $_tok" "$@" "$URL$_p") || CODE=000
 }
 expect() {  # expect CODE what
-    [ "$CODE" = "$1" ] || { echo "--- body:"; head -c 600 "$T/out"; echo; fail "$2: HTTP $CODE, expected $1"; }
+    [ "$CODE" = "$1" ] || { echo "--- body:"; head -c 600 "$T/out"; echo; die "$2: HTTP $CODE, expected $1"; }
 }
 # jq-like: jget FILE 'python expression on d'
 jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }

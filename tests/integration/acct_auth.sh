@@ -12,28 +12,28 @@ set_conf "token_file = $T/sender-token"
 produce 40 1000
 start_sender
 sleep 4
-[ "$(requests)" -eq 1 ] || fail "expected a single request while the token is refused, saw $(requests)"
-grep -q " 401 " "$T/ep/requests.log" || fail "endpoint did not see a 401"
-grep -q "refused the token" "$T/sender.log" || fail "auth failure not logged"
-"$AIF" spool --config "$T/sender.conf" status | grep -q "sender: paused_auth" || fail "status does not show paused_auth"
-[ "$(waiting)" -eq 40 ] || fail "records moved while paused"
+[ "$(requests)" -eq 1 ] || die "expected a single request while the token is refused, saw $(requests)"
+grep -q " 401 " "$T/ep/requests.log" || die "endpoint did not see a 401"
+grep -q "refused the token" "$T/sender.log" || die "auth failure not logged"
+"$AIF" spool --config "$T/sender.conf" status | grep -q "sender: paused_auth" || die "status does not show paused_auth"
+[ "$(waiting)" -eq 40 ] || die "records moved while paused"
 # Replace the token (as an operator would: write a new file, rename over the old one).
 cp "$T/token" "$T/sender-token.new"
 chmod 600 "$T/sender-token.new"
 mv "$T/sender-token.new" "$T/sender-token"
-wait_for 10 '[ "$(waiting)" -eq 0 ]' || fail "new token not picked up"
+wait_for 10 '[ "$(waiting)" -eq 0 ]' || die "new token not picked up"
 sleep 0.3
 check_delivered exact
-grep -q "token file changed" "$T/sender.log" || fail "token change not logged"
-! grep -q "wrong-token" "$T/sender.log" || fail "old token appears in the log"
+grep -q "token file changed" "$T/sender.log" || die "token change not logged"
+! grep -q "wrong-token" "$T/sender.log" || die "old token appears in the log"
 # 403 (the token is known, something is not allowed): retried with backoff, never a long pause.
 : > "$T/ep/requests.log"
 mode '{"mode":"status","status":403}'
 produce 5 2000
 sleep 3
-[ "$(requests)" -ge 2 ] || fail "403: expected retries with backoff, saw $(requests) request(s)"
-"$AIF" spool --config "$T/sender.conf" status | grep -q "sender: paused_auth" && fail "403 paused the sender"
-[ "$(waiting)" -eq 5 ] || fail "403: records moved"
+[ "$(requests)" -ge 2 ] || die "403: expected retries with backoff, saw $(requests) request(s)"
+"$AIF" spool --config "$T/sender.conf" status | grep -q "sender: paused_auth" && die "403 paused the sender"
+[ "$(waiting)" -eq 5 ] || die "403: records moved"
 stop_sender
 # A token file readable by others: refuse to start, say how to fix it, exit 2.
 chmod 644 "$T/sender-token"
@@ -41,7 +41,7 @@ set +e
 "$AIF" sender --config "$T/sender.conf" --check > "$T/check.txt" 2>&1
 rc=$?
 set -e
-[ "$rc" -eq 2 ] || fail "sender started with a world-readable token file (rc $rc)"
-grep -q "chmod 600" "$T/check.txt" || fail "refusal does not say how to fix it: $(cat "$T/check.txt")"
-! grep -q "$TOKEN" "$T/check.txt" || fail "token printed"
+[ "$rc" -eq 2 ] || die "sender started with a world-readable token file (rc $rc)"
+grep -q "chmod 600" "$T/check.txt" || die "refusal does not say how to fix it: $(cat "$T/check.txt")"
+! grep -q "$TOKEN" "$T/check.txt" || die "token printed"
 say "PASS: 401 paused without a storm, token swap picked up live, 403 retried without a pause, insecure token file refused"

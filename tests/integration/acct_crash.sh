@@ -21,12 +21,12 @@ done
 say "sender SIGKILLed $kills times; $(waiting) records still waiting"
 mode '{"mode":"ok"}'
 start_sender
-wait_for 60 '[ "$(waiting)" -eq 0 ]' || fail "not drained after the kills"
+wait_for 60 '[ "$(waiting)" -eq 0 ]' || die "not drained after the kills"
 sleep 0.3
 check_delivered
 dups=$(( $(accepted_total) - $(accepted_unique) ))
 say "2000 records delivered; $dups duplicates from $kills kills (at most one 50-record batch each)"
-[ "$dups" -le $((kills * 50)) ] || fail "more duplicates ($dups) than batches in flight at the kills"
+[ "$dups" -le $((kills * 50)) ] || die "more duplicates ($dups) than batches in flight at the kills"
 stop_sender
 
 # (2) Producers killed mid-write.
@@ -46,13 +46,13 @@ left=$(ls "$T/outbox/tmp" | wc -l)
 say "6 producers killed: $(wc -l < "$T/produced.ids") writes returned, $left file(s) left in tmp/"
 sleep 1.2                           # older than tmp_grace
 start_sender
-wait_for 60 '[ "$(waiting)" -eq 0 ] && [ "$(ls "$T/outbox/tmp" | wc -l)" -eq 0 ]' || fail "not settled"
+wait_for 60 '[ "$(waiting)" -eq 0 ] && [ "$(ls "$T/outbox/tmp" | wc -l)" -eq 0 ]' || die "not settled"
 sleep 0.3
 sort -u "$T/produced.ids" > "$T/p.sorted"
 sort -u "$T/ep/accepted.log" > "$T/a.sorted"
 missing=$(comm -23 "$T/p.sorted" "$T/a.sorted" | wc -l)
-[ "$missing" -eq 0 ] || fail "$missing record(s) whose write had returned were lost"
+[ "$missing" -eq 0 ] || die "$missing record(s) whose write had returned were lost"
 quarantined=$(ls "$T/outbox/quarantine" | grep -vc '\.reason$' || true)
-[ "$quarantined" -le "$left" ] || fail "$quarantined quarantined, but only $left tmp files were left"
-kill -0 "$SENDER_PID" || fail "the sender died on torn files"
+[ "$quarantined" -le "$left" ] || die "$quarantined quarantined, but only $left tmp files were left"
+kill -0 "$SENDER_PID" || die "the sender died on torn files"
 say "PASS: no loss across $kills sender kills and 6 producer kills ($quarantined torn file(s) quarantined)"

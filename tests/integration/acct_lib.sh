@@ -4,12 +4,11 @@
 set -eu
 B=${AIF_BUILDDIR:?set AIF_BUILDDIR (make check does)}
 S=${AIF_SRCDIR:?set AIF_SRCDIR (make check does)}
+. "$S/tests/lib/testlib.sh"
 AIF=$B/tools/aifactory
 PRODUCE=$B/tests/endpoint/acct_produce
-for t in python3 openssl; do
-    command -v $t >/dev/null || { echo "SKIP: $t not installed (tests/install-deps.sh)"; exit 77; }
-done
-[ -x "$AIF" ] && [ -x "$PRODUCE" ] || { echo "FAIL: build first ($AIF, $PRODUCE)"; exit 1; }
+need_tools python3 openssl
+[ -x "$AIF" ] && [ -x "$PRODUCE" ] || die "build first ($AIF, $PRODUCE)"
 
 T=$(mktemp -d /tmp/acct_test.XXXXXX)
 PIDS=""
@@ -23,12 +22,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-say() { echo "[$(date +%T)] $*"; }
-fail() {
-    echo "FAIL: $*"
-    [ -f "$T/sender.log" ] && { echo "--- sender.log (tail)"; tail -n 25 "$T/sender.log"; }
-    [ -f "$T/ep/requests.log" ] && { echo "--- requests.log (tail)"; tail -n 10 "$T/ep/requests.log"; }
-    exit 1
+on_failure() {
+    tail_log "$T/sender.log" 25
+    tail_log "$T/ep/requests.log" 10
 }
 
 # write_producer_conf: $T/acct.conf for the plugins (site test-site, outbox $T/outbox, fresh
@@ -47,15 +43,6 @@ min_free_mb = 0
 CONF
 }
 
-# wait_for SECONDS 'shell condition'
-wait_for() {
-    _end=$(( $(date +%s) + $1 ))
-    while ! eval "$2"; do
-        [ "$(date +%s)" -lt "$_end" ] || return 1
-        sleep 0.1
-    done
-}
-
 sh "$S/tests/endpoint/make-certs.sh" "$T/pki"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/token"
 chmod 600 "$T/token"
@@ -70,7 +57,7 @@ start_endpoint() {
         --token-file "$T/token" --port "${2:-0}" 2>>"$T/ep/stderr.log" &
     EP_PID=$!
     PIDS="$PIDS $EP_PID"
-    wait_for 10 '[ -s "$T/ep/port" ]' || fail "endpoint did not start"
+    wait_for 10 '[ -s "$T/ep/port" ]' || die "endpoint did not start"
     EP_PORT=$(cat "$T/ep/port")
 }
 stop_endpoint() {
@@ -126,17 +113,17 @@ check_delivered() {
     sort -u "$T/ep/accepted.log" > "$T/a.sorted"
     _missing=$(comm -23 "$T/p.sorted" "$T/a.sorted" | wc -l)
     _extra=$(comm -13 "$T/p.sorted" "$T/a.sorted" | wc -l)
-    [ "$_missing" -eq 0 ] || fail "$_missing produced record(s) never reached the endpoint"
-    [ "$_extra" -eq 0 ] || fail "$_extra unknown record id(s) reached the endpoint"
+    [ "$_missing" -eq 0 ] || die "$_missing produced record(s) never reached the endpoint"
+    [ "$_extra" -eq 0 ] || die "$_extra unknown record id(s) reached the endpoint"
     if [ "${1:-}" = exact ]; then
         [ "$(accepted_total)" -eq "$(wc -l < "$T/p.sorted")" ] ||
-            fail "duplicates: $(accepted_total) deliveries for $(wc -l < "$T/p.sorted") records"
+            die "duplicates: $(accepted_total) deliveries for $(wc -l < "$T/p.sorted") records"
     fi
-    ! grep -q "$TOKEN" "$T/sender.log" || fail "the token appears in the sender log"
+    ! grep -q "$TOKEN" "$T/sender.log" || die "the token appears in the sender log"
 }
 
 # check_schema FILE...: every record conforms to docs/record-schema.json
 check_schema() {
     python3 "$S/tests/endpoint/check_schema.py" "$S/docs/record-schema.json" "$@" > "$T/schema.txt" ||
-        fail "records do not match docs/record-schema.json: $(head -n 5 "$T/schema.txt")"
+        die "records do not match docs/record-schema.json: $(head -n 5 "$T/schema.txt")"
 }

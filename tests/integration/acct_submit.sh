@@ -6,34 +6,34 @@
 # inside job_submit().
 . "$AIF_SRCDIR/tests/integration/acct_lib.sh"
 CLUSTER_LIB=${AIF_CLUSTER_LIB:-$S/tests/cluster/lib.sh}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to run the Slurm daemons"; exit 77; }
-[ -f "$B/.libs/job_submit_aifactory.so" ] || fail "plugin not built: $B/.libs/job_submit_aifactory.so"
+need_root "to run the Slurm daemons"
+[ -f "$B/.libs/job_submit_aifactory.so" ] || die "plugin not built: $B/.libs/job_submit_aifactory.so"
 . "$CLUSTER_LIB"
 trap 'cluster_stop; cleanup' EXIT
 
 write_producer_conf
 mkdir -p "$T/outbox"
 export AIFACTORY_ACCT_CONF=$T/acct.conf   # slurmctld inherits it from cluster_start
-cluster_start || fail "local Slurm did not start"
+cluster_start || die "local Slurm did not start"
 
 records() { cat "$T"/outbox/new/*.rec 2>/dev/null | grep -c "\"decision\":\"$1\"" || true; }
 
 sbatch --parsable -N1 --gpus-per-node=4 --mem=100 -o /dev/null --llm-model=llama3.1-8b \
-    --llm-layout=tp=4 --llm-tokens=1B --wrap true > /dev/null || fail "fitting job rejected"
+    --llm-layout=tp=4 --llm-tokens=1B --wrap true > /dev/null || die "fitting job rejected"
 ! sbatch -N8 --gpus-per-node=4 --mem=100 --llm-model=llama3.1-70b --llm-layout=tp=4,pp=4 \
-    --wrap true > "$T/reject.txt" 2>&1 || fail "70B job on 32 A100-64GB accepted"
+    --wrap true > "$T/reject.txt" 2>&1 || die "70B job on 32 A100-64GB accepted"
 sbatch --parsable -N1 --gpus-per-node=1 --mem=100 -o /dev/null --wrap true > /dev/null ||
-    fail "plain job rejected"
+    die "plain job rejected"
 
 wait_for 10 '[ "$(records accepted)" -ge 1 ] && [ "$(records rejected)" -ge 1 ]' ||
-    fail "decision records missing: $(ls "$T/outbox/new" 2>/dev/null | wc -l) files"
-[ "$(ls "$T"/outbox/new/*.rec | wc -l)" -eq 2 ] || fail "expected exactly 2 records (plain job recorded?)"
+    die "decision records missing: $(ls "$T/outbox/new" 2>/dev/null | wc -l) files"
+[ "$(ls "$T"/outbox/new/*.rec | wc -l)" -eq 2 ] || die "expected exactly 2 records (plain job recorded?)"
 rejected=$(grep -l '"decision":"rejected"' "$T"/outbox/new/*.rec)
 grep -q '"reason":"aifactory: llama3.1-70b does not fit in GPU memory."' "$rejected" ||
-    fail "rejection reason not recorded: $(cat "$rejected")"
-grep -q '"training":{[^}]*"model":"llama3.1-70b"' "$rejected" || fail "declared setup missing"
-grep -q '"verdict":"does-not-fit"' "$rejected" || fail "verdict missing: $(cat "$rejected")"
+    die "rejection reason not recorded: $(cat "$rejected")"
+grep -q '"training":{[^}]*"model":"llama3.1-70b"' "$rejected" || die "declared setup missing"
+grep -q '"verdict":"does-not-fit"' "$rejected" || die "verdict missing: $(cat "$rejected")"
 accepted=$(grep -l '"decision":"accepted"' "$T"/outbox/new/*.rec)
-grep -q '"prediction":{[^}]*"gib_per_gpu":' "$accepted" || fail "prediction missing: $(cat "$accepted")"
+grep -q '"prediction":{[^}]*"gib_per_gpu":' "$accepted" || die "prediction missing: $(cat "$accepted")"
 check_schema "$T"/outbox/new/*.rec
 say "accepted and rejected submissions recorded with reason, setup and prediction"

@@ -8,15 +8,14 @@
 set -u
 : "${AIF_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${AIF_BUILDDIR:=$AIF_SRCDIR/build}"
+# shellcheck source=tests/lib/testlib.sh
+. "$AIF_SRCDIR/tests/lib/testlib.sh"
 lib=${CLUSTER_LIB:-$AIF_SRCDIR/tests/cluster/lib.sh}
-if [ ! -f "$lib" ]; then
-    echo "SKIP: the cluster harness $lib is not in this tree"
-    exit 77
-fi
+[ -f "$lib" ] || skip "the cluster harness $lib is not in this tree"
 # shellcheck source=tests/cluster/lib.sh
 source "$lib"
 so=$AIF_BUILDDIR/plugins/bind/.libs/aifactory_bind.so
-[ -f "$so" ] || { echo "FAIL: $so not built"; exit 1; }
+[ -f "$so" ] || die "$so not built"
 
 scratch=$(mktemp -d /tmp/aif-bind-hostile.XXXXXX)
 chmod 0755 "$scratch"
@@ -36,8 +35,6 @@ trap 'exit 130' INT TERM
 ulimit -v 4194304
 cluster_start || exit $?
 
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
 work=$CLUSTER_ROOT/work
 chmod 0777 "$work"
 as_nobody() { (cd "$work" && timeout 30 runuser -u nobody -- srun --mem=100 "$@") >"$work/out" 2>"$work/err"; }
@@ -68,5 +65,4 @@ grep -E "segfault|Segmentation|killed by signal|core dumped" "$CLUSTER_ROOT"/log
 as_nobody -n1 true || fail "a following job by nobody did not run: $(cat "$work/err")"
 (cd "$work" && timeout 30 srun --mem=100 -n1 true) || fail "a following job by root did not run"
 
-[ $failed -eq 0 ] && echo "bind_hostile_topology: ok"
-exit $failed
+finish "bind_hostile_topology: ok"

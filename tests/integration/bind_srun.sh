@@ -7,15 +7,14 @@
 set -u
 : "${AIF_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${AIF_BUILDDIR:=$AIF_SRCDIR/build}"
+# shellcheck source=tests/lib/testlib.sh
+. "$AIF_SRCDIR/tests/lib/testlib.sh"
 lib=${CLUSTER_LIB:-$AIF_SRCDIR/tests/cluster/lib.sh}
-if [ ! -f "$lib" ]; then
-    echo "SKIP: the cluster harness $lib is not in this tree"
-    exit 77
-fi
+[ -f "$lib" ] || skip "the cluster harness $lib is not in this tree"
 # shellcheck source=tests/cluster/lib.sh
 source "$lib"
 so=$AIF_BUILDDIR/plugins/bind/.libs/aifactory_bind.so
-[ -f "$so" ] || { echo "FAIL: $so not built"; exit 1; }
+[ -f "$so" ] || die "$so not built"
 # A real LUMI-G-like node (other projects' file, kept outside the tree): sections 5-6 need it.
 tioga=${AIF_TOPOLOGIES:-$AIF_SRCDIR/../shared/data/topologies}/mpibind_eas-tioga.xml
 [ -f "$tioga" ] || echo "note: $tioga not found (set AIF_TOPOLOGIES): sections 5-6 skipped, the test ends in SKIP"
@@ -31,8 +30,6 @@ trap 'cluster_stop; rm -rf "$scratch"' EXIT
 trap 'exit 130' INT TERM
 cluster_start || exit $?
 
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
 plugstack() { echo "required $CLUSTER_SPANK $*" >"$CLUSTER_ROOT/plugstack.conf"; }  # re-read per step
 
 # What each task sees: its CPU affinity and the variables the plugin sets.
@@ -139,6 +136,5 @@ plugstack "cache=$cache"
 timeout 30 srun --mem=100 --llm-bind=bogus true 2>"$CLUSTER_ROOT/work/err" && fail "--llm-bind=bogus accepted"
 err | grep -q "Invalid --llm-bind argument: bogus" || fail "bad --llm-bind not explained: $(err)"
 
-[ $failed -eq 0 ] || exit 1
-[ -f "$tioga" ] || { echo "SKIP: sections 5-6 need $tioga; the rest passed"; exit 77; }
-echo "bind_srun: ok"
+[ "$failures" -gt 0 ] || [ -f "$tioga" ] || skip "sections 5-6 need $tioga; the rest passed"
+finish "bind_srun: ok"

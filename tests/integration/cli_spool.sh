@@ -13,8 +13,8 @@ says() {
     "$AIF" "$@" > "$T/out.txt" 2> "$T/err.txt"
     _got=$?
     set -e
-    [ "$_got" -eq "$_rc" ] || fail "aifactory $*: exit $_got, want $_rc ($(cat "$T/err.txt"))"
-    [ "$(head -n1 "$T/err.txt")" = "$_want" ] || fail "aifactory $*: said '$(cat "$T/err.txt")', want '$_want'"
+    [ "$_got" -eq "$_rc" ] || die "aifactory $*: exit $_got, want $_rc ($(cat "$T/err.txt"))"
+    [ "$(head -n1 "$T/err.txt")" = "$_want" ] || die "aifactory $*: said '$(cat "$T/err.txt")', want '$_want'"
 }
 
 start_endpoint good
@@ -26,11 +26,11 @@ prefix=$(printf '%s' "$id" | cut -c1-8)
 
 # show: a whole id, a unique prefix, nothing, an ambiguous prefix of the file names.
 # shellcheck disable=SC2086
-"$AIF" $SP show "$id" > "$T/show.txt" || fail "spool show ID failed"
-grep -q "^$T/outbox/new/.*\.rec$" "$T/show.txt" && grep -q "\"$id\"" "$T/show.txt" || fail "spool show ID: $(cat "$T/show.txt")"
+"$AIF" $SP show "$id" > "$T/show.txt" || die "spool show ID failed"
+grep -q "^$T/outbox/new/.*\.rec$" "$T/show.txt" && grep -q "\"$id\"" "$T/show.txt" || die "spool show ID: $(cat "$T/show.txt")"
 # shellcheck disable=SC2086
-"$AIF" $SP show "$prefix" > "$T/show_prefix.txt" || fail "spool show PREFIX failed"
-cmp -s "$T/show.txt" "$T/show_prefix.txt" || fail "spool show $prefix differs from spool show $id"
+"$AIF" $SP show "$prefix" > "$T/show_prefix.txt" || die "spool show PREFIX failed"
+cmp -s "$T/show.txt" "$T/show_prefix.txt" || die "spool show $prefix differs from spool show $id"
 # shellcheck disable=SC2086
 says 1 "aifactory spool show: no record 'zzzz' (id, file name or a prefix of one) in $T/outbox" $SP show zzzz
 name_prefix=$(ls "$T/outbox/new" | head -n1 | cut -c1-4)
@@ -50,22 +50,22 @@ says 1 "aifactory spool status: $T/nonexistent: No such file or directory (the o
 says 2 "aifactory spool status: $T/nonexistent.conf: No such file or directory" spool --config "$T/nonexistent.conf" status
 # shellcheck disable=SC2086
 "$AIF" $SP status --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["waiting"] == 3' ||
-    fail "spool status --json"
+    die "spool status --json"
 
 # sender --once says what it delivered.
-"$AIF" sender --config "$T/sender.conf" --once > "$T/once.txt" 2>> "$T/sender.log" || fail "sender --once failed"
+"$AIF" sender --config "$T/sender.conf" --once > "$T/once.txt" 2>> "$T/sender.log" || die "sender --once failed"
 [ "$(cat "$T/once.txt")" = "delivered 3 record(s) in 1 request(s); 0 dead-lettered, 0 quarantined" ] ||
-    fail "sender --once printed '$(cat "$T/once.txt")'"
-"$AIF" sender --config "$T/sender.conf" --once > "$T/once.txt" 2>> "$T/sender.log" || fail "sender --once (empty) failed"
+    die "sender --once printed '$(cat "$T/once.txt")'"
+"$AIF" sender --config "$T/sender.conf" --once > "$T/once.txt" 2>> "$T/sender.log" || die "sender --once (empty) failed"
 [ "$(cat "$T/once.txt")" = "delivered 0 record(s) in 0 request(s); 0 dead-lettered, 0 quarantined" ] ||
-    fail "sender --once on an empty outbox printed '$(cat "$T/once.txt")'"
+    die "sender --once on an empty outbox printed '$(cat "$T/once.txt")'"
 says 2 "aifactory sender: $T/missing.conf: No such file or directory" sender --config "$T/missing.conf"
 says 2 "aifactory sender: --onse: unknown option (did you mean --once?); see aifactory sender --help" sender --onse
 
 # requeue by prefix from sent/; nothing matching is an error.
 # shellcheck disable=SC2086
-"$AIF" $SP requeue "$prefix" > "$T/requeue.txt" || fail "spool requeue PREFIX failed"
-[ "$(cat "$T/requeue.txt")" = "requeued $id (was in sent/)" ] || fail "requeue said '$(cat "$T/requeue.txt")'"
+"$AIF" $SP requeue "$prefix" > "$T/requeue.txt" || die "spool requeue PREFIX failed"
+[ "$(cat "$T/requeue.txt")" = "requeued $id (was in sent/)" ] || die "requeue said '$(cat "$T/requeue.txt")'"
 # shellcheck disable=SC2086
 says 1 "aifactory spool requeue: no dead, quarantined or sent record 'zzzz'" $SP requeue zzzz
 # shellcheck disable=SC2086

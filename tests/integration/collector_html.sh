@@ -4,7 +4,7 @@
 # $AIF_BUILDDIR/test-artefacts/collector/.
 . "$AIF_SRCDIR/tests/collector/lib.sh"
 CHROME=$(command -v chromium || command -v chromium-browser || true)
-[ -n "$CHROME" ] || { echo "SKIP: chromium not installed (tests/install-deps.sh)"; exit 77; }
+[ -n "$CHROME" ] || skip "chromium not installed (tests/install-deps.sh)"
 ART=$B/test-artefacts/collector
 mkdir -p "$ART"
 start_collector
@@ -21,26 +21,26 @@ chrome() {
 }
 PAGE="https://siteA:$TOKEN_A@127.0.0.1:$PORT/jobs/siteA/c1/101"
 say "job page: dump the rendered DOM and compare its numbers with the API"
-chrome --dump-dom "$PAGE" > "$T/dom.html" || fail "chromium --dump-dom failed: $(tail -3 "$T/chrome.log")"
+chrome --dump-dom "$PAGE" > "$T/dom.html" || die "chromium --dump-dom failed: $(tail -3 "$T/chrome.log")"
 grep -q 'id="memory-chart"' "$T/dom.html" || {
     # Some Chromium builds drop URL credentials: fall back to the page fetched with curl.
     say "(credentials in the URL not used by this Chromium; rendering the page fetched with curl)"
     curl -sS --cacert "$T/pki/ca.pem" -u "siteA:$TOKEN_A" -o "$T/page.html" "$URL/jobs/siteA/c1/101"
     PAGE="file://$T/page.html"
-    chrome --dump-dom "$PAGE" > "$T/dom.html" || fail "chromium --dump-dom failed"
+    chrome --dump-dom "$PAGE" > "$T/dom.html" || die "chromium --dump-dom failed"
 }
-python3 "$S/tests/collector/page_numbers.py" "$T/dom.html" "$T/report.json" || fail "page numbers differ from the API"
+python3 "$S/tests/collector/page_numbers.py" "$T/dom.html" "$T/report.json" || die "page numbers differ from the API"
 
 say "screenshots"
 rm -f "$ART/job-101.png" "$ART/overview.png"
-chrome --screenshot="$ART/job-101.png" "$PAGE" >/dev/null || fail "job page screenshot failed"
+chrome --screenshot="$ART/job-101.png" "$PAGE" >/dev/null || die "job page screenshot failed"
 curl -sS --cacert "$T/pki/ca.pem" -u "x:$TOKEN_FED" -o "$T/overview.html" "$URL/"
-grep -q 'href="/jobs/siteA/c1/101"' "$T/overview.html" || fail "overview lacks the job"
-chrome --screenshot="$ART/overview.png" "file://$T/overview.html" >/dev/null || fail "overview screenshot failed"
+grep -q 'href="/jobs/siteA/c1/101"' "$T/overview.html" || die "overview lacks the job"
+chrome --screenshot="$ART/overview.png" "file://$T/overview.html" >/dev/null || die "overview screenshot failed"
 cp "$T/dom.html" "$ART/job-101.dom.html"
 # A real picture: PNG of the window size, and far from blank (a blank page compresses to ~5 KB).
 for f in "$ART/job-101.png" "$ART/overview.png"; do
-    python3 - "$f" <<'PY' || fail "$f is not a rendered page"
+    python3 - "$f" <<'PY' || die "$f is not a rendered page"
 import struct, sys
 data = open(sys.argv[1], "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"

@@ -7,13 +7,16 @@
 . "$S/tests/collector/pg.sh"
 PG_OPTIONS="-c fsync=off"  # a throwaway test database
 rc=0; pg_start "$T/pg" > "$T/pg_start.txt" || rc=$?
-[ "$rc" = 77 ] && { echo "SKIP: $(cat "$T/pg_start.txt")"; exit 77; }
-[ "$rc" = 0 ] || fail "$(cat "$T/pg_start.txt")"
+[ "$rc" = 77 ] && skip "$(cat "$T/pg_start.txt")"
+[ "$rc" = 0 ] || die "$(cat "$T/pg_start.txt")"
 trap 'pg_stop; cleanup' EXIT
 say "postgres $("$PGBIN/postgres" --version | awk '{print $3}') on port $PGPORT"
 
 say "store unit tests against PostgreSQL"
-AIF_TEST_PG="$CONN" "$B/tests/unit/test_collect" > "$T/unit.log" 2>&1 || { cat "$T/unit.log"; fail "unit tests on PostgreSQL"; }
+for u in validate store ingest report; do
+    AIF_TEST_PG="$CONN" "$B/tests/unit/test_collect_$u" > "$T/unit.log" 2>&1 ||
+        { cat "$T/unit.log"; die "unit tests (test_collect_$u) on PostgreSQL"; }
+done
 tail -n 1 "$T/unit.log"
 psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d aif -c 'DROP TABLE records, jobs'
 
@@ -36,17 +39,17 @@ deliver() {  # the same sequence against each backend; the replies go to $T/$1.c
 }
 say "the same deliveries to a collector on PostgreSQL and one on SQLite"
 start_collector --postgres "$CONN"
-grep -q "PostgreSQL" "$T/collector.log" || fail "collector not on PostgreSQL"
+grep -q "PostgreSQL" "$T/collector.log" || die "collector not on PostgreSQL"
 deliver pg
 stop_collector
 start_collector --db "$T/sqlite.db"
 deliver lite
 stop_collector
 cat "$T/pg.codes"
-[ "$(head -5 "$T/pg.codes" | awk '{print $2}' | tr '\n' ' ')" = "200 409 200 409 200 " ] || fail "PostgreSQL replies: $(cat "$T/pg.codes")"
-cmp -s "$T/pg.codes" "$T/lite.codes" || fail "status codes differ: $(diff "$T/pg.codes" "$T/lite.codes")"
-cmp -s "$T/pg.replies" "$T/lite.replies" || fail "replies differ: $(diff "$T/pg.replies" "$T/lite.replies" | head -20)"
-grep -q '"gpu_hours": 4.0' "$T/pg.replies" || fail "PostgreSQL report lacks 4.0 GPU-hours"
+[ "$(head -5 "$T/pg.codes" | awk '{print $2}' | tr '\n' ' ')" = "200 409 200 409 200 " ] || die "PostgreSQL replies: $(cat "$T/pg.codes")"
+cmp -s "$T/pg.codes" "$T/lite.codes" || die "status codes differ: $(diff "$T/pg.codes" "$T/lite.codes")"
+cmp -s "$T/pg.replies" "$T/lite.replies" || die "replies differ: $(diff "$T/pg.replies" "$T/lite.replies" | head -20)"
+grep -q '"gpu_hours": 4.0' "$T/pg.replies" || die "PostgreSQL report lacks 4.0 GPU-hours"
 rows=$(psql -tA -h 127.0.0.1 -p "$PGPORT" -U postgres -d aif -c 'SELECT COUNT(*), MAX(version) FROM records')
-[ "$rows" = "13|2" ] || fail "PostgreSQL holds '$rows', expected 13 records (4 + 4 + 5), highest version 2"
+[ "$rows" = "13|2" ] || die "PostgreSQL holds '$rows', expected 13 records (4 + 4 + 5), highest version 2"
 echo "PASS"

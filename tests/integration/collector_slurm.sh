@@ -5,9 +5,9 @@
 # where a slurmdbd answers).
 . "$AIF_SRCDIR/tests/collector/lib.sh"
 CLUSTER_LIB=${AIF_CLUSTER_LIB:-$S/tests/cluster/lib.sh}
-[ -f "$CLUSTER_LIB" ] || { echo "SKIP: no local-cluster harness ($CLUSTER_LIB) on this branch yet"; exit 77; }
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to run slurmd"; exit 77; }
-[ -f "$B/.libs/aifactory_acct.so" ] || fail "plugin not built: $B/.libs/aifactory_acct.so"
+[ -f "$CLUSTER_LIB" ] || skip "no local-cluster harness ($CLUSTER_LIB)"
+need_root "to run slurmd"
+[ -f "$B/.libs/aifactory_acct.so" ] || die "plugin not built: $B/.libs/aifactory_acct.so"
 . "$CLUSTER_LIB"
 trap 'cluster_stop; cleanup' EXIT
 
@@ -45,7 +45,7 @@ else
     CLUSTER_SPANK=''
 fi
 CLUSTER_PLUGSTACK_EXTRA="optional $B/.libs/aifactory_acct.so config=$T/acct.conf"
-cluster_start || fail "local Slurm did not start"
+cluster_start || die "local Slurm did not start"
 mkdir -p "$T/outbox"
 "$AIF" sender --config "$T/sender.conf" >> "$T/sender.log" 2>&1 &
 PIDS="$PIDS $!"
@@ -58,7 +58,7 @@ run_job() {
 }
 j1=$(run_job ok 0)
 j2=$(run_job bad 3)
-for j in $j1 $j2; do cluster_wait_job "$j" 60 >/dev/null || fail "job $j did not finish"; done
+for j in $j1 $j2; do cluster_wait_job "$j" 60 >/dev/null || die "job $j did not finish"; done
 
 # tval JOB FIELD: a field of `scontrol show job` (one line, key=value words)
 tval() { scontrol -o show job "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1; }
@@ -68,12 +68,12 @@ for j in $j1 $j2; do
     say "job $j: waiting for its records at the collector"
     wait_for 30 'api "$TOKEN_A" GET /v1/jobs/test-site/$CL/$j; [ "$CODE" = 200 ] &&
         [ "$(jget "$T/out" "len(d[\"steps\"])")" = 2 ] && [ "$(jget "$T/out" "d[\"outcome\"].get(\"state\")")" != RUNNING ]' ||
-        fail "job $j: report incomplete: $(cat "$T/out")"
+        die "job $j: report incomplete: $(cat "$T/out")"
     cp "$T/out" "$T/rep$j.json"
     state=$(tval "$j" JobState) exitc=$(tval "$j" ExitCode) nodes=$(tval "$j" NodeList) part=$(tval "$j" Partition)
     start=$(epoch "$(tval "$j" StartTime)") end=$(epoch "$(tval "$j" EndTime)")
     say "slurm says: $state exit $exitc on $nodes, partition $part, $((end - start)) s"
-    python3 - "$T/rep$j.json" "$state" "${exitc%%:*}" "$nodes" "$part" "$start" "$end" <<'PY' || fail "job $j: report differs from Slurm"
+    python3 - "$T/rep$j.json" "$state" "${exitc%%:*}" "$nodes" "$part" "$start" "$end" <<'PY' || die "job $j: report differs from Slurm"
 import json, sys
 rep = json.load(open(sys.argv[1]))
 state, exitc, nodes, part, start, end = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
@@ -101,7 +101,7 @@ done
 
 if sacct -n -P -j "$j1" -o JobID,ElapsedRaw,AllocTRES > "$T/sacct.txt" 2>/dev/null && [ -s "$T/sacct.txt" ]; then
     say "sacct: $(tr '\n' ' ' < "$T/sacct.txt")"
-    python3 - "$T/rep$j1.json" "$T/sacct.txt" <<'PY' || fail "report differs from sacct"
+    python3 - "$T/rep$j1.json" "$T/sacct.txt" <<'PY' || die "report differs from sacct"
 import json, sys
 rep = json.load(open(sys.argv[1]))
 steps = {s["step_id"]: s for s in rep["steps"]}
@@ -118,11 +118,11 @@ fi
 if [ "$LLM" = 1 ]; then
     say "an LLM job checked at sbatch time: setup and prediction in the report"
     j3=$(sbatch --parsable -o "$T/job-%j.out" --mem=100 --gres=gpu:a100:4 -n1 --llm-model=llama3.1-8b \
-        --llm-layout=tp=4,sp=on --llm-mbs=1 --llm-seq=2048 --wrap "srun -n1 true") || fail "LLM job not accepted"
-    cluster_wait_job "$j3" 60 >/dev/null || fail "job $j3 did not finish"
+        --llm-layout=tp=4,sp=on --llm-mbs=1 --llm-seq=2048 --wrap "srun -n1 true") || die "LLM job not accepted"
+    cluster_wait_job "$j3" 60 >/dev/null || die "job $j3 did not finish"
     wait_for 30 'api "$TOKEN_A" GET /v1/jobs/test-site/$CL/$j3; [ "$CODE" = 200 ] &&
-        [ "$(jget "$T/out" "len(d[\"steps\"])")" = 2 ]' || fail "job $j3: report incomplete: $(cat "$T/out")"
-    python3 - "$T/out" <<'PY' || fail "LLM job $j3: prediction or setup missing from the report"
+        [ "$(jget "$T/out" "len(d[\"steps\"])")" = 2 ]' || die "job $j3: report incomplete: $(cat "$T/out")"
+    python3 - "$T/out" <<'PY' || die "LLM job $j3: prediction or setup missing from the report"
 import json, sys
 rep = json.load(open(sys.argv[1]))
 p, t = rep["prediction"], rep["training"]
@@ -132,17 +132,17 @@ assert "llama3.1-8b" in json.dumps(t), t
 print(f"prediction {p['gib_per_gpu']} of {p['capacity_gib']} GiB per GPU, verdict {p['verdict']}")
 PY
     $AIF report "$j3" --site test-site --cluster "$CL" --url "$URL" --token-file "$T/site.token" \
-        --ca-file "$T/pki/ca.pem" > "$T/r3.txt" || fail "report of the LLM job failed"
-    grep -q "^Predicted: .* GiB per GPU of .* GiB" "$T/r3.txt" || fail "text report lacks the prediction: $(cat "$T/r3.txt")"
+        --ca-file "$T/pki/ca.pem" > "$T/r3.txt" || die "report of the LLM job failed"
+    grep -q "^Predicted: .* GiB per GPU of .* GiB" "$T/r3.txt" || die "text report lacks the prediction: $(cat "$T/r3.txt")"
 fi
 
 say "aifactory report in a terminal, against the collector"
 R="$AIF report $j2 --site test-site --cluster $CL --url $URL --token-file $T/site.token --ca-file $T/pki/ca.pem --outbox $T/outbox"
-$R > "$T/r.txt" || fail "aifactory report failed"
+$R > "$T/r.txt" || die "aifactory report failed"
 cat "$T/r.txt"
-grep -q "^Outcome: *FAILED, exit code 3" "$T/r.txt" || fail "text report lacks the failure"
+grep -q "^Outcome: *FAILED, exit code 3" "$T/r.txt" || die "text report lacks the failure"
 $R --json > "$T/r.json"
 python3 -c "import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); assert a==b" "$T/r.json" "$T/rep$j2.json" ||
-    fail "report --json differs from the API"
-grep -q "$TOKEN_A" "$T/sender.log" "$T/collector.log" && fail "a token appears in a log"
+    die "report --json differs from the API"
+grep -q "$TOKEN_A" "$T/sender.log" "$T/collector.log" && die "a token appears in a log"
 echo "PASS"

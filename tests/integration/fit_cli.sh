@@ -4,8 +4,8 @@
 set -u
 AIF=${AIF_BUILDDIR:?}/tools/aifactory
 export AIFACTORY_DATADIR=${AIF_SRCDIR:?}/etc
-fails=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
+# shellcheck source=tests/lib/testlib.sh
+. "$AIF_SRCDIR/tests/lib/testlib.sh"
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
@@ -103,7 +103,7 @@ for c in fit models systems validate bind sender spool collector report; do
     done
 done
 "$AIF" fit --help > "$out"
-check "fit --help lists every option the parser takes" 'for o in model config arch system gpu gpu-mem gpus-per-node gpus nodes where layout zero fsdp dist-opt offload mbs gbs seq precision optimizer recompute flash framework tokens mfu headroom json models hardware; do grep -q "^  --$o[ \[]" "$out" || exit 1; done'
+check "fit --help lists every option the parser takes" '(for o in model config arch system gpu gpu-mem gpus-per-node gpus nodes where layout zero fsdp dist-opt offload mbs gbs seq precision optimizer recompute flash framework tokens mfu headroom json models hardware; do grep -q "^  --$o[ \[]" "$out" || exit 1; done)'
 check "fit --help shows --fsdp's optional value" 'grep -q "^  --fsdp \[off|full|hybrid\] " "$out"'
 "$AIF" bind --help > "$out"
 check "bind --help shows -n as --tasks" 'grep -q "^  -n, --tasks N " "$out"'
@@ -120,4 +120,4 @@ for c in fit models systems validate; do
     done
 done
 
-[ "$fails" -eq 0 ]
+finish

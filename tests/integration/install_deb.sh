@@ -7,37 +7,36 @@
 # already built .debs. Needs root (Slurm daemons) and debhelper + dh-autoreconf.
 set -uo pipefail
 src=${AIF_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+# shellcheck source=tests/lib/testlib.sh
+source "$src/tests/lib/testlib.sh"
+need_root
 if [ -z "${AIF_DEB_DIR:-}" ] && [ "${AIF_SLOW_TESTS:-0}" != 1 ]; then
-    echo "SKIP: set AIF_SLOW_TESTS=1 (builds the packages) or AIF_DEB_DIR=DIR"; exit 77
+    skip "set AIF_SLOW_TESTS=1 (builds the packages) or AIF_DEB_DIR=DIR"
 fi
 tmp=$(mktemp -d /tmp/aif-deb.XXXXXX)
 chmod 755 "$tmp"
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
 
 debs=${AIF_DEB_DIR:-}
 if [ -z "$debs" ]; then
     command -v dpkg-buildpackage >/dev/null && command -v dh_autoreconf >/dev/null ||
-        { echo "FAIL: apt-get install debhelper dh-autoreconf"; exit 1; }
+        die "apt-get install debhelper dh-autoreconf"
     # Build from a clean copy of the tracked tree, so the result does not depend on this checkout.
     mkdir -p "$tmp/src/aifactory"
     (cd "$src" && git ls-files -z | xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$tmp/src/aifactory" ||
         cp -a "$src/." "$tmp/src/aifactory/"
     start=$(date +%s)
     (cd "$tmp/src/aifactory" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b) \
-        >"$tmp/build.log" 2>&1 || { tail -40 "$tmp/build.log"; echo "FAIL: dpkg-buildpackage"; exit 1; }
+        >"$tmp/build.log" 2>&1 || { tail -40 "$tmp/build.log"; die "dpkg-buildpackage"; }
     echo "packages built in $(($(date +%s) - start)) s"
     debs=$tmp/src
 fi
 deb_tool=$(ls "$debs"/aifactory_*.deb | head -1)
 deb_plug=$(ls "$debs"/slurm-aifactory-plugins_*.deb | head -1)
-[ -f "$deb_tool" ] && [ -f "$deb_plug" ] || { echo "FAIL: no .deb files in $debs"; exit 1; }
+[ -f "$deb_tool" ] && [ -f "$deb_plug" ] || die "no .deb files in $debs"
 
 # ---- contents and metadata --------------------------------------------------------------------
 root=$tmp/root
-dpkg -x "$deb_tool" "$root" && dpkg -x "$deb_plug" "$root" || { echo "FAIL: dpkg -x"; exit 1; }
+dpkg -x "$deb_tool" "$root" && dpkg -x "$deb_plug" "$root" || die "dpkg -x"
 pd=$root/usr/lib/x86_64-linux-gnu/slurm-wlm
 for f in usr/bin/aifactory usr/share/aifactory/models.json usr/share/aifactory/hardware.json \
          lib/systemd/system/aifactory-sender.service lib/systemd/system/aifactory-collector.service \
@@ -77,7 +76,7 @@ CLUSTER_SITE_CONF=$(cat "$root/etc/slurm/aifactory.conf")
 # shellcheck source=tests/cluster/lib.sh
 source "$src/tests/cluster/lib.sh"
 trap 'cluster_stop; rm -rf "$tmp"' EXIT
-cluster_start || { echo "FAIL: cluster did not start"; exit 1; }
+cluster_start || die "cluster did not start"
 grep -q "^PluginDir=.*$tmp/fake-build/.libs" "$SLURM_CONF" && ok "PluginDir has the unpacked plugins" ||
     fail "PluginDir: $(grep PluginDir "$SLURM_CONF")"
 cd "$CLUSTER_ROOT/work" || exit 1
@@ -96,5 +95,5 @@ log=$CLUSTER_ROOT/log/slurmctld.log
 grep -q 'aifactory: loaded' "$log" && ok "slurmctld loaded job_submit_aifactory.so from the package" ||
     fail "no 'aifactory: loaded' in slurmctld.log"
 grep -q "Incompatible" "$log" && fail "version mismatch: $(grep Incompatible "$log")"
-[ "$failures" -eq 0 ] || { cluster_dump_logs 2>/dev/null | tail -30; exit 1; }
-echo "install_deb: all checks passed"
+on_failure() { cluster_dump_logs 2>&1 | tail -30; }
+finish "install_deb: all checks passed"

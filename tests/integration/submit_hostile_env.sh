@@ -6,7 +6,7 @@
 # other users, logs no forged line and does not keep the values.
 source "$(dirname "$0")/submit_lib.sh"
 client_src=$AIF_BUILDDIR/tests/integration/submit_hostile_client
-[ -x "$client_src" ] || { echo "FAIL: $client_src not built (make check builds it)"; exit 1; }
+[ -x "$client_src" ] || die "$client_src not built (make check builds it)"
 start_cluster
 client=$CLUSTER_ROOT/work/submit_hostile_client  # where the unprivileged user can run it
 cp "$client_src" "$client" && chmod 755 "$client"

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Unit tests for lib/collect: record validation (per field, UTC times) and the tokens file rules.
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <check.h>
+#include <sqlite3.h>
+
+#include "check_main.hpp"
+#include "collect_test_util.hpp"
+#include "collect/tokens.hpp"
+#include "collect/validate.hpp"
+#include "common/error.hpp"
+#include "common/json.hpp"
+
+using namespace aif;
+using namespace aif::collect;
+
+START_TEST(valid_record_is_reduced_to_columns) {
+    Row r = check_record(step(uuid(1), "0", "n1", 42, 2400, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
+                              ",\"prediction\":{\"verdict\":\"fits;gib_per_gpu=41.3;capacity_gib=80\"},"
+                              "\"observed\":{\"gpu_mem_peak_bytes\":42949672960}"));
+    ck_assert_str_eq(r.site.c_str(), "siteA");
+    ck_assert_int_eq(*r.job_id, 42);
+    ck_assert_str_eq(r.verdict.c_str(), "fits");
+    ck_assert_double_eq_tol(*r.pred_gib_per_gpu, 41.3, 1e-9);
+    ck_assert_double_eq_tol(*r.obs_gpu_peak_bytes, 40.0 * 1024 * 1024 * 1024, 1);
+    ck_assert_int_eq(r.event_time, 1787213400);  // end_time
+    ck_assert_int_eq(r.version, 1);
+    // A user-declared prediction's verdict is not the job's verdict; truncation lists are fine.
+    Row u = check_record(step(uuid(4), "0", "n1", 43, 2400, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
+                              ",\"prediction\":{\"verdict\":\"fits\"},\"prediction_origin\":\"user-declared\","
+                              "\"truncated\":[\"training\"]"));
+    ck_assert_str_eq(u.verdict.c_str(), "");
+}
+END_TEST
+
+START_TEST(invalid_records_name_the_field) {
+    ck_assert_input_error(check_record("{"), "record");
+    ck_assert_input_error(check_record("[]"), "not a JSON object");
+    std::string good = step(uuid(2), "0", "n1", 7, 1);
+    auto without = [&](const std::string& key) {
+        json::Ptr d = json::parse(good, "t");
+        json_object_del(d.get(), key.c_str());
+        return json::dump(d.get());
+    };
+    auto with = [&](const std::string& key, json_t* v) {
+        json::Ptr d = json::parse(good, "t");
+        json_object_set_new(d.get(), key.c_str(), v);
+        return json::dump(d.get());
+    };
+    ck_assert_input_error(check_record(without("record_id")), "record_id: is required");
+    ck_assert_input_error(check_record(without("job_id")), "job_id: is required for step_end");
+    ck_assert_input_error(check_record(without("site")), "site: is required");
+    ck_assert_input_error(check_record(with("record_id", json_string("abc"))), "not a lowercase UUIDv5");
+    ck_assert_input_error(check_record(with("schema", json_string("aifactory.acct/9"))), "schema");
+    ck_assert_input_error(check_record(with("kind", json_string("boom"))), "kind");
+    ck_assert_input_error(check_record(with("gpu_seconds", json_real(-1))), "gpu_seconds: must be >= 0");
+    ck_assert_input_error(check_record(with("gpu_seconds", json_string("5"))), "gpu_seconds: must be a number");
+    ck_assert_input_error(check_record(with("end_time", json_string("yesterday"))), "end_time");
+    ck_assert_input_error(check_record(with("end_time", json_string("2026-08-20T07:00:00Z"))), "before start_time");
+    ck_assert_input_error(check_record(with("user", json_string("alice"))), "pseudonym");
+    ck_assert_input_error(check_record(with("site", json_string("a/../b"))), "site: may only contain");
+    ck_assert_input_error(check_record(with("prediction", json_string("x"))), "prediction: must be a JSON object");
+    ck_assert_input_error(check_record(with("job_id", json_integer(-3))), "job_id: -3 is out of range");
+    ck_assert_input_error(check_record(std::string(70000, ' ')), "over the 65536-byte limit");
+    // The schema has no other fields (additionalProperties: false).
+    ck_assert_input_error(check_record(with("future_field", json_integer(1))), "future_field: is not a field of schema");
+    ck_assert_input_error(check_record(without("node")), "node: is required for step_end");
+    ck_assert_input_error(check_record(with("tasks", json_integer(0))), "tasks: 0 is out of range");
+    ck_assert_input_error(check_record(with("prediction_origin", json_string("me"))), "prediction_origin");
+    ck_assert_input_error(check_record(with("truncated", json_string("all"))), "truncated");
+    ck_assert_input_error(check_record(with("observed", json_pack("{s:i}", "gpu_util", 3))), "gpu_util");
+    ck_assert_input_error(check_record(with("created", json_string("2026-08-20T08:00:07.5Z"))), "created");
+    // Submit decisions need no job id but a decision.
+    std::string sd = "{\"cluster\":\"c1\",\"component\":\"submit/x\",\"created\":\"2026-08-20T08:00:00Z\",\"kind\":"
+                     "\"submit_decision\",\"record_id\":\"" + uuid(3) + "\",\"schema\":\"aifactory.acct/1\",\"site\":\"s\"";
+    ck_assert_input_error(check_record(sd + "}"), "decision: must be accepted, warned or rejected");
+    Row rej = check_record(sd + ",\"decision\":\"rejected\",\"reason\":\"too big\"}");
+    ck_assert_str_eq(rej.decision.c_str(), "rejected");
+}
+END_TEST
+
+START_TEST(times_parse_as_utc) {
+    ck_assert_int_eq(*parse_time("1970-01-01T00:00:10Z"), 10);
+    ck_assert(!parse_time("2026-08-20T08:00:07.250Z"));
+    ck_assert(!parse_time("2026-08-20 08:00:07"));
+    ck_assert(!parse_time("2026-13-20T08:00:07Z"));
+    std::string t = format_time(1787213400);
+    ck_assert_str_eq(t.c_str(), "2026-08-20T08:10:00Z");
+}
+END_TEST
+
+START_TEST(tokens_file_rules) {
+    Tokens t = Tokens::from_text("# sites\nsiteA  aaaaaaaaaaaaaaaaaaaa\n* ffffffffffffffffffff\n", "t");
+    ck_assert_int_eq(t.size(), 2);
+    ck_assert(t.find("aaaaaaaaaaaaaaaaaaaa")->site == "siteA");
+    ck_assert(t.find("ffffffffffffffffffff")->all_sites());
+    ck_assert(!t.find("aaaaaaaaaaaaaaaaaaa"));   // prefix
+    ck_assert(!t.find("aaaaaaaaaaaaaaaaaaaab"));  // longer
+    ck_assert(!t.find(""));
+    ck_assert_input_error(Tokens::from_text("siteA short\n", "t"), "shorter than 16");
+    ck_assert_input_error(Tokens::from_text("siteA\n", "t"), "expected '<site> <token>'");
+    ck_assert_input_error(Tokens::from_text("a bbbbbbbbbbbbbbbbbbbb\nc bbbbbbbbbbbbbbbbbbbb\n", "t"), "already used");
+    ck_assert_input_error(Tokens::from_text("# none\n", "t"), "no tokens");
+    ck_assert(equal_ct("abc", "abc"));
+    ck_assert(!equal_ct("abc", "abd"));
+    ck_assert(!equal_ct("abc", "abcd"));
+    // The file must not be readable by others.
+    std::string d = tmpdir(), f = d + "/tokens";
+    std::ofstream(f) << "siteA aaaaaaaaaaaaaaaaaaaa\n";
+    chmod(f.c_str(), 0644);
+    ck_assert_input_error(Tokens::load(f), "chmod 600");
+    chmod(f.c_str(), 0600);
+    ck_assert_int_eq(Tokens::load(f).size(), 1);
+    unlink(f.c_str());
+    rmdir(d.c_str());
+}
+END_TEST
+
+int main() {
+    Suite* s = suite_create("collect_validate");
+    TCase* tc = tcase_create("collect_validate");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, valid_record_is_reduced_to_columns);
+    tcase_add_test(tc, invalid_records_name_the_field);
+    tcase_add_test(tc, times_parse_as_utc);
+    tcase_add_test(tc, tokens_file_rules);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

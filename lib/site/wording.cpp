@@ -96,7 +96,7 @@ std::string fits_text(const Estimate& e, const std::string& label) {
 std::string estimate_text(const Estimate& e, double tokens) {
     if (e.train_hours <= 0 || tokens <= 0) return "";
     return "est. " + fmt_duration_hours(e.train_hours) + ", " + fmt_gpu_hours(e.gpu_hours) + " GPU-hours on " +
-           std::to_string(e.gpus) + " GPUs for " + count_text(tokens) + " tokens";
+           std::to_string(e.gpus) + " GPUs";
 }
 
 std::string limit_text(long minutes) {

@@ -20,7 +20,7 @@ std::vector<std::string> rejection_lines(const CheckOutcome& o, const std::strin
 // "OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU" (without the "aifactory: " tag). It starts
 // with "OK," because Slurm shows it as "error:" when it refuses the job for another reason.
 std::string fits_text(const Estimate& e, const std::string& model_label);
-// "est. 5.1 h, 20.4 GPU-hours on 4 GPUs for 10B tokens" ("" without --llm-tokens).
+// "est. 5.1 h, 20.4 GPU-hours on 4 GPUs" ("" without --llm-tokens).
 std::string estimate_text(const Estimate& e, double tokens);
 
 // The job's time limit, as far as job_submit knows it.

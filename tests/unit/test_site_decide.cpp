@@ -116,14 +116,14 @@ START_TEST(time_limit_is_compared_with_the_estimate) {
     Decision d = run("2T", 60);
     ck_assert_str_eq(name(d.action), "accept");
     ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU\n"
-                                        "aifactory: est. 5.4 years, 191K GPU-hours on 4 GPUs for 2T tokens\n"
+                                        "aifactory: est. 5.4 years, 191K GPU-hours on 4 GPUs\n"
                                         "aifactory: the 1 h limit (-t) holds 41.9M of 2T tokens: the run\n"
                                         "  needs 47730 jobs\n");
     all_narrow(d);
     // Tiny runs read honestly: no "1 min, 0 GPU-hours".
     d = run("1M", -1);
     ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU\n"
-                                        "aifactory: est. 1 min, <0.1 GPU-hours on 4 GPUs for 1M tokens\n");
+                                        "aifactory: est. 1 min, <0.1 GPU-hours on 4 GPUs\n");
     ck_assert(has_line(run("100K", -1), "est. under 1 min, <0.1 GPU-hours"));
     // A run that fits in its limit gets no extra line; without --llm-tokens, what one job holds.
     ck_assert(!has_line(run("100M", 12 * 60), "limit"));

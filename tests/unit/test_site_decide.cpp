@@ -125,7 +125,7 @@ START_TEST(time_limit_is_compared_with_the_estimate) {
     ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU\n"
                                         "aifactory: est. 1 min, <0.1 GPU-hours on 4 GPUs\n");
     ck_assert(has_line(run("100K", -1), "est. under 1 min, <0.1 GPU-hours"));
-    // A run that fits in its limit gets no extra line; without --llm-tokens, what one job holds.
+    // A run that fits in its limit gets no extra line.
     ck_assert(!has_line(run("100M", 12 * 60), "limit"));
     // Under MinProgress (30 min by default): cannot reach a checkpoint; rejected under enforce
     // with the time-limit error, accepted with a warning under warn.

@@ -46,7 +46,7 @@ submit() {
 echo
 echo "== 4. jobs"
 echo "-- a job that fits (with --llm-tokens: time and GPU-hours)"
-submit --llm-model=llama3.1-8b --llm-layout=tp=4 --llm-tokens=100B -p boost_usr_prod -N 1 \
+submit --llm-model=llama3.1-8b --llm-layout=tp=4 --llm-tokens=100B -t 1-00:00:00 -p boost_usr_prod -N 1 \
     --gpus-per-node=4 --mem=1000 -o fits.out --wrap 'echo "AIFACTORY_PREDICTION=$AIFACTORY_PREDICTION"'
 fits_job=$last_job
 echo

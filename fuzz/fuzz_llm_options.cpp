@@ -10,6 +10,7 @@
 #include "calc/job.hpp"
 #include "calc/models.hpp"
 #include "common/error.hpp"
+#include "site/wording.hpp"
 
 namespace {
 struct Catalogues {
@@ -52,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         req.nodes = nodes;
         req.headroom = 0.05;
         aif::CheckOutcome o = aif::check_job(req, cat.models, cat.hw);
-        (void)aif::rejection_lines(o, aif::model_label(job));
+        (void)aif::site::rejection_lines(o, aif::model_label(job));
         (void)aif::prediction_kv(o.estimate);
     } catch (const aif::InputError&) {
     }

@@ -21,18 +21,33 @@ struct CheckRequest {
     std::vector<std::string> alternative_names;  // their Slurm names, same order
 };
 
+// One change that makes the job fit. Typed: the wording (option names, units) is the caller's
+// (site::fix_text for sbatch).
+struct Fix {
+    enum class Kind {
+        Recompute,  // setup.recompute raised
+        DistOpt,    // Megatron distributed optimizer (ZeRO-1 over DP)
+        Zero,       // setup.zero raised
+        Mbs,        // setup.mbs lowered to 1
+        Layout,     // another layout on the same GPUs: estimate.layout
+        Nodes,      // more nodes of this partition: estimate.nodes (layout_changed: estimate.layout)
+        Partition,  // another partition of this site: `partition`, estimate.nodes, estimate.layout
+    };
+    Kind kind = Kind::Layout;
+    TrainingSetup setup;        // the setup that fits
+    bool layout_changed = false;
+    std::string partition;      // Kind::Partition: its Slurm name
+    Estimate estimate;          // of the job with the change
+};
+
 struct CheckOutcome {
     Estimate estimate;
-    std::vector<std::string> fixes;  // smallest change first, each a short imperative line
+    std::vector<Fix> fixes;  // smallest change first
 };
 
 // Throws InputError for bad job descriptions (unknown model, inconsistent layout, ...).
 CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models,
                        const HardwareCatalogue& hw);
-
-// User-facing text, at most 80 columns a line, GiB for memory.
-std::vector<std::string> rejection_lines(const CheckOutcome& o, const std::string& model_label);
-std::string prediction_line(const CheckOutcome& o, const std::string& model_label);
 
 // Compact machine-readable summary for later stages (pinning, accounting):
 // "verdict=fits;gib_per_gpu=41.3;capacity_gib=60.2;dominant=activations;...;mem_weights_gib=...".

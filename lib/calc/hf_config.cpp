@@ -179,4 +179,23 @@ Architecture arch_from_hf_config(std::string_view json_text, std::string_view or
     return a;
 }
 
+std::string hf_model_name(std::string_view json_text) {
+    try {
+        json::Ptr root = json::parse(json_text, "config");
+        const json_t* cfg = root.get();
+        if (!json_is_object(cfg)) return "";
+        const auto text = [](const json_t* v) { return json_is_string(v) ? std::string(json_string_value(v)) : ""; };
+        std::string name = text(json_object_get(cfg, "_name_or_path"));
+        while (!name.empty() && name.back() == '/') name.pop_back();
+        if (const auto slash = name.find_last_of('/'); slash != std::string::npos) name = name.substr(slash + 1);
+        if (name.empty())
+            if (const json_t* archs = json_object_get(cfg, "architectures"); json_is_array(archs))
+                name = text(json_array_get(archs, 0));
+        if (name.empty()) name = text(json_object_get(cfg, "model_type"));
+        return printable(name, 40);
+    } catch (const std::exception&) {
+        return "";
+    }
+}
+
 }  // namespace aif

@@ -214,7 +214,7 @@ json::Ptr build_job_report(const std::vector<std::string>& bodies, const std::st
 namespace aif::collect {
 namespace {
 
-std::string gib_text(double v) { return std::isfinite(v) ? fmt_fixed(v, v < 1 ? 2 : 1) + " GiB" : "?"; }
+std::string gib_text(double v) { return std::isfinite(v) ? fmt_gib_value(v, v < 1 ? 2 : 1) + " GiB" : "?"; }
 
 std::string dur(double s) {
     if (!std::isfinite(s)) return "?";

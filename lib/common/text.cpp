@@ -143,7 +143,16 @@ std::string fmt_fixed(double v, int decimals) {
     return buf;
 }
 
-std::string fmt_gib(double bytes, int decimals) { return fmt_fixed(bytes / GiB, decimals); }
+std::string fmt_gib(double bytes, int decimals) { return fmt_gib_value(bytes / GiB, decimals); }
+
+std::string fmt_gib_value(double gib, int decimals) {
+    if (!std::isfinite(gib) || decimals != 1) return fmt_fixed(gib, decimals);
+    // Records keep GiB to 0.01; one decimal is rounded from that figure (half away from zero),
+    // so the figure sbatch prints and the one a report prints from the record are the same.
+    const long long hundredths = std::llround(gib * 100);
+    const long long tenths = (hundredths + (hundredths < 0 ? -5 : 5)) / 10;
+    return fmt_fixed(static_cast<double>(tenths) / 10, 1);
+}
 
 std::string fmt_count(double n) {
     const char* suffix[] = {"", "K", "M", "B", "T"};
@@ -157,9 +166,21 @@ std::string fmt_count(double n) {
 
 std::string fmt_duration_hours(double hours) {
     if (!std::isfinite(hours)) return "unknown";
+    if (hours * 60 < 1) return "under 1 min";
     if (hours < 1) return fmt_fixed(hours * 60, 0) + " min";
     if (hours < 48) return fmt_fixed(hours, 1) + " h";
-    return fmt_fixed(hours / 24, 1) + " days";
+    const double days = hours / 24;
+    if (days < 10) return fmt_fixed(days, 1) + " days";
+    if (days < 365) return fmt_fixed(days, 0) + " days";
+    const double years = days / 365.25;
+    return (years < 100 ? fmt_fixed(years, 1) : fmt_count(years)) + " years";
+}
+
+std::string fmt_gpu_hours(double h) {
+    if (!std::isfinite(h)) return "?";
+    if (h < 0.1) return "<0.1";
+    if (h < 10) return fmt_fixed(h, 1);
+    return fmt_count(h);
 }
 
 std::string html_escape(std::string_view s) {

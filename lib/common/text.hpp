@@ -38,9 +38,14 @@ std::vector<std::string> closest(std::string_view word, const std::vector<std::s
                                  std::size_t n = 3);
 
 // Human formatting.
-std::string fmt_gib(double bytes, int decimals = 1);  // "41.3" (no unit)
+// GiB figures shown to people: one rounding rule everywhere. One decimal is rounded from the
+// 0.01 GiB figure records keep (60.149 → 60.15 → "60.2"), so sbatch and reports agree.
+std::string fmt_gib(double bytes, int decimals = 1);      // "41.3" (no unit)
+std::string fmt_gib_value(double gib, int decimals = 1);  // same, from a GiB figure
 std::string fmt_count(double n);                      // "70.6B", "8.03B", "125M"
-std::string fmt_duration_hours(double hours);         // "3.2 days", "5.1 h", "41 min"
+// "under 1 min", "41 min", "5.1 h", "3.2 days", "83 days", "5.4 years".
+std::string fmt_duration_hours(double hours);
+std::string fmt_gpu_hours(double hours);              // "<0.1", "2.4", "20.4", "160K"
 std::string fmt_fixed(double v, int decimals);
 
 constexpr double GiB = 1024.0 * 1024.0 * 1024.0;

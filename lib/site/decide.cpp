@@ -8,6 +8,7 @@
 #include "calc/job.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "site/wording.hpp"
 
 namespace aif::site {
 
@@ -62,6 +63,21 @@ void add_verbatim(std::vector<std::string>& lines, const std::vector<std::string
     }
 }
 
+// The job's time limit: its own --time, else the partition's DefaultTime, else its MaxTime.
+TimeLimit time_limit_of(const Submission& sub, const std::string& partition, const Snapshot& snap) {
+    TimeLimit t;
+    if (sub.time_limit_min >= 0) {
+        if (sub.time_limit_min > 0) t.minutes = sub.time_limit_min, t.source = "-t";
+        return t;  // 0: the job asked for no limit
+    }
+    for (const auto& p : snap.partition_times) {
+        if (p.name != partition) continue;
+        if (p.default_min > 0) t.minutes = p.default_min, t.source = "DefaultTime of " + printable(partition);
+        else if (p.default_min < 0 && p.max_min > 0) t.minutes = p.max_min, t.source = "MaxTime of " + printable(partition);
+    }
+    return t;
+}
+
 // The policy in force for this job, after exemptions and the user's --llm-check.
 Policy effective_policy(const Submission& sub, const PartitionRule& rule, const SiteConfig& cfg,
                         std::vector<std::string>& notes, bool& exempt) {
@@ -112,8 +128,8 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
     std::vector<std::string> notes;
     bool exempt = false;
     Policy policy = rule->policy;
-    const auto bad_request = [&](const std::string& what) {
-        d.problem = Problem::BadRequest;
+    const auto bad_request = [&](const std::string& what, Problem problem = Problem::BadRequest) {
+        d.problem = problem;
         d.action = policy == Policy::Enforce ? Action::Reject : Action::Warn;
         d.lines.clear();
         add(d.lines, what);
@@ -134,6 +150,12 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
         return d;
     }
 
+    if (const std::string* model = opt.get("model"); model != nullptr && !opt.arch.empty()) {
+        bad_request("--llm-model=" + printable(*model, 24) + " and --llm-config=" +
+                    printable(opt.config.empty() ? std::string("(file)") : opt.config, 24) +
+                    " both describe the model; give one of them");
+        return d;
+    }
     JobSpec job;
     try {
         for (const auto& [key, value] : opt.values) apply_option(job, key, value, "--llm-");
@@ -146,7 +168,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
         const auto* cat = snap.hardware.partition(rule->system);
         bad_request("the job asks for no GPUs: add --gpus-per-node=N (" +
                     std::to_string(cat ? cat->gpus_per_node : 0) + " per node on " +
-                    rule->slurm_name + ")");
+                    rule->slurm_name + ")", Problem::NoGpus);
         return d;
     }
 
@@ -171,18 +193,38 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
         bad_request(e.what());
         return d;
     }
-    // A model from --llm-config is named by its file (what the user typed), not "custom model".
+    // A model from --llm-config is named as its config.json names it, else by the file.
     std::string label = model_label(job);
-    if (job.model.empty() && !sub.options.config.empty()) {
-        const std::string& c = sub.options.config;
+    if (job.model.empty() && !opt.arch_name.empty()) {
+        label = opt.arch_name;
+    } else if (job.model.empty() && !opt.config.empty()) {
+        const std::string& c = opt.config;
         const std::size_t slash = c.find_last_of('/');
         label = printable(std::string_view(c).substr(slash == std::string::npos ? 0 : slash + 1), 24);
     }
+    const TimeLimit limit = time_limit_of(sub, partition, snap);
+    const double tokens = job.setup.tokens;
+    const std::string assumed = assumed_text(opt, job.setup);
     d.prediction = prediction_kv(out.estimate);
     if (out.estimate.verdict != Verdict::DoesNotFit) {
         d.action = Action::Accept;
-        add_verbatim(d.lines, {prediction_line(out, label)});
-        d.log = "fits: " + d.prediction;
+        add(d.lines, fits_text(out.estimate, label));
+        if (const std::string t = estimate_text(out.estimate, tokens); !t.empty()) add(d.lines, t);
+        const long min_progress = snap.config.min_progress_min;
+        if (limit.minutes > 0 && limit.minutes < min_progress) {
+            d.problem = Problem::TooShort;
+            d.action = policy == Policy::Enforce ? Action::Reject : Action::Warn;
+            d.lines.clear();
+            add(d.lines, too_short_text(limit, min_progress));
+            if (d.action == Action::Warn)
+                add(d.lines, std::string("accepted anyway (") +
+                                 (exempt ? "exempt" : "policy " + std::string(name(policy)) + " on " + rule->slurm_name) +
+                                 ")");
+            d.log = "time limit " + std::to_string(limit.minutes) + " min under MinProgress: " + d.prediction;
+        } else {
+            if (const std::string t = time_limit_text(out.estimate, tokens, limit); !t.empty()) add(d.lines, t);
+            d.log = "fits: " + d.prediction;
+        }
     } else {
         d.problem = Problem::DoesNotFit;
         d.action = policy == Policy::Enforce ? Action::Reject : Action::Warn;
@@ -192,6 +234,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
                              (exempt ? "exempt" : "policy warn on " + rule->slurm_name) + ")");
         d.log = "does not fit: " + d.prediction;
     }
+    if (!assumed.empty()) add(d.lines, assumed);
     for (const auto& n : notes) add(d.lines, n);
     return d;
 }
@@ -270,9 +313,10 @@ std::string DecisionCache::key(const Submission& sub) {
     for (const auto& [name, value] : sub.options.values) field(name), field(value);
     field("");  // end of the options
     const LlmOptions& o = sub.options;
-    for (const std::string* s : {&o.arch, &o.config, &o.check, &o.problem, &sub.partition,
+    for (const std::string* s : {&o.arch, &o.arch_name, &o.config, &o.check, &o.problem, &sub.partition,
                                  &sub.account, &sub.user, &sub.qos})
         field(*s);
+    field(std::to_string(sub.time_limit_min));
     field(std::to_string(sub.gpus.gpus)), field(std::to_string(sub.gpus.nodes));
     // The cache keeps a 128-bit digest, not the request: its size does not depend on the user.
     static const DigestKeys keys;

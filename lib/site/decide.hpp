@@ -20,13 +20,22 @@ enum class Action {
 };
 const char* name(Action);
 
-enum class Problem { None, DoesNotFit, BadRequest };
+// Why a job was refused (or warned about); job_submit returns a different Slurm error for each,
+// so that Slurm's closing line ("Batch job submission failed: ...") tells the truth.
+enum class Problem {
+    None,
+    DoesNotFit,  // the GPUs asked for cannot hold the model
+    NoGpus,      // a training job that asks for no GPU
+    TooShort,    // the time limit is under MinProgress
+    BadRequest,  // the --llm-* options are wrong (unknown model, bad value, both model and config)
+};
 
 struct Submission {
     LlmOptions options;
     GpuRequest gpus;
     std::string partition;  // as given; "" → the default partition
     std::string account, user, qos;
+    long time_limit_min = -1;  // --time in minutes; -1 not given, 0 unlimited
 };
 
 struct Decision {

@@ -1,5 +1,6 @@
 #include "site/site_config.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -155,12 +156,13 @@ SiteConfig parse_site_config(std::string_view text, std::string_view origin, std
             else if (key_is(k, "DefaultPartition")) cfg.default_partition = v;
             else if (key_is(k, "ReloadInterval"))
                 cfg.reload_interval_s = static_cast<int>(parse_int(v, what, 1, 3600));
+            else if (key_is(k, "MinProgress")) cfg.min_progress_min = parse_minutes(v, what);
             else
                 throw InputError(where + ": unknown key '" + k +
                                  "' (known: PartitionName, DefaultPolicy, DefaultHeadroom, "
                                  "AllowUserWarn, ExemptAccounts, ExemptUsers, ExemptQOS, "
                                  "HardwareCatalogue, ModelCatalogue, DefaultPartition, "
-                                 "ReloadInterval)");
+                                 "ReloadInterval, MinProgress)");
         }
     }
     for (auto& p : pending) {
@@ -176,6 +178,80 @@ SiteConfig load_site_config(const std::string& path) {
     const auto slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
     return parse_site_config(read_file(path), path, dir.empty() ? "/" : dir);
+}
+
+long parse_minutes(std::string_view text, std::string_view what) {
+    const std::string s = lower(trim(text));
+    if (s == "unlimited" || s == "infinite") return 0;
+    const auto bad = [&]() -> InputError {
+        return InputError(std::string(what) + ": '" + printable(text) +
+                          "' is not a time (minutes, [D-]HH:MM:SS, or 30min, 2h, 1d)");
+    };
+    constexpr long long kMax = 1000LL * 365 * 24 * 60;  // minutes in 1000 years
+    for (const auto& [suffix, minutes] : {std::pair<const char*, long long>{"min", 1}, {"h", 60}, {"d", 1440}}) {
+        const std::string_view sv = s, suf = suffix;
+        if (sv.size() > suf.size() && sv.substr(sv.size() - suf.size()) == suf &&
+            std::isdigit(static_cast<unsigned char>(sv[sv.size() - suf.size() - 1])))
+            return static_cast<long>(parse_int(sv.substr(0, sv.size() - suf.size()), what, 0, kMax / minutes) * minutes);
+    }
+    // Slurm: "M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S".
+    long long days = 0;
+    std::string_view rest = s;
+    const bool has_days = rest.find('-') != std::string_view::npos;
+    if (has_days) {
+        const auto dash = rest.find('-');
+        days = parse_int(rest.substr(0, dash), what, 0, 1000 * 365);
+        rest = rest.substr(dash + 1);
+    }
+    const std::vector<std::string> parts = [&] {
+        std::vector<std::string> p;
+        std::size_t start = 0;
+        for (std::size_t i = 0; i <= rest.size(); ++i)
+            if (i == rest.size() || rest[i] == ':') p.emplace_back(rest.substr(start, i - start)), start = i + 1;
+        return p;
+    }();
+    if (parts.empty() || parts.size() > 3) throw bad();
+    long long v[3] = {0, 0, 0};
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i].empty() || parts[i].find_first_not_of("0123456789") != std::string::npos) throw bad();
+        v[i] = parse_int(parts[i], what, 0, kMax);
+    }
+    long long h = 0, m = 0, sec = 0;
+    if (has_days) h = v[0], m = v[1], sec = v[2];  // D-H, D-H:M, D-H:M:S
+    else if (parts.size() == 3) h = v[0], m = v[1], sec = v[2];
+    else m = v[0], sec = v[1];
+    const long long total = days * 1440 + h * 60 + m + (sec + 59) / 60;
+    if (total > kMax) throw bad();
+    return static_cast<long>(total);
+}
+
+std::vector<PartitionTimes> partition_times_of_slurm_conf(std::string_view text) {
+    std::vector<PartitionTimes> out;
+    PartitionTimes defaults;
+    std::istringstream in{std::string(text)};
+    std::string raw;
+    while (std::getline(in, raw)) {
+        std::string_view line = raw;
+        if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+        line = trim(line);
+        if (lower(line.substr(0, 14)) != "partitionname=") continue;
+        PartitionTimes p = defaults;
+        std::istringstream ws{std::string(line)};
+        for (std::string w; ws >> w;) {
+            const auto eq = w.find('=');
+            if (eq == std::string::npos) continue;
+            const std::string k = lower(w.substr(0, eq)), v = w.substr(eq + 1);
+            try {
+                if (k == "partitionname") p.name = v;
+                else if (k == "defaulttime") p.default_min = parse_minutes(v, k);
+                else if (k == "maxtime") p.max_min = parse_minutes(v, k);
+            } catch (const InputError&) {
+            }
+        }
+        if (p.name == "DEFAULT") defaults = p;
+        else out.push_back(std::move(p));
+    }
+    return out;
 }
 
 std::string default_partition_of_slurm_conf(std::string_view text) {

@@ -29,6 +29,7 @@ struct SiteConfig {
     std::vector<std::string> hardware_files, model_files;  // extra catalogues, absolute paths
     std::string default_partition;  // used when a job names none (else slurm.conf's Default=YES)
     int reload_interval_s = 10;     // how often the plugin looks for changed files
+    long min_progress_min = 30;     // MinProgress=: shorter time limits cannot reach a checkpoint
     std::vector<PartitionRule> partitions;
 
     const PartitionRule* find(std::string_view slurm_partition) const;
@@ -41,6 +42,19 @@ SiteConfig parse_site_config(std::string_view text, std::string_view origin,
                              std::string_view dir = ".");
 // Reads and parses a file; throws InputError when it cannot be read or is malformed.
 SiteConfig load_site_config(const std::string& path);
+
+// A Slurm time ("90", "1:30:00", "2-00:00:00", "UNLIMITED") in whole minutes, seconds rounded
+// up; 0 for UNLIMITED/INFINITE. Also "30min", "2h", "1d". Throws InputError naming `what`.
+long parse_minutes(std::string_view s, std::string_view what);
+
+// A partition's time limits from slurm.conf, in minutes: -1 not set, 0 unlimited.
+struct PartitionTimes {
+    std::string name;
+    long default_min = -1, max_min = -1;
+};
+// PartitionName= lines (PartitionName=DEFAULT values carry over to the lines after it).
+// Unreadable time values are skipped (slurmctld itself rejects such a slurm.conf).
+std::vector<PartitionTimes> partition_times_of_slurm_conf(std::string_view slurm_conf_text);
 
 // The partition slurm.conf marks Default=YES ("" when none). Only plain PartitionName= lines
 // are read; good enough for the fallback when aifactory.conf has no DefaultPartition=.

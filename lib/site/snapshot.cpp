@@ -36,11 +36,14 @@ std::shared_ptr<const Snapshot> load_snapshot(const std::string& site_conf,
     s->config.partitions = std::move(kept);
 
     s->default_partition = s->config.default_partition;
-    if (s->default_partition.empty() && !slurm_conf.empty()) {
+    if (!slurm_conf.empty()) {
         try {
-            s->default_partition = default_partition_of_slurm_conf(read_file(slurm_conf));
+            const std::string text = read_file(slurm_conf);
+            if (s->default_partition.empty()) s->default_partition = default_partition_of_slurm_conf(text);
+            s->partition_times = partition_times_of_slurm_conf(text);
         } catch (const InputError& e) {
-            s->notes.push_back(std::string("default partition unknown: ") + e.what());
+            s->notes.push_back(std::string("slurm.conf not read (default partition and time limits unknown): ") +
+                               e.what());
         }
     }
     return s;

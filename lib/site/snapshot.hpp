@@ -16,13 +16,15 @@ struct Snapshot {
     ModelCatalogue models;
     HardwareCatalogue hardware;
     std::string default_partition;    // DefaultPartition=, else slurm.conf's Default=YES
+    std::vector<PartitionTimes> partition_times;  // DefaultTime/MaxTime from slurm.conf
     std::vector<std::string> files;   // what it was loaded from (watched for changes)
     std::vector<std::string> notes;   // problems that disabled a rule, for the log
 };
 
 // Loads aifactory.conf at `site_conf`, the shipped catalogues plus the site's extra ones, and
 // drops (with a note) partition rules whose System= the hardware catalogue does not know.
-// `slurm_conf` (may be empty) is only read to find the default partition.
+// `slurm_conf` (may be empty) is only read for the default partition and the partitions' time
+// limits (job_submit may not read it, nor ask slurmctld, per job).
 // Throws InputError naming the file and line of the first hard error.
 std::shared_ptr<const Snapshot> load_snapshot(const std::string& site_conf,
                                               const std::string& slurm_conf);

@@ -33,6 +33,7 @@ LlmOptions read_spank_env(const char* const* env, std::size_t n) {
     if (env == nullptr) return o;
     const std::size_t plen = std::strlen(kOptionPrefix);
     const std::string arch_eq = std::string(kArchEnv) + "=";
+    const std::string name_eq = std::string(kArchNameEnv) + "=";
     // No entry is looked at beyond what the bounds need, so a 16 MB entry costs what a 4 KB one
     // does: `e` below is cut there, and anything that long is refused anyway.
     const std::size_t key_end = plen + kMaxOptionKeyBytes + 1;  // where the '=' must be by
@@ -45,10 +46,15 @@ LlmOptions read_spank_env(const char* const* env, std::size_t n) {
         if (env[i] == nullptr) continue;
         const std::string_view e(env[i], strnlen(env[i], look));
         const bool is_arch = e.substr(0, arch_eq.size()) == arch_eq;
-        if (!is_arch && e.substr(0, plen) != kOptionPrefix) continue;
+        const bool is_name = e.substr(0, name_eq.size()) == name_eq;
+        if (!is_arch && !is_name && e.substr(0, plen) != kOptionPrefix) continue;
         if (++entries > kMaxOptionEntries) {
             refuse("too many --llm-* options (over " + std::to_string(kMaxOptionEntries) + ")");
             break;
+        }
+        if (is_name) {  // only ever shown in a message: cut, never refused
+            o.arch_name = printable(e.substr(name_eq.size()), 40);
+            continue;
         }
         if (is_arch) {
             if (e.size() - arch_eq.size() > kMaxOptionValueBytes)

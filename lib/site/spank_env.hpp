@@ -14,6 +14,8 @@ inline constexpr const char* kSpankPlugin = "aifactory";
 inline constexpr const char* kOptionPrefix = "_SLURM_SPANK_OPTION_aifactory_llm_";
 // Compact architecture from --llm-config (key=value,...), set by the SPANK plugin on the client.
 inline constexpr const char* kArchEnv = "AIFACTORY_ARCH";
+// The model's name from that config.json (for messages only), set by the SPANK plugin too.
+inline constexpr const char* kArchNameEnv = "AIFACTORY_ARCH_NAME";
 // The prediction job_submit attaches to the job, for pinning and accounting (prediction_kv form).
 inline constexpr const char* kPredictionEnv = "AIFACTORY_PREDICTION";
 
@@ -32,6 +34,7 @@ struct LlmOptions {
     std::vector<std::pair<std::string, std::string>> values;  // key ("model", "layout") → value
     std::string arch;    // from --llm-config, forwarded as kArchEnv
     std::string config;  // the --llm-config path as given (for messages)
+    std::string arch_name;  // the model's name in that config.json ("" when it has none)
     std::string check;   // --llm-check as given ("" when absent)
     // Set when spank_job_env broke a bound above (what to tell the user); the offending entry
     // is then not kept, and job_submit treats the request as malformed.

@@ -77,6 +77,9 @@ site::Submission submission(const job_desc_msg_t* job_desc) {
     sub.partition = str(job_desc->partition);
     sub.account = str(job_desc->account);
     sub.qos = str(job_desc->qos);
+    // Minutes; NO_VAL when not given; INFINITE (and 0, "-t 0") ask for no limit.
+    if (job_desc->time_limit != NO_VAL)
+        sub.time_limit_min = job_desc->time_limit == INFINITE ? 0 : static_cast<long>(job_desc->time_limit);
     return sub;
 }
 
@@ -109,6 +112,19 @@ void attach_prediction(job_desc_msg_t* job_desc, const std::string& prediction, 
         append_env(&job_desc->environment, &job_desc->env_size, entry);
     else
         append_env(&job_desc->spank_job_env, &job_desc->spank_job_env_size, entry);
+}
+
+// The Slurm error whose text ("Batch job submission failed: <text>") is true for the refusal;
+// see job_submit_aifactory(8).
+int error_code(site::Problem p) {
+    switch (p) {
+    case site::Problem::DoesNotFit:
+    case site::Problem::NoGpus: return ESLURM_INVALID_GRES;  // "Invalid generic resource (gres) specification"
+    case site::Problem::TooShort: return ESLURM_INVALID_TIME_LIMIT;  // "Requested time limit is invalid ..."
+    case site::Problem::BadRequest:
+    case site::Problem::None: break;
+    }
+    return ESPANK_BAD_ARG;  // "Bad argument": the --llm-* options are SPANK options
 }
 
 }  // namespace
@@ -153,7 +169,7 @@ int check(job_desc_msg_t* job_desc, uint32_t submit_uid, char** err_msg, const s
     if (d.action != site::Action::Pass) record_decision(sub, d, uid);
     check_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
     if (++checks % 1000 == 0) log_stats();
-    return d.action == site::Action::Reject ? ESLURM_INVALID_GRES : SLURM_SUCCESS;
+    return d.action == site::Action::Reject ? error_code(d.problem) : SLURM_SUCCESS;
 }
 
 }  // namespace aif::job_submit

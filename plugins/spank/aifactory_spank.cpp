@@ -47,6 +47,7 @@ struct ClientState {
     std::map<std::string, std::string> defaults;  // from plugstack.conf
     std::string config_dir;
     std::string arch;                             // compact form of --llm-config
+    std::string arch_name;                        // the model's name in it (messages only)
 };
 ClientState state;
 
@@ -99,6 +100,7 @@ void validate(const std::string& key, const std::string& value) {
         }
         try {
             state.arch = aif::format_arch(aif::arch_from_hf_config(text, path));
+            state.arch_name = aif::hf_model_name(text);
         } catch (const aif::InputError& e) {
             throw aif::InputError(std::string("--llm-config: ") + e.what());
         }
@@ -183,6 +185,8 @@ int client_post_opt(spank_t sp) {
     if (!model) return 0;
     if (!state.arch.empty() && spank_job_control_setenv(sp, aif::site::kArchEnv, state.arch.c_str(), 1) != ESPANK_SUCCESS)
         slurm_error("aifactory: could not forward --llm-config");
+    if (!state.arch_name.empty())
+        spank_job_control_setenv(sp, aif::site::kArchNameEnv, state.arch_name.c_str(), 1);
     for (const auto& [key, value] : state.defaults) {
         if (state.given.count(key)) continue;
         std::string var = aif::site::kOptionPrefix + key;

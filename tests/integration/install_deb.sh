@@ -84,7 +84,7 @@ run() { runuser -u nobody -- env SLURM_CONF="$SLURM_CONF" AIFACTORY_DATADIR="$AI
 out=$(run sbatch --llm-model=llama3.1-8b --llm-layout=tp=4 -p boost_usr_prod -N1 --gpus-per-node=4 \
       --mem=100 -o /dev/null --wrap true 2>&1)
 rc=$?
-[ $rc -eq 0 ] && echo "$out" | grep -q 'aifactory: llama3.1-8b fits' && ok "fitting job accepted" ||
+[ $rc -eq 0 ] && echo "$out" | grep -q 'aifactory: OK, llama3.1-8b fits' && ok "fitting job accepted" ||
     fail "fitting job: rc=$rc $out"
 out=$(run sbatch --llm-model=llama3.1-70b -p boost_usr_prod -N1 --gpus-per-node=1 --mem=100 \
       -o /dev/null --wrap true 2>&1)

@@ -7,7 +7,7 @@ start_cluster
 as_user sbatch --llm-model=llama3.1-8b --llm-layout=tp=4 --llm-tokens=10B -p boost_usr_prod \
     -N 1 --gpus-per-node=4 --mem=100 -o job.%j.out --wrap 'echo "pred=$AIFACTORY_PREDICTION"'
 expect_rc 0 "fitting job accepted"
-expect_line "$ERR" '^sbatch: aifactory: llama3\.1-8b fits: [0-9.]+ of [0-9.]+ GiB per GPU' "prediction line"
+expect_line "$ERR" '^sbatch: aifactory: OK, llama3\.1-8b fits: [0-9.]+ of [0-9.]+ GiB per GPU' "prediction line"
 expect_line "$ERR" 'GPU-hours on 4 GPUs' "time and GPU-hours with --llm-tokens"
 expect_narrow "$ERR" "prediction"
 id=$(job_id_of "$OUT")
@@ -27,5 +27,5 @@ true
 S
 as_user sbatch train.sh
 expect_rc 0 "#SBATCH --llm-* lines"
-expect_line "$ERR" '^sbatch: aifactory: llama3\.1-8b fits: [0-9.]+ of [0-9.]+ GiB per GPU$' "prediction without time"
+expect_line "$ERR" '^sbatch: aifactory: OK, llama3\.1-8b fits: [0-9.]+ of [0-9.]+ GiB per GPU$' "prediction without time"
 finish

@@ -5,7 +5,7 @@ start_cluster
 
 as_user srun --llm-model=llama3.1-8b --llm-layout=tp=4 -N 1 --gpus-per-node=4 --mem=100 echo ran-it
 expect_rc 0 "srun job that fits runs"
-expect_line "$ERR" '^srun: aifactory: llama3\.1-8b fits: ' "srun prediction line"
+expect_line "$ERR" '^srun: aifactory: OK, llama3\.1-8b fits: ' "srun prediction line"
 expect_line "$OUT" '^ran-it$' "srun command ran"
 
 as_user srun --llm-model=llama3.1-70b -N 1 --gpus-per-node=4 --mem=100 echo ran-it

@@ -21,7 +21,7 @@ expect_line dry.err 'allocation failure: Invalid generic resource' "--test-only 
 # Fits: same prediction line, and the dry run queues nothing.
 as_user sbatch --test-only --llm-model=llama3.1-8b --llm-layout=tp=4 -N 1 --gpus-per-node=4 --mem=100 --wrap true
 expect_rc 0 "--test-only accepts"
-expect_line "$ERR" '^sbatch: aifactory: llama3\.1-8b fits: ' "prediction on --test-only"
+expect_line "$ERR" '^sbatch: aifactory: OK, llama3\.1-8b fits: ' "prediction on --test-only"
 expect_line "$ERR" 'to start at' "Slurm's own --test-only answer follows"
 [ -z "$(squeue -h)" ] && ok "nothing queued by --test-only" || fail "queued: $(squeue -h)"
 finish

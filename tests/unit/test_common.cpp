@@ -113,6 +113,19 @@ START_TEST(formatting_is_human) {
     ck_assert_str_eq(fmt_count(70553706496.0).c_str(), "70.6B");
     ck_assert_str_eq(fmt_duration_hours(0.5).c_str(), "30 min");
     ck_assert_str_eq(fmt_duration_hours(72).c_str(), "3.0 days");
+    // Issue 17: small and huge durations read honestly.
+    ck_assert_str_eq(fmt_duration_hours(0.005).c_str(), "under 1 min");
+    ck_assert_str_eq(fmt_duration_hours(1988.7 * 24).c_str(), "5.4 years");
+    ck_assert_str_eq(fmt_duration_hours(83.4 * 24).c_str(), "83 days");
+    ck_assert_str_eq(fmt_gpu_hours(0.02).c_str(), "<0.1");
+    ck_assert_str_eq(fmt_gpu_hours(2.44).c_str(), "2.4");
+    ck_assert_str_eq(fmt_gpu_hours(190900).c_str(), "191K");
+    // One rounding rule: one decimal comes from the 0.01 figure a record keeps (issue 17: the
+    // same capacity showed as 60.2 in sbatch and 60.1 in the report).
+    ck_assert_str_eq(fmt_gib(60.1497 * GiB).c_str(), "60.2");
+    ck_assert_str_eq(fmt_gib_value(60.15).c_str(), "60.2");
+    ck_assert_str_eq(fmt_gib(60.1449 * GiB).c_str(), "60.1");
+    ck_assert_str_eq(fmt_gib(60.1449 * GiB, 2).c_str(), "60.14");
 }
 END_TEST
 

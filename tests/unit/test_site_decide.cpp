@@ -13,19 +13,21 @@
 
 #include "check_main.hpp"
 
+#include "common/error.hpp"
 #include "site/decide.hpp"
 
 using namespace aif::site;
 
 static std::shared_ptr<const Snapshot> snap;
 
-static void write_site(const char* text) {
+static void write_site(const char* text,
+                       const char* slurm_text = "PartitionName=boost_usr_prod Nodes=a Default=YES\n") {
     char dir[] = "/tmp/aif-site-test.XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     const std::string path = std::string(dir) + "/aifactory.conf";
     std::ofstream(path) << text;
     const std::string slurm = std::string(dir) + "/slurm.conf";
-    std::ofstream(slurm) << "PartitionName=boost_usr_prod Nodes=a Default=YES\n";
+    std::ofstream(slurm) << slurm_text;
     snap = load_snapshot(path, slurm);
     std::remove(path.c_str());
     std::remove(slurm.c_str());
@@ -82,12 +84,105 @@ START_TEST(jobs_without_options_pass_untouched) {
 }
 END_TEST
 
+static std::string joined(const Decision& d) {
+    std::string s;
+    for (const auto& l : d.lines) s += l + "\n";
+    return s;
+}
+
 START_TEST(fitting_job_is_accepted_with_a_prediction) {
     Decision d = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1), *snap);
     ck_assert_str_eq(name(d.action), "accept");
-    ck_assert(has_line(d, "aifactory: llama3.1-8b fits: "));
+    // "OK," first: Slurm prints these lines as "error:" when it refuses the job for another reason.
+    ck_assert_msg(d.lines[0].rfind("aifactory: OK, llama3.1-8b fits: ", 0) == 0, "%s", d.lines[0].c_str());
     ck_assert(d.prediction.rfind("verdict=fits;", 0) == 0);
+    // What was not given is said (issue 17), as the options that would set it.
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU\n"
+                                        "aifactory: assumed (not given): --llm-seq=4096 --llm-mbs=1\n"
+                                        "  --llm-recompute=none\n");
     all_narrow(d);
+}
+END_TEST
+
+START_TEST(time_limit_is_compared_with_the_estimate) {
+    auto run = [](const char* tokens, long limit_min, const char* part = "boost_usr_prod") {
+        Submission s = job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"seq", "4096"}, {"mbs", "1"},
+                            {"recompute", "none"}, {"tokens", tokens}},
+                           4, 1, part);
+        s.time_limit_min = limit_min;
+        return decide(s, *snap);
+    };
+    // 2T tokens in 1 h: accepted, with how much one job does and how many jobs the run needs.
+    Decision d = run("2T", 60);
+    ck_assert_str_eq(name(d.action), "accept");
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU\n"
+                                        "aifactory: est. 5.4 years, 191K GPU-hours on 4 GPUs\n"
+                                        "aifactory: the 1 h limit (-t) holds 41.9M of 2T tokens: the run\n"
+                                        "  needs 47730 jobs\n");
+    all_narrow(d);
+    // Tiny runs read honestly: no "1 min, 0 GPU-hours".
+    d = run("1M", -1);
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU\n"
+                                        "aifactory: est. 1 min, <0.1 GPU-hours on 4 GPUs\n");
+    ck_assert(has_line(run("100K", -1), "est. under 1 min, <0.1 GPU-hours"));
+    // A run that fits in its limit gets no extra line.
+    ck_assert(!has_line(run("100M", 12 * 60), "limit"));
+    // Under MinProgress (30 min by default): cannot reach a checkpoint; rejected under enforce
+    // with the time-limit error, accepted with a warning under warn.
+    d = run("10B", 10);
+    ck_assert_str_eq(name(d.action), "reject");
+    ck_assert(d.problem == Problem::TooShort);
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: the 10 min limit (-t) is under MinProgress=30 min: the\n"
+                                        "  job cannot reach a checkpoint; ask for --time=30:00 or more\n");
+    d = run("10B", 10, "standard-g");
+    ck_assert_str_eq(name(d.action), "warn");
+    ck_assert(has_line(d, "accepted anyway (policy warn on standard-g)"));
+    ck_assert_str_eq(name(run("10B", 0).action), "accept");  // -t 0: no limit
+}
+END_TEST
+
+START_TEST(partition_time_limits_come_from_slurm_conf) {
+    ck_assert_int_eq(parse_minutes("90", "t"), 90);
+    ck_assert_int_eq(parse_minutes("1:30", "t"), 2);  // 1 min 30 s, rounded up
+    ck_assert_int_eq(parse_minutes("01:00:00", "t"), 60);
+    ck_assert_int_eq(parse_minutes("2-12", "t"), 2 * 1440 + 12 * 60);
+    ck_assert_int_eq(parse_minutes("1-00:30:00", "t"), 1440 + 30);
+    ck_assert_int_eq(parse_minutes("UNLIMITED", "t"), 0);
+    ck_assert_int_eq(parse_minutes("30min", "t"), 30);
+    ck_assert_int_eq(parse_minutes("2h", "t"), 120);
+    ck_assert_input_error(parse_minutes("soon", "MinProgress"), "MinProgress: 'soon' is not a time");
+    write_site("MinProgress=2h\n"
+               "PartitionName=boost_usr_prod System=leonardo-booster Policy=enforce Headroom=5%\n",
+               "PartitionName=DEFAULT MaxTime=1-00:00:00\n"
+               "PartitionName=boost_usr_prod Nodes=a Default=YES DefaultTime=01:00:00\n");
+    ck_assert_int_eq(snap->config.min_progress_min, 120);
+    ck_assert_int_eq(snap->partition_times.size(), 1);
+    ck_assert_int_eq(snap->partition_times[0].max_min, 1440);
+    Decision d = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1), *snap);
+    ck_assert(d.problem == Problem::TooShort);
+    ck_assert_str_eq(joined(d).c_str(),
+                     "aifactory: the 1 h limit (DefaultTime of boost_usr_prod) is under\n"
+                     "  MinProgress=2 h: the job cannot reach a checkpoint; ask for\n"
+                     "  --time=2:00:00 or more\n"
+                     "aifactory: assumed (not given): --llm-seq=4096 --llm-mbs=1\n"
+                     "  --llm-recompute=none\n");
+    setup();
+}
+END_TEST
+
+START_TEST(config_models_are_named_and_not_mixed_with_model) {
+    Submission s = job({}, 4, 1);
+    s.options.arch = "hidden=2048,layers=16,heads=32,kv_heads=8,ffn=8192,vocab=128256,tied=1";
+    s.options.config = "config.json";
+    s.options.arch_name = "Llama-3.2-1B";
+    Decision d = decide(s, *snap);
+    ck_assert_msg(d.lines[0].rfind("aifactory: OK, Llama-3.2-1B fits: ", 0) == 0, "%s", d.lines[0].c_str());
+    s.options.values.emplace_back("model", "llama3.1-8b");
+    d = decide(s, *snap);
+    ck_assert(d.problem == Problem::BadRequest);
+    ck_assert_str_eq(name(d.action), "reject");
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: --llm-model=llama3.1-8b and --llm-config=config.json\n"
+                                        "  both describe the model; give one of them\n");
 }
 END_TEST
 
@@ -100,6 +195,8 @@ START_TEST(oversized_job_is_rejected_under_enforce) {
     ck_assert(has_line(d, "does not fit in GPU memory"));
     ck_assert(has_line(d, "-p standard-g"));  // the site's other partition is suggested
     ck_assert(!has_line(d, "-p dev"));        // ... but not one that maps to the same hardware
+    ck_assert_str_eq(d.lines[0].c_str(), "aifactory: llama3.1-70b does not fit in GPU memory.");
+    ck_assert_msg(d.lines[2].rfind("Largest term: ", 0) == 0, "%s", d.lines[2].c_str());
     all_narrow(d);
 }
 END_TEST
@@ -308,6 +405,9 @@ int main() {
     tcase_add_test(tc, jobs_without_options_pass_untouched);
     tcase_add_test(tc, fitting_job_is_accepted_with_a_prediction);
     tcase_add_test(tc, oversized_job_is_rejected_under_enforce);
+    tcase_add_test(tc, time_limit_is_compared_with_the_estimate);
+    tcase_add_test(tc, partition_time_limits_come_from_slurm_conf);
+    tcase_add_test(tc, config_models_are_named_and_not_mixed_with_model);
     tcase_add_test(tc, warn_policy_exemption_and_user_check);
     tcase_add_test(tc, bad_requests_name_what_is_wrong);
     tcase_add_test(tc, wrap_keeps_indentation_and_width);

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "site/wording.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+#include "common/text.hpp"
+
+namespace aif::site {
+
+namespace {
+
+std::string gib(double bytes) { return fmt_gib(bytes); }
+
+std::string layout_flag(const Layout& l) {
+    const std::string d = describe(l);
+    return d == "dp only" ? "--llm-layout=tp=1" : "--llm-layout=" + d;
+}
+
+// "2T", "10B", "1.5M": a count as people type it ("2.00T" reads like a measurement).
+std::string count_text(double n) {
+    std::string s = fmt_count(n);
+    const auto dot = s.find('.');
+    if (dot == std::string::npos) return s;
+    std::size_t end = dot + 1;
+    while (end < s.size() && std::isdigit(static_cast<unsigned char>(s[end]))) ++end;
+    std::size_t keep = end;
+    while (keep > dot + 1 && s[keep - 1] == '0') --keep;
+    if (keep == dot + 1) keep = dot;
+    return s.substr(0, keep) + s.substr(end);
+}
+
+// A time limit as sbatch -t takes it: "30:00", "2:00:00", "1-00:00:00".
+std::string slurm_time(long minutes) {
+    char b[32];
+    if (minutes < 60) std::snprintf(b, sizeof b, "%ld:00", minutes);
+    else if (minutes < 1440) std::snprintf(b, sizeof b, "%ld:%02ld:00", minutes / 60, minutes % 60);
+    else std::snprintf(b, sizeof b, "%ld-%02ld:%02ld:00", minutes / 1440, minutes % 1440 / 60, minutes % 60);
+    return b;
+}
+
+}  // namespace
+
+std::string fix_text(const Fix& f) {
+    const Estimate& e = f.estimate;
+    std::string flag;
+    switch (f.kind) {
+    case Fix::Kind::Recompute: flag = std::string("--llm-recompute=") + name(f.setup.recompute); break;
+    case Fix::Kind::DistOpt: flag = "--llm-zero=1 (distributed optimizer)"; break;
+    case Fix::Kind::Zero: flag = "--llm-zero=" + std::to_string(f.setup.zero); break;
+    case Fix::Kind::Mbs: flag = "--llm-mbs=" + std::to_string(f.setup.mbs); break;
+    case Fix::Kind::Layout: flag = layout_flag(e.layout); break;
+    case Fix::Kind::Nodes:
+        flag = "-N " + std::to_string(e.nodes);
+        if (f.layout_changed) flag += " " + layout_flag(e.layout);
+        break;
+    case Fix::Kind::Partition:
+        flag = "-p " + f.partition + " -N " + std::to_string(e.nodes) + " " + layout_flag(e.layout);
+        break;
+    }
+    return flag + " (" + gib(e.mem.total) + " GiB)";
+}
+
+std::vector<std::string> rejection_lines(const CheckOutcome& o, const std::string& label) {
+    const Estimate& e = o.estimate;
+    std::vector<std::string> lines;
+    lines.push_back("aifactory: " + label + " does not fit in GPU memory.");
+    lines.push_back("Needs " + gib(e.mem.total) + " GiB per GPU, " + gib(e.capacity) + " GiB usable (" +
+                    std::to_string(e.gpus) + " GPUs, " + describe(e.layout) + ").");
+    const std::string dom = e.dominant();
+    const double dom_bytes = dom == "activations"        ? e.mem.activations
+                             : dom == "optimizer states" ? e.mem.optimizer
+                             : dom == "weights"          ? e.mem.weights
+                             : dom == "gradients"        ? e.mem.gradients
+                             : dom == "logits"           ? e.mem.logits
+                                                         : e.mem.buffers;
+    lines.push_back("Largest term: " + dom + ", " + gib(dom_bytes) + " GiB per GPU.");
+    if (o.fixes.empty()) {
+        lines.push_back("Nothing fits on this partition; see: aifactory fit --where");
+    } else {
+        lines.push_back(o.fixes.size() == 1 ? "A change that fits (GiB per GPU):"
+                                            : "Smallest changes that fit (GiB per GPU):");
+        for (const auto& f : o.fixes) lines.push_back("  " + fix_text(f));
+    }
+    return lines;
+}
+
+std::string fits_text(const Estimate& e, const std::string& label) {
+    std::string s = "OK, " + label + (e.verdict == Verdict::Tight ? " fits tightly: " : " fits: ") +
+                    gib(e.mem.total) + " of " + gib(e.capacity) + " GiB per GPU";
+    if (e.verdict == Verdict::Tight) s += ", within the estimate's ~10% error";
+    return s;
+}
+
+std::string estimate_text(const Estimate& e, double tokens) {
+    if (e.train_hours <= 0 || tokens <= 0) return "";
+    return "est. " + fmt_duration_hours(e.train_hours) + ", " + fmt_gpu_hours(e.gpu_hours) + " GPU-hours on " +
+           std::to_string(e.gpus) + " GPUs";
+}
+
+std::string limit_text(long minutes) {
+    if (minutes % (24 * 60) == 0) return std::to_string(minutes / (24 * 60)) + (minutes == 1440 ? " day" : " days");
+    if (minutes % 60 == 0) return std::to_string(minutes / 60) + " h";
+    if (minutes < 60) return std::to_string(minutes) + " min";
+    return fmt_duration_hours(minutes / 60.0);
+}
+
+std::string time_limit_text(const Estimate& e, double tokens, const TimeLimit& limit) {
+    if (limit.minutes <= 0 || e.tokens_per_s <= 0) return "";
+    const double per_job = e.tokens_per_s * 60.0 * static_cast<double>(limit.minutes);
+    const std::string within = "the " + limit_text(limit.minutes) + " limit (" + limit.source + ")";
+    if (tokens <= 0) return within + " holds about " + count_text(per_job) + " tokens";
+    if (per_job >= tokens) return "";  // the run fits in one job: the estimate said it all
+    const double jobs = std::ceil(tokens / per_job);
+    return within + " holds " + count_text(per_job) + " of " + count_text(tokens) + " tokens: the run needs " +
+           (jobs < 1e6 ? fmt_fixed(jobs, 0) : count_text(jobs)) + " jobs";
+}
+
+std::string too_short_text(const TimeLimit& limit, long min_progress_min) {
+    return "the " + limit_text(limit.minutes) + " limit (" + limit.source + ") is under MinProgress=" +
+           limit_text(min_progress_min) + ": the job cannot reach a checkpoint; ask for --time=" +
+           slurm_time(min_progress_min) + " or more";
+}
+
+std::string assumed_text(const LlmOptions& given, const TrainingSetup& s) {
+    std::string what;
+    const auto add = [&](const char* key, const std::string& flag) {
+        if (given.get(key) == nullptr) what += (what.empty() ? "" : " ") + flag;
+    };
+    add("seq", "--llm-seq=" + std::to_string(s.seq));
+    add("mbs", "--llm-mbs=" + std::to_string(s.mbs));
+    add("recompute", std::string("--llm-recompute=") + name(s.recompute));
+    add("layout", layout_flag(s.layout) + (describe(s.layout) == "dp only" ? " (dp only)" : ""));
+    return what.empty() ? "" : "assumed (not given): " + what;
+}
+
+}  // namespace aif::site

@@ -11,7 +11,7 @@ make -j"$(nproc)" >/dev/null
 status=0
 make -j1 check || status=$?
 if [ "$status" -ne 0 ] && [ -f test-suite.log ]; then cat test-suite.log; fi
-# Release checks (issue 7): sanitizers, fuzzing, distcheck, packages; timed per stage.
+# Release checks (issues 7, 16): Slurm compile matrix, sanitizers, fuzzing, distcheck, packages; timed per stage.
 # AIF_RELEASE_CHECKS=0 skips them; their stage results count in the closing line.
 release_log=$top/build/release-checks.log
 : > "$release_log"
@@ -23,7 +23,7 @@ count() {  # the suite's own logs, not those of a distcheck tree left behind
     find . -path './aifactory-*' -prune -o -name '*.trs' -exec cat {} + 2>/dev/null |
         grep -cE "^:test-result: ($1)\$" || true
 }
-stages() { grep -cE "^release: [a-z]+: $1" "$release_log" || true; }
+stages() { grep -cE "^release: [a-z-]+: $1" "$release_log" || true; }
 pass=$(( $(count PASS) + $(stages ok) ))
 fail=$(( $(count 'FAIL|ERROR|XPASS') + $(stages FAILED) ))
 skip=$(( $(count SKIP) + $(stages skipped) ))

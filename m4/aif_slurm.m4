@@ -1,13 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # AIF_CHECK_SLURM: Slurm's headers and where its plugins go.
-#   --with-slurm=DIR           a Slurm prefix: headers in DIR/include (an installed Slurm, or a
-#                              libslurm-dev package unpacked into DIR)
+#   --with-slurm=DIR           a Slurm prefix: an installed Slurm (headers in DIR/include) or a
+#                              package unpacked into DIR (dpkg-deb -x, rpm2cpio: DIR/usr/include)
 #   --with-slurm-plugindir=DIR where slurmctld/slurmd load plugins (scontrol show config | grep PluginDir)
-# Slurm ships no pkg-config file by default, so nothing is guessed from the host: without
-# --with-slurm-plugindir, plugins install under DIR/lib/slurm (DIR: --with-slurm, else ${libdir}).
+# Slurm ships no pkg-config file by default, so nothing is guessed from the host. Without
+# --with-slurm-plugindir, plugins install next to DIR's libslurmfull.so (Slurm keeps it in its
+# PluginDir: lib/slurm, lib64/slurm, Debian's lib/<triplet>/slurm-wlm), else DIR/lib/slurm, else
+# ${libdir}/slurm.
 AC_DEFUN([AIF_CHECK_SLURM], [
-  AC_ARG_WITH([slurm], AS_HELP_STRING([--with-slurm=DIR], [Slurm prefix (headers in DIR/include)]),
-    [SLURM_CPPFLAGS="-I$withval/include"; aif_slurm_prefix=$withval], [SLURM_CPPFLAGS=""; aif_slurm_prefix=])
+  AC_ARG_WITH([slurm], AS_HELP_STRING([--with-slurm=DIR], [Slurm prefix (headers in DIR/include or DIR/usr/include)]),
+    [aif_slurm_prefix=$withval], [aif_slurm_prefix=])
+  SLURM_CPPFLAGS=""
+  aif_slurm_root=$aif_slurm_prefix
+  AS_IF([test -n "$aif_slurm_prefix"], [
+    AS_IF([test ! -f "$aif_slurm_prefix/include/slurm/slurm.h" && test -f "$aif_slurm_prefix/usr/include/slurm/slurm.h"],
+      [aif_slurm_root=$aif_slurm_prefix/usr])
+    SLURM_CPPFLAGS="-I$aif_slurm_root/include"])
   aif_save_CPPFLAGS=$CPPFLAGS
   CPPFLAGS="$CPPFLAGS $SLURM_CPPFLAGS"
   AC_CHECK_HEADERS([slurm/slurm.h slurm/spank.h], [],
@@ -22,7 +30,13 @@ AC_DEFUN([AIF_CHECK_SLURM], [
 
   AC_ARG_WITH([slurm-plugindir], AS_HELP_STRING([--with-slurm-plugindir=DIR], [where Slurm loads plugins from]),
     [slurmplugindir=$withval],
-    [AS_IF([test -n "$aif_slurm_prefix"], [slurmplugindir=$aif_slurm_prefix/lib/slurm], [slurmplugindir='${libdir}/slurm'])
+    [slurmplugindir='${libdir}/slurm'
+     AS_IF([test -n "$aif_slurm_prefix"], [
+       slurmplugindir=$aif_slurm_root/lib/slurm
+       for aif_full in "$aif_slurm_root"/lib/slurm/libslurmfull.so "$aif_slurm_root"/lib64/slurm/libslurmfull.so \
+                       "$aif_slurm_root"/lib/*/slurm-wlm/libslurmfull.so "$aif_slurm_root"/lib/*/slurm/libslurmfull.so; do
+         AS_IF([test -f "$aif_full"], [slurmplugindir=`dirname "$aif_full"`; break])
+       done])
      AC_MSG_NOTICE([plugins install to $slurmplugindir; set --with-slurm-plugindir to Slurm's PluginDir])])
   AC_SUBST([slurmplugindir])
 ])

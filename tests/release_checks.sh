@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Release checks run by CI after the normal build and test suite (tests/run-all.sh), each timed:
+#   slurm-matrix the plugins built with -Werror against Slurm 22.05/24.11/26.05 from Debian's
+#               archive, their Slurm symbols checked per release (tests/slurm_matrix.sh; skipped
+#               without a mirror; first run ~8 min, then seconds)
 #   sanitizers  unit + CLI-level integration tests under ASan/UBSan (tests/sanitizers.sh)
 #   fuzz        every libFuzzer target for AIF_FUZZ_SECONDS (default 20) s (tests/fuzz_all.sh)
 #   distcheck   make distcheck, unit tests only (the integration tests already ran in build/)
@@ -9,7 +12,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-stages=${AIF_RELEASE_STAGES:-sanitizers fuzz distcheck deb}
+stages=${AIF_RELEASE_STAGES:-slurm-matrix sanitizers fuzz distcheck deb}
 unit=$(ls tests/unit/test_*.cpp | sed 's/\.cpp$//' | tr '\n' ' ')
 status=0
 summary=()
@@ -32,6 +35,7 @@ distcheck() {
 }
 for s in $stages; do
     case $s in
+        slurm-matrix) run_stage slurm-matrix ./tests/slurm_matrix.sh ;;
         sanitizers) run_stage sanitizers ./tests/sanitizers.sh ;;
         fuzz) run_stage fuzz ./tests/fuzz_all.sh ;;
         distcheck) run_stage distcheck distcheck ;;

@@ -9,7 +9,7 @@ mkdir -p build && cd build
 ../configure --enable-werror --quiet
 make -j"$(nproc)" >/dev/null
 status=0
-# Release checks (issue 7): sanitizers, fuzzing, distcheck, packages; timed per stage.
+# Release checks (issues 7, 16): Slurm compile matrix, sanitizers, fuzzing, distcheck, packages; timed per stage.
 # AIF_RELEASE_CHECKS=0 skips them; their stage results count in the closing line.
 # The CPU-bound stages (sanitizer build, fuzzing) run at the lowest priority beside the
 # integration tests, which mostly wait on Slurm daemons; the rest runs after them.
@@ -28,7 +28,7 @@ if [ "$status" -ne 0 ] && [ -f test-suite.log ]; then cat test-suite.log; fi
 if [ -n "$background" ]; then
     wait "$background" || status=1
     cat "$background_log" | tee -a "$release_log"
-    AIF_RELEASE_STAGES=${AIF_FOREGROUND_STAGES-distcheck deb} "$top/tests/release_checks.sh" 2>&1 |
+    AIF_RELEASE_STAGES=${AIF_FOREGROUND_STAGES-slurm-matrix distcheck deb} "$top/tests/release_checks.sh" 2>&1 |
         tee -a "$release_log" || status=1
 fi
 # One closing line for people and CI: counts from the automake test logs and the release stages.
@@ -36,7 +36,7 @@ count() {  # the suite's own logs, not those of a distcheck tree left behind
     find . -path './aifactory-*' -prune -o -name '*.trs' -exec cat {} + 2>/dev/null |
         grep -cE "^:test-result: ($1)\$" || true
 }
-stages() { grep -cE "^release: [a-z]+: $1" "$release_log" || true; }
+stages() { grep -cE "^release: [a-z-]+: $1" "$release_log" || true; }
 pass=$(( $(count PASS) + $(stages ok) ))
 fail=$(( $(count 'FAIL|ERROR|XPASS') + $(stages FAILED) ))
 skip=$(( $(count SKIP) + $(stages skipped) ))

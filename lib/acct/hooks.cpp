@@ -7,7 +7,7 @@
 #include <memory>
 #include <mutex>
 
-#include "acct/hash.hpp"
+#include "record/hash.hpp"
 #include "acct/producer.hpp"
 #include "common/text.hpp"
 
@@ -23,7 +23,7 @@ void log_msg(const std::string& m) {
     if (g_log) g_log(m.c_str());
 }
 
-void fill(Record& r, const Common& c, Producer& p) {
+void fill(record::Record& r, const Common& c, Producer& p) {
     r.cluster = c.cluster;
     r.job_id = c.job_id;
     r.submit_time = c.submit_time;
@@ -38,7 +38,7 @@ void fill(Record& r, const Common& c, Producer& p) {
 }
 
 // The prediction carries its own verdict ("verdict=fits;..."): lift it to the record's field.
-void lift_verdict(Record& r, const json_t* prediction) {
+void lift_verdict(record::Record& r, const json_t* prediction) {
     if (r.verdict || !prediction) return;
     const json_t* v = json_object_get(prediction, "verdict");
     if (json_is_string(v)) r.verdict = json_string_value(v);
@@ -46,7 +46,7 @@ void lift_verdict(Record& r, const json_t* prediction) {
 
 // Builds the record with owned JSON objects for the *_kv fields, then hands it over.
 template <typename Submit>
-std::string hand_over(Record& r, const Common& c, Submit submit) {
+std::string hand_over(record::Record& r, const Common& c, Submit submit) {
     json::Ptr training = kv_object(c.training_kv), prediction = kv_object(c.prediction_kv),
               binding = kv_object(c.binding_kv);
     r.training = training.get();
@@ -59,7 +59,7 @@ std::string hand_over(Record& r, const Common& c, Submit submit) {
 constexpr const char* kSigField = ";sig=";
 
 std::string prediction_mac(const std::string& key, std::uint32_t uid, const std::string& kv) {
-    return to_hex(hmac_sha256(key, "aifactory.prediction/1\n" + std::to_string(uid) + "\n" + kv));
+    return record::to_hex(record::hmac_sha256(key, "aifactory.prediction/1\n" + std::to_string(uid) + "\n" + kv));
 }
 
 // Constant-time comparison of two MACs in hex.
@@ -163,13 +163,13 @@ std::string submit_decision(const SubmitDecision& d) noexcept {
     try {
         std::lock_guard<std::mutex> g(g_mu);
         if (!g_producer) return {};
-        Record r;
-        r.kind = Kind::SubmitDecision;
+        record::Record r;
+        r.kind = record::Kind::SubmitDecision;
         fill(r, d, *g_producer);
         r.component = g_producer->decision_component();
         r.decision = d.decision;
         if (!d.reason.empty()) r.reason = d.reason.substr(0, 2000);
-        return hand_over(r, d, [](Record& rec) { return g_producer->enqueue(rec); });
+        return hand_over(r, d, [](record::Record& rec) { return g_producer->enqueue(rec); });
     } catch (...) {
         return {};
     }
@@ -179,8 +179,8 @@ std::string step_end(const StepEnd& s) noexcept {
     try {
         std::lock_guard<std::mutex> g(g_mu);
         if (!g_producer) return {};
-        Record r;
-        r.kind = Kind::StepEnd;
+        record::Record r;
+        r.kind = record::Kind::StepEnd;
         fill(r, s, *g_producer);
         // The local start time keeps ids distinct when job ids are reused (no submit time here).
         r.component = "step/" + s.step_id + "/" + s.node + "/" + std::to_string(s.start_time);
@@ -198,7 +198,7 @@ std::string step_end(const StepEnd& s) noexcept {
         r.exit_code = s.exit_code;
         r.exit_signal = s.exit_signal;
         if (s.exit_code) r.state = (*s.exit_code == 0 && !s.exit_signal) ? "COMPLETED" : "FAILED";
-        return hand_over(r, s, [](Record& rec) { return g_producer->write(rec); });
+        return hand_over(r, s, [](record::Record& rec) { return g_producer->write(rec); });
     } catch (...) {
         return {};
     }
@@ -208,13 +208,13 @@ std::string job_end(const JobEnd& j) noexcept {
     try {
         std::lock_guard<std::mutex> g(g_mu);
         if (!g_producer) return {};
-        Record r;
-        r.kind = Kind::JobEnd;
+        record::Record r;
+        r.kind = record::Kind::JobEnd;
         fill(r, j, *g_producer);
         r.component = "end/" + j.node + "/" + std::to_string(j.end_time);
         r.node = j.node;
         r.end_time = j.end_time;
-        return hand_over(r, j, [](Record& rec) { return g_producer->write(rec); });
+        return hand_over(r, j, [](record::Record& rec) { return g_producer->write(rec); });
     } catch (...) {
         return {};
     }

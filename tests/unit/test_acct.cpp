@@ -16,12 +16,12 @@
 #include <string>
 
 #include "acct/config.hpp"
-#include "acct/hash.hpp"
+#include "record/hash.hpp"
 #include "acct/hooks.hpp"
 #include "acct/outbox.hpp"
 #include "common/files.hpp"
 #include "acct/producer.hpp"
-#include "acct/record.hpp"
+#include "record/record.hpp"
 #include "acct/sender.hpp"
 #include "common/error.hpp"
 
@@ -31,6 +31,7 @@
 
 using namespace aif;
 using namespace aif::acct;
+using namespace aif::record;
 namespace hooks = aif::acct::hooks;
 
 // Compare as std::string: Check's str macros keep pointers into destroyed temporaries.

@@ -12,9 +12,10 @@
 #include <stdexcept>
 #include <ctime>
 
-#include "record/record.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "record/prediction.hpp"
+#include "record/schema.hpp"
 
 namespace aif::collect {
 namespace {
@@ -87,43 +88,7 @@ struct Ctx {
     }
 };
 
-std::optional<double> number_in(const json_t* obj, const char* key) {
-    std::string v = kv_lookup(obj, key);
-    if (v.empty()) return std::nullopt;
-    char* end = nullptr;
-    double d = std::strtod(v.c_str(), &end);
-    if (end == v.c_str() || *end != '\0' || !std::isfinite(d)) return std::nullopt;
-    return d;
-}
-
 }  // namespace
-
-std::string kv_lookup(const json_t* obj, const char* key) {
-    if (!json_is_object(obj)) return {};
-    if (const json_t* v = json_object_get(obj, key)) {
-        if (json_is_string(v)) {
-            std::string s = json_string_value(v);
-            auto semi = s.find(';');
-            return semi == std::string::npos ? s : s.substr(0, semi);
-        }
-        if (json_is_integer(v)) return std::to_string(json_integer_value(v));
-        if (json_is_real(v)) return std::to_string(json_real_value(v));
-        return {};
-    }
-    // Look for ";key=value" inside string values ("verdict":"fits;gib_per_gpu=41.3;...").
-    const char* k;
-    const json_t* v;
-    std::string needle = std::string(";") + key + "=";
-    json_object_foreach(const_cast<json_t*>(obj), k, v) {
-        if (!json_is_string(v)) continue;
-        std::string s = std::string(";") + json_string_value(v);
-        auto at = s.find(needle);
-        if (at == std::string::npos) continue;
-        at += needle.size();
-        return s.substr(at, s.find(';', at) == std::string::npos ? std::string::npos : s.find(';', at) - at);
-    }
-    return {};
-}
 
 Row check_record(std::string_view json_text) {
     if (json_text.size() > record::kMaxRecordBytes)
@@ -210,10 +175,11 @@ Row check_record(std::string_view json_text) {
         for (std::size_t i = 0; i < json_array_size(cut); ++i)
             if (!json_is_string(json_array_get(cut, i))) c.fail("truncated", "must be a list of field names");
     }
+    const record::Prediction prediction = record::Prediction::from_json(pred);
     // A user-declared prediction's verdict is the user's claim, not the calculator's.
-    if (r.verdict.empty() && origin != "user-declared") r.verdict = kv_lookup(pred, "verdict");
+    if (r.verdict.empty() && origin != "user-declared") r.verdict = prediction.verdict;
     if (r.verdict.size() > 64) c.fail("prediction.verdict", "longer than 64 bytes");
-    r.pred_gib_per_gpu = number_in(pred, "gib_per_gpu");
+    r.pred_gib_per_gpu = prediction.gib_per_gpu;
     if (const json_t* obs = c.get("observed")) {
         Ctx o{obs, c.who + ": observed"};
         json_object_foreach(const_cast<json_t*>(obs), key, value) if (std::strcmp(key, "max_rss_bytes") != 0 &&

@@ -33,9 +33,4 @@ Row check_record(std::string_view json_text);
 inline std::optional<std::int64_t> parse_time(std::string_view text) { return record::parse_rfc3339_utc(text); }
 inline std::string format_time(std::int64_t epoch) { return record::rfc3339_utc(epoch); }
 
-// The acct producer turns "k=v;k=v" strings into objects by splitting on ','; a prediction whose
-// fields were ';'-separated then arrives as one string. This returns the value of `key` from an
-// object, looking inside such strings too. Empty when absent.
-std::string kv_lookup(const json_t* object, const char* key);
-
 }  // namespace aif::collect

@@ -54,7 +54,7 @@ std::string cluster(const char* epilog_env) {
 void set_prediction(acct::hooks::Common& c, const std::string& text) {
     if (text.empty()) return;
     auto checked = acct::hooks::check_prediction(c.uid, text);
-    c.prediction_kv = checked.kv;
+    c.prediction = checked.prediction;
     c.prediction_trusted = checked.trusted;
 }
 

@@ -27,6 +27,7 @@
 #include "acct/sender.hpp"
 
 using namespace aif::acct;
+using namespace aif::record;
 using Clock = std::chrono::steady_clock;
 
 namespace {

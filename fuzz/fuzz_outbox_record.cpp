@@ -6,7 +6,7 @@
 #include <string>
 
 #include "acct/outbox.hpp"
-#include "acct/record.hpp"
+#include "record/record.hpp"
 #include "common/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto json = aif::acct::Outbox::unframe(file, &why);
     const std::string& body = json ? *json : file;
     try {
-        (void)aif::acct::validate(body);
+        (void)aif::record::validate(body);
     } catch (const aif::InputError&) {
     }
     if (json) {

@@ -19,6 +19,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/text.hpp"
+#include "record/schema.hpp"
 
 namespace aif::cli {
 namespace {
@@ -48,13 +49,9 @@ const CommandSpec& spec() {
 
 std::mutex g_log_mu;
 void log_line(const std::string& m) {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const std::string ts = record::rfc3339_utc(std::time(nullptr));
     std::lock_guard<std::mutex> g(g_log_mu);
-    std::fprintf(stderr, "%s collector: %s\n", ts, m.c_str());
+    std::fprintf(stderr, "%s collector: %s\n", ts.c_str(), m.c_str());
     std::fflush(stderr);
 }
 

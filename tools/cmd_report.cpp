@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/wire_names.hpp"
 #include "args.hpp"
 #include "acct/config.hpp"
 #include "collect/job_report.hpp"
@@ -156,7 +157,7 @@ std::string base_of(std::string url) {
 int cmd_report(int argc, char** argv) {
     std::string cluster, site, url, token_file, ca, outbox;
     std::string sender_conf = acct::kDefaultSenderConfig, acct_conf = acct::kDefaultProducerConfig;
-    if (const char* env = std::getenv("AIFACTORY_ACCT_CONF"); env && *env) acct_conf = env;
+    if (const char* env = std::getenv(names::kAcctConfEnv); env && *env) acct_conf = env;
     bool offline = false, as_json = false;
     long long job_id = 0;
     const int rc = guarded(spec(), [&] {

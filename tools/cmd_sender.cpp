@@ -11,6 +11,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "record/schema.hpp"
 
 namespace {
 
@@ -22,10 +23,7 @@ void log_line(const std::string& m) {
     if (std::getenv("JOURNAL_STREAM")) {
         std::fprintf(stderr, "%s\n", m.c_str());
     } else {
-        std::time_t t = std::time(nullptr);
-        char ts[32];
-        std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-        std::fprintf(stderr, "%s aifactory sender: %s\n", ts, m.c_str());
+        std::fprintf(stderr, "%s aifactory sender: %s\n", aif::record::rfc3339_utc(std::time(nullptr)).c_str(), m.c_str());
     }
     std::fflush(stderr);
 }

@@ -17,7 +17,7 @@
 
 #include "acct/config.hpp"
 #include "acct/outbox.hpp"
-#include "acct/record.hpp"
+#include "record/record.hpp"
 #include "acct/sender.hpp"
 #include "args.hpp"
 #include "commands.hpp"

@@ -84,7 +84,7 @@ ProducerConfig parse_producer_config(const KeyValues& kv, const std::string& ori
     auto ns = get("site_namespace");
     if (!ns) throw InputError(origin + ": 'site_namespace' is required (a UUID; generate one with uuidgen)");
     try {
-        c.site_namespace = parse_uuid(*ns);
+        c.site_namespace = record::parse_uuid(*ns);
     } catch (const InputError& e) {
         throw InputError(origin + ": site_namespace: " + e.what());
     }

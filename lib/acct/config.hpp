@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "acct/outbox.hpp"
-#include "acct/record.hpp"
+#include "record/record.hpp"
 
 namespace aif::acct {
 
@@ -26,7 +26,7 @@ inline constexpr const char* kDefaultOutbox = "/var/spool/aifactory/outbox";
 // What producers (plugins) need: who we are, where the outbox is, its bounds.
 struct ProducerConfig {
     std::string site, cluster;  // cluster may be left empty and filled from Slurm
-    Uuid site_namespace{};
+    record::Uuid site_namespace{};
     std::string user_key;        // HMAC key bytes; empty → records carry no user
     // Signs predictions in job_submit, verifies them on the nodes; empty → every prediction is
     // recorded as user-declared. Readable by root and SlurmUser only (mode 0600 or 0640).

@@ -1,14 +1,14 @@
 #include "acct/hooks.hpp"
 
-#include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <tuple>
 #include <mutex>
 
-#include "acct/hash.hpp"
+#include "record/hash.hpp"
 #include "acct/producer.hpp"
+#include "common/error.hpp"
 #include "common/text.hpp"
 
 namespace aif::acct::hooks {
@@ -23,7 +23,7 @@ void log_msg(const std::string& m) {
     if (g_log) g_log(m.c_str());
 }
 
-void fill(Record& r, const Common& c, Producer& p) {
+void fill(record::Record& r, const Common& c, Producer& p) {
     r.cluster = c.cluster;
     r.job_id = c.job_id;
     r.submit_time = c.submit_time;
@@ -34,40 +34,26 @@ void fill(Record& r, const Common& c, Producer& p) {
     r.nodes = c.nodes;
     r.gpus = c.gpus;
     if (!c.verdict.empty()) r.verdict = c.verdict;
-    if (!c.prediction_kv.empty()) r.prediction_origin = c.prediction_trusted ? "job_submit" : "user-declared";
-}
-
-// The prediction carries its own verdict ("verdict=fits;..."): lift it to the record's field.
-void lift_verdict(Record& r, const json_t* prediction) {
-    if (r.verdict || !prediction) return;
-    const json_t* v = json_object_get(prediction, "verdict");
-    if (json_is_string(v)) r.verdict = json_string_value(v);
+    if (c.prediction) r.prediction_origin = c.prediction_trusted ? "job_submit" : "user-declared";
+    // The prediction carries its own verdict: lift it to the record's field (a user-declared
+    // verdict is not ours).
+    if (c.prediction && c.prediction_trusted && !r.verdict && !c.prediction->verdict.empty())
+        r.verdict = c.prediction->verdict;
 }
 
 // Builds the record with owned JSON objects for the *_kv fields, then hands it over.
 template <typename Submit>
-std::string hand_over(Record& r, const Common& c, Submit submit) {
-    json::Ptr training = kv_object(c.training_kv), prediction = kv_object(c.prediction_kv),
-              binding = kv_object(c.binding_kv);
+std::string hand_over(record::Record& r, const Common& c, Submit submit) {
+    json::Ptr training = record::kv_object(c.training_kv), binding = record::kv_object(c.binding_kv);
+    json::Ptr prediction = c.prediction && !c.prediction->empty() ? c.prediction->to_json() : json::Ptr();
     r.training = training.get();
     r.prediction = prediction.get();
     r.binding = binding.get();
-    if (c.prediction_trusted) lift_verdict(r, r.prediction);  // a user-declared verdict is not ours
     return submit(r);
 }
 
-constexpr const char* kSigField = ";sig=";
-
 std::string prediction_mac(const std::string& key, std::uint32_t uid, const std::string& kv) {
-    return to_hex(hmac_sha256(key, "aifactory.prediction/1\n" + std::to_string(uid) + "\n" + kv));
-}
-
-// Constant-time comparison of two MACs in hex.
-bool same_mac(const std::string& a, const std::string& b) {
-    if (a.size() != b.size()) return false;
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
+    return record::to_hex(record::hmac_sha256(key, "aifactory.prediction/1\n" + std::to_string(uid) + "\n" + kv));
 }
 
 }  // namespace
@@ -76,7 +62,7 @@ std::string sign_prediction(std::uint32_t uid, const std::string& kv) noexcept {
     try {
         std::lock_guard<std::mutex> g(g_mu);
         if (!g_prediction_key || kv.empty()) return kv;
-        return kv + kSigField + prediction_mac(*g_prediction_key, uid, kv);
+        return kv + ";" + record::kSignatureKey + "=" + prediction_mac(*g_prediction_key, uid, kv);
     } catch (...) {
         return kv;
     }
@@ -85,12 +71,18 @@ std::string sign_prediction(std::uint32_t uid, const std::string& kv) noexcept {
 CheckedPrediction check_prediction(std::optional<std::uint32_t> uid, const std::string& text) noexcept {
     CheckedPrediction c;
     try {
-        const auto at = text.rfind(kSigField);
-        c.kv = at == std::string::npos ? text : text.substr(0, at);
-        if (at == std::string::npos || !uid) return c;
+        std::string sig;
+        std::tie(c.kv, sig) = record::split_signature(text);
+        try {
+            if (!c.kv.empty()) c.prediction = record::Prediction::decode(c.kv);
+        } catch (const InputError&) {
+            // Not a prediction we can read: recorded as user-declared, without its content.
+            c.prediction = record::Prediction();
+        }
+        if (sig.empty() || !uid) return c;
         std::lock_guard<std::mutex> g(g_mu);
         if (!g_prediction_key) return c;
-        c.trusted = same_mac(text.substr(at + std::strlen(kSigField)), prediction_mac(*g_prediction_key, *uid, c.kv));
+        c.trusted = record::constant_time_equal(sig, prediction_mac(*g_prediction_key, *uid, c.kv));
     } catch (...) {
         c.trusted = false;
     }
@@ -98,31 +90,6 @@ CheckedPrediction check_prediction(std::optional<std::uint32_t> uid, const std::
 }
 
 std::string user_key_input(std::uint32_t uid) { return "uid:" + std::to_string(uid); }
-
-json::Ptr kv_object(std::string_view kv) {
-    if (trim(kv).empty()) return json::Ptr();
-    json::Ptr o(json_object());
-    for (const auto& item : split(kv, ';')) {
-        auto eq = item.find('=');
-        std::string key(trim(item.substr(0, eq)));
-        if (key.empty()) continue;
-        std::string value = eq == std::string::npos ? "" : std::string(trim(item.substr(eq + 1)));
-        char* end = nullptr;
-        errno = 0;
-        double d = value.empty() ? 0 : std::strtod(value.c_str(), &end);
-        json_t* v;
-        bool numeric = !value.empty() && end && *end == '\0' && errno == 0 && std::isfinite(d) &&
-                       value.find_first_of("xXnN") == std::string::npos;  // not hex, inf, nan
-        if (numeric)
-            v = (d == static_cast<double>(static_cast<long long>(d)) && value.find_first_of(".eE") == std::string::npos)
-                    ? json_integer(static_cast<json_int_t>(d))
-                    : json_real(d);
-        else
-            v = json_stringn(value.data(), value.size());
-        if (v) json_object_set_new(o.get(), key.c_str(), v);
-    }
-    return o;
-}
 
 bool init(const char* config_path, LogFn log) noexcept {
     try {
@@ -163,13 +130,13 @@ std::string submit_decision(const SubmitDecision& d) noexcept {
     try {
         std::lock_guard<std::mutex> g(g_mu);
         if (!g_producer) return {};
-        Record r;
-        r.kind = Kind::SubmitDecision;
+        record::Record r;
+        r.kind = record::Kind::SubmitDecision;
         fill(r, d, *g_producer);
         r.component = g_producer->decision_component();
         r.decision = d.decision;
         if (!d.reason.empty()) r.reason = d.reason.substr(0, 2000);
-        return hand_over(r, d, [](Record& rec) { return g_producer->enqueue(rec); });
+        return hand_over(r, d, [](record::Record& rec) { return g_producer->enqueue(rec); });
     } catch (...) {
         return {};
     }
@@ -179,8 +146,8 @@ std::string step_end(const StepEnd& s) noexcept {
     try {
         std::lock_guard<std::mutex> g(g_mu);
         if (!g_producer) return {};
-        Record r;
-        r.kind = Kind::StepEnd;
+        record::Record r;
+        r.kind = record::Kind::StepEnd;
         fill(r, s, *g_producer);
         // The local start time keeps ids distinct when job ids are reused (no submit time here).
         r.component = "step/" + s.step_id + "/" + s.node + "/" + std::to_string(s.start_time);
@@ -198,7 +165,7 @@ std::string step_end(const StepEnd& s) noexcept {
         r.exit_code = s.exit_code;
         r.exit_signal = s.exit_signal;
         if (s.exit_code) r.state = (*s.exit_code == 0 && !s.exit_signal) ? "COMPLETED" : "FAILED";
-        return hand_over(r, s, [](Record& rec) { return g_producer->write(rec); });
+        return hand_over(r, s, [](record::Record& rec) { return g_producer->write(rec); });
     } catch (...) {
         return {};
     }
@@ -208,13 +175,13 @@ std::string job_end(const JobEnd& j) noexcept {
     try {
         std::lock_guard<std::mutex> g(g_mu);
         if (!g_producer) return {};
-        Record r;
-        r.kind = Kind::JobEnd;
+        record::Record r;
+        r.kind = record::Kind::JobEnd;
         fill(r, j, *g_producer);
         r.component = "end/" + j.node + "/" + std::to_string(j.end_time);
         r.node = j.node;
         r.end_time = j.end_time;
-        return hand_over(r, j, [](Record& rec) { return g_producer->write(rec); });
+        return hand_over(r, j, [](record::Record& rec) { return g_producer->write(rec); });
     } catch (...) {
         return {};
     }

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/json.hpp"
+#include "record/prediction.hpp"
 
 namespace aif::acct::hooks {
 
@@ -32,9 +33,9 @@ struct Common {
     std::optional<std::uint32_t> uid;
     std::string partition, account, gpu_model;
     std::optional<std::uint32_t> nodes, gpus;
-    // Key/value strings in the calculator's prediction_kv form: "key=value;key=value".
+    // Key/value strings "key=value;key=value".
     std::string training_kv;                      // declared setup (the --llm-* options)
-    std::string prediction_kv;                    // the calculator's prediction
+    std::optional<record::Prediction> prediction; // the calculator's prediction, when the job has one
     bool prediction_trusted = false;              // computed or verified (else: user-declared)
     std::string verdict;                          // "" → the prediction's own verdict=…
     std::string binding_kv;                       // the pinning plan used
@@ -73,6 +74,8 @@ std::string sign_prediction(std::uint32_t uid, const std::string& kv) noexcept;
 struct CheckedPrediction {
     std::string kv;        // without the signature
     bool trusted = false;  // signed with our key for this uid, unaltered
+    // Decoded (record::Prediction::decode); absent for "" or a text that does not decode.
+    std::optional<record::Prediction> prediction;
 };
 CheckedPrediction check_prediction(std::optional<std::uint32_t> uid, const std::string& signed_kv) noexcept;
 
@@ -80,6 +83,6 @@ CheckedPrediction check_prediction(std::optional<std::uint32_t> uid, const std::
 std::string user_key_input(std::uint32_t uid);
 
 // "a=1;b=x;c=2.5" → {"a":1,"b":"x","c":2.5} (values may contain ',' and '='); empty Ptr for "".
-json::Ptr kv_object(std::string_view kv);
+inline json::Ptr kv_object(std::string_view kv) { return record::kv_object(kv); }
 
 }  // namespace aif::acct::hooks

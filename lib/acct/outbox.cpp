@@ -15,8 +15,8 @@
 #include <cstring>
 #include <ctime>
 
-#include "acct/hash.hpp"
-#include "acct/record.hpp"
+#include "record/hash.hpp"
+#include "record/record.hpp"
 #include "common/files.hpp"
 
 namespace aif::acct {
@@ -47,7 +47,7 @@ std::string id_of(const std::string& name) {
     auto dash = name.find('-');
     if (dash == std::string::npos || name.size() < dash + 37) return {};
     std::string id = name.substr(dash + 1, 36);
-    return is_uuid(id) ? id : std::string();
+    return record::is_uuid(id) ? id : std::string();
 }
 
 bool ends_with(const std::string& s, const char* suffix) {
@@ -113,7 +113,7 @@ Outbox::Counters Outbox::counters() const {
 
 std::string Outbox::frame(const std::string& json) {
     char head[64];
-    std::snprintf(head, sizeof head, "%s %zu %08x\n", kMagic, json.size(), crc32(json));
+    std::snprintf(head, sizeof head, "%s %zu %08x\n", kMagic, json.size(), record::crc32(json));
     return head + json + "\n";
 }
 
@@ -134,7 +134,7 @@ std::optional<std::string> Outbox::unframe(const std::string& file, std::string*
         return fail("length mismatch: header says " + std::to_string(len) + " bytes, file has " +
                     std::to_string(file.size() > nl + 2 ? file.size() - nl - 2 : 0) + " (torn write)");
     std::string body = file.substr(nl + 1, len);
-    if (crc32(body) != crc) return fail("checksum mismatch (corrupt data)");
+    if (record::crc32(body) != crc) return fail("checksum mismatch (corrupt data)");
     return body;
 }
 
@@ -198,7 +198,7 @@ WriteResult Outbox::failed(int err) noexcept {
 WriteResult Outbox::stage(const std::string& record_id, const std::string& json, std::string* tmp,
                           std::string* dst) noexcept {
     try {
-        if (!is_uuid(record_id) || json.empty() || json.size() > kMaxRecordBytes) {
+        if (!record::is_uuid(record_id) || json.empty() || json.size() > record::kMaxRecordBytes) {
             ++invalid_;
             log_once(WriteResult::Invalid, "refused an invalid record (bad id or size)");
             return WriteResult::Invalid;

@@ -31,7 +31,7 @@ void Producer::log(const std::string& m) noexcept {
 
 std::optional<std::string> Producer::user_pseudonym(std::string_view name) const {
     if (cfg_.user_key.empty() || name.empty()) return std::nullopt;
-    return pseudonym(cfg_.user_key, name);
+    return record::pseudonym(cfg_.user_key, name);
 }
 
 std::string Producer::decision_component() {
@@ -46,12 +46,12 @@ std::string Producer::decision_component() {
            std::to_string(getpid()) + "." + std::to_string(n);
 }
 
-std::optional<Built> Producer::prepare(Record& r) noexcept {
+std::optional<record::Built> Producer::prepare(record::Record& r) noexcept {
     try {
         r.site = cfg_.site;
         r.site_namespace = cfg_.site_namespace;
         if (r.cluster.empty()) r.cluster = cfg_.cluster;
-        return build(r, std::time(nullptr));
+        return record::build(r, std::time(nullptr));
     } catch (const std::exception& e) {
         std::lock_guard<std::mutex> g(mu_);
         if (!logged_build_) log(std::string("aifactory accounting: record not built: ") + e.what());
@@ -61,13 +61,13 @@ std::optional<Built> Producer::prepare(Record& r) noexcept {
     return std::nullopt;
 }
 
-std::string Producer::write(Record r) noexcept {
+std::string Producer::write(record::Record r) noexcept {
     auto b = prepare(r);
     if (!b) return {};
     return outbox_.write(b->id, b->json) == WriteResult::Ok ? b->id : std::string();
 }
 
-std::string Producer::enqueue(Record r) noexcept {
+std::string Producer::enqueue(record::Record r) noexcept {
     auto b = prepare(r);
     if (!b) return {};
     try {
@@ -103,7 +103,7 @@ void Producer::run() {
     for (;;) {
         cv_.wait(g, [this] { return stop_ || !queue_.empty(); });
         if (queue_.empty() && stop_) return;
-        std::deque<Built> batch;
+        std::deque<record::Built> batch;
         batch.swap(queue_);
         busy_ = true;
         g.unlock();

@@ -15,7 +15,7 @@
 
 #include "acct/config.hpp"
 #include "acct/outbox.hpp"
-#include "acct/record.hpp"
+#include "record/record.hpp"
 
 namespace aif::acct {
 
@@ -31,8 +31,8 @@ public:
 
     // Site, cluster and namespace come from the configuration (cluster only if the record has none).
     // Return the record id, or "" when the record was not stored (reason logged once).
-    std::string write(Record r) noexcept;
-    std::string enqueue(Record r) noexcept;
+    std::string write(record::Record r) noexcept;
+    std::string enqueue(record::Record r) noexcept;
     // Waits until the queue is empty or `max_wait` passes. Returns true if empty.
     bool flush(std::chrono::milliseconds max_wait) noexcept;
 
@@ -44,7 +44,7 @@ public:
     std::uint64_t dropped_queue_full() const { return dropped_; }
 
 private:
-    std::optional<Built> prepare(Record& r) noexcept;
+    std::optional<record::Built> prepare(record::Record& r) noexcept;
     void run();
     void log(const std::string& m) noexcept;
 
@@ -54,7 +54,7 @@ private:
     std::size_t queue_limit_;
     std::mutex mu_;
     std::condition_variable cv_, idle_cv_;
-    std::deque<Built> queue_;
+    std::deque<record::Built> queue_;
     bool busy_ = false, stop_ = false;
     std::uint64_t dropped_ = 0;
     bool logged_drop_ = false, logged_build_ = false;

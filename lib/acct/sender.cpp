@@ -16,7 +16,7 @@
 #include <ctime>
 #include <thread>
 
-#include "acct/record.hpp"
+#include "record/record.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/json.hpp"
@@ -357,8 +357,8 @@ int Sender::run(const std::atomic<bool>& stop, bool once) {
                 continue;
             }
             try {
-                std::string id = validate(*body);
-                if (body->size() > kMaxRecordBytes) throw InputError("record larger than the size limit");
+                std::string id = record::validate(*body);
+                if (body->size() > record::kMaxRecordBytes) throw InputError("record larger than the size limit");
                 batch.push_back({e.name, id, std::move(*body)});
                 bytes += batch.back().json.size();
             } catch (const std::exception& ex) {

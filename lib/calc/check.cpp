@@ -101,23 +101,32 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models, co
     return out;
 }
 
-std::string prediction_kv(const Estimate& e) {
-    std::string layout = describe(e.layout);
-    std::replace(layout.begin(), layout.end(), '=', ':');
-    std::replace(layout.begin(), layout.end(), ',', '/');
-    std::string s = "verdict=" + std::string(name(e.verdict)) + ";gib_per_gpu=" + fmt_gib(e.mem.total, 2) +
-                    ";capacity_gib=" + fmt_gib(e.capacity, 2) + ";dominant=" + e.dominant() +
-                    ";gpus=" + std::to_string(e.gpus) + ";layout=" + layout +
-                    ";tokens_per_s=" + fmt_fixed(e.tokens_per_s, 0);
+record::Prediction to_prediction(const Estimate& e) {
+    record::Prediction p;
+    p.verdict = name(e.verdict);
+    p.gib_per_gpu = e.mem.total / GiB;
+    p.capacity_gib = e.capacity / GiB;
+    p.dominant = e.dominant();
+    p.gpus = e.gpus;
+    p.layout = describe(e.layout);
+    std::replace(p.layout.begin(), p.layout.end(), '=', ':');
+    std::replace(p.layout.begin(), p.layout.end(), ',', '/');
+    p.tokens_per_s = e.tokens_per_s;
     // The components, for reports that draw the breakdown against capacity.
     const MemoryBreakdown& m = e.mem;
-    s += ";mem_weights_gib=" + fmt_gib(m.weights, 2) + ";mem_gradients_gib=" + fmt_gib(m.gradients, 2) +
-         ";mem_optimizer_gib=" + fmt_gib(m.optimizer, 2) + ";mem_activations_gib=" + fmt_gib(m.activations, 2) +
-         ";mem_logits_gib=" + fmt_gib(m.logits, 2) +
-         ";mem_overhead_gib=" + fmt_gib(m.buffers + (m.reserved - m.allocated) + m.cuda_context + m.comm, 2);
-    if (e.train_hours > 0)
-        s += ";train_hours=" + fmt_fixed(e.train_hours, 2) + ";gpu_hours=" + fmt_fixed(e.gpu_hours, 1);
-    return s;
+    p.components = {{"weights", m.weights / GiB},
+                    {"gradients", m.gradients / GiB},
+                    {"optimizer", m.optimizer / GiB},
+                    {"activations", m.activations / GiB},
+                    {"logits", m.logits / GiB},
+                    {"overhead", (m.buffers + (m.reserved - m.allocated) + m.cuda_context + m.comm) / GiB}};
+    if (e.train_hours > 0) {
+        p.train_hours = e.train_hours;
+        p.gpu_hours = e.gpu_hours;
+    }
+    return p;
 }
+
+std::string prediction_kv(const Estimate& e) { return to_prediction(e).encode(); }
 
 }  // namespace aif

@@ -8,6 +8,7 @@
 #include "calc/hardware.hpp"
 #include "calc/job.hpp"
 #include "calc/models.hpp"
+#include "record/prediction.hpp"
 
 namespace aif {
 
@@ -49,9 +50,10 @@ struct CheckOutcome {
 CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models,
                        const HardwareCatalogue& hw);
 
-// Compact machine-readable summary for later stages (pinning, accounting):
-// "verdict=fits;gib_per_gpu=41.3;capacity_gib=60.2;dominant=activations;...;mem_weights_gib=...".
-// The mem_*_gib components add up to gib_per_gpu.
+// The estimate as the prediction that travels with the job (pinning, accounting); its
+// components add up to gib_per_gpu. record::Prediction owns the wire form.
+record::Prediction to_prediction(const Estimate& e);
+// to_prediction(e).encode(): "verdict=fits;gib_per_gpu=41.30;capacity_gib=60.20;...".
 std::string prediction_kv(const Estimate& e);
 
 }  // namespace aif

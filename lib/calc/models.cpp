@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "common/text.hpp"
+#include "common/wire_names.hpp"
 
 #ifndef AIF_DATADIR
 #define AIF_DATADIR "/usr/share/aifactory"
@@ -97,7 +98,7 @@ const ModelEntry& ModelCatalogue::require(const std::string& name) const {
 }
 
 std::string default_catalogue_path(const std::string& file) {
-    if (const char* dir = std::getenv("AIFACTORY_DATADIR"); dir && *dir) return std::string(dir) + "/" + file;
+    if (const char* dir = std::getenv(names::kDataDirEnv); dir && *dir) return std::string(dir) + "/" + file;
     return std::string(AIF_DATADIR) + "/" + file;
 }
 

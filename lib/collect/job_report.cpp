@@ -11,6 +11,7 @@
 
 #include "collect/validate.hpp"
 #include "common/text.hpp"
+#include "record/prediction.hpp"
 
 namespace aif::collect {
 namespace {
@@ -35,33 +36,30 @@ long long time_of(const json_t* o, const char* k) {
 }
 double round3(double v) { return std::round(v * 1000) / 1000; }
 
-// The prediction as typed fields; memory components from "mem_<name>_gib" keys or a
-// "components" object ({"weights": 15.0, ...}, GiB per GPU).
-json_t* normalise_prediction(const json_t* p) {
+// The prediction's typed fields, for the report's readers (numbers as JSON reals).
+json_t* normalise_prediction(const json_t* raw) {
+    const record::Prediction p = record::Prediction::from_json(raw);
     json_t* out = json_object();
-    for (const char* k : {"gib_per_gpu", "capacity_gib", "gpus", "tokens_per_s", "train_hours", "gpu_hours"}) {
-        std::string v = kv_lookup(p, k);
-        char* end = nullptr;
-        double d = v.empty() ? NAN : std::strtod(v.c_str(), &end);
-        if (!v.empty() && end && *end == '\0' && std::isfinite(d)) set(out, k, json_real(d));
-    }
-    for (const char* k : {"verdict", "dominant", "layout"}) {
-        std::string v = kv_lookup(p, k);
+    auto real = [&](const char* k, const std::optional<double>& v) {
+        if (v) set(out, k, json_real(*v));
+    };
+    auto text = [&](const char* k, const std::string& v) {
         if (!v.empty()) set(out, k, json_string(v.c_str()));
+    };
+    real("gib_per_gpu", p.gib_per_gpu);
+    real("capacity_gib", p.capacity_gib);
+    if (p.gpus) set(out, "gpus", json_real(*p.gpus));
+    real("tokens_per_s", p.tokens_per_s);
+    real("train_hours", p.train_hours);
+    real("gpu_hours", p.gpu_hours);
+    text("verdict", p.verdict);
+    text("dominant", p.dominant);
+    text("layout", p.layout);
+    if (!p.components.empty()) {
+        json_t* comps = json_object();
+        for (const auto& [name, gib] : p.components) set(comps, name.c_str(), json_real(gib));
+        set(out, "components", comps);
     }
-    json_t* comps = json_object();
-    const char* key;
-    json_t* val;
-    json_object_foreach(const_cast<json_t*>(p), key, val) {
-        std::string k = key;
-        if (k.size() > 8 && k.rfind("mem_", 0) == 0 && k.substr(k.size() - 4) == "_gib" && json_is_number(val))
-            set(comps, k.substr(4, k.size() - 8).c_str(), json_real(json_number_value(val)));
-    }
-    if (const json_t* c = json_object_get(p, "components"); json_is_object(c))
-        json_object_foreach(const_cast<json_t*>(c), key, val) if (json_is_number(val))
-            set(comps, key, json_real(json_number_value(val)));
-    if (json_object_size(comps)) set(out, "components", comps);
-    else json_decref(comps);
     return out;
 }
 

@@ -10,22 +10,12 @@
 
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "record/hash.hpp"
 
 namespace aif::collect {
 
-// Local on purpose, so the collector does not depend on lib/acct: every byte of the longer
-// string is visited and differences are OR-ed, no early exit. (aif::acct::constant_time_equal
-// in lib/acct/hash.hpp does the same; one of the two can go when the branches are merged.)
-bool equal_ct(std::string_view a, std::string_view b) {
-    std::size_t n = a.size() > b.size() ? a.size() : b.size();
-    unsigned diff = static_cast<unsigned>(a.size() ^ b.size());
-    for (std::size_t i = 0; i < n; ++i) {
-        unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-        unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-        diff |= static_cast<unsigned>(x ^ y);
-    }
-    return diff == 0;
-}
+// The schema library's comparison (nettle's memeql_sec): time independent of where they differ.
+bool equal_ct(std::string_view a, std::string_view b) { return record::constant_time_equal(a, b); }
 
 Tokens Tokens::load(const std::string& path) {
     struct stat st {};

@@ -1,4 +1,5 @@
-// Record validation: every rule here is one a producer following lib/acct/record.cpp meets.
+// Record validation: every rule here is one a producer following lib/record/record.cpp meets;
+// the shared ones (limits, kinds, times, ids) come from lib/record/schema.hpp.
 #include "collect/validate.hpp"
 
 #include <algorithm>
@@ -11,14 +12,13 @@
 #include <stdexcept>
 #include <ctime>
 
-#include "acct/record.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "record/prediction.hpp"
+#include "record/schema.hpp"
 
 namespace aif::collect {
 namespace {
-
-bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 // Top-level fields of aifactory.acct/1 (docs/record-schema.json: additionalProperties false),
 // plus record_version, the collector's extension for versioned enrichment.
@@ -88,110 +88,43 @@ struct Ctx {
     }
 };
 
-std::optional<double> number_in(const json_t* obj, const char* key) {
-    std::string v = kv_lookup(obj, key);
-    if (v.empty()) return std::nullopt;
-    char* end = nullptr;
-    double d = std::strtod(v.c_str(), &end);
-    if (end == v.c_str() || *end != '\0' || !std::isfinite(d)) return std::nullopt;
-    return d;
-}
-
 }  // namespace
 
-std::optional<std::int64_t> parse_time(std::string_view t) {
-    // YYYY-MM-DDTHH:MM:SSZ
-    if (t.size() < 20 || t.back() != 'Z') return std::nullopt;
-    auto digits = [&](std::size_t pos, std::size_t n, int& out) {
-        out = 0;
-        for (std::size_t i = pos; i < pos + n; ++i) {
-            if (t[i] < '0' || t[i] > '9') return false;
-            out = out * 10 + (t[i] - '0');
-        }
-        return true;
-    };
-    int y, mo, d, h, mi, s;
-    if (!digits(0, 4, y) || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' || !digits(8, 2, d) ||
-        (t[10] != 'T' && t[10] != 't') || !digits(11, 2, h) || t[13] != ':' || !digits(14, 2, mi) || t[16] != ':' ||
-        !digits(17, 2, s))
-        return std::nullopt;
-    if (t.size() != 20) return std::nullopt;  // the schema's form: seconds, no fraction
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-    std::tm tm{};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    return static_cast<std::int64_t>(timegm(&tm));
-}
-
-// The producer's own formatter, so both sides of the wire agree to the character.
-std::string format_time(std::int64_t epoch) { return acct::rfc3339_utc(epoch); }
-
-std::string kv_lookup(const json_t* obj, const char* key) {
-    if (!json_is_object(obj)) return {};
-    if (const json_t* v = json_object_get(obj, key)) {
-        if (json_is_string(v)) {
-            std::string s = json_string_value(v);
-            auto semi = s.find(';');
-            return semi == std::string::npos ? s : s.substr(0, semi);
-        }
-        if (json_is_integer(v)) return std::to_string(json_integer_value(v));
-        if (json_is_real(v)) return std::to_string(json_real_value(v));
-        return {};
-    }
-    // Look for ";key=value" inside string values ("verdict":"fits;gib_per_gpu=41.3;...").
-    const char* k;
-    const json_t* v;
-    std::string needle = std::string(";") + key + "=";
-    json_object_foreach(const_cast<json_t*>(obj), k, v) {
-        if (!json_is_string(v)) continue;
-        std::string s = std::string(";") + json_string_value(v);
-        auto at = s.find(needle);
-        if (at == std::string::npos) continue;
-        at += needle.size();
-        return s.substr(at, s.find(';', at) == std::string::npos ? std::string::npos : s.find(';', at) - at);
-    }
-    return {};
-}
-
 Row check_record(std::string_view json_text) {
-    if (json_text.size() > kMaxRecordBytes)
+    if (json_text.size() > record::kMaxRecordBytes)
         throw InputError("record: " + std::to_string(json_text.size()) + " bytes is over the " +
-                         std::to_string(kMaxRecordBytes) + "-byte limit");
+                         std::to_string(record::kMaxRecordBytes) + "-byte limit");
     json::Ptr doc = json::parse(json_text, "record");
     if (!json_is_object(doc.get())) throw InputError("record: not a JSON object");
     Ctx c{doc.get(), "record"};
     Row r;
     r.record_id = c.text("record_id", true, 64);
-    if (!acct::is_uuid_v5(r.record_id)) c.fail("record_id", "'" + r.record_id + "' is not a lowercase UUIDv5");
+    if (!record::is_uuid_v5(r.record_id)) c.fail("record_id", "'" + r.record_id + "' is not a lowercase UUIDv5");
     c.who = "record " + r.record_id;
     const char* key;
     json_t* value;
     json_object_foreach(doc.get(), key, value) {
         bool known = false;
         for (const char* f : kFields) known = known || std::strcmp(f, key) == 0;
-        if (!known) c.fail(key, "is not a field of schema aifactory.acct/1");
+        if (!known) c.fail(key, std::string("is not a field of schema ") + record::kSchema);
     }
     std::string schema = c.text("schema", true, 64);
-    if (schema != "aifactory.acct/1") c.fail("schema", "'" + schema + "' is not aifactory.acct/1");
+    if (schema != record::kSchema) c.fail("schema", "'" + schema + "' is not " + record::kSchema);
     r.kind = c.text("kind", true, 32);
-    if (r.kind != "submit_decision" && r.kind != "step_end" && r.kind != "job_end")
+    const auto kind = record::parse_kind(r.kind);
+    if (!kind)
         c.fail("kind", "'" + r.kind + "' is not submit_decision, step_end or job_end");
     r.component = c.text("component", true, 512);
     r.site = c.text("site", true, 64);
     r.cluster = c.text("cluster", true, 64);
     for (const std::string* s : {&r.site, &r.cluster})
-        for (char ch : *s)
-            if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
-                c.fail(s == &r.site ? "site" : "cluster", "may only contain letters, digits, '-', '_' and '.'");
+        if (!record::is_site_name(*s))
+            c.fail(s == &r.site ? "site" : "cluster", "may only contain letters, digits, '-', '_' and '.'");
     r.created = c.text("created", true, 40);
     auto created = c.time("created", true);
     r.version = c.integer("record_version", 1, 1000000).value_or(1);
     r.job_id = c.integer("job_id", 0, 0xFFFFFFFFLL);
-    if (r.kind != "submit_decision" && !r.job_id) c.fail("job_id", "is required for " + r.kind);
+    if (kind != record::Kind::SubmitDecision && !r.job_id) c.fail("job_id", "is required for " + r.kind);
     for (const char* k : {"array_job_id", "array_task_id", "het_job_id", "het_job_offset"}) c.integer(k, 0, 0xFFFFFFFFLL);
     auto gpus = c.integer("gpus", 0, 100000000);
     for (const char* k : {"nodes", "tasks", "cpus"}) c.integer(k, 1, 100000000);
@@ -201,17 +134,16 @@ Row check_record(std::string_view json_text) {
     r.node = c.text("node", false, 256);
     r.account = c.text("account", false, 256);
     r.user = c.text("user", false, 64);
-    if (!r.user.empty() && (r.user.size() != 34 || r.user.rfind("u-", 0) != 0 ||
-                            !std::all_of(r.user.begin() + 2, r.user.end(), is_lower_hex)))
+    if (!r.user.empty() && !record::is_pseudonym(r.user))
         c.fail("user", "must be a pseudonym (u- and 32 hex digits), never a user name");
     c.text("partition", false, 256);
     c.text("gpu_model", false, 256);
     r.state = c.text("state", false, 64);
     r.decision = c.text("decision", false, 32);
     r.reason = c.text("reason", false, 4096);
-    if (r.kind == "submit_decision" && r.decision != "accepted" && r.decision != "warned" && r.decision != "rejected")
+    if (kind == record::Kind::SubmitDecision && !record::is_decision(r.decision))
         c.fail("decision", "must be accepted, warned or rejected");
-    if (r.kind != "submit_decision") {
+    if (kind != record::Kind::SubmitDecision) {
         if (r.node.empty()) c.fail("node", "is required for " + r.kind);
         if (!c.get("end_time")) c.fail("end_time", "is required for " + r.kind);
     }
@@ -243,10 +175,11 @@ Row check_record(std::string_view json_text) {
         for (std::size_t i = 0; i < json_array_size(cut); ++i)
             if (!json_is_string(json_array_get(cut, i))) c.fail("truncated", "must be a list of field names");
     }
+    const record::Prediction prediction = record::Prediction::from_json(pred);
     // A user-declared prediction's verdict is the user's claim, not the calculator's.
-    if (r.verdict.empty() && origin != "user-declared") r.verdict = kv_lookup(pred, "verdict");
+    if (r.verdict.empty() && origin != "user-declared") r.verdict = prediction.verdict;
     if (r.verdict.size() > 64) c.fail("prediction.verdict", "longer than 64 bytes");
-    r.pred_gib_per_gpu = number_in(pred, "gib_per_gpu");
+    r.pred_gib_per_gpu = prediction.gib_per_gpu;
     if (const json_t* obs = c.get("observed")) {
         Ctx o{obs, c.who + ": observed"};
         json_object_foreach(const_cast<json_t*>(obs), key, value) if (std::strcmp(key, "max_rss_bytes") != 0 &&

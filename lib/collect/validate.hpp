@@ -1,4 +1,4 @@
-// Validation of incoming accounting records (schema aifactory.acct/1, see lib/acct/record.hpp and
+// Validation of incoming accounting records (schema aifactory.acct/1, see lib/record/schema.hpp and
 // docs/record-schema.json) and their reduction to the indexed columns the store keeps.
 // As the schema says, a field it does not name is refused (record_version, for versioned
 // enrichment, is the one extension); every field must have the documented type and range.
@@ -11,9 +11,9 @@
 
 #include <jansson.h>
 
-namespace aif::collect {
+#include "record/schema.hpp"
 
-inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+namespace aif::collect {
 
 // One stored record: the canonical body plus what the queries filter and sum on.
 struct Row {
@@ -29,12 +29,8 @@ struct Row {
 Row check_record(std::string_view json_text);
 
 // RFC 3339 UTC in the schema's form ("2026-08-20T08:00:07Z") → epoch seconds; nullopt if malformed.
-std::optional<std::int64_t> parse_time(std::string_view text);
-std::string format_time(std::int64_t epoch);  // "2026-08-20T08:00:07Z"
-
-// The acct producer turns "k=v;k=v" strings into objects by splitting on ','; a prediction whose
-// fields were ';'-separated then arrives as one string. This returns the value of `key` from an
-// object, looking inside such strings too. Empty when absent.
-std::string kv_lookup(const json_t* object, const char* key);
+// The schema's own time format (lib/record/schema.hpp), under the names the collector uses.
+inline std::optional<std::int64_t> parse_time(std::string_view text) { return record::parse_rfc3339_utc(text); }
+inline std::string format_time(std::int64_t epoch) { return record::rfc3339_utc(epoch); }
 
 }  // namespace aif::collect

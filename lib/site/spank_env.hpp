@@ -6,18 +6,17 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "common/wire_names.hpp"
 
 namespace aif::site {
 
-// SPANK plugin_name; Slurm forwards option --llm-model as _SLURM_SPANK_OPTION_aifactory_llm_model.
-inline constexpr const char* kSpankPlugin = "aifactory";
-inline constexpr const char* kOptionPrefix = "_SLURM_SPANK_OPTION_aifactory_llm_";
-// Compact architecture from --llm-config (key=value,...), set by the SPANK plugin on the client.
-inline constexpr const char* kArchEnv = "AIFACTORY_ARCH";
+// The names as lib/common/wire_names.hpp spells them.
+inline constexpr const char* kSpankPlugin = names::kSpankPlugin;
+inline constexpr const char* kOptionPrefix = names::kOptionPrefix;
+inline constexpr const char* kArchEnv = names::kArchEnv;
+inline constexpr const char* kPredictionEnv = names::kPredictionEnv;
 // The model's name from that config.json (for messages only), set by the SPANK plugin too.
 inline constexpr const char* kArchNameEnv = "AIFACTORY_ARCH_NAME";
-// The prediction job_submit attaches to the job, for pinning and accounting (prediction_kv form).
-inline constexpr const char* kPredictionEnv = "AIFACTORY_PREDICTION";
 
 // Bounds on what read_spank_env keeps. spank_job_env reaches slurmctld from any user through
 // the submit API (sbatch is not the only client), so nothing in it is trusted to be small. sbatch

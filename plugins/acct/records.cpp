@@ -9,6 +9,7 @@
 #include <string>
 
 #include "acct/hooks.hpp"
+#include "common/wire_names.hpp"
 #include "plugins/common/spank_step.hpp"
 #include "site/spank_env.hpp"
 
@@ -18,8 +19,7 @@ namespace {
 using aif::plugin::count_devices;
 
 // How Slurm forwards the --llm-* options into a step's environment.
-constexpr const char* kOptionEnv[] = {"_SLURM_SPANK_OPTION_aifactory_llm_",
-                                      "SLURM_SPANK__SLURM_SPANK_OPTION_aifactory_llm_"};
+constexpr const char* kOptionEnv[] = {names::kOptionPrefix, names::kStepOptionPrefix};
 
 // The --llm-* options as forwarded into the step environment, as "key=value;...". The user's own
 // declaration: recorded as such (training), never as identity or resources.
@@ -54,7 +54,7 @@ std::string cluster(const char* epilog_env) {
 void set_prediction(acct::hooks::Common& c, const std::string& text) {
     if (text.empty()) return;
     auto checked = acct::hooks::check_prediction(c.uid, text);
-    c.prediction_kv = checked.kv;
+    c.prediction = checked.prediction;
     c.prediction_trusted = checked.trusted;
 }
 
@@ -87,8 +87,8 @@ void write_step_end(spank_t sp, const StepTimes& t) {
     s.cluster = cluster(nullptr);
     s.node = aif::plugin::node_name();
     s.gpus = count_devices(aif::plugin::gpu_list(sp, *step));
-    std::string prediction = aif::plugin::job_getenv(sp, site::kPredictionEnv);
-    if (prediction.empty()) prediction = aif::plugin::job_getenv(sp, "SPANK_AIFACTORY_PREDICTION");
+    std::string prediction = aif::plugin::job_getenv(sp, names::kPredictionEnv);
+    if (prediction.empty()) prediction = aif::plugin::job_getenv(sp, names::kSpankPredictionEnv);
     set_prediction(s, prediction);
     char** env = nullptr;
     if (spank_get_item(sp, S_JOB_ENV, &env) == ESPANK_SUCCESS) s.training_kv = training_from_env(env);
@@ -120,7 +120,7 @@ void write_job_end(spank_t sp) {
     j.account = process_env("SLURM_JOB_ACCOUNT");
     j.node = aif::plugin::node_name();
     j.gpus = count_devices(process_env("SLURM_JOB_GPUS"));
-    set_prediction(j, process_env("SPANK_AIFACTORY_PREDICTION"));
+    set_prediction(j, process_env(names::kSpankPredictionEnv));
     acct::hooks::job_end(j);
 }
 

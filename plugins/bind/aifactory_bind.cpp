@@ -20,6 +20,7 @@ extern "C" {
 #include <cstdio>
 #include <exception>
 
+#include "common/wire_names.hpp"
 #include "plugins/bind/bind_config.hpp"
 #include "plugins/bind/bind_step.hpp"
 #include "plugins/common/boundary.hpp"
@@ -42,7 +43,7 @@ UserChoice user;
 
 int option_cb(int, const char* optarg, int remote) {
     try {
-        user = parse_choice(optarg ? optarg : "", "--llm-bind");  // idempotent: may come twice
+        user = parse_choice(optarg ? optarg : "", aif::names::kBindFlag);  // idempotent: may come twice
         return 0;
     } catch (const std::exception& e) {
         if (!remote) std::fprintf(stderr, "aifactory_bind: %s\n", e.what());

@@ -15,6 +15,7 @@
 #include "plugins/common/spank_step.hpp"
 #include "topo/bind_env.hpp"
 #include "topo/topology.hpp"
+#include "common/wire_names.hpp"
 
 namespace aif::bind {
 namespace {
@@ -116,9 +117,9 @@ int step_user_init(spank_t sp, const Config& cfg, UserChoice& user) {
     // AIFACTORY_BIND in the job's environment: the user's policy when --llm-bind names none
     // (e.g. AIFACTORY_BIND=none to launch an inner scheduler unbound).
     if (!user.policy) {
-        std::string env = job_getenv(sp, "AIFACTORY_BIND");
+        std::string env = job_getenv(sp, names::kBindEnv);
         if (!env.empty()) {
-            UserChoice c = parse_choice(env, "AIFACTORY_BIND");
+            UserChoice c = parse_choice(env, names::kBindEnv);
             user.policy = c.policy;
             user.verbose = user.verbose || c.verbose;
             user.smt = user.smt || c.smt;

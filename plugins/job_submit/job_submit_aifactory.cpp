@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/wire_names.hpp"
 #include "acct/hooks.hpp"
 #include "plugins/common/boundary.hpp"
 #include "plugins/job_submit/submit.hpp"
@@ -64,10 +65,10 @@ std::string conf_path(const char* name, const char* env) {
 extern "C" int init(void) {
     return aif::plugin::guarded(kName, "init", "LLM jobs pass through unchecked", SLURM_SUCCESS, [] {
         if (watcher == nullptr)
-            watcher = new aif::site::ConfigWatcher(conf_path("aifactory.conf", "AIFACTORY_CONF"),
+            watcher = new aif::site::ConfigWatcher(conf_path("aifactory.conf", aif::names::kConfEnv),
                                                    conf_path("slurm.conf", nullptr), log_line);
         watcher->start();
-        const char* acct_conf = std::getenv("AIFACTORY_ACCT_CONF");  // default /etc/aifactory/acct.conf
+        const char* acct_conf = std::getenv(aif::names::kAcctConfEnv);  // default /etc/aifactory/acct.conf
         aif::acct::hooks::init(acct_conf && *acct_conf ? acct_conf : nullptr, log_info);  // optional
         return SLURM_SUCCESS;  // never fatal: a broken site file must not stop slurmctld
     });

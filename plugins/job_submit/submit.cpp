@@ -96,7 +96,8 @@ void record_decision(const site::Submission& sub, const site::Decision& d, uint3
     if (sub.gpus.gpus > 0) r.gpus = static_cast<uint32_t>(sub.gpus.gpus);
     for (const auto& [k, v] : sub.options.values)
         if (v.find(';') == std::string::npos) r.training_kv += (r.training_kv.empty() ? "" : ";") + k + "=" + v;
-    r.prediction_kv = d.prediction;
+    // The wire form job_submit signs, decoded: the record holds exactly what the job carries.
+    if (!d.prediction.empty()) r.prediction = record::Prediction::decode(d.prediction);
     r.prediction_trusted = true;  // computed here, not read back from the job
     acct::hooks::submit_decision(r);
 }

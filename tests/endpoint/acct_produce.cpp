@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     aif::acct::ProducerConfig cfg;
     cfg.site = "test-site";
     cfg.cluster = "testcluster";
-    cfg.site_namespace = aif::acct::parse_uuid("3f7c2a8e-5d1b-4c6a-9e0f-1a2b3c4d5e6f");
+    cfg.site_namespace = aif::record::parse_uuid("3f7c2a8e-5d1b-4c6a-9e0f-1a2b3c4d5e6f");
     cfg.user_key = "test-key";
     cfg.outbox = argv[1];
     cfg.limits.min_free_bytes = 0;
@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
     aif::acct::Producer p(cfg, [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); });
     int failed = 0;
     for (long i = 0; i < count; ++i) {
-        aif::acct::Record r;
-        r.kind = aif::acct::Kind::StepEnd;
+        aif::record::Record r;
+        r.kind = aif::record::Kind::StepEnd;
         r.job_id = static_cast<std::uint32_t>(first + i);
         r.step_id = "0";
         r.node = "node01";
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
         // A mix of the three kinds, so schema checks see each of them.
         aif::json::Ptr training, prediction;
         if (i % 10 == 3) {
-            r.kind = aif::acct::Kind::JobEnd;
+            r.kind = aif::record::Kind::JobEnd;
             r.component = "end/node01/" + std::to_string(*r.end_time);
             r.step_id.reset();
             r.start_time.reset();
@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
             r.state.reset();
             r.exit_code.reset();
         } else if (i % 10 == 7) {
-            r = aif::acct::Record();
-            r.kind = aif::acct::Kind::SubmitDecision;
+            r = aif::record::Record();
+            r.kind = aif::record::Kind::SubmitDecision;
             r.component = p.decision_component();
             r.decision = i % 20 == 7 ? "accepted" : "rejected";
             if (*r.decision == "rejected") r.reason = "needs 93.4 GiB per GPU, the A100 has 64 GiB";

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <string>
 
-#include "acct/hash.hpp"
-#include "acct/record.hpp"
+#include "record/hash.hpp"
+#include "record/record.hpp"
 
 #include <check.h>  // last: its fail() macro clashes with <iostream>
 
@@ -20,6 +20,7 @@ namespace acct_test {
 
 using namespace aif;
 using namespace aif::acct;
+using namespace aif::record;
 
 inline std::string make_tmpdir() {
     char tmpl[] = "/tmp/test_acct.XXXXXX";

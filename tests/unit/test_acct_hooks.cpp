@@ -15,6 +15,7 @@
 
 using namespace aif;
 using namespace aif::acct;
+using namespace aif::record;
 namespace hooks = aif::acct::hooks;
 
 static int g_hook_logs = 0;
@@ -38,7 +39,7 @@ START_TEST(hooks_produce_every_kind) {
     sd.uid = 20001;
     sd.gpus = 16;
     sd.training_kv = "model=llama3.1-70b;layout=tp=4,pp=4;seq=8192";
-    sd.prediction_kv = "verdict=does-not-fit;mem_gib=93.4;layout=tp:4/pp:4;bad=inf";
+    sd.prediction = aif::record::Prediction::decode("verdict=does-not-fit;mem_gib=93.4;layout=tp:4/pp:4;bad=inf");
     sd.prediction_trusted = true;  // job_submit's own prediction
     std::string id1 = hooks::submit_decision(sd);
     hooks::StepEnd se;

@@ -23,6 +23,7 @@
 
 using namespace aif;
 using namespace aif::acct;
+using namespace aif::record;
 namespace hooks = aif::acct::hooks;
 
 START_TEST(outbox_write_is_framed_and_listed) {

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <string>
 
-#include "acct/hash.hpp"
+#include "record/hash.hpp"
 #include "acct/hooks.hpp"
-#include "acct/record.hpp"
+#include "record/record.hpp"
 #include "common/error.hpp"
 
 #include "acct_test_util.hpp"
@@ -15,6 +15,7 @@
 
 using namespace aif;
 using namespace aif::acct;
+using namespace aif::record;
 namespace hooks = aif::acct::hooks;
 
 START_TEST(digests_match_published_vectors) {

@@ -22,6 +22,7 @@
 
 using namespace aif;
 using namespace aif::acct;
+using namespace aif::record;
 namespace hooks = aif::acct::hooks;
 
 START_TEST(sender_policies) {

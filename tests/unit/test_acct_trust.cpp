@@ -9,7 +9,7 @@
 #include <string>
 
 #include "acct/hooks.hpp"
-#include "acct/record.hpp"
+#include "record/record.hpp"
 #include "common/json.hpp"
 
 #include <check.h>  // last: its fail() macro clashes with <iostream>
@@ -17,6 +17,7 @@
 #include "check_main.hpp"
 
 using namespace aif::acct;
+using namespace aif::record;
 
 namespace {
 

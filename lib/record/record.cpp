@@ -1,18 +1,14 @@
 // Record building: canonical JSON through jansson, ids through UUIDv5, user pseudonyms via HMAC.
-#include "acct/record.hpp"
+#include "record/record.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <vector>
 
-#include <uuid/uuid.h>
-
-#include "acct/hash.hpp"
 #include "common/error.hpp"
 
-namespace aif::acct {
+namespace aif::record {
 namespace {
 
 void set_new(json_t* obj, const char* key, json_t* value) {
@@ -122,59 +118,6 @@ std::string serialise(json_t* j, Truncated names) {
 
 }  // namespace
 
-Uuid parse_uuid(std::string_view t) {
-    Uuid u{};
-    if (uuid_parse_range(t.data(), t.data() + t.size(), u.data()) != 0)
-        throw InputError("'" + std::string(t) + "' is not a UUID (8-4-4-4-12 hex digits)");
-    return u;
-}
-
-bool is_uuid(std::string_view text) {
-    Uuid u{};
-    return uuid_parse_range(text.data(), text.data() + text.size(), u.data()) == 0;
-}
-
-bool is_uuid_v5(std::string_view text) {
-    Uuid u{};
-    if (uuid_parse_range(text.data(), text.data() + text.size(), u.data()) != 0) return false;
-    return format_uuid(u) == text && uuid_type(u.data()) == UUID_TYPE_DCE_SHA1 && uuid_variant(u.data()) == UUID_VARIANT_DCE;
-}
-
-std::string format_uuid(const Uuid& u) {
-    char text[UUID_STR_LEN];
-    uuid_unparse_lower(u.data(), text);
-    return text;
-}
-
-std::string uuid_v5(const Uuid& ns, std::string_view name) {
-    Uuid u{};
-    uuid_generate_sha1(u.data(), ns.data(), name.data(), name.size());
-    return format_uuid(u);
-}
-
-std::string rfc3339_utc(std::int64_t epoch) {
-    std::time_t t = static_cast<std::time_t>(epoch);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-std::string pseudonym(std::string_view key, std::string_view user_name) {
-    auto mac = hmac_sha256(key, user_name);
-    return "u-" + to_hex(mac.data(), 16);
-}
-
-const char* kind_name(Kind k) {
-    switch (k) {
-        case Kind::SubmitDecision: return "submit_decision";
-        case Kind::StepEnd: return "step_end";
-        case Kind::JobEnd: return "job_end";
-    }
-    return "unknown";
-}
-
 std::string record_id(const Record& r) {
     std::string name = r.cluster + "/" + (r.job_id ? std::to_string(*r.job_id) : "-") + "/" +
                        (r.submit_time ? std::to_string(*r.submit_time) : "-") + "/" + r.component;
@@ -187,10 +130,10 @@ Built build(const Record& r, std::int64_t created) {
     require_text(r.component, "component");
     if (r.kind != Kind::SubmitDecision && !r.job_id) throw InputError("record: job_id is required");
     if (r.kind == Kind::SubmitDecision) {
-        if (!r.decision || (*r.decision != "accepted" && *r.decision != "warned" && *r.decision != "rejected"))
+        if (!r.decision || !is_decision(*r.decision))
             throw InputError("record: decision must be accepted, warned or rejected");
     }
-    if (r.user && (r.user->size() != 34 || r.user->rfind("u-", 0) != 0))
+    if (r.user && !is_pseudonym(*r.user))
         throw InputError("record: user must be a pseudonym from pseudonym(), not a user name");
     for (const auto* s : {&r.node, &r.step_id})
         if (*s && !valid_utf8(**s)) throw InputError("record: a text field is not valid UTF-8");
@@ -271,4 +214,4 @@ std::string validate(std::string_view text) {
     return id;
 }
 
-}  // namespace aif::acct
+}  // namespace aif::record

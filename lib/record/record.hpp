@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Per-job accounting records (schema aifactory.acct/1, docs/record-schema.json).
 // A Record holds what a producer knows; build() turns it into canonical JSON (compact, sorted
 // keys) with a deterministic UUIDv5 id. Unknown values stay empty and are left out, never 0.
@@ -10,32 +11,9 @@
 #include <string_view>
 
 #include "common/json.hpp"
+#include "record/schema.hpp"
 
-namespace aif::acct {
-
-inline constexpr const char* kSchema = "aifactory.acct/1";
-inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;  // producers refuse larger records
-// Field caps that keep every record under kMaxRecordBytes: a text field (and each value of a
-// key/value object) is cut at kMaxTextBytes, an object keeps its keys up to kMaxObjectBytes.
-// A cut or dropped field is named in the record's `truncated` list; the record itself is kept.
-inline constexpr std::size_t kMaxTextBytes = 1024;
-inline constexpr std::size_t kMaxReasonBytes = 2048;
-inline constexpr std::size_t kMaxObjectBytes = 8 * 1024;
-
-using Uuid = std::array<std::uint8_t, 16>;
-Uuid parse_uuid(std::string_view text);  // throws InputError
-std::string format_uuid(const Uuid& u);
-std::string uuid_v5(const Uuid& ns, std::string_view name);  // RFC 4122 §4.3
-std::string rfc3339_utc(std::int64_t epoch_seconds);          // "2026-08-20T08:00:07Z"
-bool is_uuid(std::string_view text);
-bool is_uuid_v5(std::string_view text);  // canonical lowercase, version 5, RFC 4122 variant
-
-// Keyed pseudonym of a user name: "u-" + 32 hex digits of HMAC-SHA-256(site key, name).
-// Stable for one key, unlinkable without it; rotating the key changes every pseudonym.
-std::string pseudonym(std::string_view key, std::string_view user_name);
-
-enum class Kind { SubmitDecision, StepEnd, JobEnd };
-const char* kind_name(Kind k);
+namespace aif::record {
 
 struct Record {
     Kind kind = Kind::StepEnd;
@@ -83,4 +61,4 @@ Built build(const Record& r, std::int64_t created_epoch);
 // Checks a record read back from the outbox: parses, has schema, id and kind. Returns the id.
 std::string validate(std::string_view json_text);
 
-}  // namespace aif::acct
+}  // namespace aif::record

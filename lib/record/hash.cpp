@@ -1,5 +1,5 @@
 // Digests from nettle, CRC-32 from zlib. Records are a few hundred bytes, so one call each.
-#include "acct/hash.hpp"
+#include "record/hash.hpp"
 
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
@@ -7,7 +7,7 @@
 #include <nettle/sha2.h>
 #include <zlib.h>
 
-namespace aif::acct {
+namespace aif::record {
 namespace {
 
 const std::uint8_t* bytes(std::string_view s) { return reinterpret_cast<const std::uint8_t*>(s.data()); }
@@ -67,4 +67,4 @@ std::string to_hex(const std::uint8_t* p, std::size_t n) {
     return s;
 }
 
-}  // namespace aif::acct
+}  // namespace aif::record

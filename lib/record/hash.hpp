@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace aif::acct {
+namespace aif::record {
 
 std::array<std::uint8_t, 20> sha1(std::string_view data);
 std::array<std::uint8_t, 32> sha256(std::string_view data);
@@ -23,4 +23,4 @@ std::string to_hex(const std::array<std::uint8_t, N>& a) {
     return to_hex(a.data(), N);
 }
 
-}  // namespace aif::acct
+}  // namespace aif::record

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// lib/record: the typed prediction's wire and JSON forms, and the shared schema rules.
+#include <string>
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "record/prediction.hpp"
+#include "record/schema.hpp"
+
+#include <check.h>  // last: its fail() macro clashes with <iostream>
+
+#include "check_main.hpp"
+
+using aif::record::Prediction;
+
+namespace {
+
+// What job_submit has always signed for this estimate (key order and precision fixed).
+const char* const kKnown =
+    "verdict=fits;gib_per_gpu=41.30;capacity_gib=60.20;dominant=activations;gpus=8;layout=tp:2/pp:1/dp:4;"
+    "tokens_per_s=1235;mem_weights_gib=3.74;mem_gradients_gib=1.87;mem_optimizer_gib=7.48;"
+    "mem_activations_gib=20.10;mem_logits_gib=4.00;mem_overhead_gib=4.11;train_hours=2.50;gpu_hours=20.0";
+
+Prediction known() {
+    Prediction p;
+    p.verdict = "fits";
+    p.gib_per_gpu = 41.3;
+    p.capacity_gib = 60.2;
+    p.dominant = "activations";
+    p.gpus = 8;
+    p.layout = "tp:2/pp:1/dp:4";
+    p.tokens_per_s = 1234.6;
+    p.components = {{"weights", 3.74}, {"gradients", 1.87}, {"optimizer", 7.48},
+                    {"activations", 20.1}, {"logits", 4.0}, {"overhead", 4.111}};
+    p.train_hours = 2.5;
+    p.gpu_hours = 20.0;
+    return p;
+}
+
+std::string dump(const aif::json::Ptr& j) {
+    char* t = json_dumps(j.get(), JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+    std::string s = t ? t : "";
+    free(t);
+    return s;
+}
+
+}  // namespace
+
+START_TEST(encodes_a_known_estimate_exactly) {
+    ck_assert_str_eq(known().encode(), kKnown);
+    Prediction no_time = known();
+    no_time.train_hours.reset();
+    no_time.gpu_hours.reset();
+    ck_assert_str_eq(no_time.encode(), std::string(kKnown).substr(0, std::string(kKnown).find(";train_hours")));
+}
+END_TEST
+
+START_TEST(round_trips) {
+    Prediction p = Prediction::decode(kKnown);
+    ck_assert_str_eq(p.encode(), kKnown);
+    ck_assert_str_eq(p.verdict, "fits");
+    ck_assert_double_eq_tol(*p.gib_per_gpu, 41.3, 1e-9);
+    ck_assert_int_eq(*p.gpus, 8);
+    ck_assert_uint_eq(p.components.size(), 6);
+    ck_assert_str_eq(p.components[3].first, "activations");
+    ck_assert(p.extra.empty() && p.sig.empty());
+    // Through the record's JSON object and back.
+    Prediction q = Prediction::from_json(p.to_json().get());
+    ck_assert_str_eq(q.encode(), kKnown);
+    // The JSON members: numbers as numbers, the GPU and token counts as integers.
+    const std::string j = dump(p.to_json());
+    ck_assert_msg(j.find("\"gib_per_gpu\":41.3,") != std::string::npos, "%s", j.c_str());
+    ck_assert_msg(j.find("\"gpus\":8,") != std::string::npos, "%s", j.c_str());
+    ck_assert_msg(j.find("\"tokens_per_s\":1235,") != std::string::npos, "%s", j.c_str());
+    ck_assert_msg(j.find("\"mem_logits_gib\":4.0,") != std::string::npos, "%s", j.c_str());
+}
+END_TEST
+
+START_TEST(keeps_unknown_keys_and_the_signature_aside) {
+    Prediction p = Prediction::decode("verdict=tight;future_key=x=1,2;mem_gib=93.4;sig=abc");
+    ck_assert_str_eq(p.verdict, "tight");
+    ck_assert_str_eq(p.sig, "abc");
+    ck_assert_uint_eq(p.extra.size(), 2);
+    ck_assert_str_eq(p.extra[0].first, "future_key");
+    ck_assert_str_eq(p.extra[0].second, "x=1,2");
+    ck_assert_str_eq(p.encode(), "verdict=tight;future_key=x=1,2;mem_gib=93.4");  // never the signature
+    ck_assert_str_eq(dump(p.to_json()), "{\"future_key\":\"x=1,2\",\"mem_gib\":93.4,\"verdict\":\"tight\"}");
+    auto [body, sig] = aif::record::split_signature("verdict=fits;gib_per_gpu=1;sig=00ff");
+    ck_assert_str_eq(body, "verdict=fits;gib_per_gpu=1");
+    ck_assert_str_eq(sig, "00ff");
+    ck_assert_str_eq(aif::record::split_signature("verdict=fits").second, "");
+}
+END_TEST
+
+START_TEST(refuses_malformed_known_values) {
+    ck_assert_input_error(Prediction::decode("verdict=fits;gib_per_gpu=abc"), "gib_per_gpu");
+    ck_assert_input_error(Prediction::decode("gib_per_gpu=inf"), "gib_per_gpu");
+    ck_assert_input_error(Prediction::decode("gib_per_gpu=0x10"), "gib_per_gpu");
+    ck_assert_input_error(Prediction::decode("gpus=-1"), "gpus");
+    ck_assert_input_error(Prediction::decode("gpus=2.5"), "gpus");
+    ck_assert_input_error(Prediction::decode("mem_weights_gib=lots"), "mem_weights_gib");
+    ck_assert_input_error(Prediction::decode("verdict=fits;oops"), "key=value");
+    ck_assert_input_error(Prediction::decode("=3"), "no key");
+    ck_assert(Prediction::decode("").empty());
+}
+END_TEST
+
+START_TEST(reads_older_record_forms) {
+    // One string holding the rest of the ';'-separated items (older producers).
+    aif::json::Ptr legacy = aif::json::parse("{\"verdict\":\"fits;gib_per_gpu=41.3;gpus=4\",\"layout\":\"tp:4\"}", "t");
+    Prediction p = Prediction::from_json(legacy.get());
+    ck_assert_str_eq(p.verdict, "fits");
+    ck_assert_double_eq_tol(*p.gib_per_gpu, 41.3, 1e-9);
+    ck_assert_int_eq(*p.gpus, 4);
+    ck_assert_str_eq(p.layout, "tp:4");
+    // A member of its own wins over one inside a string; a "components" object is read too.
+    aif::json::Ptr both = aif::json::parse(
+        "{\"gib_per_gpu\":\"12\",\"verdict\":\"fits;gib_per_gpu=99\",\"components\":{\"weights\":15.0}}", "t");
+    Prediction q = Prediction::from_json(both.get());
+    ck_assert_double_eq_tol(*q.gib_per_gpu, 12, 1e-9);
+    ck_assert_uint_eq(q.components.size(), 1);
+    ck_assert(Prediction::from_json(nullptr).empty());
+    // What it cannot read it leaves empty, never throws.
+    aif::json::Ptr bad = aif::json::parse("{\"gib_per_gpu\":\"lots\",\"gpus\":[1]}", "t");
+    Prediction r = Prediction::from_json(bad.get());
+    ck_assert(!r.gib_per_gpu && !r.gpus);
+}
+END_TEST
+
+START_TEST(schema_rules) {
+    using namespace aif::record;
+    ck_assert_str_eq(rfc3339_utc(1787213400), "2026-08-20T08:10:00Z");
+    ck_assert_int_eq(*parse_rfc3339_utc(rfc3339_utc(1787213400)), 1787213400);
+    ck_assert(!parse_rfc3339_utc("2026-08-20T08:10:00.5Z"));
+    ck_assert(parse_kind("step_end") == Kind::StepEnd);
+    ck_assert(!parse_kind("step"));
+    ck_assert(is_decision("warned") && !is_decision("maybe"));
+    ck_assert(is_pseudonym(pseudonym("key", "uid:1000")));
+    ck_assert(!is_pseudonym("u-0123456789ABCDEF0123456789abcdef"));
+    ck_assert(is_site_name("site-a.b_c") && !is_site_name("site a"));
+    ck_assert(is_uuid_v5(uuid_v5(parse_uuid("3f7c2a8e-5d1b-4c6a-9e0f-1a2b3c4d5e6f"), "c1/7/-/end")));
+}
+END_TEST
+
+Suite* record_suite() {
+    Suite* s = suite_create("record");
+    TCase* tc = tcase_create("prediction");
+    tcase_add_test(tc, encodes_a_known_estimate_exactly);
+    tcase_add_test(tc, round_trips);
+    tcase_add_test(tc, keeps_unknown_keys_and_the_signature_aside);
+    tcase_add_test(tc, refuses_malformed_known_values);
+    tcase_add_test(tc, reads_older_record_forms);
+    tcase_add_test(tc, schema_rules);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main() { return run_suite(record_suite()); }

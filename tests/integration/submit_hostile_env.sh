@@ -57,8 +57,9 @@ many_ms=$(ms_of many-keys)
 expect_line "$ERR" 'too many --llm-\* options' "says there are too many options"
 
 # 40 distinct 8 MB --llm-config values: the decision cache keeps none of them. slurmctld's own
-# message buffers stay in its allocator after a first round (~250 MB here, with or without the
-# plugin), so the growth that counts is over a second round of 40 new values.
+# message buffers stay in its allocator after a round (~250 MB here, with or without the plugin,
+# and in whichever round its RPC threads happen to need them), so the growth that counts is the
+# smaller of two later rounds of 40 new values: a cache that kept them would grow ~320 MB in each.
 GROWN=
 big_round() {  # big_round FIRST: 40 jobs with values FIRST..FIRST+39; sets GROWN (MB)
     local before
@@ -71,9 +72,13 @@ big_round() {  # big_round FIRST: 40 jobs with values FIRST..FIRST+39; sets GROW
 big_round 0
 first_mb=$GROWN
 big_round 40
-echo "slurmctld RSS growth: ${first_mb} MB over the first 40 x 8 MB --llm-config, $GROWN MB over 40 more"
+second_mb=$GROWN
+big_round 80
+third_mb=$GROWN
+[ "$second_mb" -lt "$third_mb" ] && GROWN=$second_mb
+echo "slurmctld RSS growth over rounds of 40 x 8 MB --llm-config: ${first_mb}, ${second_mb}, ${third_mb} MB"
 [ "$GROWN" -lt 50 ] && ok "slurmctld grew by $GROWN MB over 40 new 8 MB values (< 50)" ||
-    fail "slurmctld grew by $GROWN MB over 40 new 8 MB values"
+    fail "slurmctld grew by $GROWN MB over 40 new 8 MB values, in both later rounds"
 
 timeout 10 scontrol ping | grep -q 'is UP' && ok "slurmctld responsive" || fail "scontrol ping failed"
 cluster_alive slurmctld && ok "slurmctld still running" || fail "slurmctld died"

@@ -99,14 +99,14 @@ void validate(const std::string& key, const std::string& value) {
                                   (also ? " (nor in " + state.config_dir + ")" : ""));
         }
         try {
-            state.arch = aif::format_arch(aif::arch_from_hf_config(text, path));
-            state.arch_name = aif::hf_model_name(text);
+            state.arch = aif::calc::format_arch(aif::calc::arch_from_hf_config(text, path));
+            state.arch_name = aif::calc::hf_model_name(text);
         } catch (const aif::InputError& e) {
             throw aif::InputError(std::string("--llm-config: ") + e.what());
         }
     } else {
-        aif::JobSpec scratch;
-        aif::apply_option(scratch, key, value, "--llm-");
+        aif::calc::JobSpec scratch;
+        aif::calc::apply_option(scratch, key, value, "--llm-");
     }
 }
 

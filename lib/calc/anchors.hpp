@@ -1,6 +1,9 @@
 // Published estimators, reproduced exactly so tests can pin our implementation to them
 // (feasibility §3.4, cases V1-V7). Units: bytes.
 #pragma once
+#ifdef AIF_PLUGIN
+#error "anchors.hpp is internal to lib/calc: include calc/calc.hpp"
+#endif
 
 namespace aif::calc::anchors {
 

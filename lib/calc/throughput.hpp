@@ -1,5 +1,8 @@
 // FLOPs per token, tokens per second, and the time, GPU-hours and energy to train.
 #pragma once
+#ifdef AIF_PLUGIN
+#error "throughput.hpp is internal to lib/calc: include calc/calc.hpp"
+#endif
 #include "calc/estimate.hpp"
 
 namespace aif::calc {

@@ -21,14 +21,11 @@ extern "C" {
 #include <string>
 #include <vector>
 
-#include "calc/hf_config.hpp"
-#include "calc/job.hpp"
-#include "common/error.hpp"
-#include "common/files.hpp"
+#include "calc/calc.hpp"
+#include "common/common.hpp"
 #include "plugins/common/boundary.hpp"
 #include "plugins/common/plugstack_args.hpp"
-#include "site/site_config.hpp"
-#include "site/spank_env.hpp"
+#include "site/site.hpp"
 
 extern "C" {
 extern const char plugin_name[] = "aifactory";

@@ -9,6 +9,7 @@
 #include "calc/search.hpp"
 
 using namespace aif;
+using namespace aif::calc;
 using Clock = std::chrono::steady_clock;
 
 template <class F>

@@ -64,8 +64,10 @@ long rss_kib() {
 }  // namespace
 
 int main() {
-    setenv("AIFACTORY_DATADIR", AIF_SRCDIR "/etc", 0);
-    const auto snap = load_snapshot(AIF_SRCDIR "/etc/slurm-demo/aifactory.conf", "");
+    const char* env_src = std::getenv("AIF_SRCDIR");  // set by `make run-bench`
+    const std::string srcdir = env_src ? env_src : ".";
+    setenv("AIFACTORY_DATADIR", (srcdir + "/etc").c_str(), 0);
+    const auto snap = load_snapshot(srcdir + "/etc/slurm-demo/aifactory.conf", "");
     const std::string model = kPrefix + "model=llama3.1-8b";
 
     const std::vector<std::string> normal = {model, kPrefix + "layout=tp=4", "PATH=/usr/bin:/bin"};

@@ -10,9 +10,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
     try {
-        aif::Architecture a = aif::arch_from_hf_config(text, "fuzz.json");
+        aif::calc::Architecture a = aif::calc::arch_from_hf_config(text, "fuzz.json");
         // The compact form is what the SPANK plugin forwards to slurmctld; it must read back.
-        (void)aif::parse_arch(aif::format_arch(a));
+        (void)aif::calc::parse_arch(aif::calc::format_arch(a));
     } catch (const aif::InputError&) {
     }
     return 0;

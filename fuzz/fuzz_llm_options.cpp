@@ -14,8 +14,8 @@
 
 namespace {
 struct Catalogues {
-    aif::ModelCatalogue models = aif::ModelCatalogue::load({aif::default_catalogue_path("models.json")});
-    aif::HardwareCatalogue hw = aif::HardwareCatalogue::load({aif::default_catalogue_path("hardware.json")});
+    aif::calc::ModelCatalogue models = aif::calc::ModelCatalogue::load({aif::calc::default_catalogue_path("models.json")});
+    aif::calc::HardwareCatalogue hw = aif::calc::HardwareCatalogue::load({aif::calc::default_catalogue_path("hardware.json")});
 };
 const Catalogues& catalogues() {
     static const Catalogues c;
@@ -26,7 +26,7 @@ const Catalogues& catalogues() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const Catalogues& cat = catalogues();
     std::string_view text(reinterpret_cast<const char*>(data), size);
-    aif::JobSpec job;
+    aif::calc::JobSpec job;
     int gpus = 8, nodes = 0;
     std::string partition = "leonardo-booster";
     try {
@@ -41,20 +41,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (key == "gpus") gpus = static_cast<int>(value.size() % 64);
             else if (key == "nodes") nodes = static_cast<int>(value.size() % 8);
             else if (key == "partition") partition = std::string(value);
-            else aif::apply_option(job, key, value, "--llm-");
+            else aif::calc::apply_option(job, key, value, "--llm-");
         }
-        (void)aif::resolve_arch(job, cat.models);
-        const aif::Partition* p = cat.hw.partition(partition);
+        (void)aif::calc::resolve_arch(job, cat.models);
+        const aif::calc::Partition* p = cat.hw.partition(partition);
         if (p == nullptr) return 0;
-        aif::CheckRequest req;
+        aif::calc::CheckRequest req;
         req.job = &job;
         req.partition = p;
         req.gpus = gpus;
         req.nodes = nodes;
         req.headroom = 0.05;
-        aif::CheckOutcome o = aif::check_job(req, cat.models, cat.hw);
-        (void)aif::site::rejection_lines(o, aif::model_label(job));
-        (void)aif::prediction_kv(o.estimate);
+        aif::calc::CheckOutcome o = aif::calc::check_job(req, cat.models, cat.hw);
+        (void)aif::site::rejection_lines(o, aif::calc::model_label(job));
+        (void)aif::calc::prediction_kv(o.estimate);
     } catch (const aif::InputError&) {
     }
     return 0;

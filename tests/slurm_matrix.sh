@@ -138,7 +138,7 @@ check_symbols() {
 # The compiler flags of the main build's plugins, with the release's Slurm headers. The plugins
 # use none of configure's string macros (DEFS, AIF_DATADIR), so no shell quoting is involved.
 plugin_flags() {
-    echo "-I$top/lib -I$top -I$1/usr/include $(main_var "$1" '$(AM_CXXFLAGS) $(JANSSON_CFLAGS) $(HWLOC_CFLAGS)')"
+    echo "-DAIF_PLUGIN -I$top/lib -I$top -I$1/usr/include $(main_var "$1" '$(AM_CXXFLAGS) $(JANSSON_CFLAGS) $(HWLOC_CFLAGS)')"
 }
 
 # Compiles every plugin source with -Werror against the release's headers (at -O0: the point

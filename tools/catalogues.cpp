@@ -4,11 +4,11 @@ namespace aif::cli {
 
 Catalogues load_catalogues(const std::vector<std::string>& extra_models,
                            const std::vector<std::string>& extra_hardware) {
-    std::vector<std::string> m{default_catalogue_path("models.json")};
+    std::vector<std::string> m{calc::default_catalogue_path("models.json")};
     m.insert(m.end(), extra_models.begin(), extra_models.end());
-    std::vector<std::string> h{default_catalogue_path("hardware.json")};
+    std::vector<std::string> h{calc::default_catalogue_path("hardware.json")};
     h.insert(h.end(), extra_hardware.begin(), extra_hardware.end());
-    return {ModelCatalogue::load(m), HardwareCatalogue::load(h)};
+    return {calc::ModelCatalogue::load(m), calc::HardwareCatalogue::load(h)};
 }
 
 }  // namespace aif::cli

@@ -9,8 +9,8 @@
 namespace aif::cli {
 
 struct Catalogues {
-    ModelCatalogue models;
-    HardwareCatalogue hardware;
+    calc::ModelCatalogue models;
+    calc::HardwareCatalogue hardware;
 };
 
 Catalogues load_catalogues(const std::vector<std::string>& extra_models,

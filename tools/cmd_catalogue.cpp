@@ -48,9 +48,9 @@ int cmd_models(int argc, char** argv) {
         Catalogues c = load_catalogues(l.models, l.hardware);
         json::Ptr list(json_array());
         if (!l.json) std::printf("%-16s %-32s %10s %10s  %s\n", "id", "name", "params", "active", "shape");
-        for (const ModelEntry& m : c.models.entries()) {
-            ParamCount p = count_params(m.arch);
-            const Architecture& a = m.arch;
+        for (const calc::ModelEntry& m : c.models.entries()) {
+            calc::ParamCount p = count_params(m.arch);
+            const calc::Architecture& a = m.arch;
             std::string shape = "h" + std::to_string(a.hidden) + " L" + std::to_string(a.layers) + " a" +
                                 std::to_string(a.heads) + (a.is_moe() ? " E" + std::to_string(a.experts) + "/top" + std::to_string(a.topk) : "");
             if (l.json)
@@ -77,8 +77,8 @@ int cmd_systems(int argc, char** argv) {
         if (!l.json)
             std::printf("%-18s %-12s %-24s %9s %8s %8s %8s\n", "id", "system", "GPU", "GPUs/node", "GiB/GPU", "BF16 TF",
                         "nodes");
-        for (const Partition& p : c.hardware.partitions()) {
-            const GpuModel& g = c.hardware.gpu_of(p);
+        for (const calc::Partition& p : c.hardware.partitions()) {
+            const calc::GpuModel& g = c.hardware.gpu_of(p);
             if (l.json)
                 json_array_append_new(list.get(),
                                       json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:I}", "id", p.id.c_str(), "system",

@@ -39,17 +39,17 @@ const CommandSpec& spec() {
             {"where", Takes::Nothing, "", "smallest fit on every catalogue partition"},
             {"layout", Takes::Value, "tp=4,pp=2,...", "tp, pp, vpp, cp, ep, sp=on|off (with --gpus or --nodes)"},
             {"zero", Takes::Value, "0-3", "ZeRO stage"},
-            {"fsdp", Takes::OptionalValue, enum_names(kFsdpNames, "|"), "FSDP sharding (bare: full)"},
+            {"fsdp", Takes::OptionalValue, enum_names(calc::kFsdpNames, "|"), "FSDP sharding (bare: full)"},
             {"dist-opt", Takes::OptionalValue, "on|off", "distributed optimizer (Megatron; bare: on)"},
             {"offload", Takes::OptionalValue, "on|off", "optimizer state in host memory (bare: on)"},
             {"mbs", Takes::Value, "N", "micro-batch per GPU, in sequences"},
             {"gbs", Takes::Value, "N", "global batch, in sequences"},
             {"seq", Takes::Value, "N", "sequence length, in tokens"},
-            {"precision", Takes::Value, enum_names(kPrecisionNames, "|"), "training precision"},
-            {"optimizer", Takes::Value, enum_names(kOptimizerNames, "|"), "optimizer"},
-            {"recompute", Takes::Value, enum_names(kRecomputeNames, "|"), "activation recomputation"},
+            {"precision", Takes::Value, enum_names(calc::kPrecisionNames, "|"), "training precision"},
+            {"optimizer", Takes::Value, enum_names(calc::kOptimizerNames, "|"), "optimizer"},
+            {"recompute", Takes::Value, enum_names(calc::kRecomputeNames, "|"), "activation recomputation"},
             {"flash", Takes::Value, "on|off", "flash attention"},
-            {"framework", Takes::Value, enum_names(kFrameworkNames, "|"), "framework profile"},
+            {"framework", Takes::Value, enum_names(calc::kFrameworkNames, "|"), "framework profile"},
             {"tokens", Takes::Value, "2T", "tokens to train (suffixes k, M, B, T)"},
             {"mfu", Takes::Value, "0.4", "model FLOPs utilisation (default: the GPU's prior)"},
             {"headroom", Takes::Value, "5%", "memory kept free on each GPU"},
@@ -63,7 +63,7 @@ const CommandSpec& spec() {
 }
 
 struct FitArgs {
-    JobSpec job;
+    calc::JobSpec job;
     std::string config_path, system, gpu, gpu_mem;
     int gpus = 0, nodes = 0, gpus_per_node = 0;
     double headroom = 0;
@@ -111,11 +111,11 @@ FitArgs parse(int argc, char** argv) {
             std::string v = a.value;
             if (!v.empty() && v.back() == '%') v.pop_back();
             f.headroom = parse_double(v, "--headroom", 0, 90) / 100.0;
-        } else apply_option(f.job, a.key, a.value, "--");
+        } else calc::apply_option(f.job, a.key, a.value, "--");
     }
     if (!f.config_path.empty()) {
-        Architecture hf = arch_from_hf_config(read_config(f.config_path), f.config_path);
-        f.job.arch_spec = format_arch(hf) + (f.job.arch_spec.empty() ? "" : "," + f.job.arch_spec);
+        calc::Architecture hf = calc::arch_from_hf_config(read_config(f.config_path), f.config_path);
+        f.job.arch_spec = calc::format_arch(hf) + (f.job.arch_spec.empty() ? "" : "," + f.job.arch_spec);
     }
     if (f.job.model.empty() && f.job.arch_spec.empty()) throw InputError("give --model, --config or --arch");
     int targets = !f.system.empty() + !f.gpu.empty() + !f.gpu_mem.empty();
@@ -126,17 +126,17 @@ FitArgs parse(int argc, char** argv) {
 
 std::string label(const FitArgs& f) {
     if (!f.config_path.empty()) return f.config_path;
-    return model_label(f.job);
+    return calc::model_label(f.job);
 }
 
-int run_where(const FitArgs& f, const Catalogues& cat, const Architecture& a) {
+int run_where(const FitArgs& f, const Catalogues& cat, const calc::Architecture& a) {
     std::vector<WhereRow> rows;
-    for (const Partition& p : cat.hardware.partitions()) {
-        const GpuModel& g = cat.hardware.gpu_of(p);
+    for (const calc::Partition& p : cat.hardware.partitions()) {
+        const calc::GpuModel& g = cat.hardware.gpu_of(p);
         WhereRow r{p.id, p.system, g.id, false, {}};
-        SearchLimits lim;
+        calc::SearchLimits lim;
         lim.max_nodes = p.nodes > 0 ? p.nodes : 4096;
-        SearchResult s = smallest_fit(a, f.job.setup, target_for(g, p.gpus_per_node, p.gpus_per_node, f.headroom), lim);
+        calc::SearchResult s = smallest_fit(a, f.job.setup, calc::target_for(g, p.gpus_per_node, p.gpus_per_node, f.headroom), lim);
         if (s.best) {
             r.found = true;
             r.estimate = *s.best;
@@ -164,14 +164,14 @@ int cmd_fit(int argc, char** argv) {
     return guarded(spec(), [&] {
         const FitArgs f = parse(argc, argv);
         Catalogues cat = load_catalogues(f.extra_models, f.extra_hardware);
-        Architecture a = resolve_arch(f.job, cat.models);
+        calc::Architecture a = resolve_arch(f.job, cat.models);
         if (f.where) return run_where(f, cat, a);
 
         FitContext ctx{label(f), "", "", 0, f.headroom, &f.job.setup};
-        GpuModel gpu;
+        calc::GpuModel gpu;
         int gpn = 1;
         if (!f.system.empty()) {
-            const Partition& p = cat.hardware.require_partition(f.system);
+            const calc::Partition& p = cat.hardware.require_partition(f.system);
             gpu = cat.hardware.gpu_of(p);
             gpn = p.gpus_per_node;
             ctx.system = p.id;
@@ -187,9 +187,9 @@ int cmd_fit(int argc, char** argv) {
         ctx.gpu_name = gpu.name;
         ctx.gpus_per_node = gpn;
         int gpus = f.gpus ? f.gpus : f.nodes * gpn;
-        Estimate e;
+        calc::Estimate e;
         if (gpus == 0) {
-            SearchResult s = smallest_fit(a, f.job.setup, target_for(gpu, gpn, gpn, f.headroom));
+            calc::SearchResult s = smallest_fit(a, f.job.setup, calc::target_for(gpu, gpn, gpn, f.headroom));
             if (!s.best) {
                 std::fprintf(stderr, "aifactory fit: %s does not fit on up to 4096 nodes of %s\n", ctx.model.c_str(),
                              gpu.name.c_str());
@@ -198,7 +198,7 @@ int cmd_fit(int argc, char** argv) {
             e = *s.best;
             if (!f.json) std::printf("Smallest fit: %d node%s (%d GPUs)\n\n", e.nodes, e.nodes == 1 ? "" : "s", e.gpus);
         } else {
-            e = estimate(a, f.job.setup, target_for(gpu, gpn, gpus, f.headroom));
+            e = calc::estimate(a, f.job.setup, calc::target_for(gpu, gpn, gpus, f.headroom));
         }
         if (f.json) {
             json::Ptr o(estimate_json(e, ctx));

@@ -10,17 +10,17 @@ namespace aif::cli {
 
 static void row(const char* label, double bytes) { std::printf("  %-34s %8s\n", label, fmt_gib(bytes, 2).c_str()); }
 
-void print_estimate(const Estimate& e, const FitContext& c) {
-    const TrainingSetup& s = *c.setup;
+void print_estimate(const calc::Estimate& e, const FitContext& c) {
+    const calc::TrainingSetup& s = *c.setup;
     std::printf("Model      %s: %s parameters (%s active)\n", c.model.c_str(), fmt_count(e.params.total).c_str(),
                 fmt_count(e.params.active).c_str());
     if (!c.system.empty())
         std::printf("System     %s: %d x %s per node\n", c.system.c_str(), c.gpus_per_node, c.gpu_name.c_str());
     std::printf("Layout     %s on %d GPUs (%d node%s), data-parallel %d, %ld micro-batch%s per step\n",
-                describe(e.layout).c_str(), e.gpus, e.nodes, e.nodes == 1 ? "" : "s", e.dp, e.micro_batches,
+                calc::describe(e.layout).c_str(), e.gpus, e.nodes, e.nodes == 1 ? "" : "s", e.dp, e.micro_batches,
                 e.micro_batches == 1 ? "" : "es");
     std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s, seq %ld, micro-batch %ld\n",
-                name(s.precision), name(s.optimizer), name(s.framework), s.shard_stage(), name(s.recompute),
+                calc::name(s.precision), calc::name(s.optimizer), calc::name(s.framework), s.shard_stage(), calc::name(s.recompute),
                 s.flash ? "on" : "off", s.seq, s.mbs);
     if (std::string(e.mem.stage) == "only")
         std::printf("\nMemory per GPU                            GiB\n");
@@ -39,7 +39,7 @@ void print_estimate(const Estimate& e, const FitContext& c) {
     std::string usable = "usable";
     if (c.headroom > 0) usable += " (after " + fmt_fixed(c.headroom * 100, 0) + "% headroom)";
     row(usable.c_str(), e.capacity);
-    std::printf("\nVerdict    %s (largest term: %s)\n", name(e.verdict), e.dominant());
+    std::printf("\nVerdict    %s (largest term: %s)\n", calc::name(e.verdict), e.dominant());
     if (e.tokens_per_s > 0) {
         std::printf("Speed      %s tokens/s (%.0f per GPU) at MFU %.0f%%; %.1f GFLOP per token\n",
                     fmt_count(e.tokens_per_s).c_str(), e.tokens_per_s / e.gpus, e.mfu * 100,
@@ -56,8 +56,8 @@ void print_estimate(const Estimate& e, const FitContext& c) {
 // Counts and bytes are whole numbers in JSON (no rounding through a double's printout).
 static json_t* whole(double v) { return json_integer(static_cast<json_int_t>(v + 0.5)); }
 
-json_t* estimate_json(const Estimate& e, const FitContext& c) {
-    const MemoryBreakdown& m = e.mem;
+json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
+    const calc::MemoryBreakdown& m = e.mem;
     json_t* mem = json_object();
     const std::pair<const char*, double> terms[] = {
         {"weights", m.weights},     {"gradients", m.gradients},         {"optimizer", m.optimizer},
@@ -72,9 +72,9 @@ json_t* estimate_json(const Estimate& e, const FitContext& c) {
     json_object_set_new(o, "per_gpu_bytes", mem);
     json_object_set_new(o, "stage", json_string(m.stage));
     json_object_set_new(o, "capacity_bytes", whole(e.capacity));
-    json_object_set_new(o, "verdict", json_string(name(e.verdict)));
+    json_object_set_new(o, "verdict", json_string(calc::name(e.verdict)));
     json_object_set_new(o, "dominant", json_string(e.dominant()));
-    json_object_set_new(o, "layout", json_string(describe(e.layout).c_str()));
+    json_object_set_new(o, "layout", json_string(calc::describe(e.layout).c_str()));
     json_object_set_new(o, "gpus", json_integer(e.gpus));
     json_object_set_new(o, "nodes", json_integer(e.nodes));
     json_object_set_new(o, "dp", json_integer(e.dp));
@@ -92,9 +92,9 @@ json_t* estimate_json(const Estimate& e, const FitContext& c) {
     return o;
 }
 
-void print_where(const std::vector<WhereRow>& rows, const std::string& model, const TrainingSetup& s) {
-    std::printf("Where can %s train (%s, %s, recompute %s, seq %ld)?\n\n", model.c_str(), name(s.precision),
-                name(s.framework), name(s.recompute), s.seq);
+void print_where(const std::vector<WhereRow>& rows, const std::string& model, const calc::TrainingSetup& s) {
+    std::printf("Where can %s train (%s, %s, recompute %s, seq %ld)?\n\n", model.c_str(), calc::name(s.precision),
+                calc::name(s.framework), calc::name(s.recompute), s.seq);
     std::printf("%-18s %-22s %6s %6s %-18s %8s %7s %10s\n", "partition", "GPU", "nodes", "GPUs", "layout",
                 "GiB/GPU", "of GiB", s.tokens > 0 ? "time" : "tokens/s");
     for (const auto& r : rows) {
@@ -103,10 +103,10 @@ void print_where(const std::vector<WhereRow>& rows, const std::string& model, co
                         r.gpu.c_str());
             continue;
         }
-        const Estimate& e = r.estimate;
+        const calc::Estimate& e = r.estimate;
         std::string when = s.tokens > 0 ? fmt_duration_hours(e.train_hours) : fmt_count(e.tokens_per_s);
         std::printf("%-18s %-22s %6d %6d %-18s %8s %7s %10s\n", r.partition.c_str(), r.gpu.c_str(), e.nodes,
-                    e.gpus, describe(e.layout).c_str(), fmt_gib(e.mem.total).c_str(), fmt_gib(e.capacity).c_str(),
+                    e.gpus, calc::describe(e.layout).c_str(), fmt_gib(e.mem.total).c_str(), fmt_gib(e.capacity).c_str(),
                     when.c_str());
     }
 }

@@ -13,17 +13,17 @@ struct FitContext {
     std::string model, system, gpu_name;
     int gpus_per_node = 0;
     double headroom = 0;
-    const TrainingSetup* setup = nullptr;
+    const calc::TrainingSetup* setup = nullptr;
 };
 
-void print_estimate(const Estimate& e, const FitContext& c);
-json_t* estimate_json(const Estimate& e, const FitContext& c);  // new reference
+void print_estimate(const calc::Estimate& e, const FitContext& c);
+json_t* estimate_json(const calc::Estimate& e, const FitContext& c);  // new reference
 
 struct WhereRow {
     std::string partition, system, gpu;
     bool found = false;
-    Estimate estimate;
+    calc::Estimate estimate;
 };
-void print_where(const std::vector<WhereRow>& rows, const std::string& model, const TrainingSetup& s);
+void print_where(const std::vector<WhereRow>& rows, const std::string& model, const calc::TrainingSetup& s);
 
 }  // namespace aif::cli

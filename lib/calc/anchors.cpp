@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace aif::anchors {
+namespace aif::calc::anchors {
 
 static constexpr double buffer_factor = 1.5;  // DeepSpeed's additional_buffer_factor default
 
@@ -37,4 +37,4 @@ double accelerate_model_bytes(double p, double bytes_per_param, double buffer_by
 }
 double accelerate_training_bytes(double p, double bytes_per_param) { return 4 * p * bytes_per_param; }
 
-}  // namespace aif::anchors
+}  // namespace aif::calc::anchors

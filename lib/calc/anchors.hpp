@@ -1,8 +1,11 @@
 // Published estimators, reproduced exactly so tests can pin our implementation to them
 // (feasibility §3.4, cases V1-V7). Units: bytes.
 #pragma once
+#ifdef AIF_PLUGIN
+#error "anchors.hpp is internal to lib/calc: include calc/calc.hpp"
+#endif
 
-namespace aif::anchors {
+namespace aif::calc::anchors {
 
 // DeepSpeed estimate_zero2_model_states_mem_needs (stage_1_and_2.py).
 struct ZeroEstimate {
@@ -21,4 +24,4 @@ double zero_paper_model_states(double params, int dp, double k, int stage);
 double accelerate_model_bytes(double params, double bytes_per_param, double buffer_bytes = 0);
 double accelerate_training_bytes(double params, double bytes_per_param);
 
-}  // namespace aif::anchors
+}  // namespace aif::calc::anchors

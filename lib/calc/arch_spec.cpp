@@ -3,7 +3,7 @@
 #include "common/error.hpp"
 #include "common/text.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 namespace {
 
@@ -130,4 +130,4 @@ std::string format_arch(const Architecture& a) {
     return out;
 }
 
-}  // namespace aif
+}  // namespace aif::calc

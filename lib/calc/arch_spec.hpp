@@ -6,7 +6,7 @@
 
 #include "calc/model.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 // Sets one field; throws InputError "<where>: ..." for unknown keys or bad values.
 void set_arch_key(Architecture& a, std::string_view key, std::string_view value, std::string_view where);
@@ -17,4 +17,4 @@ Architecture parse_arch(std::string_view spec, Architecture base = {});
 // Compact form of every non-default field; parse_arch(format_arch(a)) == a.
 std::string format_arch(const Architecture& a);
 
-}  // namespace aif
+}  // namespace aif::calc

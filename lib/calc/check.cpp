@@ -6,7 +6,7 @@
 #include "calc/search.hpp"
 #include "common/text.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 namespace {
 
@@ -129,4 +129,4 @@ record::Prediction to_prediction(const Estimate& e) {
 
 std::string prediction_kv(const Estimate& e) { return to_prediction(e).encode(); }
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -10,7 +10,7 @@
 #include "calc/models.hpp"
 #include "record/prediction.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 struct CheckRequest {
     const JobSpec* job = nullptr;
@@ -56,4 +56,4 @@ record::Prediction to_prediction(const Estimate& e);
 // to_prediction(e).encode(): "verdict=fits;gib_per_gpu=41.30;capacity_gib=60.20;...".
 std::string prediction_kv(const Estimate& e);
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -7,7 +7,7 @@
 #include "calc/throughput.hpp"
 #include "common/error.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 const char* name(Verdict v) {
     switch (v) {
@@ -96,4 +96,4 @@ Estimate estimate(const Architecture& a, const TrainingSetup& s, const Target& t
     return e;
 }
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -3,7 +3,7 @@
 #include "calc/model.hpp"
 #include "calc/training.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 // What the job runs on. `memory_bytes` is the device total the runtime reports.
 struct Target {
@@ -81,4 +81,4 @@ struct FrameworkProfile {
 };
 const FrameworkProfile& profile(Framework f);
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -6,7 +6,7 @@
 #include "common/json.hpp"
 #include "common/text.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 template <class T>
 static void upsert(std::vector<T>& list, T item) {
@@ -115,4 +115,4 @@ const Partition& HardwareCatalogue::require_partition(const std::string& id) con
                      "; `aifactory systems` lists them");
 }
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace aif {
+namespace aif::calc {
 
 struct GpuModel {
     std::string id, name, vendor;
@@ -45,4 +45,4 @@ private:
     std::vector<Partition> partitions_;
 };
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -6,7 +6,7 @@
 #include "common/json.hpp"
 #include "common/text.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 namespace {
 
@@ -198,4 +198,4 @@ std::string hf_model_name(std::string_view json_text) {
     }
 }
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -6,7 +6,7 @@
 #include "calc/arch_spec.hpp"  // format_arch/parse_arch: the compact form forwarded to slurmctld
 #include "calc/model.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 // Throws InputError naming the unknown architecture or the missing key.
 Architecture arch_from_hf_config(std::string_view json_text, std::string_view origin);
@@ -15,4 +15,4 @@ Architecture arch_from_hf_config(std::string_view json_text, std::string_view or
 // else `model_type`; "" when the config has none of them (or is not JSON). Never throws.
 std::string hf_model_name(std::string_view json_text);
 
-}  // namespace aif
+}  // namespace aif::calc

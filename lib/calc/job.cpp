@@ -4,7 +4,7 @@
 #include "common/error.hpp"
 #include "common/text.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 namespace {
 
@@ -110,4 +110,4 @@ std::string model_label(const JobSpec& job) {
     return "custom model";
 }
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -8,7 +8,7 @@
 #include "calc/models.hpp"
 #include "calc/training.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 struct JobSpec {
     std::string model;      // catalogue id (may be empty when arch describes the whole model)
@@ -30,4 +30,4 @@ const std::vector<std::string>& option_keys();
 Architecture resolve_arch(const JobSpec& job, const ModelCatalogue& models);
 std::string model_label(const JobSpec& job);  // "llama3.1-70b", or "custom" for an --arch model
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -6,7 +6,7 @@
 #include "calc/estimate.hpp"
 #include "common/text.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 const FrameworkProfile& profile(Framework f) {
     // activation_factor: HF eager stores ~28 bf16 hidden-state copies per Llama layer where the
@@ -256,4 +256,4 @@ MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const Tr
     return m.first.total >= m.last.total ? m.first : m.last;
 }
 
-}  // namespace aif
+}  // namespace aif::calc

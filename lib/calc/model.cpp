@@ -4,7 +4,7 @@
 
 #include "common/error.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 long Architecture::moe_layers() const {
     if (!is_moe()) return 0;
@@ -124,4 +124,4 @@ ParamCount count_params(const Architecture& a) {
     return c;
 }
 
-}  // namespace aif
+}  // namespace aif::calc

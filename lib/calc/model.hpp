@@ -2,7 +2,7 @@
 #pragma once
 #include <string>
 
-namespace aif {
+namespace aif::calc {
 
 enum class Norm { RMS, Layer };
 enum class PosEmb { Rope, Learned };
@@ -67,4 +67,4 @@ struct ParamCount {
 
 ParamCount count_params(const Architecture& a);
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -14,7 +14,7 @@
 #define AIF_DATADIR "/usr/share/aifactory"
 #endif
 
-namespace aif {
+namespace aif::calc {
 
 // JSON scalars become the same strings the --arch syntax takes.
 static std::string scalar_text(const json_t* v, const std::string& where, const char* key) {
@@ -102,4 +102,4 @@ std::string default_catalogue_path(const std::string& file) {
     return std::string(AIF_DATADIR) + "/" + file;
 }
 
-}  // namespace aif
+}  // namespace aif::calc

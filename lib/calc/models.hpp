@@ -5,7 +5,7 @@
 
 #include "calc/model.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 struct ModelEntry {
     std::string id, name, source;
@@ -30,4 +30,4 @@ private:
 // Where the shipped catalogues live: $AIFACTORY_DATADIR, else the install dir (pkgdatadir).
 std::string default_catalogue_path(const std::string& file);
 
-}  // namespace aif
+}  // namespace aif::calc

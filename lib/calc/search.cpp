@@ -6,7 +6,7 @@
 
 #include "calc/throughput.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 Target target_for(const GpuModel& g, int gpus_per_node, int gpus, double headroom) {
     Target t;
@@ -163,4 +163,4 @@ SearchResult smallest_fit(const Architecture& a, const TrainingSetup& s, const T
     return result;
 }
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -6,7 +6,7 @@
 #include "calc/estimate.hpp"
 #include "calc/hardware.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 struct SearchLimits {
     long max_nodes = 0;  // 0: the partition's node count (or 4096 for a bare GPU model)
@@ -27,4 +27,4 @@ std::vector<Estimate> fitting_layouts(const Architecture& a, const TrainingSetup
 // Target for a partition (memory, peaks, MFU prior, GPUs per node) with `gpus` GPUs.
 Target target_for(const GpuModel& g, int gpus_per_node, int gpus, double headroom = 0.0);
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -1,6 +1,6 @@
 #include "calc/throughput.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 static double attention_flops_per_token(const Architecture& a, long seq) {
     // QK^T and AV, forward + backward, halved for the causal mask.
@@ -46,4 +46,4 @@ void fill_throughput(Estimate& e, const Architecture& a, const TrainingSetup& s,
     }
 }
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -1,8 +1,11 @@
 // FLOPs per token, tokens per second, and the time, GPU-hours and energy to train.
 #pragma once
+#ifdef AIF_PLUGIN
+#error "throughput.hpp is internal to lib/calc: include calc/calc.hpp"
+#endif
 #include "calc/estimate.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 // Model FLOPs per token: 6 x matmul parameters (LM head in, input embedding out) plus the causal
 // attention term 6 L s a d (Megatron/NeMo convention, feasibility §1.1 and §2.7). `causal` false
@@ -16,4 +19,4 @@ double default_mfu(const TrainingSetup& s, const Target& t);
 // Fills flops, tokens_per_s and (with s.tokens) train/GPU/node hours and energy.
 void fill_throughput(Estimate& e, const Architecture& a, const TrainingSetup& s, const Target& t);
 
-}  // namespace aif
+}  // namespace aif::calc

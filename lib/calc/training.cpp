@@ -1,6 +1,6 @@
 #include "calc/training.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 int TrainingSetup::shard_stage() const {
     if (fsdp != Fsdp::Off) return 3;
@@ -26,4 +26,4 @@ std::string describe(const Layout& l) {
     return s.empty() ? "dp only" : s;
 }
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -4,7 +4,7 @@
 
 #include "common/enum_names.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 enum class Precision { BF16, FP16, FP32, FP8 };
 enum class Optimizer { AdamW, AdamW8bit, SGD };
@@ -59,4 +59,4 @@ inline const char* name(Recompute v) { return name_of(kRecomputeNames, v); }
 inline const char* name(Framework v) { return name_of(kFrameworkNames, v); }
 std::string describe(const Layout&);  // "tp=4,pp=2" (only what differs from 1)
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -11,7 +11,7 @@
 #include "common/json.hpp"
 #include "common/text.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 namespace {
 
@@ -132,4 +132,4 @@ std::vector<ValidationRow> run_validation(const std::string& path, const ModelCa
     return rows;
 }
 
-}  // namespace aif
+}  // namespace aif::calc

@@ -6,7 +6,7 @@
 #include "calc/hardware.hpp"
 #include "calc/models.hpp"
 
-namespace aif {
+namespace aif::calc {
 
 struct ValidationRow {
     enum class Status { Within, Outside, Unreachable };
@@ -21,4 +21,4 @@ struct ValidationRow {
 std::vector<ValidationRow> run_validation(const std::string& path, const ModelCatalogue& models,
                                           const HardwareCatalogue& hw);
 
-}  // namespace aif
+}  // namespace aif::calc

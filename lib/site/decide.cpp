@@ -156,10 +156,10 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
                     " both describe the model; give one of them");
         return d;
     }
-    JobSpec job;
+    calc::JobSpec job;
     try {
-        for (const auto& [key, value] : opt.values) apply_option(job, key, value, "--llm-");
-        if (!opt.arch.empty()) apply_option(job, "arch", opt.arch, "--llm-");
+        for (const auto& [key, value] : opt.values) calc::apply_option(job, key, value, "--llm-");
+        if (!opt.arch.empty()) calc::apply_option(job, "arch", opt.arch, "--llm-");
     } catch (const InputError& e) {
         bad_request(e.what());
         return d;
@@ -172,7 +172,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
         return d;
     }
 
-    CheckRequest req;
+    calc::CheckRequest req;
     req.job = &job;
     req.partition = snap.hardware.partition(rule->system);
     req.gpus = static_cast<int>(sub.gpus.gpus);
@@ -180,21 +180,21 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
     req.headroom = rule->headroom;
     for (const auto& other : snap.config.partitions) {
         if (&other == rule) continue;
-        if (const Partition* p = snap.hardware.partition(other.system)) {
+        if (const calc::Partition* p = snap.hardware.partition(other.system)) {
             req.alternatives.push_back(p);
             req.alternative_names.push_back(other.slurm_name);
         }
     }
 
-    CheckOutcome out;
+    calc::CheckOutcome out;
     try {
-        out = check_job(req, snap.models, snap.hardware);
+        out = calc::check_job(req, snap.models, snap.hardware);
     } catch (const InputError& e) {
         bad_request(e.what());
         return d;
     }
     // A model from --llm-config is named as its config.json names it, else by the file.
-    std::string label = model_label(job);
+    std::string label = calc::model_label(job);
     if (job.model.empty() && !opt.arch_name.empty()) {
         label = opt.arch_name;
     } else if (job.model.empty() && !opt.config.empty()) {
@@ -205,8 +205,8 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
     const TimeLimit limit = time_limit_of(sub, partition, snap);
     const double tokens = job.setup.tokens;
     const std::string assumed = assumed_text(opt, job.setup);
-    d.prediction = prediction_kv(out.estimate);
-    if (out.estimate.verdict != Verdict::DoesNotFit) {
+    d.prediction = calc::prediction_kv(out.estimate);
+    if (out.estimate.verdict != calc::Verdict::DoesNotFit) {
         d.action = Action::Accept;
         add(d.lines, fits_text(out.estimate, label));
         if (const std::string t = estimate_text(out.estimate, tokens); !t.empty()) add(d.lines, t);

@@ -13,12 +13,12 @@ std::shared_ptr<const Snapshot> load_snapshot(const std::string& site_conf,
     s->config = load_site_config(site_conf);
     s->files.push_back(site_conf);
 
-    std::vector<std::string> hw_files{default_catalogue_path("hardware.json")};
+    std::vector<std::string> hw_files{calc::default_catalogue_path("hardware.json")};
     hw_files.insert(hw_files.end(), s->config.hardware_files.begin(), s->config.hardware_files.end());
-    std::vector<std::string> model_files{default_catalogue_path("models.json")};
+    std::vector<std::string> model_files{calc::default_catalogue_path("models.json")};
     model_files.insert(model_files.end(), s->config.model_files.begin(), s->config.model_files.end());
-    s->hardware = HardwareCatalogue::load(hw_files);
-    s->models = ModelCatalogue::load(model_files);
+    s->hardware = calc::HardwareCatalogue::load(hw_files);
+    s->models = calc::ModelCatalogue::load(model_files);
     s->files.insert(s->files.end(), hw_files.begin(), hw_files.end());
     s->files.insert(s->files.end(), model_files.begin(), model_files.end());
 

@@ -13,8 +13,8 @@ namespace aif::site {
 
 struct Snapshot {
     SiteConfig config;
-    ModelCatalogue models;
-    HardwareCatalogue hardware;
+    calc::ModelCatalogue models;
+    calc::HardwareCatalogue hardware;
     std::string default_partition;    // DefaultPartition=, else slurm.conf's Default=YES
     std::vector<PartitionTimes> partition_times;  // DefaultTime/MaxTime from slurm.conf
     std::vector<std::string> files;   // what it was loaded from (watched for changes)

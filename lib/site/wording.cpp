@@ -13,8 +13,8 @@ namespace {
 
 std::string gib(double bytes) { return fmt_gib(bytes); }
 
-std::string layout_flag(const Layout& l) {
-    const std::string d = describe(l);
+std::string layout_flag(const calc::Layout& l) {
+    const std::string d = calc::describe(l);
     return d == "dp only" ? "--llm-layout=tp=1" : "--llm-layout=" + d;
 }
 
@@ -42,32 +42,32 @@ std::string slurm_time(long minutes) {
 
 }  // namespace
 
-std::string fix_text(const Fix& f) {
-    const Estimate& e = f.estimate;
+std::string fix_text(const calc::Fix& f) {
+    const calc::Estimate& e = f.estimate;
     std::string flag;
     switch (f.kind) {
-    case Fix::Kind::Recompute: flag = std::string("--llm-recompute=") + name(f.setup.recompute); break;
-    case Fix::Kind::DistOpt: flag = "--llm-zero=1 (distributed optimizer)"; break;
-    case Fix::Kind::Zero: flag = "--llm-zero=" + std::to_string(f.setup.zero); break;
-    case Fix::Kind::Mbs: flag = "--llm-mbs=" + std::to_string(f.setup.mbs); break;
-    case Fix::Kind::Layout: flag = layout_flag(e.layout); break;
-    case Fix::Kind::Nodes:
+    case calc::Fix::Kind::Recompute: flag = std::string("--llm-recompute=") + calc::name(f.setup.recompute); break;
+    case calc::Fix::Kind::DistOpt: flag = "--llm-zero=1 (distributed optimizer)"; break;
+    case calc::Fix::Kind::Zero: flag = "--llm-zero=" + std::to_string(f.setup.zero); break;
+    case calc::Fix::Kind::Mbs: flag = "--llm-mbs=" + std::to_string(f.setup.mbs); break;
+    case calc::Fix::Kind::Layout: flag = layout_flag(e.layout); break;
+    case calc::Fix::Kind::Nodes:
         flag = "-N " + std::to_string(e.nodes);
         if (f.layout_changed) flag += " " + layout_flag(e.layout);
         break;
-    case Fix::Kind::Partition:
+    case calc::Fix::Kind::Partition:
         flag = "-p " + f.partition + " -N " + std::to_string(e.nodes) + " " + layout_flag(e.layout);
         break;
     }
     return flag + " (" + gib(e.mem.total) + " GiB)";
 }
 
-std::vector<std::string> rejection_lines(const CheckOutcome& o, const std::string& label) {
-    const Estimate& e = o.estimate;
+std::vector<std::string> rejection_lines(const calc::CheckOutcome& o, const std::string& label) {
+    const calc::Estimate& e = o.estimate;
     std::vector<std::string> lines;
     lines.push_back("aifactory: " + label + " does not fit in GPU memory.");
     lines.push_back("Needs " + gib(e.mem.total) + " GiB per GPU, " + gib(e.capacity) + " GiB usable (" +
-                    std::to_string(e.gpus) + " GPUs, " + describe(e.layout) + ").");
+                    std::to_string(e.gpus) + " GPUs, " + calc::describe(e.layout) + ").");
     const std::string dom = e.dominant();
     const double dom_bytes = dom == "activations"        ? e.mem.activations
                              : dom == "optimizer states" ? e.mem.optimizer
@@ -86,14 +86,14 @@ std::vector<std::string> rejection_lines(const CheckOutcome& o, const std::strin
     return lines;
 }
 
-std::string fits_text(const Estimate& e, const std::string& label) {
-    std::string s = "OK, " + label + (e.verdict == Verdict::Tight ? " fits tightly: " : " fits: ") +
+std::string fits_text(const calc::Estimate& e, const std::string& label) {
+    std::string s = "OK, " + label + (e.verdict == calc::Verdict::Tight ? " fits tightly: " : " fits: ") +
                     gib(e.mem.total) + " of " + gib(e.capacity) + " GiB per GPU";
-    if (e.verdict == Verdict::Tight) s += ", within the estimate's ~10% error";
+    if (e.verdict == calc::Verdict::Tight) s += ", within the estimate's ~10% error";
     return s;
 }
 
-std::string estimate_text(const Estimate& e, double tokens) {
+std::string estimate_text(const calc::Estimate& e, double tokens) {
     if (e.train_hours <= 0 || tokens <= 0) return "";
     return "est. " + fmt_duration_hours(e.train_hours) + ", " + fmt_gpu_hours(e.gpu_hours) + " GPU-hours on " +
            std::to_string(e.gpus) + " GPUs";
@@ -106,7 +106,7 @@ std::string limit_text(long minutes) {
     return fmt_duration_hours(minutes / 60.0);
 }
 
-std::string time_limit_text(const Estimate& e, double tokens, const TimeLimit& limit) {
+std::string time_limit_text(const calc::Estimate& e, double tokens, const TimeLimit& limit) {
     if (limit.minutes <= 0 || e.tokens_per_s <= 0) return "";
     const double per_job = e.tokens_per_s * 60.0 * static_cast<double>(limit.minutes);
     const std::string within = "the " + limit_text(limit.minutes) + " limit (" + limit.source + ")";
@@ -123,15 +123,15 @@ std::string too_short_text(const TimeLimit& limit, long min_progress_min) {
            slurm_time(min_progress_min) + " or more";
 }
 
-std::string assumed_text(const LlmOptions& given, const TrainingSetup& s) {
+std::string assumed_text(const LlmOptions& given, const calc::TrainingSetup& s) {
     std::string what;
     const auto add = [&](const char* key, const std::string& flag) {
         if (given.get(key) == nullptr) what += (what.empty() ? "" : " ") + flag;
     };
     add("seq", "--llm-seq=" + std::to_string(s.seq));
     add("mbs", "--llm-mbs=" + std::to_string(s.mbs));
-    add("recompute", std::string("--llm-recompute=") + name(s.recompute));
-    add("layout", layout_flag(s.layout) + (describe(s.layout) == "dp only" ? " (dp only)" : ""));
+    add("recompute", std::string("--llm-recompute=") + calc::name(s.recompute));
+    add("layout", layout_flag(s.layout) + (calc::describe(s.layout) == "dp only" ? " (dp only)" : ""));
     return what.empty() ? "" : "assumed (not given): " + what;
 }
 

@@ -11,17 +11,17 @@
 namespace aif::site {
 
 // A fix as the user would type it, with what it needs: "--llm-recompute=full (41.3 GiB)".
-std::string fix_text(const Fix& f);
+std::string fix_text(const calc::Fix& f);
 
 // The does-not-fit explanation: verdict, needed vs usable, largest term, changes that fit.
 // Each line at most 65 columns (the caller wraps longer ones).
-std::vector<std::string> rejection_lines(const CheckOutcome& o, const std::string& model_label);
+std::vector<std::string> rejection_lines(const calc::CheckOutcome& o, const std::string& model_label);
 
 // "OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU" (without the "aifactory: " tag). It starts
 // with "OK," because Slurm shows it as "error:" when it refuses the job for another reason.
-std::string fits_text(const Estimate& e, const std::string& model_label);
+std::string fits_text(const calc::Estimate& e, const std::string& model_label);
 // "est. 5.1 h, 20.4 GPU-hours on 4 GPUs" ("" without --llm-tokens).
-std::string estimate_text(const Estimate& e, double tokens);
+std::string estimate_text(const calc::Estimate& e, double tokens);
 
 // The job's time limit, as far as job_submit knows it.
 struct TimeLimit {
@@ -30,13 +30,13 @@ struct TimeLimit {
 };
 // How much of the run one job of that limit does, and how many jobs the run needs; "" when the
 // limit or the throughput is unknown, or the run fits in one job without a word needed.
-std::string time_limit_text(const Estimate& e, double tokens, const TimeLimit& limit);
+std::string time_limit_text(const calc::Estimate& e, double tokens, const TimeLimit& limit);
 // Why a limit under MinProgress is refused (or warned about).
 std::string too_short_text(const TimeLimit& limit, long min_progress_min);
 
 // What the check assumed because the job did not say: sequence length, micro-batch, recompute,
 // layout. "" when all were given.
-std::string assumed_text(const LlmOptions& given, const TrainingSetup& setup);
+std::string assumed_text(const LlmOptions& given, const calc::TrainingSetup& setup);
 
 // "1 h", "30 min", "2 days": a time limit as people write it.
 std::string limit_text(long minutes);

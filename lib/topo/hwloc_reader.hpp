@@ -2,6 +2,9 @@
 // Reads a loaded hwloc topology into the plain structs of topology.hpp. Inside lib/topo only:
 // the rest of the code never sees hwloc.
 #pragma once
+#ifdef AIF_PLUGIN
+#error "hwloc_reader.hpp is internal to lib/topo: include topo/topo.hpp"
+#endif
 #include <hwloc.h>
 
 #include <string>

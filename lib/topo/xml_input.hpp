@@ -2,6 +2,9 @@
 // Topology XML as input: read bounded, checked well-formed, and tried in a contained child
 // before hwloc parses it in the calling process (slurmstepd, the CLI). See docs/security.md.
 #pragma once
+#ifdef AIF_PLUGIN
+#error "xml_input.hpp is internal to lib/topo: include topo/topo.hpp"
+#endif
 #include <cstddef>
 #include <functional>
 #include <string>

@@ -15,7 +15,7 @@ extern "C" {
 
 #include <string>
 
-#include "acct/hooks.hpp"
+#include "acct/acct.hpp"
 #include "plugins/acct/records.hpp"
 #include "plugins/common/boundary.hpp"
 #include "plugins/common/plugstack_args.hpp"

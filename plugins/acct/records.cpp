@@ -8,10 +8,10 @@
 #include <cstring>
 #include <string>
 
-#include "acct/hooks.hpp"
-#include "common/wire_names.hpp"
+#include "acct/acct.hpp"
+#include "common/common.hpp"
 #include "plugins/common/spank_step.hpp"
-#include "site/spank_env.hpp"
+#include "site/site.hpp"
 
 namespace aif::acct_plugin {
 namespace {

@@ -20,7 +20,7 @@ extern "C" {
 #include <cstdio>
 #include <exception>
 
-#include "common/wire_names.hpp"
+#include "common/common.hpp"
 #include "plugins/bind/bind_config.hpp"
 #include "plugins/bind/bind_step.hpp"
 #include "plugins/common/boundary.hpp"

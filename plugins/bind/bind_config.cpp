@@ -5,8 +5,7 @@ extern "C" {
 #include <slurm/spank.h>
 }
 
-#include "common/error.hpp"
-#include "common/text.hpp"
+#include "common/common.hpp"
 #include "plugins/common/plugstack_args.hpp"
 
 namespace aif::bind {

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "topo/planner.hpp"
+#include "topo/topo.hpp"
 
 namespace aif::bind {
 

@@ -13,9 +13,8 @@
 #include <vector>
 
 #include "plugins/common/spank_step.hpp"
-#include "topo/bind_env.hpp"
-#include "topo/topology.hpp"
-#include "common/wire_names.hpp"
+#include "topo/topo.hpp"
+#include "common/common.hpp"
 
 namespace aif::bind {
 namespace {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "plugstack_args.hpp"
 
-#include "common/text.hpp"
+#include "common/common.hpp"
 
 namespace aif::plugin {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/error.hpp"
+#include "common/common.hpp"
 
 namespace aif::plugin {
 

@@ -12,11 +12,11 @@
 #include <cstdlib>
 #include <string>
 
-#include "common/wire_names.hpp"
-#include "acct/hooks.hpp"
+#include "common/common.hpp"
+#include "acct/acct.hpp"
 #include "plugins/common/boundary.hpp"
 #include "plugins/job_submit/submit.hpp"
-#include "site/watcher.hpp"
+#include "site/site.hpp"
 
 struct job_record;  // opaque: slurmctld's internal job record
 

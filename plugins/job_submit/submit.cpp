@@ -11,10 +11,9 @@ extern "C" {
 #include <cstring>
 #include <string>
 
-#include "acct/hooks.hpp"
-#include "common/text.hpp"
-#include "site/decide.hpp"
-#include "site/spank_env.hpp"
+#include "acct/acct.hpp"
+#include "common/common.hpp"
+#include "site/site.hpp"
 
 namespace aif::job_submit {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "site/watcher.hpp"
+#include "site/site.hpp"
 
 // Exported by libslurmfull (the daemon loads it); declared in Slurm's internal headers only.
 extern "C" {

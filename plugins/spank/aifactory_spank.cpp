@@ -21,14 +21,11 @@ extern "C" {
 #include <string>
 #include <vector>
 
-#include "calc/hf_config.hpp"
-#include "calc/job.hpp"
-#include "common/error.hpp"
-#include "common/files.hpp"
+#include "calc/calc.hpp"
+#include "common/common.hpp"
 #include "plugins/common/boundary.hpp"
 #include "plugins/common/plugstack_args.hpp"
-#include "site/site_config.hpp"
-#include "site/spank_env.hpp"
+#include "site/site.hpp"
 
 extern "C" {
 extern const char plugin_name[] = "aifactory";
@@ -99,14 +96,14 @@ void validate(const std::string& key, const std::string& value) {
                                   (also ? " (nor in " + state.config_dir + ")" : ""));
         }
         try {
-            state.arch = aif::format_arch(aif::arch_from_hf_config(text, path));
-            state.arch_name = aif::hf_model_name(text);
+            state.arch = aif::calc::format_arch(aif::calc::arch_from_hf_config(text, path));
+            state.arch_name = aif::calc::hf_model_name(text);
         } catch (const aif::InputError& e) {
             throw aif::InputError(std::string("--llm-config: ") + e.what());
         }
     } else {
-        aif::JobSpec scratch;
-        aif::apply_option(scratch, key, value, "--llm-");
+        aif::calc::JobSpec scratch;
+        aif::calc::apply_option(scratch, key, value, "--llm-");
     }
 }
 

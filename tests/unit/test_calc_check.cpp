@@ -10,22 +10,22 @@
 using namespace aif;
 
 struct Fixture {
-    ModelCatalogue models = ModelCatalogue::load({default_catalogue_path("models.json")});
-    HardwareCatalogue hw = HardwareCatalogue::load({default_catalogue_path("hardware.json")});
+    calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
+    calc::HardwareCatalogue hw = calc::HardwareCatalogue::load({calc::default_catalogue_path("hardware.json")});
 };
 static const Fixture& fx() {
     static Fixture f;
     return f;
 }
 
-static JobSpec job(std::initializer_list<std::pair<const char*, const char*>> opts) {
-    JobSpec j;
-    for (auto& [k, v] : opts) apply_option(j, k, v, "--llm-");
+static calc::JobSpec job(std::initializer_list<std::pair<const char*, const char*>> opts) {
+    calc::JobSpec j;
+    for (auto& [k, v] : opts) calc::apply_option(j, k, v, "--llm-");
     return j;
 }
 
-static CheckOutcome check(const JobSpec& j, const char* partition, int gpus, std::vector<const Partition*> alts = {}) {
-    CheckRequest r;
+static calc::CheckOutcome check(const calc::JobSpec& j, const char* partition, int gpus, std::vector<const calc::Partition*> alts = {}) {
+    calc::CheckRequest r;
     r.job = &j;
     r.partition = &fx().hw.require_partition(partition);
     r.gpus = gpus;
@@ -35,72 +35,72 @@ static CheckOutcome check(const JobSpec& j, const char* partition, int gpus, std
 }
 
 START_TEST(options_name_the_flag) {
-    JobSpec j;
-    ck_assert_input_error(apply_option(j, "mbs", "0", "--llm-"), "--llm-mbs: 0 is out of range");
-    ck_assert_input_error(apply_option(j, "zero", "4", "--llm-"), "--llm-zero: 4 is out of range (0..3)");
-    ck_assert_input_error(apply_option(j, "precision", "bf17", "--llm-"), "--llm-precision: 'bf17' is not one of bf16|fp16|fp32|fp8");
-    ck_assert_input_error(apply_option(j, "layout", "tp=4,pq=2", "--llm-"), "--llm-layout: unknown key 'pq'");
-    ck_assert_input_error(apply_option(j, "layout", "tp=-1", "--llm-"), "--llm-layout tp: -1 is out of range");
-    ck_assert_input_error(apply_option(j, "seq", "4k5", "--llm-"), "--llm-seq");
-    ck_assert_input_error(apply_option(j, "tokens", "lots", "--llm-"), "--llm-tokens: 'lots' is not a count");
-    ck_assert_input_error(apply_option(j, "recompte", "full", "--llm-"), "did you mean --llm-recompute?");
-    ck_assert_input_error(apply_option(j, "model", "", "--llm-"), "--llm-model: needs a value");
-    apply_option(j, "tokens", "2T", "--llm-");
+    calc::JobSpec j;
+    ck_assert_input_error(calc::apply_option(j, "mbs", "0", "--llm-"), "--llm-mbs: 0 is out of range");
+    ck_assert_input_error(calc::apply_option(j, "zero", "4", "--llm-"), "--llm-zero: 4 is out of range (0..3)");
+    ck_assert_input_error(calc::apply_option(j, "precision", "bf17", "--llm-"), "--llm-precision: 'bf17' is not one of bf16|fp16|fp32|fp8");
+    ck_assert_input_error(calc::apply_option(j, "layout", "tp=4,pq=2", "--llm-"), "--llm-layout: unknown key 'pq'");
+    ck_assert_input_error(calc::apply_option(j, "layout", "tp=-1", "--llm-"), "--llm-layout tp: -1 is out of range");
+    ck_assert_input_error(calc::apply_option(j, "seq", "4k5", "--llm-"), "--llm-seq");
+    ck_assert_input_error(calc::apply_option(j, "tokens", "lots", "--llm-"), "--llm-tokens: 'lots' is not a count");
+    ck_assert_input_error(calc::apply_option(j, "recompte", "full", "--llm-"), "did you mean --llm-recompute?");
+    ck_assert_input_error(calc::apply_option(j, "model", "", "--llm-"), "--llm-model: needs a value");
+    calc::apply_option(j, "tokens", "2T", "--llm-");
     ck_assert_double_eq(j.setup.tokens, 2e12);
-    apply_option(j, "layout", "tp=4,pp=2,sp=on", "--llm-");
+    calc::apply_option(j, "layout", "tp=4,pp=2,sp=on", "--llm-");
     ck_assert_int_eq(j.setup.layout.tp, 4);
     ck_assert_int_eq(j.setup.layout.pp, 2);
 }
 END_TEST
 
 START_TEST(layout_errors_say_what_to_change) {
-    const Architecture& a = fx().models.require("llama3.1-70b").arch;
-    TrainingSetup s;
+    const calc::Architecture& a = fx().models.require("llama3.1-70b").arch;
+    calc::TrainingSetup s;
     s.layout.tp = 3;
-    ck_assert_input_error(check_layout(a, s, 6), "tp=3 does not divide the 64 attention heads; use tp in {1,2,4,8,16,32,64}");
+    ck_assert_input_error(calc::check_layout(a, s, 6), "tp=3 does not divide the 64 attention heads; use tp in {1,2,4,8,16,32,64}");
     s.layout.tp = 4;
     s.layout.pp = 3;
-    ck_assert_input_error(check_layout(a, s, 12), "pp=3 does not divide the 80 layers");
+    ck_assert_input_error(calc::check_layout(a, s, 12), "pp=3 does not divide the 80 layers");
     s.layout.pp = 4;
-    ck_assert_input_error(check_layout(a, s, 24), "24 GPUs are not divisible by tp x pp x cp = 16");
+    ck_assert_input_error(calc::check_layout(a, s, 24), "24 GPUs are not divisible by tp x pp x cp = 16");
     s.layout.pp = 1;
     s.gbs = 100;
     s.mbs = 3;
-    ck_assert_input_error(check_layout(a, s, 8), "global batch 100 is not a multiple of micro-batch 3 x 2");
+    ck_assert_input_error(calc::check_layout(a, s, 8), "global batch 100 is not a multiple of micro-batch 3 x 2");
     s.gbs = 0;
     s.layout.ep = 2;
-    ck_assert_input_error(check_layout(a, s, 8), "ep=2 needs a mixture-of-experts model");
+    ck_assert_input_error(calc::check_layout(a, s, 8), "ep=2 needs a mixture-of-experts model");
 }
 END_TEST
 
 START_TEST(search_finds_the_smallest_whole_node_fit) {
-    const Architecture& a = fx().models.require("llama3.1-70b").arch;
-    const Partition& p = fx().hw.require_partition("leonardo-booster");
-    const GpuModel& g = fx().hw.gpu_of(p);
-    TrainingSetup s;
+    const calc::Architecture& a = fx().models.require("llama3.1-70b").arch;
+    const calc::Partition& p = fx().hw.require_partition("leonardo-booster");
+    const calc::GpuModel& g = fx().hw.gpu_of(p);
+    calc::TrainingSetup s;
     s.dist_opt = true;
     s.gbs = 512;
-    SearchResult r = smallest_fit(a, s, target_for(g, p.gpus_per_node, p.gpus_per_node));
+    calc::SearchResult r = smallest_fit(a, s, target_for(g, p.gpus_per_node, p.gpus_per_node));
     ck_assert(r.best.has_value());
-    ck_assert(r.best->verdict != Verdict::DoesNotFit);
+    ck_assert(r.best->verdict != calc::Verdict::DoesNotFit);
     ck_assert_int_eq(r.best->gpus % p.gpus_per_node, 0);
     // One node fewer: no candidate layout fits.
     if (r.best->nodes > 1) {
-        Target fewer = target_for(g, p.gpus_per_node, (r.best->nodes - 1) * p.gpus_per_node);
-        ck_assert(fitting_layouts(a, s, fewer).empty());
+        calc::Target fewer = target_for(g, p.gpus_per_node, (r.best->nodes - 1) * p.gpus_per_node);
+        ck_assert(calc::fitting_layouts(a, s, fewer).empty());
     }
     // Ranked layouts all fit at that node count.
-    for (const Estimate& e : r.ranked) ck_assert_int_eq(e.gpus, r.best->gpus);
+    for (const calc::Estimate& e : r.ranked) ck_assert_int_eq(e.gpus, r.best->gpus);
 }
 END_TEST
 
 START_TEST(fitting_job_gets_a_one_line_prediction) {
-    JobSpec j = job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"tokens", "100B"}, {"gbs", "256"}});
-    CheckOutcome o = check(j, "leonardo-booster", 8);
-    ck_assert(o.estimate.verdict != Verdict::DoesNotFit);
+    calc::JobSpec j = job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"tokens", "100B"}, {"gbs", "256"}});
+    calc::CheckOutcome o = check(j, "leonardo-booster", 8);
+    ck_assert(o.estimate.verdict != calc::Verdict::DoesNotFit);
     ck_assert(o.estimate.train_hours > 0 && o.estimate.gpu_hours > 0);
     ck_assert(o.fixes.empty());
-    std::string kv = prediction_kv(o.estimate);
+    std::string kv = calc::prediction_kv(o.estimate);
     ck_assert(kv.find("verdict=") == 0);
     ck_assert(kv.find(";gib_per_gpu=") != std::string::npos);
     ck_assert(kv.find(";train_hours=") != std::string::npos);
@@ -121,53 +121,53 @@ START_TEST(fitting_job_gets_a_one_line_prediction) {
 END_TEST
 
 START_TEST(tight_fit_is_accepted_with_a_warning) {
-    const Architecture& a = fx().models.require("llama3.1-8b").arch;
-    TrainingSetup s;
+    const calc::Architecture& a = fx().models.require("llama3.1-8b").arch;
+    calc::TrainingSetup s;
     s.layout.tp = 4;
-    Target t = target_for(fx().hw.require_gpu("nvidia-a100-sxm4-64gb"), 4, 4);
-    const double need = estimate(a, s, t).mem.total;
+    calc::Target t = target_for(fx().hw.require_gpu("nvidia-a100-sxm4-64gb"), 4, 4);
+    const double need = calc::estimate(a, s, t).mem.total;
     t.memory_bytes = need / 0.95;  // 95 % full: inside the calculator's 10 % error band
-    CheckOutcome o;
-    o.estimate = estimate(a, s, t);
-    ck_assert(o.estimate.verdict == Verdict::Tight);
+    calc::CheckOutcome o;
+    o.estimate = calc::estimate(a, s, t);
+    ck_assert(o.estimate.verdict == calc::Verdict::Tight);
     t.memory_bytes = need / 1.2;
-    ck_assert(estimate(a, s, t).verdict == Verdict::DoesNotFit);
+    ck_assert(calc::estimate(a, s, t).verdict == calc::Verdict::DoesNotFit);
     t.memory_bytes = need / 0.8;
-    ck_assert(estimate(a, s, t).verdict == Verdict::Fits);
+    ck_assert(calc::estimate(a, s, t).verdict == calc::Verdict::Fits);
 }
 END_TEST
 
 // Applies one typed fix (its setup, on its partition and node count) and checks again.
-static CheckOutcome apply_fix(const JobSpec& j, const Fix& f, const char* partition, int gpus) {
-    JobSpec changed = j;
+static calc::CheckOutcome apply_fix(const calc::JobSpec& j, const calc::Fix& f, const char* partition, int gpus) {
+    calc::JobSpec changed = j;
     changed.setup = f.setup;
-    const char* part = f.kind == Fix::Kind::Partition ? f.partition.c_str() : partition;
-    if (f.kind == Fix::Kind::Nodes || f.kind == Fix::Kind::Partition)
+    const char* part = f.kind == calc::Fix::Kind::Partition ? f.partition.c_str() : partition;
+    if (f.kind == calc::Fix::Kind::Nodes || f.kind == calc::Fix::Kind::Partition)
         gpus = f.estimate.nodes * fx().hw.require_partition(part).gpus_per_node;
     return check(changed, part, gpus);
 }
 
 START_TEST(rejection_comes_with_typed_fixes_that_work) {
-    JobSpec j = job({{"model", "llama3.1-70b"}, {"layout", "tp=4,pp=4"}, {"gbs", "512"}});
-    std::vector<const Partition*> alts{&fx().hw.require_partition("alps-gh200")};
-    CheckOutcome o = check(j, "leonardo-booster", 32, alts);
-    ck_assert(o.estimate.verdict == Verdict::DoesNotFit);
+    calc::JobSpec j = job({{"model", "llama3.1-70b"}, {"layout", "tp=4,pp=4"}, {"gbs", "512"}});
+    std::vector<const calc::Partition*> alts{&fx().hw.require_partition("alps-gh200")};
+    calc::CheckOutcome o = check(j, "leonardo-booster", 32, alts);
+    ck_assert(o.estimate.verdict == calc::Verdict::DoesNotFit);
     ck_assert_int_ge(o.fixes.size(), 2);
     // Every suggestion, applied, fits, and its estimate is the one the user is shown.
     for (const auto& f : o.fixes) {
-        CheckOutcome after = apply_fix(j, f, "leonardo-booster", 32);
-        ck_assert_msg(after.estimate.verdict != Verdict::DoesNotFit, "fix of kind %d does not fit", int(f.kind));
+        calc::CheckOutcome after = apply_fix(j, f, "leonardo-booster", 32);
+        ck_assert_msg(after.estimate.verdict != calc::Verdict::DoesNotFit, "fix of kind %d does not fit", int(f.kind));
         ck_assert_double_eq_tol(after.estimate.mem.total, f.estimate.mem.total, 1e-6 * f.estimate.mem.total);
     }
     // The other partition is offered by its Slurm name.
     bool other = false;
-    for (const auto& f : o.fixes) other |= f.kind == Fix::Kind::Partition && f.partition == "alps-gh200";
+    for (const auto& f : o.fixes) other |= f.kind == calc::Fix::Kind::Partition && f.partition == "alps-gh200";
     ck_assert(other);
 }
 END_TEST
 
 START_TEST(unknown_model_in_a_job) {
-    JobSpec j = job({{"model", "llama-3.1-70"}});
+    calc::JobSpec j = job({{"model", "llama-3.1-70"}});
     ck_assert_input_error(check(j, "leonardo-booster", 8), "unknown model 'llama-3.1-70' (closest: ");
 }
 END_TEST

@@ -7,9 +7,9 @@
 using namespace aif;
 
 START_TEST(every_case_within_band_or_explained) {
-    ModelCatalogue models = ModelCatalogue::load({default_catalogue_path("models.json")});
-    HardwareCatalogue hw = HardwareCatalogue::load({default_catalogue_path("hardware.json")});
-    auto rows = run_validation(default_catalogue_path("validation.json"), models, hw);
+    calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
+    calc::HardwareCatalogue hw = calc::HardwareCatalogue::load({calc::default_catalogue_path("hardware.json")});
+    auto rows = calc::run_validation(calc::default_catalogue_path("validation.json"), models, hw);
     int memory = 0, throughput = 0, verdict = 0, within = 0;
     for (const auto& r : rows) {
         std::printf("%-18s %-11s %-26s %-30s %+6.1f%%\n", r.id.c_str(), r.kind.c_str(), r.published.c_str(),
@@ -17,11 +17,11 @@ START_TEST(every_case_within_band_or_explained) {
         memory += r.kind == "memory";
         throughput += r.kind == "throughput";
         verdict += r.kind == "verdict";
-        if (r.status == ValidationRow::Status::Unreachable) {
+        if (r.status == calc::ValidationRow::Status::Unreachable) {
             ck_assert_msg(!r.note.empty(), "%s: an unreachable case needs its reason", r.id.c_str());
             continue;
         }
-        if (r.status == ValidationRow::Status::Within) {
+        if (r.status == calc::ValidationRow::Status::Within) {
             ++within;
             ck_assert_msg(r.known_miss.empty(), "%s is within band now: drop its known_miss", r.id.c_str());
         } else {

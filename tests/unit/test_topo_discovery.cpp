@@ -156,7 +156,7 @@ START_TEST(mi300a_cpx_partitions) {
         int apu = i / 6;
         ck_assert_int_eq(g.index, i);
         ck_assert_str_eq(g.name.c_str(), ("rsmi" + std::to_string(i)).c_str());
-        char bus[16];
+        char bus[32];
         std::snprintf(bus, sizeof bus, "000%d:02:00.0", apu);
         ck_assert_str_eq(g.pci.c_str(), bus);
         ck_assert(first_pus(t, g.cores) == range(24 * apu, 24 * apu + 23));

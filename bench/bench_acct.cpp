@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Accounting speed, each figure against a baseline measured in the same run:
 //  1. Record production as the plugins do it: build only; job_submit's enqueue (no disk);
 //     SPANK's durable write (build + tmp/ + fsync + rename + dir fsync), p50/p99, against the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Step end-to-end time with accounting on while the endpoint hangs, against accounting off, in
 # one run on one local Slurm (tests/cluster): `srun -n1 true` timed N times, on and off
 # interleaved (plugstack.conf is re-read at every step launch). Target: median ratio <= 1.02.

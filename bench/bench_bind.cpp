@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Binding planner cost: time to plan every task of a node, on the six real topologies and the synthetic 288-core GH200, against
 // the time to load the same topology from XML (the per-step baseline the plugin pays anyway)
 // and, for this machine, live discovery vs the cached XML the plugin reads in slurmstepd.

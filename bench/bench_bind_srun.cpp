@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Launch cost of aifactory_bind: `srun -n N true` with the plugin in plugstack.conf versus
 // without, interleaved in one run on a live cluster (SLURM_CONF in the environment).
 // Slurm re-reads plugstack.conf at every step launch, so the bench swaps its content between

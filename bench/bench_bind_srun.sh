@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Starts a throwaway cluster (tests/cluster) with aifactory_bind and measures `srun -n N true`
 # with and without the plugin, interleaved (bench/bench_bind_srun.cpp). Needs root.
 #   bench/bench_bind_srun.sh [TASKS] [RUNS]

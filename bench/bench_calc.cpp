@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Calculator speed: one evaluation, the sbatch-time check, and the --where search for a 405B model.
 // Figures are reported as ratios against a baseline measured in the same run: the simplest
 // published closed form (Megatron's 18 bytes/param + Korthikanti's selective activations), and

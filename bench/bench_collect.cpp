@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Collector benchmarks, each figure against a baseline measured in the same run:
 //  1. Ingest rate (records/s) through ingest() (validation + store, batches of 200 as the
 //     sender sends them) into SQLite, and into PostgreSQL when AIF_BENCH_PG names a server

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs bench/bench_collect with a private PostgreSQL server (tests/collector/pg.sh) so that the
 # ingest rate is measured for both stores in the same run. Needs root and Debian's postgresql.
 # The server keeps its default durability (fsync on), like SQLite's synchronous=FULL.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Submission throughput of a real slurmctld with job_submit/aifactory, versus no job_submit
 # plugin and versus job_submit/lua running a comparable check (bench/fixtures/job_submit.lua).
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Submission load generator for bench/bench_submit.sh: submits N held batch jobs through the
 // Slurm API from one process, so the controller (not sbatch's start-up) is what limits the rate.
 // Each job carries the same --llm-* options sbatch would forward in spank_job_env.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # aifactory demo: install the build dependencies, build, start a throwaway single-host Slurm
 # cluster (munged, slurmctld, slurmd on loopback, fake GPUs; tests/cluster/README.md), submit a
 # few LLM training jobs as a user would, show what sbatch said, and stop the cluster again.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: the collector's POST /v1/records handler without the HTTP layer — request
 // body parsing, per-record validation (check_record) and the store, an SQLite file in /tmp.
 #include <unistd.h>

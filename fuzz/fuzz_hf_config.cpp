@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: a Hugging Face config.json (user input via --llm-config and `aifactory fit`).
 // Any input must either parse or throw InputError; nothing else may escape.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: the job description adapter of lib/site — TRES strings (GPU count) and
 // spank_job_env entries (--llm-* options) — through decide() on the demo site's snapshot.
 // Input lines: "tres_per_node=...", "tres_per_job=...", "tres_per_task=...", "num_tasks=N", ...;

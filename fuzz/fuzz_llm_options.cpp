@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: --llm-* option values as job_submit sees them, through apply_option,
 // resolve_arch and check_job against the shipped catalogues. Input: lines "key=value".
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: a record file read back from the outbox (the sender trusts nothing on disk:
 // torn writes, bit rot, files dropped in by hand). unframe() must reject or return the JSON;
 // the JSON then goes through the producer-side schema check, as the sender does.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target: the aifactory.conf parser (read by slurmctld at plugin init and on reload).
 #include <cstddef>
 #include <cstdint>

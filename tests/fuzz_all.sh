@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the libFuzzer targets in fuzz/ with clang (ASan + UBSan + fuzzer) and runs each one for a
 # bounded time on its checked-in corpus (fuzz/corpus/<target>/). Fails on any crash, leak, timeout
 # or out-of-memory. Crash inputs are left in $AIF_FUZZ_OUT (default build-fuzz/artifacts/); turn

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install the Debian 12 packages aifactory builds and tests with (only those missing). Needs root.
 set -euo pipefail
 pkgs=(build-essential autoconf automake libtool pkg-config

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every manual page renders without a single groff warning (-ww), and each one Makefile.am installs
 # exists: a sysadmin reads these with man(1) on the installed system.
 set -euo pipefail

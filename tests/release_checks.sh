@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Release checks run by CI after the normal build and test suite (tests/run-all.sh), each timed:
 #   slurm-matrix the plugins built with -Werror against Slurm 22.05/24.11/26.05 from Debian's
 #               archive, their Slurm symbols checked per release (tests/slurm_matrix.sh; skipped

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build from scratch in ./build and run every test (unit + integration on a throwaway local Slurm).
 # Integration tests need root: they start their own munged, slurmctld and slurmd on loopback.
 set -euo pipefail

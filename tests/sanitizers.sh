@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds everything (library, CLI, plugins, tests) with ./configure --enable-sanitizers (ASan +
 # UBSan, gcc) in build-asan/, then runs the unit tests and the CLI-level integration tests under
 # them. Any sanitizer report fails the test (halt_on_error, UBSan not recoverable).

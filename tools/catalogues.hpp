@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Loading the shipped catalogues plus any --models/--hardware files named on the command line.
 #pragma once
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory bind`: dry run of the rank-pinning plan for a node (this one, or an hwloc XML).
 #include <cstdio>
 #include <cstring>

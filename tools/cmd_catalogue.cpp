@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory models` and `aifactory systems`: list the catalogues (plain or --json).
 #include <cstdio>
 

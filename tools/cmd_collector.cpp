@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory collector`: the reference federation endpoint (HTTPS, per-site tokens, SQLite).
 #include <malloc.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory fit`: memory per GPU, verdict, time and GPU-hours for a training job;
 // the smallest whole-node fit on a system; or, with --where, on every catalogue partition.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory report JOBID`: the per-job report from the collector, or from the local outbox
 // when the collector cannot be reached (or with --offline).
 #include <curl/curl.h>

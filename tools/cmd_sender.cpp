@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory sender`: drains the accounting outbox to the federation endpoint (see
 // aifactory-sender(8)). Runs in the foreground; systemd keeps it alive (etc/aifactory-sender.service).
 #include <atomic>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory spool`: look into and repair the accounting outbox (operators).
 //   status            counts, oldest unacknowledged record, the bound, the sender's state
 //   list [WHERE]      records in new (default), dead, quarantine, sent or tmp, with reasons

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory validate`: every published case next to what the calculator predicts.
 #include <cmath>
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Subcommands of the `aifactory` tool. Each returns the process exit code:
 // 0 done, 1 operational failure, 2 bad input (message on stderr names the argument).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Rendering `aifactory fit` results: a readable table, or the JSON contract of the CLI.
 #pragma once
 #include <string>

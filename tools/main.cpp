@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory`: command-line front end to the library (calculator, binding planner, spool, reports).
 #include <cstdio>
 #include <cstring>

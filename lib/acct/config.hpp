@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `key = value` configuration files of the accounting pipeline (producer and sender).
 // Keys are matched exactly (no substrings, no case folding); an unknown key is an error that
 // suggests the closest known one, so a typo never silently changes behaviour.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the Slurm plugins call. One process-wide producer, configured once from acct.conf
 // (see docs/accounting.md). Every function is noexcept, never fails a job and never blocks on
 // the network; when accounting is not configured they do nothing and return "".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Outbox file handling. Durability order for a write: data → fsync(file) → rename into new/ →
 // fsync(new/). Only after the last step does write() report Ok.
 #include "acct/outbox.hpp"

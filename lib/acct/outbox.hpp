@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The durable outbox: one file per record, maildir style.
 //   tmp/         a record being written (O_EXCL, fsync'd, then renamed)
 //   new/         complete records waiting for the sender, named <time µs>-<record id>.rec

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Producer API for the Slurm plugins: fill a Record, hand it over, carry on.
 //   write()   builds and stores it now (slurmstepd, job epilog: a few ms at most, one fsync pair)
 //   enqueue() builds it now and stores it from a background thread (slurmctld's job_submit,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Sender loop. No lock is ever held across network I/O; every transfer has connect, total and
 // low-speed deadlines; SIGTERM aborts a transfer through the progress callback.
 #include "acct/sender.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The sender: drains the outbox to the federation endpoint over HTTPS (libcurl).
 // Wire format: POST <url>, Content-Type: application/json, Authorization: Bearer <token>,
 // body {"records":[<record>,...]}. Outcome per response (docs/accounting.md):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Published estimators, reproduced exactly so tests can pin our implementation to them
 // (feasibility §3.4, cases V1-V7). Units: bytes.
 #pragma once

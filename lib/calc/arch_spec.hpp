@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The `key=value,...` architecture syntax of --arch, the model catalogue and forwarded HF configs.
 #pragma once
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The sbatch-time check: does this job fit the GPUs it asked for, and if not, the smallest change
 // that would. Pure computation over loaded catalogues: no I/O (safe inside job_submit()).
 #pragma once

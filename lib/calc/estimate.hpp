@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Per-GPU memory breakdown, verdict, throughput and time for one training configuration.
 #pragma once
 #include "calc/model.hpp"

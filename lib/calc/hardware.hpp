@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Hardware catalogue: GPU models and the partitions of European systems (etc/hardware.json).
 #pragma once
 #include <string>

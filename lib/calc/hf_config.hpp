@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Hugging Face config.json → Architecture (Llama, Mistral, Mixtral, Qwen2, DeepSeek-V3, GPT-2, ...).
 #pragma once
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "calc/job.hpp"
 
 #include "calc/arch_spec.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A training job as described by --llm-* / `aifactory fit` options, and their parsing.
 #pragma once
 #include <string>

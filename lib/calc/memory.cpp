@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Per-GPU memory of one training configuration: model states, activations, logits, buffers,
 // and what lives outside the PyTorch allocator. Formulas: docs/calculator.md (feasibility §2).
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Transformer architecture description and exact parameter counting.
 #pragma once
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Model catalogue (etc/models.json): named architectures with published parameter counts.
 #pragma once
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Smallest whole-node GPU count (and the layouts) on which a training run fits.
 #pragma once
 #include <optional>

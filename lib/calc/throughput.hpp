@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // FLOPs per token, tokens per second, and the time, GPU-hours and energy to train.
 #pragma once
 #ifdef AIF_PLUGIN

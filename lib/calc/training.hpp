@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the user declares about a training run: precision, optimizer, sharding, layout, batch.
 #pragma once
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Published ground truth (etc/validation.json) against the calculator: one row per case.
 #pragma once
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Job page and overview. Charts are drawn as inline SVG by hand: horizontal bars for memory
 // (predicted components against the GPU's capacity, observed peak below), one timeline row per
 // node for the steps, boxes for the binding. Colours have text labels too (no colour-only cues).

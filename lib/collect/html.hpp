@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // HTML pages served by the collector: one per job and an overview. Self-contained: inline CSS
 // and SVG, no scripts, no fonts, no external resources (the server's CSP forbids them anyway).
 // Every value from a record is escaped. Numbers that tests compare with the API carry ids.

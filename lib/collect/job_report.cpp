@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Merging a job's records into one report. GPU-hours follow the rule in store.hpp: srun steps
 // are summed; the batch step counts only when the job ran no other step.
 #include "collect/job_report.hpp"

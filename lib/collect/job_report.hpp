@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The merged per-job report: what was asked (training setup), what was predicted, what ran where
 // (steps per node), what it cost (GPU-hours), the binding and the outcome. Built from the job's
 // accounting records, whether they come from the collector's store or from a local outbox.

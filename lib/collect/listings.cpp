@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Listings and aggregates as JSON: {"items":[...]} with the filter's rows, newest first.
 #include "collect/listings.hpp"
 

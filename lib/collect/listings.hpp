@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // JSON forms of the listings and aggregates served under /v1/ (one place, shared by the server
 // and the tests).
 #pragma once

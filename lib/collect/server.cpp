@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // HTTP layer of the collector. libmicrohttpd calls answer() several times per request: first
 // with the headers (authentication and the Content-Length bound are checked there, before any
 // body is read), then with body chunks (appended up to the bound), then once more to reply.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The collector's HTTPS server (libmicrohttpd with GnuTLS). Routes:
 //   POST /v1/records                      {"records":[...]} from a site's sender (aifactory sender)
 //   GET  /v1/jobs/SITE/CLUSTER/JOBID      merged per-job report (JSON)

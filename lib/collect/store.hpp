@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Storage of accounting records. One row per (site, record_id); a record replaces the stored one
 // only when its version is higher (record_version, then `created`), so retries and reordering
 // never double count. Every query is parameterised; `site` "" means every site.

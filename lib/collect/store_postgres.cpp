@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // PostgreSQL store (libpq), for a federation that wants a database server. Same table and
 // queries as SQLite (store_sql.cpp); the version rule lives in the upsert statement itself, so
 // several collectors may share one database. One connection behind a mutex, reconnected when

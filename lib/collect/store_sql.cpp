@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Query texts shared by store_sqlite.cpp and store_postgres.cpp.
 #include "collect/store_sql.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The SQL both stores run, written once. Placeholders are ?1..?N (SQLite's form); for
 // PostgreSQL they become $1..$N. The few expressions that differ take the dialect.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SQLite store: one file, WAL journal, synchronous=FULL (an acknowledged record survives a power
 // cut), one connection behind a mutex. Statements are prepared with bound parameters only.
 #include <sqlite3.h>

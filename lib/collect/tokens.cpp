@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Token file parsing and constant-time lookup.
 #include "collect/tokens.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Per-site bearer tokens. The tokens file is root-only (owner root or the collector's user, no
 // group/other permission bits); one line per token: "<site> <token>". Site "*" is a federation
 // operator token: it reads every site and may not submit records. '#' starts a comment.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Record validation: every rule here is one a producer following lib/record/record.cpp meets;
 // the shared ones (limits, kinds, times, ids) come from lib/record/schema.hpp.
 #include "collect/validate.hpp"

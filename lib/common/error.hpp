@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Errors the library reports to people: each names what was wrong and why.
 #pragma once
 #include <stdexcept>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Thin RAII and typed-access helpers over jansson; errors name the file and the key.
 #pragma once
 #include <jansson.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Digests from nettle, CRC-32 from zlib. Records are a few hundred bytes, so one call each.
 #include "record/hash.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Digests for accounting: SHA-1 (UUIDv5 ids), SHA-256 and HMAC-SHA-256 (user pseudonyms), CRC-32
 // (outbox file framing). Thin wrappers over nettle and zlib; the RFC/FIPS vectors are unit-tested.
 #pragma once

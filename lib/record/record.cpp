@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Record building: canonical JSON through jansson, ids through UUIDv5, user pseudonyms via HMAC.
 #include "record/record.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The job_submit decision: site policy x exemptions x the calculator's verdict → pass, accept
 // (with a prediction), warn, or reject, with the lines the user sees. Pure: no I/O, no Slurm.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // How many GPUs a Slurm job asks for, from the job description's TRES strings. No Slurm
 // dependency: the plugin copies the fields it needs into JobShape.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // aifactory.conf: which Slurm partitions are checked, against which catalogue partition, and how
 // strictly. Slurm-style `Key=Value` lines; see man/aifactory.conf.5. No Slurm dependency.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Everything job_submit needs, loaded once (plugin init, or when a file changes) and then read
 // by many submit threads at once without locks: an immutable value behind a shared_ptr.
 #pragma once

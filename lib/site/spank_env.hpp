@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The --llm-* options as they reach slurmctld in job_desc->spank_job_env, and the names of the
 // extra entries aifactory adds there. No Slurm dependency.
 #pragma once

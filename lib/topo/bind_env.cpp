@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A task plan as environment variables (see bind_env.hpp).
 #include "topo/bind_env.hpp"
 

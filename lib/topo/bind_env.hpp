@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Environment variables that carry a task's plan to the runtimes inside it: GPU visibility
 // (CUDA/ROCm/Level Zero), the NIC for NCCL/RCCL, UCX and libfabric, and OpenMP threads.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The binding planner (see planner.hpp for the policies). Pure: every choice is ordered by
 // indexes, so the same input always gives the same plan.
 #include "topo/planner.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Which GPU(s), cores, memory node and NIC each local task gets. A pure function of the
 // node's description and the step's allocation: no hwloc, no Slurm, same answer every time.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SVG rendering of a binding plan (see render_svg.hpp). Plain text output, no dependencies.
 #include "topo/render_svg.hpp"
 

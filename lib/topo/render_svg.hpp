@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A picture of a plan: packages, NUMA nodes and their cores, GPUs and NICs beside the node
 // they hang off, all coloured by the rank that uses them (grey: unused).
 #pragma once

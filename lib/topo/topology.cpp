@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // hwloc → plain structs: loads a topology (this machine or a checked XML), describes it with
 // hwloc_reader.cpp and binds processes. The only files of the binding code that see hwloc.
 #include "topo/topology.hpp"

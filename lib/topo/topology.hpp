@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A node's wiring as plain structs: cores, CPU-bearing NUMA nodes, GPUs, NICs and how close
 // each GPU is to each NIC. Loaded with hwloc (live machine or XML); no hwloc types leak out,
 // so the planner and its tests work on these structs alone.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SPANK plugin aifactory.so: the --llm-* options of sbatch, salloc and srun.
 //
 // On the client (allocator and local context) each option value is validated as it is parsed, so

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Command-line front end of lib.sh: a throwaway Slurm cluster that outlives this command.
 #   cluster.sh start            start one; prints `export ...` lines (eval them to use it)
 #   cluster.sh status [ROOT]    which of its daemons run

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # A throwaway single-host Slurm cluster for integration tests: munged, slurmctld and slurmd on
 # loopback, on free non-default ports, in a temporary directory, with fake GPUs. Source this file,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared helpers for the collector tests (sourced). A real collector on 127.0.0.1 with a test
 # PKI in a private temp dir; the trap stops only the processes started here, by PID.
 set -eu

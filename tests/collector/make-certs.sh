@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Test PKI for the collector tests in DIR: a CA and a server certificate for 127.0.0.1 and
 # localhost signed by it (ca.pem, server.pem, server.key).
 set -eu

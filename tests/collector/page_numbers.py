@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Checks that the numbers a rendered job page shows (Chromium's --dump-dom output) are the
 numbers of the collector's API report for the same job. Exit 1 with the differences.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A private PostgreSQL server for tests and benchmarks (sourced; bash). pg_start DIR starts one
 # from Debian's packages in DIR on a free port, as the postgres user, and sets PGPORT and CONN;
 # pg_stop stops it through its own pid file. Returns 77 when it cannot run here.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes accounting records in the aifactory.acct/1 form (as lib/acct/record.cpp builds them)
 for the collector tests: a request body {"records":[...]} on stdout.
 

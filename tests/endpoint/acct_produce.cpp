@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Test producer: writes synthetic step-end records into an outbox through the real producer
 // API (Producer::write: tmp → fsync → new/ → dir fsync) and prints each stored id on stdout as
 // soon as write() has returned, so a test that SIGKILLs it knows which ids must survive.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Validates outbox record files (or bare JSON files) against docs/record-schema.json.
 
 Uses the jsonschema package when it is installed, and always a small built-in validator that

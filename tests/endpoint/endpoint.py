@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Scriptable accounting endpoint for the fault-injection tests (HTTPS on 127.0.0.1).
 
 It accepts POST {"records":[...]} with "Authorization: Bearer <token>" and records every record

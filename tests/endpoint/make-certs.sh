@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Makes the test PKI in DIR: a CA, a good server certificate for 127.0.0.1/localhost signed by it,
 # one for the wrong host name, and a self-signed one. Used by tests/integration/acct_*.sh.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 401: the sender pauses (no retry storm), keeps every record, picks up a replaced token
 # file without a restart, and never writes the token to its log. A token file others can read
 # is refused at start.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Burst: 10,000 records drained without loss or duplicates, in batches, over one connection.
 . "$AIF_SRCDIR/tests/integration/acct_lib.sh"
 

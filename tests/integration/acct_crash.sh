@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Crash consistency. (1) The sender is SIGKILLed again and again mid-batch, including after the
 # endpoint stored a batch but before the sender recorded the ack: nothing is lost, and the only
 # duplicates are the batches in flight at each kill. (2) Producers are SIGKILLed mid-write:

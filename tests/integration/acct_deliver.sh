@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Happy path: records produced through the real producer API reach the HTTPS endpoint exactly
 # once, in batches over one kept-alive connection; spool status and the sent/ retention agree.
 . "$AIF_SRCDIR/tests/integration/acct_lib.sh"

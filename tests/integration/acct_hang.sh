@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A hung endpoint (accepts, never answers), one that trickles bytes, and one that stalls the TLS
 # handshake: every transfer hits its deadline, the sender recovers when the endpoint does, stops
 # promptly on SIGTERM mid-transfer, and producers are not slowed down meanwhile.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 500 and 429 + Retry-After: records are kept, retries back off with jitter and honour
 # Retry-After, the request count stays bounded, and all records arrive once the endpoint heals.
 . "$AIF_SRCDIR/tests/integration/acct_lib.sh"

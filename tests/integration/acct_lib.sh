@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared helpers for the accounting fault-injection tests (sourced, not run).
 # Everything runs as real processes on 127.0.0.1 in a private temp dir; the trap stops only the
 # processes started here, by PID, whatever happens.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Endpoint down: records wait in the outbox, the sender backs off (bounded attempts, no storm),
 # survives being restarted mid-outage, and delivers everything exactly once when the endpoint
 # comes back on the same address.

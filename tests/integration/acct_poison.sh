@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A poison record (422/400/413) goes to dead/ with the endpoint's reason while the rest of the
 # queue keeps draining (no head-of-line blocking); an operator can list and requeue it.
 . "$AIF_SRCDIR/tests/integration/acct_lib.sh"

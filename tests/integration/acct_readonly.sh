@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The sender's outbox turns read-only: records are delivered but cannot be marked sent. The
 # sender must not hammer the endpoint with re-sends (backoff, bounded requests), must keep
 # running, and must finish cleanly once the disk is writable again.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Jobs through a real local Slurm (tests/cluster) with aifactory_acct.so in plugstack.conf:
 # every step on the node and every job end produce one record with the right fields; with the
 # endpoint hung, down, and the outbox on a full disk, the jobs still complete unchanged; after

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Decisions of job_submit/aifactory become accounting records: on a real local Slurm with
 # AIFACTORY_ACCT_CONF set for slurmctld, an accepted and a rejected LLM submission each leave one
 # record (decision, reason, declared setup, prediction) that matches docs/record-schema.json; a

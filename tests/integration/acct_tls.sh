@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # TLS is always verified: a self-signed or wrong-host certificate is refused (records kept, clear
 # error, no fallback); plain http:// and credentials in the URL are refused at start; a redirect
 # is never followed, so the token never reaches another host.

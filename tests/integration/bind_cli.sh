@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `aifactory bind` refuses hostile topology files quickly and with a message (a truncated tag
 # once crashed hwloc's reader, /dev/zero grew it without bound, a FIFO blocked it); answers on
 # the six real topologies and the synthetic GH200 (text, JSON, SVG) and on this machine; and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # aifactory_bind on a real local Slurm (tests/cluster): slurmd caches the topology, srun tasks
 # are bound and get their environment (checked from inside each task), --llm-bind=verbose
 # prints one line per rank, an XML topology (plugin argument; never the job's HWLOC_XMLFILE)

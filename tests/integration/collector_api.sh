@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The collector over real HTTPS with curl: authentication, validation (400 with the reason),
 # (422 for a bad record or one of another site), idempotency (409 on a repeat, highest version kept), size bound (413), site isolation,
 # listings and aggregates, HTML pages, concurrent clients, token reload and restart.

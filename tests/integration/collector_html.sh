@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The HTML pages in a real headless Chromium (Debian's chromium): the job page and the overview
 # render, the numbers on the rendered page match the API, screenshots are kept as artefacts in
 # $AIF_BUILDDIR/test-artefacts/collector/.

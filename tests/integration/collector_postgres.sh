@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The PostgreSQL backend against a real server from Debian's packages: a private cluster made
 # with initdb in the test's temp dir, on a free non-default port, run as the postgres user and
 # stopped by its own pid file. The store unit tests run against it, then a collector on it must

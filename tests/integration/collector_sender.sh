@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The real chain without Slurm: records written through the real producer API into an outbox,
 # delivered by the real `aifactory sender` to a real collector; then `aifactory report` reads
 # them back from the collector and, with the collector down, from the outbox.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end on one machine: a real local Slurm (tests/cluster) with aifactory_acct.so → outbox
 # → aifactory sender → aifactory collector → the per-job report and `aifactory report`, whose
 # numbers are checked against what Slurm itself says about the jobs (scontrol; sacct as well

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `aifactory fit` / models / systems / validate as other tools call them: the JSON contract,
 # exit codes (0 computed, 2 bad input) and messages that name the argument.
 set -u

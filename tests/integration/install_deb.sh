@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian packages as a sysadmin gets them: build them with dpkg-buildpackage, unpack both
 # into a clean root, check what they contain and what they depend on, then start a real local
 # Slurm whose PluginDir is the unpacked plugin directory, with the packaged aifactory.conf, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Malformed --llm-* values fail in sbatch itself with a message naming the option; a value that
 # slips past the client (set in the environment by hand) is still caught by the controller.
 source "$(dirname "$0")/submit_lib.sh"

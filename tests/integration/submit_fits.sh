@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A training job that fits: accepted with a one-line prediction, runs, and carries the
 # prediction in its environment (AIFACTORY_PREDICTION) for later stages.
 source "$(dirname "$0")/submit_lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --llm-config: a Hugging Face config.json is read and validated by sbatch (the controller never
 # sees the user's files) and forwarded in compact form; broken ones fail on the client.
 source "$(dirname "$0")/submit_lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Shared by the submit_*.sh tests: a fresh cluster with our plugins, and assertions on what
 # sbatch/srun print. Each test sources this, then calls `start_cluster`.

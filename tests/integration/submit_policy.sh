@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Site policy from aifactory.conf: Policy=warn accepts with the warning, exempt accounts and users
 # are warned instead of rejected, --llm-check=warn only counts where AllowUserWarn=yes, and a
 # partition aifactory.conf does not describe is passed through with a note.

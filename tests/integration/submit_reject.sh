@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The issue's example: 70B with tp=4,pp=4 on 8 nodes of 4 x A100-64GB does not fit. sbatch fails
 # before any queue with needed vs usable GiB, the dominant term, and changes that fit.
 source "$(dirname "$0")/submit_lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A broken or changed aifactory.conf never takes slurmctld down: at start-up jobs pass through
 # with an error in the log; a later edit is picked up without a restart, and a broken edit keeps
 # the previous configuration.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # srun and salloc get the same check as sbatch (allocator/local SPANK context).
 source "$(dirname "$0")/submit_lib.sh"
 start_cluster

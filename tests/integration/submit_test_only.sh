@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sbatch --test-only is a dry run that gives the same answer as a real submission.
 source "$(dirname "$0")/submit_lib.sh"
 start_cluster

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Jobs without --llm-* options are untouched: no message, no added environment, they just run.
 source "$(dirname "$0")/submit_lib.sh"
 start_cluster

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes synthetic_gh200.xml: a SYNTHETIC hwloc 2.x XML of a 4x GH200 node (CSCS Alps-like).
 
 No public GH200 XML with PCI devices exists (pinning.md §5.3), so this one is built from the

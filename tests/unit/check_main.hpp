@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Shared runner for the Check unit tests: runs a suite, returns the process exit code.
 #pragma once
 #include <check.h>

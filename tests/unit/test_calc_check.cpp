@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Job options, layout checks, the smallest-fit search, and the sbatch-time check (its wording is
 // lib/site/wording, tested in test_site_decide).
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The published estimators (feasibility §3.4, V1-V7) and FLOP counts, reproduced exactly.
 #include <cmath>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Parameter counts: the catalogue and Hugging Face configs against published totals.
 #include <cmath>
 #include <fstream>

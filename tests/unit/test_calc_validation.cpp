@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The published ground truth (etc/validation.json) stays within its bands.
 #include <cstdio>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Unit tests for lib/common: number parsing, suggestions, formatting.
 #include <sys/stat.h>
 #include <unistd.h>

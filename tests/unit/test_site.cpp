@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Unit tests for lib/site: aifactory.conf parsing, GPU counts from TRES strings, the forwarded
 // --llm-* options, and message wrapping.
 #include <check.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Unit tests for the job_submit decision (lib/site/decide): policy x exemptions x verdict, with
 // the shipped catalogues and a site file written to a temporary directory.
 // <fstream> first: check.h defines a `fail` macro that breaks the iostream headers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Planner and environment rules on small hand-made topologies (no hwloc involved).
 #include <functional>
 #include <map>

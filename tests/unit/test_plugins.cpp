@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -176,6 +177,20 @@ struct Job {
         desc.min_nodes = 1;
         desc.user_id = 1000;
     }
+    // What slurmctld would free: the plugin may have replaced or grown these arrays.
+    ~Job() {
+        for (char* e : spank_env) free(e);
+        if (desc.spank_job_env != spank_env.data()) {
+            for (uint32_t i = 0; i < desc.spank_job_env_size; ++i)
+                if (std::find(spank_env.begin(), spank_env.end(), desc.spank_job_env[i]) == spank_env.end())
+                    free(desc.spank_job_env[i]);
+            free(desc.spank_job_env);
+        }
+        for (uint32_t i = 0; i < desc.env_size; ++i) free(desc.environment[i]);
+        free(desc.environment);
+    }
+    Job(const Job&) = delete;
+    Job& operator=(const Job&) = delete;
     std::string env_value(const std::string& name) const {
         for (uint32_t i = 0; i < desc.env_size; ++i)
             if (std::strncmp(desc.environment[i], (name + "=").c_str(), name.size() + 1) == 0)
@@ -203,6 +218,7 @@ START_TEST(job_submit_decides_and_signs) {
     ck_assert_msg(msg && has(msg, "fits"), "user message: %s", msg ? msg : "(none)");
     const std::string pred = job.env_value("AIFACTORY_PREDICTION");
     ck_assert_msg(has(pred, "verdict=fits;") && has(pred, ";sig="), "prediction: %s", pred.c_str());
+    free(msg);  // slurmctld frees the message (fake_spank's slurm_xstrdup is strdup)
     ck_assert_int_eq(sym<int (*)()>(h, "fini")(), SLURM_SUCCESS);
     cleanup();
 }
@@ -215,6 +231,7 @@ START_TEST(job_submit_exception_passes_job) {
     fake.throw_in = "slurm_xrecalloc";
     ck_assert_int_eq(sym<JobSubmit>(h, "job_submit")(&job.desc, 1000, &msg), SLURM_SUCCESS);
     ck_assert(fake.logged("error: aifactory: job_submit: fake failure in slurm_xrecalloc; job passed through"));
+    free(msg);
     ck_assert_int_eq(sym<int (*)()>(h, "fini")(), SLURM_SUCCESS);
     cleanup();
 }

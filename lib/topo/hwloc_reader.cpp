@@ -60,6 +60,18 @@ hwloc_obj_t common_ancestor(hwloc_obj_t a, hwloc_obj_t b) {
 bool has_prefix(const char* s, const char* p) { return s && std::strncmp(s, p, std::strlen(p)) == 0; }
 bool same(const char* a, const char* b) { return a && b && std::strcmp(a, b) == 0; }
 
+// An enum attribute of an object as an int: hwloc copies OS device and bridge types from the XML
+// as numbers, so a file can hold a value no enumerator has, and reading that through the enum
+// type is undefined behaviour (found by fuzz_topology).
+template <class Enum>
+int enum_value(const Enum& e) {
+    int v = -1;
+    static_assert(sizeof v == sizeof e);
+    std::memcpy(&v, &e, sizeof v);
+    return v;
+}
+int osdev_type(hwloc_obj_t o) { return enum_value(o->attr->osdev.type); }
+
 // Rank of a GPU-ish OS device (lower is better), -1 if it does not name a GPU.
 struct GpuName {
     int rank = -1;
@@ -68,7 +80,7 @@ struct GpuName {
 GpuName classify_gpu(hwloc_obj_t o) {
     std::string name = o->name ? o->name : "";
     const char* sub = o->subtype;
-    auto t = o->attr->osdev.type;
+    const int t = osdev_type(o);
     if (t == HWLOC_OBJ_OSDEV_GPU) {
         if (same(sub, "NVML") || has_prefix(o->name, "nvml")) return {0, trailing_number(name, "nvml")};
         if (same(sub, "RSMI") || has_prefix(o->name, "rsmi")) return {0, trailing_number(name, "rsmi")};
@@ -263,7 +275,7 @@ private:
         };
         std::map<hwloc_obj_t, Acc> by_pci;
         for (hwloc_obj_t o = nullptr; (o = hwloc_get_next_osdev(t_, o));) {
-            auto t = o->attr->osdev.type;
+            const int t = osdev_type(o);
             if (t != HWLOC_OBJ_OSDEV_OPENFABRICS && t != HWLOC_OBJ_OSDEV_NETWORK) continue;
             hwloc_obj_t pci = pci_parent(o);
             if (!pci || !o->name) continue;  // virtual interfaces
@@ -304,7 +316,7 @@ private:
                 if (!anc)
                     d = nic_cpu_side + (1 << 20);
                 else if (anc->type == HWLOC_OBJ_BRIDGE)
-                    d = anc->attr->bridge.upstream_type == HWLOC_OBJ_BRIDGE_HOST ? nic_same_host_bridge
+                    d = enum_value(anc->attr->bridge.upstream_type) == HWLOC_OBJ_BRIDGE_HOST ? nic_same_host_bridge
                                                                                 : nic_same_switch;
                 else if (anc->type == HWLOC_OBJ_PCI_DEVICE)
                     d = nic_same_switch;

@@ -15,6 +15,7 @@
 #include "common/json.hpp"
 #include "common/text.hpp"
 #include "fit_output.hpp"
+#include "site/site_config.hpp"
 
 namespace aif::cli {
 
@@ -53,7 +54,7 @@ const CommandSpec& spec() {
             {"framework", Takes::Value, enum_names(calc::kFrameworkNames, "|"), "framework profile"},
             {"tokens", Takes::Value, "2T", "tokens to train (suffixes k, M, B, T)"},
             {"mfu", Takes::Value, "0.4", "model FLOPs utilisation (default: the GPU's prior)"},
-            {"headroom", Takes::Value, "5%", "memory kept free on each GPU"},
+            {"headroom", Takes::Value, "5%", "memory kept free on each GPU (default 0%, as aifactory.conf)"},
             {"json", Takes::Nothing, "", "one JSON object"},
             {"models", Takes::Value, "FILE", "extra model catalogue (repeatable)"},
             {"hardware", Takes::Value, "FILE", "extra hardware catalogue (repeatable)"},
@@ -67,7 +68,7 @@ struct FitArgs {
     calc::JobSpec job;
     std::string config_path, system, gpu, gpu_mem;
     int gpus = 0, nodes = 0, gpus_per_node = 0;
-    double headroom = 0;
+    double headroom = site::SiteConfig{}.default_headroom;  // the plugin's default: one rule for both
     bool where = false, json = false;
     std::vector<std::string> extra_models, extra_hardware;
 };
@@ -134,9 +135,9 @@ int run_where(const FitArgs& f, const Catalogues& cat, const calc::Architecture&
     std::vector<WhereRow> rows;
     for (const calc::Partition& p : cat.hardware.partitions()) {
         const calc::GpuModel& g = cat.hardware.gpu_of(p);
-        WhereRow r{p.id, p.system, g.id, false, {}};
         calc::SearchLimits lim;
         lim.max_nodes = p.nodes > 0 ? p.nodes : 4096;
+        WhereRow r{p.id, p.system, g.id, lim.max_nodes, false, {}};
         calc::SearchResult s = smallest_fit(a, f.job.setup, calc::target_for(g, p.gpus_per_node, p.gpus_per_node, f.headroom), lim);
         if (s.best) {
             r.found = true;
@@ -147,16 +148,56 @@ int run_where(const FitArgs& f, const Catalogues& cat, const calc::Architecture&
     if (f.json) {
         json::Ptr list(json_array());
         for (const auto& r : rows) {
-            FitContext c{label(f), r.partition, r.gpu, 0, f.headroom, &f.job.setup};
-            json_t* row = r.found ? estimate_json(r.estimate, c) : json_pack("{s:s,s:s}", "system", r.partition.c_str(), "verdict", "does-not-fit");
+            FitContext c{label(f), r.partition, r.gpu, 0, f.headroom, &f.job.setup, r.partition_nodes, ""};
+            json_t* row = r.found ? estimate_json(r.estimate, c)
+                                  : json_pack("{s:s,s:s,s:I}", "system", r.partition.c_str(), "verdict", "does-not-fit",
+                                              "partition_nodes", json_int_t(r.partition_nodes));
             json_array_append_new(list.get(), row);
         }
         json::Ptr out(json_pack("{s:s,s:O}", "model", label(f).c_str(), "where", list.get()));
         std::puts(json::dump(out.get(), true).c_str());
     } else {
-        print_where(rows, label(f), f.job.setup);
+        print_where(rows, label(f), f.job.setup, f.headroom);
     }
     return 0;
+}
+
+// Pipeline stages must hold whole layers (the search tries pp dividing the layers, up to 32).
+std::string pipeline_note(const calc::Architecture& a, const calc::Layout& l) {
+    std::string others;
+    for (long pp = 2; pp <= 32 && pp <= a.layers; ++pp)
+        if (a.layers % pp == 0) others += (others.empty() ? "" : ", ") + std::to_string(pp);
+    if (others.empty())
+        return std::to_string(a.layers) + " layers cannot be pipelined evenly, so pp=1";
+    if (l.pp > 1) return "pp=" + std::to_string(l.pp) + " of those dividing the " + std::to_string(a.layers) +
+                         " layers (" + others + ")";
+    return "";
+}
+
+std::string why_chosen(const calc::Architecture& a, const calc::Estimate& e, std::size_t layouts) {
+    std::string why = "fewest whole nodes that fit; ";
+    why += layouts == 1 ? "the only layout that fits there"
+                        : "fastest of " + std::to_string(layouts) + " layouts that fit there";
+    const std::string pp = pipeline_note(a, e.layout);
+    return pp.empty() ? why : why + "; " + pp;
+}
+
+// Says why nothing fits: the partition's size (and what the model would need), or the search bound.
+void not_found(const FitContext& ctx, const calc::Architecture& a, const calc::TrainingSetup& s,
+               const calc::Target& per_node) {
+    std::string need;
+    if (ctx.partition_nodes > 0) {
+        calc::SearchResult beyond = smallest_fit(a, s, per_node);
+        need = beyond.best ? "; it needs " + std::to_string(beyond.best->nodes) + " nodes"
+                           : "; nor on 4096 nodes of " + ctx.gpu_name;
+        std::fprintf(stderr, "aifactory fit: %s on %s: does not fit on this partition (%ld nodes)%s\n",
+                     ctx.model.c_str(), ctx.system.c_str(), ctx.partition_nodes, need.c_str());
+    } else {
+        std::fprintf(stderr, "aifactory fit: %s does not fit on up to 4096 nodes of %s\n", ctx.model.c_str(),
+                     ctx.gpu_name.c_str());
+    }
+    const std::string pp = pipeline_note(a, calc::Layout{});
+    if (pp.find("cannot") != std::string::npos) std::fprintf(stderr, "aifactory fit: %s\n", pp.c_str());
 }
 
 }  // namespace
@@ -168,7 +209,7 @@ int cmd_fit(int argc, char** argv) {
         calc::Architecture a = resolve_arch(f.job, cat.models);
         if (f.where) return run_where(f, cat, a);
 
-        FitContext ctx{label(f), "", "", 0, f.headroom, &f.job.setup};
+        FitContext ctx{label(f), "", "", 0, f.headroom, &f.job.setup, 0, ""};
         calc::GpuModel gpu;
         int gpn = 1;
         if (!f.system.empty()) {
@@ -176,6 +217,7 @@ int cmd_fit(int argc, char** argv) {
             gpu = cat.hardware.gpu_of(p);
             gpn = p.gpus_per_node;
             ctx.system = p.id;
+            ctx.partition_nodes = p.nodes;
         } else if (!f.gpu.empty()) {
             gpu = cat.hardware.require_gpu(f.gpu);
             gpn = f.gpus_per_node ? f.gpus_per_node : 8;
@@ -190,16 +232,20 @@ int cmd_fit(int argc, char** argv) {
         int gpus = f.gpus ? f.gpus : f.nodes * gpn;
         calc::Estimate e;
         if (gpus == 0) {
-            calc::SearchResult s = smallest_fit(a, f.job.setup, calc::target_for(gpu, gpn, gpn, f.headroom));
+            const calc::Target per_node = calc::target_for(gpu, gpn, gpn, f.headroom);
+            calc::SearchLimits lim;
+            lim.max_nodes = ctx.partition_nodes;  // 0: the search's own bound (4096)
+            calc::SearchResult s = smallest_fit(a, f.job.setup, per_node, lim);
             if (!s.best) {
-                std::fprintf(stderr, "aifactory fit: %s does not fit on up to 4096 nodes of %s\n", ctx.model.c_str(),
-                             gpu.name.c_str());
+                not_found(ctx, a, f.job.setup, per_node);
                 return 0;
             }
             e = *s.best;
+            ctx.why = why_chosen(a, e, s.ranked.size());
             if (!f.json) std::printf("Smallest fit: %d node%s (%d GPUs)\n\n", e.nodes, e.nodes == 1 ? "" : "s", e.gpus);
         } else {
             e = calc::estimate(a, f.job.setup, calc::target_for(gpu, gpn, gpus, f.headroom));
+            if (!partition_limit(e, ctx.partition_nodes).empty()) e.verdict = calc::Verdict::DoesNotFit;
         }
         if (f.json) {
             json::Ptr o(estimate_json(e, ctx));

@@ -9,6 +9,14 @@
 
 namespace aif::cli {
 
+std::string partition_limit(const calc::Estimate& e, long partition_nodes) {
+    if (partition_nodes <= 0 || e.nodes <= partition_nodes) return "";
+    return "does not fit on this partition (" + std::to_string(partition_nodes) + " node" +
+           (partition_nodes == 1 ? "" : "s") + ")";
+}
+
+static std::string percent(double fraction) { return fmt_fixed(fraction * 100, 0) + "%"; }
+
 static void row(const char* label, double bytes) { std::printf("  %-34s %8s\n", label, fmt_gib(bytes, 2).c_str()); }
 
 void print_estimate(const calc::Estimate& e, const FitContext& c) {
@@ -16,13 +24,17 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     std::printf("Model      %s: %s parameters (%s active)\n", c.model.c_str(), fmt_count(e.params.total).c_str(),
                 fmt_count(e.params.active).c_str());
     if (!c.system.empty())
-        std::printf("System     %s: %d x %s per node\n", c.system.c_str(), c.gpus_per_node, c.gpu_name.c_str());
+        std::printf("System     %s: %d x %s per node%s\n", c.system.c_str(), c.gpus_per_node, c.gpu_name.c_str(),
+                    c.partition_nodes > 0 ? (", " + std::to_string(c.partition_nodes) + " nodes").c_str() : "");
     std::printf("Layout     %s on %d GPUs (%d node%s), data-parallel %d, %ld micro-batch%s per step\n",
                 calc::describe(e.layout).c_str(), e.gpus, e.nodes, e.nodes == 1 ? "" : "s", e.dp, e.micro_batches,
                 e.micro_batches == 1 ? "" : "es");
     std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s, seq %ld, micro-batch %ld\n",
                 calc::name(s.precision), calc::name(s.optimizer), calc::name(s.framework), s.shard_stage(), calc::name(s.recompute),
                 s.flash ? "on" : "off", s.seq, s.mbs);
+    std::printf("Headroom   %s kept free (--headroom; the plugin's default too, unless aifactory.conf sets Headroom=)\n",
+                percent(c.headroom).c_str());
+    if (!c.why.empty()) std::printf("Why        %s\n", c.why.c_str());
     if (std::string(e.mem.stage) == "only")
         std::printf("\nMemory per GPU                            GiB\n");
     else
@@ -37,10 +49,14 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     row("reserved (with fragmentation)", e.mem.reserved);
     row("CUDA context + NCCL buffers", e.mem.cuda_context + e.mem.comm);
     row("= total (as nvidia-smi shows)", e.mem.total);
-    std::string usable = "usable";
-    if (c.headroom > 0) usable += " (after " + fmt_fixed(c.headroom * 100, 0) + "% headroom)";
+    const std::string usable = "usable (after " + percent(c.headroom) + " headroom)";
     row(usable.c_str(), e.capacity);
-    std::printf("\nVerdict    %s (largest term: %s)\n", calc::name(e.verdict), e.dominant());
+    const std::string limit = partition_limit(e, c.partition_nodes);
+    if (!limit.empty())
+        std::printf("\nVerdict    %s: the job needs %d nodes\n", limit.c_str(), e.nodes);
+    else
+        std::printf("\nVerdict    %s (%s of usable memory; largest term: %s)\n", calc::name(e.verdict),
+                    percent(e.mem.total / e.capacity).c_str(), e.dominant());
     if (e.tokens_per_s > 0) {
         std::printf("Speed      %s tokens/s (%.0f per GPU) at MFU %.0f%%; %.1f GFLOP per token\n",
                     fmt_count(e.tokens_per_s).c_str(), e.tokens_per_s / e.gpus, e.mfu * 100,
@@ -74,6 +90,9 @@ json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
     json_object_set_new(o, "stage", json_string(m.stage));
     json_object_set_new(o, "capacity_bytes", whole(e.capacity));
     json_object_set_new(o, "verdict", json_string(calc::name(e.verdict)));
+    json_object_set_new(o, "headroom", json_real(c.headroom));
+    if (c.partition_nodes > 0) json_object_set_new(o, "partition_nodes", json_integer(c.partition_nodes));
+    if (!c.why.empty()) json_object_set_new(o, "why", json_string(c.why.c_str()));
     json_object_set_new(o, "dominant", json_string(e.dominant()));
     json_object_set_new(o, "layout", json_string(calc::describe(e.layout).c_str()));
     json_object_set_new(o, "gpus", json_integer(e.gpus));
@@ -93,22 +112,24 @@ json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
     return o;
 }
 
-void print_where(const std::vector<WhereRow>& rows, const std::string& model, const calc::TrainingSetup& s) {
-    std::printf("Where can %s train (%s, %s, recompute %s, seq %ld)?\n\n", model.c_str(), calc::name(s.precision),
-                calc::name(s.framework), calc::name(s.recompute), s.seq);
-    std::printf("%-18s %-22s %6s %6s %-18s %8s %7s %10s\n", "partition", "GPU", "nodes", "GPUs", "layout",
-                "GiB/GPU", "of GiB", s.tokens > 0 ? "time" : "tokens/s");
+void print_where(const std::vector<WhereRow>& rows, const std::string& model, const calc::TrainingSetup& s,
+                 double headroom) {
+    std::printf("Where can %s train (%s, %s, recompute %s, seq %ld, headroom %s)?\n\n", model.c_str(),
+                calc::name(s.precision), calc::name(s.framework), calc::name(s.recompute), s.seq,
+                percent(headroom).c_str());
+    std::printf("%-18s %-22s %6s %6s %-18s %8s %7s %10s  %s\n", "partition", "GPU", "nodes", "GPUs", "layout",
+                "GiB/GPU", "of GiB", s.tokens > 0 ? "time" : "tokens/s", "verdict");
     for (const auto& r : rows) {
         if (!r.found) {
-            std::printf("%-18s %-22s      -  does not fit on the partition's nodes\n", r.partition.c_str(),
-                        r.gpu.c_str());
+            std::printf("%-18s %-22s %6s %6s %-18s %8s %7s %10s  does not fit on this partition (%ld nodes)\n",
+                        r.partition.c_str(), r.gpu.c_str(), "-", "-", "-", "-", "-", "-", r.partition_nodes);
             continue;
         }
         const calc::Estimate& e = r.estimate;
         std::string when = s.tokens > 0 ? fmt_duration_hours(e.train_hours) : fmt_count(e.tokens_per_s);
-        std::printf("%-18s %-22s %6d %6d %-18s %8s %7s %10s\n", r.partition.c_str(), r.gpu.c_str(), e.nodes,
+        std::printf("%-18s %-22s %6d %6d %-18s %8s %7s %10s  %s\n", r.partition.c_str(), r.gpu.c_str(), e.nodes,
                     e.gpus, calc::describe(e.layout).c_str(), fmt_gib(e.mem.total).c_str(), fmt_gib(e.capacity).c_str(),
-                    when.c_str());
+                    when.c_str(), calc::name(e.verdict));
     }
 }
 

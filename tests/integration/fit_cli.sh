@@ -87,6 +87,34 @@ says 2 "aifactory fit: /nonexistent.json: No such file or directory" \
 says 2 "aifactory validate: /tmp: is a directory, not a file" validate --cases /tmp
 says 2 "aifactory systems: /nonexistent.json: No such file or directory" systems --hardware /nonexistent.json
 
+# fit respects the partition's size (issue 17): the search stops at the partition's nodes, a job
+# bigger than the partition is said to be so, and the System line states the size.
+says 0 "aifactory fit: llama3.1-405b on discoverer-plus: does not fit on this partition (2 nodes); it needs 9 nodes" \
+    fit --model llama3.1-405b --system discoverer-plus
+check "a fit beyond the partition prints no layout" '[ ! -s "$out" ]'
+says 0 "aifactory fit: deepseek-v3 on discoverer-plus: does not fit on this partition (2 nodes); nor on 4096 nodes of H200 SXM 141GB" \
+    fit --model deepseek-v3 --system discoverer-plus
+check "fit says why deepseek-v3 cannot be pipelined" '[ "$(sed -n 2p "$err")" = "aifactory fit: 61 layers cannot be pipelined evenly, so pp=1" ]'
+"$AIF" fit --model llama3.1-8b --system lumi-g --gpus 1000000 > "$out"
+check "--gpus beyond the partition: verdict says so" 'grep -qxF "Verdict    does not fit on this partition (2978 nodes): the job needs 125000 nodes" "$out"'
+check "the System line states the partition's size" 'grep -qxF "System     lumi-g: 8 x Instinct MI250X, one GCD per node, 2978 nodes" "$out"'
+"$AIF" fit --model llama3.1-8b --system lumi-g --gpus 1000000 --json > "$out"
+check "--gpus beyond the partition: JSON verdict does-not-fit" 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"verdict\"]==\"does-not-fit\" and d[\"partition_nodes\"]==2978" "$out"'
+
+# The headroom used is said, and its default is the plugin's (aifactory.conf without Headroom=).
+"$AIF" fit --model llama3.1-70b --system leonardo-booster > "$out"
+check "fit says which headroom it uses" 'grep -qxF "Headroom   0% kept free (--headroom; the plugin'"'"'s default too, unless aifactory.conf sets Headroom=)" "$out"'
+check "the usable row names the headroom" 'grep -qE "^  usable \(after 0% headroom\) +63\.32$" "$out"'
+# A smallest fit near the memory limit is tight, with the share of memory it uses; why this layout.
+check "a smallest fit at 92% of memory is tight" 'grep -qxF "Verdict    tight (92% of usable memory; largest term: optimizer states)" "$out"'
+check "fit says why it chose the layout" 'grep -qxF "Why        fewest whole nodes that fit; the only layout that fits there; pp=10 of those dividing the 80 layers (2, 4, 5, 8, 10, 16, 20)" "$out"'
+"$AIF" fit --model llama3.1-70b --system leonardo-booster --headroom 5% > "$out"
+check "--headroom 5% is said and applied" 'grep -q "^Headroom   5% kept free" "$out" && grep -qE "^  usable \(after 5% headroom\) +60\.15$" "$out"'
+"$AIF" fit --model llama3.1-70b --where > "$out"
+check "--where has a verdict column" 'grep -qE "^partition .* tokens/s  verdict$" "$out" && grep -qE "^leonardo-booster .* 13\.0K  tight$" "$out" && grep -qE "^lumi-g .*  fits$" "$out"'
+check "--where: a partition too small says its size" 'grep -qE "^vega-gpu +nvidia-a100-sxm4-40gb .*  does not fit on this partition \(60 nodes\)$" "$out"'
+check "--where states the headroom" 'grep -qxF "Where can llama3.1-70b train (bf16, megatron, recompute none, seq 4096, headroom 0%)?" "$out"'
+
 # --fsdp takes its value as the synopsis shows it: `--fsdp full` = `--fsdp=full` = `--fsdp`.
 fsdp() { "$AIF" fit --model llama2-7b --system lumi-g --gpus 8 --json "$@"; }
 fsdp --fsdp full > "$out" 2> "$err"

@@ -50,7 +50,8 @@ struct Launch {
 };
 
 // What the wrappers before the program were, for the message: "srun torchrun".
-std::string launcher_of(const std::vector<Word>& w, std::size_t first, std::size_t entry, bool& accel_cfg) {
+std::string launcher_of(const std::vector<Word>& w, std::size_t first, std::size_t entry, bool& accel_cfg,
+                        bool name_python = true) {
     std::string out;
     auto add = [&](std::string_view s) {
         if (out.find(s) != std::string::npos) return;
@@ -64,13 +65,15 @@ std::string launcher_of(const std::vector<Word>& w, std::size_t first, std::size
             add(b);
         else if (b == "accelerate") add("accelerate launch");
         else if (w[i].text == "--config_file" || w[i].text.rfind("--config_file=", 0) == 0) accel_cfg = true;
-        else if (is_python(b) && i + 2 < entry && w[i + 1].text == "-m") {
-            add("python -m " + w[i + 2].text);
-            i += 2;
+        else if (is_python(b)) {  // python -u -m torch.distributed.run
+            std::size_t k = i + 1;
+            while (k + 1 < entry && w[k].text != "-m" && w[k].text.rfind('-', 0) == 0) ++k;
+            if (k + 1 < entry && w[k].text == "-m") add("python -m " + w[k + 1].text), i = k + 1;
         }
     }
-    if (out.empty() || (out.find("python") == std::string::npos && out.find("torchrun") == std::string::npos &&
-                        out.find("deepspeed") == std::string::npos && out.find("accelerate") == std::string::npos))
+    const bool runs_python = out.find("python") != std::string::npos || out.find("torchrun") != std::string::npos ||
+                             out.find("deepspeed") != std::string::npos || out.find("accelerate") != std::string::npos;
+    if (name_python && !runs_python)
         add("python");
     return out;
 }
@@ -83,6 +86,8 @@ bool recognise(const std::vector<Word>& w, Launch& out) {
     while (first < w.size() && (is_keyword(w[first].text) || is_assignment(w[first].text))) ++first;
     if (first >= w.size() || !starts_launch(w[first])) return false;
     for (std::size_t i = first + 1; i < w.size(); ++i) {
+        const std::string_view prev = base_name(w[i - 1].text);
+        if (w[i].text == "-c" && (is_python(prev) || prev == "bash" || prev == "sh")) return false;  // runs a string
         if (w[i].unknown() || !ends_with(w[i].text, ".py")) continue;
         const std::string_view b = base_name(w[i].text);
         out.options = parse_options(w, i + 1);
@@ -122,17 +127,22 @@ Detection read_script(std::string_view script) {
     bool found = false;
     int found_line = 0;
     // `srun bash -c "torchrun ... pretrain_gpt.py ..."`: the quoted text is read as commands too.
+    std::string outer;  // the wrappers before `bash -c`
     auto look = [&](const Command& c, auto& self, int depth) -> void {
         if (found) return;
         if (recognise(c.words, launch)) {
             found = true;
-            found_line = c.line;
+            if (depth == 0) found_line = c.line;
+            if (!outer.empty()) launch.launcher = outer + " " + launch.launcher;
             return;
         }
         if (depth >= 1) return;
         for (std::size_t i = 0; i + 2 < c.words.size(); ++i) {
             const std::string_view b = base_name(c.words[i].text);
             if ((b == "bash" || b == "sh") && c.words[i + 1].text == "-c") {
+                bool unused = false;
+                outer = launcher_of(c.words, 0, i, unused, false);
+                found_line = c.line;
                 sh.each(c.words[i + 2].text, c.words[i + 2].line, depth + 1,
                         [&](const Command& inner) { self(inner, self, depth + 1); });
                 break;

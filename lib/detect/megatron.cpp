@@ -48,6 +48,7 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
     if (vocab == 0 && tok != nullptr && *tok == "GPT2BPETokenizer") vocab = 50257;
     if (vocab > 0) {
         long divisible = r.number("--make-vocab-size-divisible-by", "arch", 1, 1'000'000);
+        if (divisible < 0) return layers;
         if (divisible <= 0) divisible = 128;
         const long multiple = divisible * (tp > 0 ? tp : 1);
         vocab = (vocab + multiple - 1) / multiple * multiple;
@@ -60,6 +61,13 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
                       (pos != nullptr && (*pos == "rope" || *pos == "none" || *pos == "mrope"));
     const long max_pos = rope ? 0 : r.number("--max-position-embeddings", "arch", 1, 100'000'000);
     const long experts = r.number("--num-experts", "arch", 1, 100'000);
+    const long topk = experts > 0 ? r.number("--moe-router-topk", "arch", 1, experts) : 0;
+    const long expert_ffn = experts > 0 ? r.number("--moe-ffn-hidden-size", "arch") : 0;
+    const long shared = experts > 0 ? r.number("--moe-shared-expert-intermediate-size", "arch") : 0;
+    // A dimension given but unreadable (noted in missing) leaves the model unknown: no default
+    // stands in for it.
+    for (long v : {groups, kv_channels, ffn, vocab, max_pos, experts, topk, expert_ffn, shared})
+        if (v < 0) return layers;
 
     add("hidden", std::to_string(hidden));
     add("layers", std::to_string(layers));
@@ -70,9 +78,6 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
     if (vocab > 0) add("vocab", std::to_string(vocab));
     if (max_pos > 0) add("max_pos", std::to_string(max_pos));
     if (experts > 0) {
-        const long topk = r.number("--moe-router-topk", "arch", 1, experts);
-        const long expert_ffn = r.number("--moe-ffn-hidden-size", "arch");
-        const long shared = r.number("--moe-shared-expert-intermediate-size", "arch");
         add("experts", std::to_string(experts));
         add("topk", std::to_string(topk > 0 ? topk : 2));
         add("expert_ffn", std::to_string(expert_ffn > 0 ? expert_ffn : ffn));

@@ -147,6 +147,13 @@ START_TEST(shell_forms_are_followed) {
     ck_assert_ptr_null(d.get("mbs"));
     ck_assert(missing_has(d, "'lots' (line 2) is not a whole number"));
 
+    // An unreadable dimension leaves the model unknown; no default stands in (fuzz_detect found
+    // ffn=-1 passed on).
+    d = read(head + "python pretrain_gpt.py --ffn-hidden-size 143#6 --num-query-groups $G" + tail);
+    ck_assert(d.detected());
+    ck_assert_ptr_null(d.get("arch"));
+    ck_assert(missing_has(d, "--ffn-hidden-size '143#6' (line 2) is not a whole number"));
+
     // accelerate launch with its own config file: HF Trainer, the file noted.
     d = read(head + "accelerate launch --config_file fsdp.yaml train.py --model_name_or_path Qwen/Qwen2.5-7B "
                     "--per_device_train_batch_size 2 --fsdp 'full_shard auto_wrap' --max_seq_length 8192\n");

@@ -9,6 +9,7 @@ int cmd_fit(int argc, char** argv);
 int cmd_models(int argc, char** argv);
 int cmd_systems(int argc, char** argv);
 int cmd_validate(int argc, char** argv);
+int cmd_detect(int argc, char** argv);
 int cmd_bind(int argc, char** argv);
 int cmd_sender(int argc, char** argv);
 int cmd_spool(int argc, char** argv);

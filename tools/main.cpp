@@ -22,6 +22,7 @@ const Command commands[] = {
     {"models", aif::cli::cmd_models, "list the model catalogue"},
     {"systems", aif::cli::cmd_systems, "list the hardware catalogue (partitions and GPUs)"},
     {"validate", aif::cli::cmd_validate, "compare the calculator with published measurements"},
+    {"detect", aif::cli::cmd_detect, "what a batch script trains, read without --llm-* options"},
     {"bind", aif::cli::cmd_bind, "dry run of rank pinning: GPU, cores, memory, NIC per task"},
     {"sender", aif::cli::cmd_sender, "deliver accounting records to the federation endpoint"},
     {"spool", aif::cli::cmd_spool, "inspect the accounting outbox: status, list, show, requeue"},

@@ -125,7 +125,7 @@ fsdp --dist-opt on > "$out"
 check "--dist-opt on = bare --dist-opt" 'fsdp --dist-opt | cmp -s - "$out"'
 
 # --help and -h on every command: usage on stdout, exit 0, nothing on stderr.
-for c in fit models systems validate bind sender spool collector report; do
+for c in fit models systems validate detect bind sender spool collector report; do
     for h in --help -h; do
         "$AIF" $c $h > "$out" 2> "$err"
         check "$c $h prints its usage and exits 0" '[ $? -eq 0 ] && [ ! -s "$err" ] && head -n1 "$out" | grep -q "^usage: aifactory $c " && grep -q "^  --help " "$out"'
@@ -141,7 +141,7 @@ version=$(sed -n 's/^AC_INIT(\[aifactory\], \[\([^]]*\)\].*/\1/p' "$AIF_SRCDIR/c
 check "--version prints the package version ($version)" '[ $? -eq 0 ] && [ "$(cat "$out")" = "aifactory $version" ] && [ ! -s "$err" ]'
 
 # The manual documents every option the tables accept (the tables print --help).
-for c in fit models systems validate; do
+for c in fit models systems validate detect; do
     "$AIF" $c --help > "$out"
     for o in $(sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' "$out"); do
         [ "$o" = help ] && continue

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// A bounded reader of the shell a batch script is written in: enough of bash to see the commands
+// a script runs with the variables it set earlier expanded. It never runs anything, and it stops
+// (Shell::exhausted) after a fixed amount of work whatever the text holds.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aif::detect {
+
+// Stands in for what the script does not say: an unset variable, $(command), $1, ...
+inline constexpr char kUnknown = '\x01';
+
+struct Word {
+    std::string text;
+    int line = 0;  // where its first character was written (for $VAR: the line that set VAR)
+    std::vector<int> lines;  // assignments only: the line of each character (for values used later)
+    bool unknown() const { return text.find(kUnknown) != std::string::npos; }
+};
+
+struct Command {
+    std::vector<Word> words;
+    int line = 0;  // where the command starts
+};
+
+// Limits: far above any real script, low enough that a hostile one costs milliseconds.
+inline constexpr std::size_t kMaxWork = 8u << 20;       // characters scanned or copied, in all
+inline constexpr std::size_t kMaxVariables = 512;
+inline constexpr std::size_t kMaxValueBytes = 64u << 10;  // one variable's value, one word
+inline constexpr std::size_t kMaxWords = 4096;          // words in one command
+inline constexpr int kMaxNesting = 2;                   // ${A:-${B:-x}}, bash -c "..."
+
+class Shell {
+public:
+    // Reads `text` up to the end of its next command; false at the end (or when out of work).
+    // Assignments (`A=1`, `export A="x y"`, `A=(...)`, `A+=...`) are applied as they are read.
+    bool next(std::string_view text, std::size_t& pos, int& line, Command& out, int depth = 0);
+    bool exhausted() const { return exhausted_; }
+    // Scans a whole text (the argument of `bash -c`), calling f(Command) for each command.
+    template <class F>
+    void each(std::string_view text, int line, int depth, F&& f) {
+        std::size_t pos = 0;
+        Command c;
+        while (next(text, pos, line, c, depth)) f(c);
+    }
+
+private:
+    struct Var {
+        std::string name, value;
+        std::vector<int> lines;  // the line of each character of value
+    };
+    struct Builder;
+    std::vector<Var> vars_;
+    std::size_t work_ = 0;
+    bool exhausted_ = false;
+
+    bool spend(std::size_t n);
+    const Var* find(std::string_view name) const;
+    void assign(const Word& w);
+    void expand(Builder& b, std::string_view text, std::size_t& i, int line, bool quoted, int depth);
+    std::string arithmetic(std::string_view expr);
+};
+
+bool is_assignment(std::string_view word);  // NAME=... or NAME+=...
+
+}  // namespace aif::detect

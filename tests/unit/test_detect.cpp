@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Unit tests for lib/detect: unmodified batch scripts (written for these tests, in
+// fuzz/corpus/detect/ and below) read into the --llm-* description, and never a misfire.
+#include <chrono>  // before check.h, whose macros clash with <ios>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <check.h>
+
+#include "calc/arch_spec.hpp"
+#include "calc/job.hpp"
+#include "calc/model.hpp"
+#include "check_main.hpp"
+#include "common/error.hpp"
+#include "common/files.hpp"
+#include "detect/detect.hpp"
+
+using namespace aif;
+using detect::Detection;
+
+static std::string corpus(const char* name) {
+    return read_file(test_srcdir() + "/fuzz/corpus/detect/" + name);
+}
+
+// "key=value" lines, in the order the reader gives them.
+static std::string described(const Detection& d) {
+    std::string out;
+    for (const auto& [k, v] : d.options()) out += k + "=" + v + "\n";
+    return out;
+}
+
+static bool missing_has(const Detection& d, const std::string& needle) {
+    for (const auto& m : d.missing)
+        if (m.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+// Every value the reader gives is one apply_option accepts, and the arch is in format_arch's form.
+static void expect_valid_options(const Detection& d) {
+    calc::JobSpec job;
+    for (const auto& [k, v] : d.options()) {
+        try {
+            calc::apply_option(job, k, v, "--llm-");
+        } catch (const InputError& e) {
+            ck_abort_msg("%s=%s refused: %s", k.c_str(), v.c_str(), e.what());
+        }
+    }
+    if (const auto* a = d.get("arch")) ck_assert_str_eq(calc::format_arch(calc::parse_arch(a->value)), a->value);
+}
+
+struct Case {
+    const char* file;
+    const char* framework;
+    const char* launcher;
+    int line;
+    const char* options;
+    std::vector<const char*> missing;  // each one is in some entry of d.missing
+    std::size_t n_missing;
+};
+
+static const Case cases[] = {
+    {"megatron_llama8b.sh", "Megatron-LM", "srun torchrun", 39,
+     "arch=hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,mlp=gated,tied=no,norm=rms,pos_emb=rope,bias=none\n"
+     "layout=tp=4,pp=2,sp=on\nmbs=1\ngbs=256\nseq=4096\ntokens=1048576000\nprecision=bf16\nrecompute=selective\n"
+     "dist-opt=on\noptimizer=adamw\nframework=megatron\n",
+     {"vocab: the tokenizer (HuggingFaceTokenizer)"}, 1},
+    {"megatron_container.sh", "Megatron-LM", "srun singularity python -m torch.distributed.run", 12,
+     "arch=hidden=2048,layers=24,heads=16,kv_heads=16,ffn=8192,vocab=50432,max_pos=2048,mlp=plain,tied=yes,"
+     "norm=layer,pos_emb=learned,bias=all,dropout=yes\n"
+     "layout=tp=2,pp=1\nmbs=4\ngbs=512\nseq=2048\ntokens=2048000000\nprecision=fp16\nrecompute=selective\n"
+     "dist-opt=off\noptimizer=adamw\nframework=megatron\n",
+     {}, 0},
+    {"hf_deepspeed.sh", "Hugging Face Trainer", "deepspeed", 13,
+     "model=meta-llama/Llama-3.1-8B\nmbs=4\nseq=2048\nprecision=bf16\nrecompute=full\noptimizer=adamw\n"
+     "framework=deepspeed\n",
+     {"gbs: mbs × gradient accumulation (8)", "zero: the ZeRO stage is in ds_config.json"}, 2},
+};
+
+START_TEST(corpus_scripts_are_read_exactly) {
+    const Case& c = cases[_i];
+    const Detection d = detect::read_script(corpus(c.file));
+    ck_assert_msg(d.detected(), "%s: not detected (%s)", c.file, d.why.c_str());
+    ck_assert_str_eq(d.framework, c.framework);
+    ck_assert_str_eq(d.launcher, c.launcher);
+    ck_assert_int_eq(d.line, c.line);
+    ck_assert_str_eq(described(d), c.options);
+    for (const char* m : c.missing) ck_assert_msg(missing_has(d, m), "%s: no missing entry '%s'", c.file, m);
+    ck_assert_uint_eq(d.missing.size(), c.n_missing);
+    expect_valid_options(d);
+}
+END_TEST
+
+START_TEST(values_name_their_lines) {
+    const Detection d = detect::read_script(corpus("megatron_llama8b.sh"));
+    // --micro-batch-size $MBS is on line 30; MBS=1 on line 15; --num-layers inside GPT_ARGS on 20.
+    ck_assert_int_eq(d.get("mbs")->line, 30);
+    ck_assert_int_eq(d.get("seq")->line, 24);
+    bool mbs_source = false, layers_source = false;
+    for (const auto& s : d.read) {
+        mbs_source = mbs_source || (s.option == "--micro-batch-size" && s.value == "1" && s.line == 15);
+        layers_source = layers_source || (s.option == "--num-layers" && s.value == "32" && s.line == 20);
+    }
+    ck_assert(mbs_source && layers_source);
+}
+END_TEST
+
+// A complete GPT-2 style model read from its dimensions is one the calculator can size.
+START_TEST(dimensions_make_a_valid_architecture) {
+    const Detection d = detect::read_script(corpus("megatron_container.sh"));
+    const calc::Architecture a = calc::parse_arch(d.get("arch")->value);
+    calc::validate(a);
+    const double params = calc::count_params(a).total;
+    ck_assert_msg(params > 1.2e9 && params < 1.4e9, "GPT-2 24x2048: %.3g parameters", params);
+}
+END_TEST
+
+static Detection read(const std::string& s) { return detect::read_script(s); }
+
+START_TEST(shell_forms_are_followed) {
+    const std::string head = "#!/bin/bash\n";
+    const std::string tail = " --num-layers 2 --hidden-size 64 --num-attention-heads 4 --vocab-size 1000\n";
+    // ${X:-default} with X unset, ${X:-$Y}, export, +=, quotes, $((...)), a comment after a continuation.
+    Detection d = read(head +
+                       "export SEQ=\"512\"\nB=${UNSET_B:-$SEQ}\nARGS='--micro-batch-size 2'\nARGS+=\" --bf16\"\n"
+                       "G=$(( 2 * 8 + B / 512 ))\n"
+                       "srun python3 -u pretrain_gpt.py $ARGS \\\n  --seq-length $B --global-batch-size $G" + tail);
+    ck_assert(d.detected());
+    ck_assert_str_eq(d.get("seq")->value, "512");
+    ck_assert_str_eq(d.get("mbs")->value, "2");
+    ck_assert_str_eq(d.get("gbs")->value, "17");
+    ck_assert_str_eq(d.get("precision")->value, "bf16");
+    ck_assert_str_eq(d.get("arch")->value.substr(0, 57), "hidden=64,layers=2,heads=4,kv_heads=4,ffn=256,vocab=1024,");
+    expect_valid_options(d);
+
+    // A value from outside the script is named as missing, never guessed.
+    d = read(head + "torchrun pretrain_gpt.py --micro-batch-size $SLURM_MBS --seq-length $(cat seq)" + tail);
+    ck_assert(d.detected());
+    ck_assert_ptr_null(d.get("mbs"));
+    ck_assert_ptr_null(d.get("seq"));
+    ck_assert(missing_has(d, "mbs: --micro-batch-size (line 2) takes its value from outside the script"));
+    ck_assert(missing_has(d, "seq: --seq-length (line 2) takes its value from outside the script"));
+    ck_assert(missing_has(d, "gbs: --global-batch-size is not given"));
+
+    // Not a number: named, not passed on.
+    d = read(head + "python pretrain_gpt.py --micro-batch-size lots" + tail);
+    ck_assert_ptr_null(d.get("mbs"));
+    ck_assert(missing_has(d, "'lots' (line 2) is not a whole number"));
+
+    // An unreadable dimension leaves the model unknown; no default stands in (fuzz_detect found
+    // ffn=-1 passed on).
+    d = read(head + "python pretrain_gpt.py --ffn-hidden-size 143#6 --num-query-groups $G" + tail);
+    ck_assert(d.detected());
+    ck_assert_ptr_null(d.get("arch"));
+    ck_assert(missing_has(d, "--ffn-hidden-size '143#6' (line 2) is not a whole number"));
+
+    // accelerate launch with its own config file: HF Trainer, the file noted.
+    d = read(head + "accelerate launch --config_file fsdp.yaml train.py --model_name_or_path Qwen/Qwen2.5-7B "
+                    "--per_device_train_batch_size 2 --fsdp 'full_shard auto_wrap' --max_seq_length 8192\n");
+    ck_assert(d.detected());
+    ck_assert_str_eq(d.launcher, "accelerate launch");
+    ck_assert_str_eq(described(d), "model=Qwen/Qwen2.5-7B\nmbs=2\nseq=8192\nprecision=fp32\nrecompute=none\n"
+                                   "optimizer=adamw\nframework=fsdp\n");
+    ck_assert(missing_has(d, "--config_file"));
+    // A local model directory is left to the submit host.
+    d = read(head + "python train.py --model_name_or_path /models/llama --do_train\n");
+    ck_assert(d.detected());
+    ck_assert_ptr_null(d.get("model"));
+    ck_assert(missing_has(d, "local directory"));
+}
+END_TEST
+
+// Scripts that only mention a training program, or run something else, are not training jobs.
+START_TEST(other_jobs_are_not_detected) {
+    for (const char* f : {"neg_cfd.sh", "neg_md.sh", "neg_inference.sh"}) {
+        const Detection d = detect::read_script(corpus(f));
+        ck_assert_msg(d.status == Detection::Status::NotTraining, "%s was detected as %s", f, d.framework.c_str());
+        ck_assert(d.values.empty());
+    }
+    const char* mentions[] = {
+        "echo python pretrain_gpt.py --num-layers 2\n",
+        "# srun torchrun pretrain_gpt.py --num-layers 2\n",
+        "cat <<EOF > run.sh\nsrun torchrun pretrain_gpt.py --num-layers 2\nEOF\nsbatch run.sh\n",
+        "git clone https://example.org/megatron.git && ls megatron/pretrain_gpt.py\n",
+        "python -c 'print(1)' pretrain_gpt.py\n",  // -c: the program is the string, not the .py
+        "python serve.py --model_name_or_path gpt2 --port 8000\n",
+        "",
+    };
+    for (const char* s : mentions) {
+        const Detection d = detect::read_script(s);
+        ck_assert_msg(!d.detected(), "detected in: %s", s);
+    }
+}
+END_TEST
+
+START_TEST(oversized_and_hostile_scripts_are_refused_quickly) {
+    using clock = std::chrono::steady_clock;
+    std::string big(2u << 20, '#');
+    big += "\nsrun torchrun pretrain_gpt.py --num-layers 2\n";
+    auto t0 = clock::now();
+    Detection d = detect::read_script(big);
+    const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    ck_assert(d.status == Detection::Status::Refused);
+    ck_assert_str_eq(d.why, "the script is larger than 1 MiB");
+    ck_assert_msg(ms < 5, "refusing 2 MiB took %.2f ms", ms);
+
+    // Doubling a variable on every line: stopped by the work bound, not by memory or time.
+    std::string doubling = "X=ab\n";
+    while (doubling.size() < 900'000) doubling += "X=\"$X$X\"\necho $X $X $X $X\n";
+    t0 = clock::now();
+    d = detect::read_script(doubling);
+    const double ms2 = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    ck_assert(d.status == Detection::Status::Refused);
+    ck_assert_str_eq(d.why, "the script is too complex to read in bounded time");
+    ck_assert_msg(ms2 < 2000, "doubling script took %.1f ms", ms2);
+    std::printf("refuse 2 MiB: %.3f ms; doubling 0.9 MiB: %.1f ms\n", ms, ms2);
+}
+END_TEST
+
+int main() {
+    Suite* s = suite_create("detect");
+    TCase* tc = tcase_create("read_script");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, corpus_scripts_are_read_exactly, 0, sizeof cases / sizeof cases[0]);
+    tcase_add_test(tc, values_name_their_lines);
+    tcase_add_test(tc, dimensions_make_a_valid_architecture);
+    tcase_add_test(tc, shell_forms_are_followed);
+    tcase_add_test(tc, other_jobs_are_not_detected);
+    tcase_add_test(tc, oversized_and_hostile_scripts_are_refused_quickly);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/enum_names.hpp"
@@ -226,9 +227,11 @@ long parse_minutes(std::string_view text, std::string_view what) {
     return static_cast<long>(total);
 }
 
-std::vector<PartitionTimes> partition_times_of_slurm_conf(std::string_view text) {
-    std::vector<PartitionTimes> out;
-    PartitionTimes defaults;
+namespace {
+
+// Calls fn(words) for each PartitionName= line of slurm.conf, words as lower-case key → value.
+template <class Fn>
+void for_each_partition_line(std::string_view text, Fn&& fn) {
     std::istringstream in{std::string(text)};
     std::string raw;
     while (std::getline(in, raw)) {
@@ -236,12 +239,22 @@ std::vector<PartitionTimes> partition_times_of_slurm_conf(std::string_view text)
         if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
         line = trim(line);
         if (lower(line.substr(0, 14)) != "partitionname=") continue;
-        PartitionTimes p = defaults;
+        std::map<std::string, std::string> words;
         std::istringstream ws{std::string(line)};
-        for (std::string w; ws >> w;) {
-            const auto eq = w.find('=');
-            if (eq == std::string::npos) continue;
-            const std::string k = lower(w.substr(0, eq)), v = w.substr(eq + 1);
+        for (std::string w; ws >> w;)
+            if (const auto eq = w.find('='); eq != std::string::npos) words[lower(w.substr(0, eq))] = w.substr(eq + 1);
+        fn(words);
+    }
+}
+
+}  // namespace
+
+std::vector<PartitionTimes> partition_times_of_slurm_conf(std::string_view text) {
+    std::vector<PartitionTimes> out;
+    PartitionTimes defaults;
+    for_each_partition_line(text, [&](const std::map<std::string, std::string>& words) {
+        PartitionTimes p = defaults;
+        for (const auto& [k, v] : words) {
             try {
                 if (k == "partitionname") p.name = v;
                 else if (k == "defaulttime") p.default_min = parse_minutes(v, k);
@@ -251,32 +264,19 @@ std::vector<PartitionTimes> partition_times_of_slurm_conf(std::string_view text)
         }
         if (p.name == "DEFAULT") defaults = p;
         else out.push_back(std::move(p));
-    }
+    });
     return out;
 }
 
 std::string default_partition_of_slurm_conf(std::string_view text) {
-    std::istringstream in{std::string(text)};
-    std::string raw;
-    while (std::getline(in, raw)) {
-        std::string_view line = raw;
-        if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-        line = trim(line);
-        if (lower(line.substr(0, 14)) != "partitionname=") continue;
-        std::string name;
-        bool is_default = false;
-        std::istringstream ws{std::string(line)};
-        std::string w;
-        while (ws >> w) {
-            const auto eq = w.find('=');
-            if (eq == std::string::npos) continue;
-            const std::string k = lower(w.substr(0, eq)), v = w.substr(eq + 1);
-            if (k == "partitionname") name = v;
-            else if (k == "default") is_default = lower(v) == "yes";
-        }
-        if (is_default && name != "DEFAULT") return name;
-    }
-    return "";
+    std::string found;
+    for_each_partition_line(text, [&](const std::map<std::string, std::string>& words) {
+        const auto name = words.find("partitionname"), is_default = words.find("default");
+        if (found.empty() && name != words.end() && name->second != "DEFAULT" && is_default != words.end() &&
+            lower(is_default->second) == "yes")
+            found = name->second;
+    });
+    return found;
 }
 
 }  // namespace aif::site

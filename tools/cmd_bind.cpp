@@ -15,6 +15,7 @@
 #include "common/json.hpp"
 #include "common/text.hpp"
 #include "topo/bind_env.hpp"
+#include "topo/plan_balance.hpp"
 #include "topo/planner.hpp"
 #include "topo/render_svg.hpp"
 #include "topo/topology.hpp"
@@ -188,6 +189,8 @@ int cmd_bind(int argc, char** argv) {
         print_json(t, plan, eo, with_env);
     else
         print_text(t, plan, eo, with_env);
+    // Not a plan warning (the plan is valid), but worth a look: on stderr, and atop the drawing.
+    if (auto w = topo::numa_balance_warning(t, plan)) std::fprintf(stderr, "aifactory bind: warning: %s\n", w->c_str());
     if (svg) {
         std::ofstream out(*svg);
         out << topo::render_svg(t, plan);

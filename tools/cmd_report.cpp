@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "common/wire_names.hpp"
@@ -32,7 +33,8 @@ const CommandSpec& spec() {
         "JOBID [options]",
         "Shows one job's report: what was asked, predicted, what ran where, GPU-hours.",
         {
-            {"cluster", Takes::Value, "NAME", "cluster of the job (default: 'cluster' in the acct config)"},
+            {"cluster", Takes::Value, "NAME",
+             "cluster of the job (default: 'cluster' in the acct config, else the one cluster with records of JOBID)"},
             {"site", Takes::Value, "NAME", "site of the job (default: 'site' in the acct config)"},
             {"url", Takes::Value, "URL", "collector base URL, https://host:port (default: the sender's url)"},
             {"token-file", Takes::Value, "FILE", "token for the collector (default: the sender's token_file)"},
@@ -145,6 +147,35 @@ std::vector<std::string> outbox_records(const std::string& dir, long long job_id
     return out;
 }
 
+// The clusters of `site` that have records of the job: from the outbox bodies, else (online)
+// from the collector's /v1/jobs listing, which has no job filter, so the newest 10000 jobs.
+std::set<std::string> clusters_in(const std::vector<std::string>& bodies, const std::string& site, long long job_id) {
+    std::set<std::string> out;
+    for (const auto& b : bodies) {
+        json_error_t e;
+        json::Ptr r(json_loads(b.c_str(), 0, &e));
+        if (!r || json_integer_value(json_object_get(r.get(), "job_id")) != job_id) continue;
+        const char* s = json_string_value(json_object_get(r.get(), "site"));
+        const char* c = json_string_value(json_object_get(r.get(), "cluster"));
+        if (s && c && *c && site == s) out.insert(c);
+    }
+    return out;
+}
+
+std::set<std::string> clusters_at(const Fetched& f, const std::string& site, long long job_id) {
+    std::set<std::string> out;
+    json_error_t e;
+    json::Ptr r(f.status == 200 ? json_loads(f.body.c_str(), 0, &e) : nullptr);
+    json_t* items = r ? json_object_get(r.get(), "items") : nullptr;
+    for (std::size_t i = 0; i < json_array_size(items); ++i) {
+        json_t* j = json_array_get(items, i);
+        const char* s = json_string_value(json_object_get(j, "site"));
+        const char* c = json_string_value(json_object_get(j, "cluster"));
+        if (json_integer_value(json_object_get(j, "job_id")) == job_id && s && c && *c && site == s) out.insert(c);
+    }
+    return out;
+}
+
 std::string base_of(std::string url) {
     for (const char* tail : {"/v1/records", "/v1/records/"})
         if (url.size() >= std::strlen(tail) && url.substr(url.size() - std::strlen(tail)) == tail)
@@ -190,7 +221,7 @@ int cmd_report(int argc, char** argv) {
         if (site.empty() && p.count("site")) site = p["site"];
         if (cluster.empty() && p.count("cluster")) cluster = p["cluster"];
         for (auto [value, name] : {std::pair{&site, "site"}, {&cluster, "cluster"}}) {
-            if (!value->empty()) continue;
+            if (!value->empty() || (value == &cluster && pc.missing.empty())) continue;  // cluster: found below
             if (!pc.missing.empty())
                 throw InputError("--" + std::string(name) + " is required: " + pc.missing +
                                  " (set AIFACTORY_ACCT_CONF or give --acct-config FILE)");
@@ -200,15 +231,39 @@ int cmd_report(int argc, char** argv) {
     });
     if (rc >= 0) return rc;
 
-    std::string note;
-    if (!offline && !url.empty()) {
-        std::string token;
+    const bool online = !offline && !url.empty();
+    std::string token;
+    if (online) {
         try {
             token = read_token(token_file.empty() ? "/etc/aifactory/sender.token" : token_file);
         } catch (const InputError& e) {
             std::fprintf(stderr, "aifactory report: %s\n", e.what());
             return 2;
         }
+    }
+    if (cluster.empty()) {  // neither --cluster nor acct.conf: the one cluster with records of the job
+        std::set<std::string> found = clusters_in(outbox_records(outbox, job_id), site, job_id);
+        std::string where = "in the outbox " + outbox;
+        if (found.empty() && online) {
+            found = clusters_at(fetch(base_of(url) + "/v1/jobs?site=" + site + "&limit=10000", token, ca), site, job_id);
+            where = "at the collector " + base_of(url);
+        }
+        if (found.size() != 1) {
+            std::string list;
+            for (const auto& c : found) list += (list.empty() ? "" : ", ") + c;
+            if (found.empty())
+                std::fprintf(stderr, "aifactory report: --cluster is required (no 'cluster' in %s, and no records of job %lld on site %s %s%s)\n",
+                             acct_conf.c_str(), job_id, site.c_str(), online ? "in the outbox or " : "", where.c_str());
+            else
+                std::fprintf(stderr, "aifactory report: job %lld has records from %zu clusters %s: %s; give --cluster NAME\n",
+                             job_id, found.size(), where.c_str(), list.c_str());
+            return 2;
+        }
+        cluster = *found.begin();
+    }
+
+    std::string note;
+    if (online) {
         Fetched f = fetch(base_of(url) + "/v1/jobs/" + site + "/" + cluster + "/" + std::to_string(job_id), token, ca);
         if (f.status == 200) {
             json::Ptr rep = json::parse(f.body, "collector reply");

@@ -2,7 +2,7 @@
 // Test producer: writes synthetic step-end records into an outbox through the real producer
 // API (Producer::write: tmp → fsync → new/ → dir fsync) and prints each stored id on stdout as
 // soon as write() has returned, so a test that SIGKILLs it knows which ids must survive.
-//   acct_produce OUTBOX COUNT [FIRST_JOB_ID] [--sleep-us N]
+//   acct_produce OUTBOX COUNT [FIRST_JOB_ID] [--sleep-us N] [--cluster NAME]
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,7 +14,7 @@
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: acct_produce OUTBOX COUNT [FIRST_JOB_ID] [--sleep-us N]\n");
+        std::fprintf(stderr, "usage: acct_produce OUTBOX COUNT [FIRST_JOB_ID] [--sleep-us N] [--cluster NAME]\n");
         return 2;
     }
     aif::acct::ProducerConfig cfg;
@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     long sleep_us = 0;
     for (int i = 3; i + 1 < argc; ++i)
         if (!std::strcmp(argv[i], "--sleep-us")) sleep_us = std::atol(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--cluster")) cfg.cluster = argv[i + 1];
     aif::acct::Producer p(cfg, [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); });
     int failed = 0;
     for (long i = 0; i < count; ++i) {

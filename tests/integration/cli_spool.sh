@@ -78,6 +78,17 @@ AIFACTORY_ACCT_CONF=$T/missing.conf says 2 \
 says 2 "aifactory report: --acct-config: $T/missing.conf is missing" \
     report 2000 --offline --sender-config "$T/sender.conf" --acct-config "$T/missing.conf"
 write_producer_conf
-AIFACTORY_ACCT_CONF=$T/acct.conf says 2 "aifactory report: --cluster is required (no 'cluster' in $T/acct.conf)" \
+# report without a cluster (none in acct.conf, no --cluster): the one cluster with records of the
+# job in the outbox; none or several is exit 2 with what was found.
+export AIFACTORY_ACCT_CONF="$T/acct.conf"
+says 2 "aifactory report: --cluster is required (no 'cluster' in $T/acct.conf, and no records of job 2999 on site test-site in the outbox $T/outbox)" \
+    report 2999 --offline --sender-config "$T/sender.conf"
+"$AIF" report 2000 --offline --sender-config "$T/sender.conf" > "$T/report.txt" || die "report 2000 without --cluster failed"
+[ "$(head -n1 "$T/report.txt")" = "Job 2000 on testcluster (site test-site)" ] || die "report 2000: $(head -n1 "$T/report.txt")"
+"$PRODUCE" "$T/outbox" 1 2000 --cluster othercluster > /dev/null || die "produce on othercluster"
+says 2 "aifactory report: job 2000 has records from 2 clusters in the outbox $T/outbox: othercluster, testcluster; give --cluster NAME" \
     report 2000 --offline --sender-config "$T/sender.conf"
+"$AIF" report 2000 --offline --sender-config "$T/sender.conf" --cluster othercluster > "$T/report.txt" || die "report --cluster othercluster"
+[ "$(head -n1 "$T/report.txt")" = "Job 2000 on othercluster (site test-site)" ] || die "report --cluster: $(head -n1 "$T/report.txt")"
+unset AIFACTORY_ACCT_CONF
 say "PASS: spool, sender and report say what happened"

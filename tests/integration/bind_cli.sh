@@ -70,6 +70,16 @@ import json,sys; t=json.load(sys.stdin)["tasks"][0]
 assert t["gpus"]==[{"index":0,"pci":"0000:c1:00.0","name":"rsmi0"}], t
 assert t["cpus"]==list(range(48,56)) and t["numa"]==[3] and t["nic"]=="hsi0", t' || die "tioga rank 0"
 
+# 12 ranks on tioga's 8 GCDs (two per NUMA node) split 4/2 per node: a warning on stderr and in
+# the drawing, word for word; 8 ranks split evenly and say nothing.
+"$B" bind --topology "$T/mpibind_eas-tioga.xml" --tasks 12 --svg "$tmp/uneven.svg" >/dev/null 2>"$tmp/uneven.err" ||
+    die "tioga 12 tasks"
+want="aifactory bind: warning: ranks split unevenly over NUMA nodes: WARNTEXT"
+[ "$(cat "$tmp/uneven.err")" = "$want" ] || die "tioga 12 tasks said '$(cat "$tmp/uneven.err")', want '$want'"
+grep -qF ">warning: ${want#aifactory bind: warning: }</text>" "$tmp/uneven.svg" || die "tioga 12 tasks: no warning in the SVG"
+"$B" bind --topology "$T/mpibind_eas-tioga.xml" --tasks 8 >/dev/null 2>"$tmp/even.err" || die "tioga 8 tasks"
+[ ! -s "$tmp/even.err" ] || die "tioga 8 tasks warned: $(cat "$tmp/even.err")"
+
 # This machine (no XML) answers too.
 "$B" bind --tasks 1 >"$tmp/here.txt" || die "this machine"
 grep -q "^rank 0 " "$tmp/here.txt" || die "this machine: no rank line"

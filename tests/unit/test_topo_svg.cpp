@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "common/text.hpp"
 #include "topo/plan_balance.hpp"
 #include "topo/planner.hpp"
 #include "topo/render_svg.hpp"
@@ -69,24 +70,29 @@ START_TEST(colours_distinct_to_256) {
 }
 END_TEST
 
-// 12 ranks on 8 GCDs: GCDs 0-3 serve two ranks each, so NUMA 0 and 1 get 4 ranks and NUMA 2 and
-// 3 get 2, although 3 on each would fit: a warning, also in the drawing.
+// 12 ranks on 8 GCDs: GCDs 0-3 serve two ranks each, so NUMA 1 and 3 (where they sit) get 4
+// ranks and NUMA 0 and 2 get 2, although 3 on each would fit: a warning, also in the drawing.
 START_TEST(uneven_numa_warning) {
     LOAD_OR_SKIP(t, "mpibind_eas-tioga.xml");
     Plan p = plan_for(t, 12);
     auto w = numa_balance_warning(t, p);
     ck_assert_msg(w.has_value(), "no warning for a 4,4,2,2 split");
-    ck_assert_str_eq(*w, EXPECTED_WARNING);
+    ck_assert_str_eq(*w, "ranks split unevenly over NUMA nodes: 2, 4, 2, 4 on NUMA 0, 1, 2, 3, though the step's GPUs allow 3 on each; a multiple of 8 tasks (the GPU count) splits evenly");
     std::string svg = render_svg(t, p);
-    ck_assert_msg(svg.find("<text class='warning' x='20' y='38' fill='#b00000'>warning: " + *w + "</text>") !=
+    ck_assert_msg(svg.find("<text class='warning' x='20' y='38' fill='#b00000'>warning: " + aif::html_escape(*w) + "</text>") !=
                       std::string::npos, "warning not in the SVG");
     // 8 ranks: one per GCD, two per NUMA node: even.
     ck_assert_msg(!numa_balance_warning(t, plan_for(t, 8)), "8 ranks split evenly");
-    // The GPUs decide: with GCDs 0-2 and 4 allowed, 3 + 1 is the best there is.
+    // The GPUs decide: 6 ranks on GCDs 0, 1 (NUMA 3) and 2 (NUMA 1) split 4 + 2, the best there is.
     PlanRequest req;
-    req.tasks = 4;
-    req.gpus = std::vector<int>{0, 1, 2, 4};
-    ck_assert_msg(!numa_balance_warning(t, make_plan(t, req)), "warned about a split the GPUs force");
+    req.tasks = 6;
+    req.gpus = std::vector<int>{0, 1, 2};
+    Plan forced = make_plan(t, req);
+    std::map<int, int> per_numa;
+    for (const auto& task : forced.tasks) ++per_numa[rank_numa(t, task)];
+    ck_assert_int_eq(per_numa.size(), 2);
+    ck_assert_int_eq(std::max(per_numa.begin()->second, per_numa.rbegin()->second), 4);
+    ck_assert_msg(!numa_balance_warning(t, forced), "warned about a split the GPUs force");
 }
 END_TEST
 

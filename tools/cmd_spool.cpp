@@ -22,6 +22,7 @@
 #include "acct/sender.hpp"
 #include "args.hpp"
 #include "commands.hpp"
+#include "spool_test_record.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "common/text.hpp"
@@ -223,6 +224,8 @@ const CommandSpec& spec() {
         "  list [new|dead|quarantine|sent|tmp]  records there (default new), with reasons\n"
         "  show ID                              one record and where it is\n"
         "  requeue ID|--dead|--quarantine       send again: move back to new/\n"
+        "  test-record [--job-id N]             write one synthetic step record through the\n"
+        "                                       plugins' producer (acct.conf), to test delivery\n"
         "ID is a record id or file name, or the start of one.",
         {
             {"outbox", Takes::Value, "DIR", "the outbox directory"},
@@ -230,6 +233,8 @@ const CommandSpec& spec() {
             {"json", Takes::Nothing, "", "status as JSON"},
             {"dead", Takes::Nothing, "", "requeue every dead letter"},
             {"quarantine", Takes::Nothing, "", "requeue every quarantined record"},
+            {"acct-config", Takes::Value, "FILE", "test-record: producer config (default $AIFACTORY_ACCT_CONF, else /etc/aifactory/acct.conf)"},
+            {"job-id", Takes::Value, "N", "test-record: the job id to use (default 999999999)"},
         },
         std::string("The outbox is --outbox, else 'outbox' in the sender config (default ") +
             acct::kDefaultSenderConfig + "),\nelse " + acct::kDefaultOutbox + ".",
@@ -245,6 +250,10 @@ void check_command(const ParsedArgs& args, const std::string& cmd) {
     if (args.has("json") && cmd != "status") throw InputError("--json goes with status only");
     for (const char* o : {"dead", "quarantine"})
         if (args.has(o) && cmd != "requeue") throw InputError(std::string("--") + o + " goes with requeue only");
+    if (cmd == "test-record" && (args.has("outbox") || args.has("config")))
+        throw InputError("test-record writes to the outbox acct.conf names (see --acct-config)");
+    for (const char* o : {"acct-config", "job-id"})
+        if (args.has(o) && cmd != "test-record") throw InputError(std::string("--") + o + " goes with test-record only");
     forbid_together(args, "dead", "quarantine", "requeue one place at a time");
     if (cmd == "requeue" && (args.has("dead") || args.has("quarantine")) && args.words.size() > 1)
         throw InputError("give an ID or --dead/--quarantine, not both");
@@ -277,7 +286,8 @@ Outbox open_outbox(const std::string& dir_arg, const std::string& config) {
 }  // namespace
 
 int cmd_spool(int argc, char** argv) {
-    std::string dir, config, cmd, arg, all;
+    std::string dir, config, cmd, arg, all, acct_config;
+    std::uint32_t job_id = 999999999;
     bool json = false;
     try {
         const ParsedArgs args = parse_options(spec(), argc, argv);
@@ -285,15 +295,19 @@ int cmd_spool(int argc, char** argv) {
             if (a.key == "outbox") dir = a.value;
             else if (a.key == "config") config = a.value;
             else if (a.key == "json") json = true;
+            else if (a.key == "acct-config") acct_config = a.value;
+            else if (a.key == "job-id") job_id = static_cast<std::uint32_t>(parse_int(a.value, "--job-id", 1, 4294967000LL));
             else all = a.key;  // dead, quarantine
         }
-        if (args.words.empty()) throw InputError("give a COMMAND: status, list, show or requeue (see --help)");
+        if (args.words.empty())
+            throw InputError("give a COMMAND: status, list, show, requeue or test-record (see --help)");
         const std::string& word = args.words[0];
-        if (word != "status" && word != "list" && word != "show" && word != "requeue")
-            throw InputError("unknown command '" + printable(word) + "' (status, list, show, requeue)");
+        if (word != "status" && word != "list" && word != "show" && word != "requeue" && word != "test-record")
+            throw InputError("unknown command '" + printable(word) + "' (status, list, show, requeue, test-record)");
         cmd = word;
         arg = args.words.size() > 1 ? args.words[1] : "";
         check_command(args, cmd);
+        if (cmd == "test-record") return write_test_record(acct_config, job_id);  // acct.conf names its outbox
         Outbox ob = open_outbox(dir, config);
         if (cmd == "status") return status(ob, json);
         if (cmd == "list") return list(ob, arg.empty() ? "new" : arg);

@@ -235,6 +235,7 @@ const CommandSpec& spec() {
             {"quarantine", Takes::Nothing, "", "requeue every quarantined record"},
             {"acct-config", Takes::Value, "FILE", "test-record: producer config (default $AIFACTORY_ACCT_CONF, else /etc/aifactory/acct.conf)"},
             {"job-id", Takes::Value, "N", "test-record: the job id to use (default 999999999)"},
+            {"cluster", Takes::Value, "NAME", "test-record: the cluster (default 'cluster' in acct.conf)"},
         },
         std::string("The outbox is --outbox, else 'outbox' in the sender config (default ") +
             acct::kDefaultSenderConfig + "),\nelse " + acct::kDefaultOutbox + ".",
@@ -252,7 +253,7 @@ void check_command(const ParsedArgs& args, const std::string& cmd) {
         if (args.has(o) && cmd != "requeue") throw InputError(std::string("--") + o + " goes with requeue only");
     if (cmd == "test-record" && (args.has("outbox") || args.has("config")))
         throw InputError("test-record writes to the outbox acct.conf names (see --acct-config)");
-    for (const char* o : {"acct-config", "job-id"})
+    for (const char* o : {"acct-config", "job-id", "cluster"})
         if (args.has(o) && cmd != "test-record") throw InputError(std::string("--") + o + " goes with test-record only");
     forbid_together(args, "dead", "quarantine", "requeue one place at a time");
     if (cmd == "requeue" && (args.has("dead") || args.has("quarantine")) && args.words.size() > 1)
@@ -286,7 +287,7 @@ Outbox open_outbox(const std::string& dir_arg, const std::string& config) {
 }  // namespace
 
 int cmd_spool(int argc, char** argv) {
-    std::string dir, config, cmd, arg, all, acct_config;
+    std::string dir, config, cmd, arg, all, acct_config, cluster;
     std::uint32_t job_id = 999999999;
     bool json = false;
     try {
@@ -296,6 +297,7 @@ int cmd_spool(int argc, char** argv) {
             else if (a.key == "config") config = a.value;
             else if (a.key == "json") json = true;
             else if (a.key == "acct-config") acct_config = a.value;
+            else if (a.key == "cluster") cluster = a.value;
             else if (a.key == "job-id") job_id = static_cast<std::uint32_t>(parse_int(a.value, "--job-id", 1, 4294967000LL));
             else all = a.key;  // dead, quarantine
         }
@@ -307,7 +309,7 @@ int cmd_spool(int argc, char** argv) {
         cmd = word;
         arg = args.words.size() > 1 ? args.words[1] : "";
         check_command(args, cmd);
-        if (cmd == "test-record") return write_test_record(acct_config, job_id);  // acct.conf names its outbox
+        if (cmd == "test-record") return write_test_record(acct_config, cluster, job_id);  // acct.conf names its outbox
         Outbox ob = open_outbox(dir, config);
         if (cmd == "status") return status(ob, json);
         if (cmd == "list") return list(ob, arg.empty() ? "new" : arg);

@@ -16,7 +16,7 @@
 
 namespace aif::cli {
 
-int write_test_record(const std::string& acct_config, std::uint32_t job_id) {
+int write_test_record(const std::string& acct_config, const std::string& cluster, std::uint32_t job_id) {
     std::string why;
     std::string file = acct_config;
     if (const char* env = std::getenv("AIFACTORY_ACCT_CONF"); file.empty() && env && *env) file = env;
@@ -28,6 +28,7 @@ int write_test_record(const std::string& acct_config, std::uint32_t job_id) {
     acct::hooks::StepEnd s;
     s.job_id = job_id;
     s.step_id = "test";
+    s.cluster = cluster;  // "": acct.conf's (the plugins take slurm.conf's ClusterName)
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     s.node = host;
@@ -38,6 +39,8 @@ int write_test_record(const std::string& acct_config, std::uint32_t job_id) {
     s.exit_code = 0;
     const std::string id = acct::hooks::step_end(s);
     acct::hooks::fini();
+    if (id.empty() && why.find("cluster is required") != std::string::npos)
+        why += " (no 'cluster' in acct.conf: give --cluster NAME)";
     if (id.empty()) throw std::runtime_error(why.empty() ? "the record was not written" : why);
     std::printf("wrote test record %s (job %u, step 'test', node %s)\n"
                 "deliver it: aifactory sender --once; read it back: aifactory report %u\n",

@@ -91,4 +91,19 @@ says 2 "aifactory report: job 2000 has records from 2 clusters in the outbox $T/
 "$AIF" report 2000 --offline --sender-config "$T/sender.conf" --cluster othercluster > "$T/report.txt" || die "report --cluster othercluster"
 [ "$(head -n1 "$T/report.txt")" = "Job 2000 on othercluster (site test-site)" ] || die "report --cluster: $(head -n1 "$T/report.txt")"
 unset AIFACTORY_ACCT_CONF
+
+# test-record: one synthetic record through the plugins' producer, without Slurm (issue 17).
+says 1 "aifactory spool test-record: aifactory accounting: record not built: record: cluster is required (no 'cluster' in acct.conf: give --cluster NAME)" \
+    spool test-record --acct-config "$T/acct.conf"
+says 1 "aifactory spool test-record: aifactory accounting off: $T/missing.conf: No such file or directory" \
+    spool test-record --acct-config "$T/missing.conf"
+says 2 "aifactory spool test-record: test-record writes to the outbox acct.conf names (see --acct-config)" $SP test-record
+"$AIF" spool test-record --acct-config "$T/acct.conf" --cluster testcluster --job-id 4242 > "$T/test_record.txt" ||
+    die "spool test-record: $(cat "$T/test_record.txt")"
+tr_id=$(sed -n "s/^wrote test record \([0-9a-f-]*\) (job 4242, step 'test', node .*)\$/\1/p" "$T/test_record.txt")
+[ -n "$tr_id" ] || die "spool test-record said: $(cat "$T/test_record.txt")"
+"$AIF" $SP show "$tr_id" > "$T/show_test.txt" || die "spool show of the test record failed"
+grep -q '"step_id": "test"' "$T/show_test.txt" || die "the test record: $(cat "$T/show_test.txt")"
+"$AIF" sender --config "$T/sender.conf" --once > "$T/once.txt" || die "sender --once after test-record: $(cat "$T/once.txt")"
+"$AIF" $SP show "$tr_id" | grep -q "^$T/outbox/sent/" || die "the test record was not delivered: $(cat "$T/once.txt")"
 say "PASS: spool, sender and report say what happened"

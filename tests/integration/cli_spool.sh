@@ -44,7 +44,7 @@ says 2 "aifactory spool list: --json goes with status only" $SP list --json
 # shellcheck disable=SC2086
 says 2 "aifactory spool: --jsn: unknown option (did you mean --json?); see aifactory spool --help" $SP status --jsn
 # shellcheck disable=SC2086
-says 2 "aifactory spool: unknown command 'bogus' (status, list, show, requeue)" $SP bogus
+says 2 "aifactory spool: unknown command 'bogus' (status, list, show, requeue, test-record)" $SP bogus
 says 1 "aifactory spool status: $T/nonexistent: No such file or directory (the outbox; see --outbox, --config)" \
     spool --outbox "$T/nonexistent" status
 says 2 "aifactory spool status: $T/nonexistent.conf: No such file or directory" spool --config "$T/nonexistent.conf" status

@@ -278,9 +278,10 @@ Decision decide_script(const Submission& sub, const Snapshot& snap) {
                             (d.problem == Problem::DoesNotFit || d.problem == Problem::NoGpus);
     if (d.action == Action::Reject && !may_reject) {
         d.action = Action::Warn;
-        add(d.lines, unread.empty() ? "accepted anyway (read from the script; Detect=" +
-                                          std::string(name(rule->detect)) + " on " + rule->slurm_name + ")"
-                                    : "accepted anyway (read from the script)");
+        const bool by_policy = unread.empty() && rule->detect != Policy::Enforce;
+        add(d.lines, by_policy ? "accepted anyway (read from the script; Detect=" +
+                                     std::string(name(rule->detect)) + " on " + rule->slurm_name + ")"
+                               : "accepted anyway (read from the script)");
     }
     if (!unread.empty())
         add(d.lines, "not in the script: " + unread + "; defaults assumed (add --llm-* options to say)");

@@ -115,14 +115,16 @@ std::vector<std::pair<std::string, std::string>> Detection::options() const {
     return out;
 }
 
-Detection read_script(std::string_view script) {
+Detection read_script(std::string_view script, const Limits& limits) {
     Detection d;
-    if (script.size() > kMaxScriptBytes) {
+    if (script.size() > limits.script_bytes) {
         d.status = Detection::Status::Refused;
-        d.why = "the script is larger than 1 MiB";
+        const std::size_t kib = limits.script_bytes >> 10;
+        d.why = "the script is larger than " +
+                (kib % 1024 == 0 ? std::to_string(kib / 1024) + " MiB" : std::to_string(kib) + " KiB");
         return d;
     }
-    Shell sh;
+    Shell sh(limits.work);
     Launch launch;
     bool found = false;
     int found_line = 0;

@@ -48,6 +48,15 @@ struct Detection {
     std::vector<std::pair<std::string, std::string>> options() const;
 };
 
-Detection read_script(std::string_view script);
+// How much a read may cost. The CLI reads with the defaults; slurmctld reads every sbatch script
+// in job_submit, on an RPC thread, so it uses kSlurmctldLimits.
+struct Limits {
+    std::size_t script_bytes = kMaxScriptBytes;  // larger scripts are Refused, not read
+    std::size_t work = 8u << 20;                 // characters scanned or copied, in all
+};
+// 256 KiB is 50 times a large real script; 1 MiB of work reads such a script with room to spare.
+inline constexpr Limits kSlurmctldLimits{256u << 10, 1u << 20};
+
+Detection read_script(std::string_view script, const Limits& limits = Limits{});
 
 }  // namespace aif::detect

@@ -104,7 +104,7 @@ struct Shell::Builder {
 
 bool Shell::spend(std::size_t n) {
     work_ += n;
-    if (work_ > kMaxWork) exhausted_ = true;
+    if (work_ > max_work_) exhausted_ = true;
     return !exhausted_;
 }
 

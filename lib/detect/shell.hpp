@@ -34,6 +34,7 @@ inline constexpr int kMaxNesting = 2;                   // ${A:-${B:-x}}, bash -
 
 class Shell {
 public:
+    explicit Shell(std::size_t max_work = kMaxWork) : max_work_(max_work) {}
     // Reads `text` up to the end of its next command; false at the end (or when out of work).
     // Assignments (`A=1`, `export A="x y"`, `A=(...)`, `A+=...`) are applied as they are read.
     bool next(std::string_view text, std::size_t& pos, int& line, Command& out, int depth = 0);
@@ -53,6 +54,7 @@ private:
     };
     struct Builder;
     std::vector<Var> vars_;
+    std::size_t max_work_;
     std::size_t work_ = 0;
     bool exhausted_ = false;
 

@@ -9,6 +9,7 @@
 #include "calc/job.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "detect/detect.hpp"
 #include "site/wording.hpp"
 
 namespace aif::site {
@@ -95,7 +96,8 @@ Policy effective_policy(const Submission& sub, const PartitionRule& rule, const 
     return p;
 }
 
-Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
+// `estimate` (when given) receives the estimate, when one was made.
+Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Estimate* estimate = nullptr) {
     Decision d;
     const LlmOptions& opt = sub.options;
     if (!opt.any()) return d;  // not an LLM job: untouched
@@ -207,6 +209,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
     const double tokens = job.setup.tokens;
     const std::string assumed = assumed_text(opt, job.setup);
     d.prediction = calc::prediction_kv(out.estimate);
+    if (estimate != nullptr) *estimate = out.estimate;
     if (out.estimate.verdict != calc::Verdict::DoesNotFit) {
         d.action = Action::Accept;
         add(d.lines, fits_text(out.estimate, label));
@@ -240,10 +243,58 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap) {
     return d;
 }
 
+// What the estimate needs from a script; the others (tokens, gbs) only change the time estimate.
+bool needed(const std::string& missing) {
+    return missing.rfind("tokens:", 0) != 0 && missing.rfind("gbs:", 0) != 0;
+}
+
+// A job without --llm-* options: its batch script is read, and checked like the options it
+// would have given. Explicit options always win (the caller comes here only without them).
+Decision decide_script(const Submission& sub, const Snapshot& snap) {
+    const std::string partition = sub.partition.empty() ? snap.default_partition : sub.partition;
+    const PartitionRule* rule = snap.config.find(partition);
+    if (rule == nullptr || rule->detect == Policy::Off) return {};
+    const detect::Detection read = detect::read_script(sub.script, detect::kSlurmctldLimits);
+    if (!read.detected()) return {};  // not a training job, or not read (too large, too complex)
+
+    Submission as_options = sub;
+    as_options.script = {};
+    for (auto& [key, value] : read.options()) {
+        if (key == "arch") as_options.options.arch = std::move(value);
+        else as_options.options.values.emplace_back(std::move(key), std::move(value));
+    }
+    calc::Estimate e;
+    e.params.total = 0;
+    Decision d = decide_unchecked(as_options, snap, &e);
+    if (d.action == Action::Pass) return d;  // Policy=off on the partition
+    std::vector<std::string> lines;
+    add(lines, read_text(read, e.params.total > 0 ? &e : nullptr));
+
+    std::string unread;
+    for (const auto& m : read.missing)
+        if (needed(m)) unread += (unread.empty() ? "" : ", ") + m.substr(0, m.find(':'));
+    // Only a complete reading of a job that does not fit may refuse it: a wrong guess must not.
+    const bool may_reject = rule->detect == Policy::Enforce && unread.empty() &&
+                            (d.problem == Problem::DoesNotFit || d.problem == Problem::NoGpus);
+    if (d.action == Action::Reject && !may_reject) {
+        d.action = Action::Warn;
+        const bool by_policy = unread.empty() && rule->detect != Policy::Enforce;
+        add(d.lines, by_policy ? "accepted anyway (read from the script; Detect=" +
+                                     std::string(name(rule->detect)) + " on " + rule->slurm_name + ")"
+                               : "accepted anyway (read from the script)");
+    }
+    if (!unread.empty())
+        add(d.lines, "not in the script: " + unread + "; defaults assumed (add --llm-* options to say)");
+    lines.insert(lines.end(), d.lines.begin(), d.lines.end());
+    d.lines = std::move(lines);
+    d.log = "read " + read.entry + " line " + std::to_string(read.line) + ": " + d.log;
+    return d;
+}
+
 }  // namespace
 
 Decision decide(const Submission& sub, const Snapshot& snap) {
-    Decision d = decide_unchecked(sub, snap);
+    Decision d = sub.options.any() || sub.script.empty() ? decide_unchecked(sub, snap) : decide_script(sub, snap);
     // Whatever a message quoted, what leaves here is printable and bounded: the log line cannot
     // be split into a forged one, the user's lines cannot carry terminal escapes.
     d.log = printable(d.log, kMaxLog);
@@ -319,6 +370,7 @@ std::string DecisionCache::key(const Submission& sub) {
         field(*s);
     field(std::to_string(sub.time_limit_min));
     field(std::to_string(sub.gpus.gpus)), field(std::to_string(sub.gpus.nodes));
+    if (!sub.options.any()) field(sub.script);  // read only then
     // The cache keeps a 128-bit digest, not the request: its size does not depend on the user.
     static const DigestKeys keys;
     const std::uint64_t h[2] = {siphash(k, keys.k[0], keys.k[1]), siphash(k, keys.k[2], keys.k[3])};

@@ -4,6 +4,7 @@
 #pragma once
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -14,7 +15,7 @@
 namespace aif::site {
 
 enum class Action {
-    Pass,    // not ours: no --llm-* options, or the check is off; job untouched, no message
+    Pass,    // not ours: no --llm-* options (nor a training script), or the check is off
     Accept,  // checked and fits (or not checked, with a note): accept with `lines`
     Warn,    // does not fit or is malformed, but policy lets it through: accept with `lines`
     Reject,  // enforce: reject with `lines`
@@ -37,6 +38,9 @@ struct Submission {
     std::string partition;  // as given; "" → the default partition
     std::string account, user, qos;
     long time_limit_min = -1;  // --time in minutes; -1 not given, 0 unlimited
+    // The batch script (sbatch only; "" for srun/salloc), not owned. Without --llm-* options it
+    // is read (lib/detect, kSlurmctldLimits) where the partition's Detect= is not off.
+    std::string_view script;
 };
 
 struct Decision {

@@ -104,7 +104,7 @@ SiteConfig parse_site_config(std::string_view text, std::string_view origin, std
     // Partition lines may come before the global keys they default from: resolve afterwards.
     struct Pending {
         PartitionRule rule;
-        bool policy_set = false, headroom_set = false, warn_set = false;
+        bool policy_set = false, headroom_set = false, warn_set = false, detect_set = false;
     };
     std::vector<Pending> pending;
     std::istringstream in{std::string(text)};
@@ -130,9 +130,10 @@ SiteConfig parse_site_config(std::string_view text, std::string_view origin, std
                 else if (key_is(k, "Headroom")) p.rule.headroom = parse_headroom(v, what), p.headroom_set = true;
                 else if (key_is(k, "AllowUserWarn"))
                     p.rule.allow_user_warn = parse_bool(v, what), p.warn_set = true;
+                else if (key_is(k, "Detect")) p.rule.detect = parse_policy(v, what), p.detect_set = true;
                 else
                     throw InputError(where + ": unknown partition key '" + k +
-                                     "' (known: System, Policy, Headroom, AllowUserWarn)");
+                                     "' (known: System, Policy, Headroom, AllowUserWarn, Detect)");
             }
             if (p.rule.system.empty())
                 throw InputError(where + ": PartitionName=" + p.rule.slurm_name + " needs System=");
@@ -148,6 +149,7 @@ SiteConfig parse_site_config(std::string_view text, std::string_view origin, std
             if (key_is(k, "DefaultPolicy")) cfg.default_policy = parse_policy(v, what);
             else if (key_is(k, "DefaultHeadroom")) cfg.default_headroom = parse_headroom(v, what);
             else if (key_is(k, "AllowUserWarn")) cfg.allow_user_warn = parse_bool(v, what);
+            else if (key_is(k, "Detect")) cfg.default_detect = parse_policy(v, what);
             else if (key_is(k, "ExemptAccounts")) cfg.exempt_accounts = split(v, ',');
             else if (key_is(k, "ExemptUsers")) cfg.exempt_users = split(v, ',');
             else if (key_is(k, "ExemptQOS")) cfg.exempt_qos = split(v, ',');
@@ -164,13 +166,14 @@ SiteConfig parse_site_config(std::string_view text, std::string_view origin, std
                                  "' (known: PartitionName, DefaultPolicy, DefaultHeadroom, "
                                  "AllowUserWarn, ExemptAccounts, ExemptUsers, ExemptQOS, "
                                  "HardwareCatalogue, ModelCatalogue, DefaultPartition, "
-                                 "ReloadInterval, MinProgress)");
+                                 "ReloadInterval, MinProgress, Detect)");
         }
     }
     for (auto& p : pending) {
         if (!p.policy_set) p.rule.policy = cfg.default_policy;
         if (!p.headroom_set) p.rule.headroom = cfg.default_headroom;
         if (!p.warn_set) p.rule.allow_user_warn = cfg.allow_user_warn;
+        if (!p.detect_set) p.rule.detect = cfg.default_detect;
         cfg.partitions.push_back(std::move(p.rule));
     }
     return cfg;

@@ -19,12 +19,15 @@ struct PartitionRule {
     Policy policy = Policy::Enforce;
     double headroom = 0.0;   // fraction of GPU memory kept free
     bool allow_user_warn = false;
+    // Detect=: jobs without --llm-* options have their batch script read; warn never rejects.
+    Policy detect = Policy::Warn;
     std::string origin;      // "file:line", for log messages
 };
 
 struct SiteConfig {
     Policy default_policy = Policy::Enforce;
     double default_headroom = 0.0;
+    Policy default_detect = Policy::Warn;  // Detect= outside a partition line
     bool allow_user_warn = false;  // may --llm-check=warn|off lower the policy?
     std::vector<std::string> exempt_accounts, exempt_users, exempt_qos;
     std::vector<std::string> hardware_files, model_files;  // extra catalogues, absolute paths

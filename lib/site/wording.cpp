@@ -135,4 +135,20 @@ std::string assumed_text(const LlmOptions& given, const calc::TrainingSetup& s) 
     return what.empty() ? "" : "assumed (not given): " + what;
 }
 
+std::string read_text(const detect::Detection& d, const calc::Estimate* e) {
+    std::string s = "read " + d.framework + " (" + printable(d.entry, 40) + ", line " + std::to_string(d.line) + ")";
+    std::vector<std::string> parts;
+    if (e != nullptr && e->params.total > 0) parts.push_back(count_text(e->params.total) + " params");
+    std::string layout = e != nullptr ? calc::describe(e->layout) : "";
+    if (layout.empty() || layout == "dp only")
+        if (const auto* v = d.get("layout")) layout = v->value;
+    for (char& c : layout)
+        if (c == ',') c = ' ';
+    if (!layout.empty()) parts.push_back(printable(layout, 40));
+    if (const auto* v = d.get("mbs")) parts.push_back("mbs " + printable(v->value, 12));
+    if (const auto* v = d.get("seq")) parts.push_back("seq " + printable(v->value, 12));
+    for (std::size_t i = 0; i < parts.size(); ++i) s += (i == 0 ? ": " : ", ") + parts[i];
+    return s;
+}
+
 }  // namespace aif::site

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "calc/check.hpp"
+#include "detect/detect.hpp"
 #include "site/spank_env.hpp"
 
 namespace aif::site {
@@ -37,6 +38,11 @@ std::string too_short_text(const TimeLimit& limit, long min_progress_min);
 // What the check assumed because the job did not say: sequence length, micro-batch, recompute,
 // layout. "" when all were given.
 std::string assumed_text(const LlmOptions& given, const calc::TrainingSetup& setup);
+
+// What job_submit read from a batch script without --llm-* options, before the verdict:
+// "read Megatron-LM (pretrain_gpt.py, line 12): 6.7B params, tp=4 pp=2, mbs 1, seq 4096".
+// `e` is the estimate made from it (nullptr when none was: no parameter count then).
+std::string read_text(const detect::Detection& d, const calc::Estimate* e);
 
 // "1 h", "30 min", "2 days": a time limit as people write it.
 std::string limit_text(long minutes);

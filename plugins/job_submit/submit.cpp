@@ -13,6 +13,7 @@ extern "C" {
 
 #include "acct/acct.hpp"
 #include "common/common.hpp"
+#include "detect/detect.hpp"
 #include "site/site.hpp"
 
 namespace aif::job_submit {
@@ -76,6 +77,11 @@ site::Submission submission(const job_desc_msg_t* job_desc) {
     sub.partition = str(job_desc->partition);
     sub.account = str(job_desc->account);
     sub.qos = str(job_desc->qos);
+    // sbatch's script (NULL for srun/salloc), read only without --llm-* options. Measured no
+    // further than the reader takes: a longer one is refused whatever its length.
+    if (job_desc->script != nullptr)
+        sub.script = std::string_view(job_desc->script,
+                                      strnlen(job_desc->script, detect::kSlurmctldLimits.script_bytes + 1));
     // Minutes; NO_VAL when not given; INFINITE (and 0, "-t 0") ask for no limit.
     if (job_desc->time_limit != NO_VAL)
         sub.time_limit_min = job_desc->time_limit == INFINITE ? 0 : static_cast<long>(job_desc->time_limit);
@@ -142,7 +148,7 @@ void log_stats() {
 
 int check(job_desc_msg_t* job_desc, uint32_t submit_uid, char** err_msg, const site::Loaded& loaded) {
     site::Submission sub = submission(job_desc);
-    if (!sub.options.any()) return SLURM_SUCCESS;  // not an LLM job: untouched
+    if (!sub.options.any() && sub.script.empty()) return SLURM_SUCCESS;  // not an LLM job: untouched
     const uint32_t uid = job_desc->user_id != NO_VAL ? job_desc->user_id : submit_uid;
     for (const auto& [u, name] : loaded.exempt_uids)
         if (u == uid) sub.user = name;

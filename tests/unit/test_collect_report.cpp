@@ -93,6 +93,26 @@ START_TEST(report_text_has_no_control_characters) {
 }
 END_TEST
 
+// `aifactory report` renders a collector's JSON reply: reading the JSON form back gives the same
+// report (same JSON, same text, same page) as the one built from the records.
+START_TEST(report_json_reads_back_the_same) {
+    std::vector<std::string> b{
+        step(uuid(50), "0", "n1", 9, 600, "2026-08-20T08:00:00Z", "2026-08-20T08:02:30Z",
+             ",\"prediction\":{\"verdict\":\"fits\",\"gib_per_gpu\":41.3,\"capacity_gib\":80,\"mem_weights_gib\":20},"
+             "\"observed\":{\"gpu_mem_peak_bytes\":32212254720},\"binding\":{\"rank0\":\"gpu0\"},"
+             "\"training\":{\"model\":\"llama\",\"seq\":4096},\"nodes\":2,\"account\":\"a1\""),
+        failed(step(uuid(51), "batch", "n2", 9, 600, "2026-08-20T07:59:00Z", "2026-08-20T08:03:00Z")),
+    };
+    JobReport report = build_job_report(b, "siteA", "c1", 9);
+    json::Ptr first = to_json(report);
+    JobReport back = job_report_from_json(first.get());
+    ck_assert_str_eq(json::dump(to_json(back).get(), true).c_str(), json::dump(first.get(), true).c_str());
+    ck_assert_str_eq(render_text(back).c_str(), render_text(report).c_str());
+    ck_assert_str_eq(job_page(back).c_str(), job_page(report).c_str());
+    ck_assert(render_text(report).find("Asked:        model=llama, seq=4096") != std::string::npos);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("collect_report");
     TCase* tc = tcase_create("collect_report");
@@ -100,6 +120,7 @@ int main() {
     tcase_add_test(tc, report_merges_prediction_observation_and_failures);
     tcase_add_test(tc, html_escapes_record_text);
     tcase_add_test(tc, report_text_has_no_control_characters);
+    tcase_add_test(tc, report_json_reads_back_the_same);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -93,7 +93,7 @@ std::pair<double, double> report_latency_us(Store& s, long jobs, int n) {
     for (int i = 0; i < n; ++i) {
         long j = static_cast<long>(rng() % static_cast<unsigned>(jobs));
         auto t = Clock::now();
-        auto rep = build_job_report(s.job_records({"siteA", "c1", j}), "siteA", "c1", j);
+        auto rep = to_json(build_job_report(s.job_records({"siteA", "c1", j}), "siteA", "c1", j));
         us.push_back(secs(t) * 1e6);
         if (json_integer_value(json_object_get(rep.get(), "records")) != 4) {
             std::fprintf(stderr, "job %ld: wrong record count\n", j);

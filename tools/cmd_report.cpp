@@ -268,7 +268,7 @@ int cmd_report(int argc, char** argv) {
         if (f.status == 200) {
             json::Ptr rep = json::parse(f.body, "collector reply");
             if (as_json) std::printf("%s\n", collect::terminal_safe(json::dump(rep.get(), true)).c_str());
-            else std::printf("%s", collect::render_text(rep.get()).c_str());
+            else std::printf("%s", collect::render_text(collect::job_report_from_json(rep.get())).c_str());
             return 0;
         }
         if (f.status == 401 || f.status == 403) {
@@ -280,18 +280,18 @@ int cmd_report(int argc, char** argv) {
         note += "; showing the local outbox " + outbox;
     }
     auto bodies = outbox_records(outbox, job_id);
-    json::Ptr rep = collect::build_job_report(bodies, site, cluster, job_id);
-    if (json_integer_value(json_object_get(rep.get(), "records")) == 0) {
+    collect::JobReport rep = collect::build_job_report(bodies, site, cluster, job_id);
+    if (rep.records == 0) {
         std::fprintf(stderr, "aifactory report: no records of job %lld on %s/%s%s%s\n", job_id, site.c_str(),
                      cluster.c_str(), offline || url.empty() ? " in the outbox " : " (", 
                      offline || url.empty() ? outbox.c_str() : (note + ")").c_str());
         return 1;
     }
-    json_object_set_new(rep.get(), "source", json_string(("outbox " + outbox).c_str()));
+    rep.source = "outbox " + outbox;
     if (!note.empty()) std::fprintf(stderr, "aifactory report: %s\n", note.c_str());
-    if (as_json) std::printf("%s\n", collect::terminal_safe(json::dump(rep.get(), true)).c_str());
+    if (as_json) std::printf("%s\n", collect::terminal_safe(json::dump(collect::to_json(rep).get(), true)).c_str());
     else std::printf("%s(from the local outbox: records not yet merged at the collector may be missing)\n",
-                     collect::render_text(rep.get()).c_str());
+                     collect::render_text(rep).c_str());
     return 0;
 }
 

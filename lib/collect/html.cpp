@@ -30,10 +30,6 @@ std::string sval(const json_t* o, const char* k) {
     if (json_is_false(v)) return "false";
     return "";
 }
-double dval(const json_t* o, const char* k) {
-    const json_t* v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
 std::string num(double v, int d) { return std::isfinite(v) ? fmt_fixed(v, d) : "n/a"; }
 std::string px(double v) { return fmt_fixed(v, 1); }
 
@@ -48,9 +44,11 @@ std::string head(const std::string& title) {
            "</style></head><body>\n";
 }
 
-std::string memory_chart(const json_t* pred, const json_t* obs) {
-    double total = dval(pred, "gib_per_gpu"), cap = dval(pred, "capacity_gib"), peak = dval(obs, "gpu_mem_peak_gib");
-    const json_t* comps = json_object_get(pred, "components");
+std::string memory_chart(const JobReport& r) {
+    const record::Prediction none;
+    const record::Prediction& pred = r.prediction ? *r.prediction : none;
+    double total = pred.gib_per_gpu.value_or(NAN), cap = pred.capacity_gib.value_or(NAN),
+           peak = r.gpu_mem_peak_gib.value_or(NAN);
     if (!std::isfinite(total) && !std::isfinite(peak) && !std::isfinite(cap))
         return "<p class=\"muted\">No prediction and no observed GPU memory for this job.</p>\n";
     double scale_max = 1;
@@ -66,16 +64,13 @@ std::string memory_chart(const json_t* pred, const json_t* obs) {
         double at = 0;
         int i = 0;
         std::string legend;
-        if (json_is_object(comps) && json_object_size(comps)) {
-            const char* k;
-            json_t* v;
-            json_object_foreach(const_cast<json_t*>(comps), k, v) {
-                double g = json_number_value(v);
+        if (!pred.components.empty()) {
+            for (const auto& [name, g] : pred.components) {
                 if (!(g > 0)) continue;
                 const char* col = kPalette[i++ % 8];
                 s += "<rect x=\"" + px(X(at)) + "\" y=\"20\" width=\"" + px(X(at + g) - X(at)) +
-                     "\" height=\"22\" fill=\"" + col + "\"><title>" + esc(k) + ": " + num(g, 1) + " GiB</title></rect>\n";
-                legend += "<tspan fill=\"" + std::string(col) + "\">&#9632;</tspan> " + esc(k) + " " + num(g, 1) + "  ";
+                     "\" height=\"22\" fill=\"" + col + "\"><title>" + esc(name) + ": " + num(g, 1) + " GiB</title></rect>\n";
+                legend += "<tspan fill=\"" + std::string(col) + "\">&#9632;</tspan> " + esc(name) + " " + num(g, 1) + "  ";
                 at += g;
             }
             s += "<text x=\"0\" y=\"140\">" + legend + "</text>\n";
@@ -107,16 +102,16 @@ std::string memory_chart(const json_t* pred, const json_t* obs) {
     return s + "</svg>\n";
 }
 
-std::string timeline(const json_t* steps) {
-    std::size_t n = json_array_size(steps);
+std::string timeline(const std::vector<JobStep>& steps) {
+    std::size_t n = steps.size();
     if (!n) return "<p class=\"muted\">No steps recorded.</p>\n";
     std::vector<std::string> nodes;
     long long t0 = -1, t1 = -1;
     for (std::size_t i = 0; i < n; ++i) {
-        const json_t* s = json_array_get(steps, i);
-        std::string node = sval(s, "node");
+        const JobStep& s = steps[i];
+        std::string node = s.node.value_or("");
         if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) nodes.push_back(node);
-        auto a = parse_time(sval(s, "start_time")), b = parse_time(sval(s, "end_time"));
+        auto a = parse_time(s.start_time.value_or("")), b = parse_time(s.end_time.value_or(""));
         if (a && (t0 < 0 || *a < t0)) t0 = *a;
         if (b && *b > t1) t1 = *b;
     }
@@ -129,18 +124,18 @@ std::string timeline(const json_t* steps) {
     for (std::size_t r = 0; r < nodes.size(); ++r)
         s += "<text x=\"0\" y=\"" + px(20 + row * static_cast<double>(r) + 16) + "\">" + esc(nodes[r]) + "</text>\n";
     for (std::size_t i = 0; i < n; ++i) {
-        const json_t* st = json_array_get(steps, i);
-        auto a = parse_time(sval(st, "start_time")), b = parse_time(sval(st, "end_time"));
+        const JobStep& st = steps[i];
+        auto a = parse_time(st.start_time.value_or("")), b = parse_time(st.end_time.value_or(""));
         if (!a || !b) continue;
-        std::size_t r = static_cast<std::size_t>(std::find(nodes.begin(), nodes.end(), sval(st, "node")) - nodes.begin());
+        std::size_t r = static_cast<std::size_t>(std::find(nodes.begin(), nodes.end(), st.node.value_or("")) - nodes.begin());
         double xa = x0 + w * static_cast<double>(*a - t0) / span, xb = x0 + w * static_cast<double>(*b - t0) / span;
-        std::string step = sval(st, "step_id");
+        std::string step = st.step_id.value_or("");
         const char* col = step == "batch" ? "#bab0ac" : kPalette[(i % 7)];
         double y = 20 + row * static_cast<double>(r) + (step == "batch" ? 14 : 2);
         double hh = step == "batch" ? 8 : 12;
         s += "<rect class=\"step\" x=\"" + px(xa) + "\" y=\"" + px(y) + "\" width=\"" + px(std::max(3.0, xb - xa)) +
              "\" height=\"" + px(hh) + "\" fill=\"" + col + "\"><title>step " + esc(step) + " on " +
-             esc(sval(st, "node")) + ": " + esc(sval(st, "elapsed_s")) + " s</title></rect>\n";
+             esc(st.node.value_or("")) + ": " + esc(st.elapsed_s ? fmt_fixed(*st.elapsed_s, 2) : "") + " s</title></rect>\n";
         if (step != "batch")  // srun steps are labelled inside their bar; the batch step is the thin grey one
             s += "<text x=\"" + px(xa + 3) + "\" y=\"" + px(y + 10) + "\" font-size=\"10\" fill=\"#fff\">" +
                  esc(step) + "</text>\n";
@@ -194,53 +189,55 @@ std::string row(const std::string& label, const std::string& value, const char* 
 
 }  // namespace
 
-std::string job_page(const json_t* r) {
-    std::string title = "Job " + sval(r, "job_id") + " on " + sval(r, "cluster") + " (" + sval(r, "site") + ")";
-    const json_t* pred = json_object_get(r, "prediction");
-    const json_t* obs = json_object_get(r, "observed");
-    const json_t* out = json_object_get(r, "outcome");
-    const json_t* sub = json_object_get(r, "submission");
+std::string job_page(const JobReport& r) {
+    std::string title = "Job " + std::to_string(r.job_id) + " on " + r.cluster + " (" + r.site + ")";
+    const JobOutcome& out = r.outcome;
+    const record::Prediction none;
+    const record::Prediction& pred = r.prediction ? *r.prediction : none;
+    auto text = [](const std::optional<std::string>& v) { return v.value_or(""); };
+    auto integer = [](const std::optional<long long>& v) { return v ? std::to_string(*v) : std::string(); };
+    auto number = [](const auto& v, int decimals) { return num(v ? static_cast<double>(*v) : NAN, decimals); };
     std::string s = head(title) + "<h1>" + esc(title) + "</h1>\n";
-    s += "<p>GPU-hours: <span class=\"big\" id=\"gpu-hours\">" + num(dval(r, "gpu_hours"), 4) + "</span></p>\n";
+    s += "<p>GPU-hours: <span class=\"big\" id=\"gpu-hours\">" + num(r.gpu_hours, 4) + "</span></p>\n";
     s += "<table id=\"summary\">\n";
-    s += row("account", sval(r, "account"));
-    s += row("user (pseudonym)", sval(r, "user"));
-    s += row("partition", sval(r, "partition"));
-    s += row("GPU model", sval(r, "gpu_model"));
-    s += row("nodes", sval(r, "nodes"), "nodes");
-    s += row("submission", sub ? sval(sub, "decision") + (sval(sub, "reason").empty() ? "" : ": " + sval(sub, "reason"))
+    s += row("account", text(r.account));
+    s += row("user (pseudonym)", text(r.user));
+    s += row("partition", text(r.partition));
+    s += row("GPU model", text(r.gpu_model));
+    s += row("nodes", integer(r.nodes), "nodes");
+    const auto& sub = r.submission;
+    s += row("submission", sub ? text(sub->decision) + (text(sub->reason).empty() ? "" : ": " + text(sub->reason))
                                : "not recorded");
-    s += row("verdict", pred ? sval(pred, "verdict") : "");
-    s += row("predicted GiB per GPU", num(dval(pred, "gib_per_gpu"), 2), "pred-gib");
-    s += row("capacity GiB per GPU", num(dval(pred, "capacity_gib"), 2), "capacity-gib");
-    s += row("observed GPU memory peak, GiB", num(dval(obs, "gpu_mem_peak_gib"), 2), "obs-peak-gib");
-    s += row("predicted GPU-hours", num(dval(pred, "gpu_hours"), 1), "pred-gpu-hours");
-    s += row("GPU-seconds", num(dval(r, "gpu_seconds"), 1), "gpu-seconds");
-    s += row("state", sval(out, "state"), "state");
-    s += row("exit code", sval(out, "exit_code"), "exit-code");
-    s += row("start", sval(out, "start_time"));
-    s += row("end", sval(out, "end_time"));
-    s += row("elapsed, s", sval(out, "elapsed_s"), "elapsed");
+    s += row("verdict", pred.verdict);
+    s += row("predicted GiB per GPU", number(pred.gib_per_gpu, 2), "pred-gib");
+    s += row("capacity GiB per GPU", number(pred.capacity_gib, 2), "capacity-gib");
+    s += row("observed GPU memory peak, GiB", number(r.gpu_mem_peak_gib, 2), "obs-peak-gib");
+    s += row("predicted GPU-hours", number(pred.gpu_hours, 1), "pred-gpu-hours");
+    s += row("GPU-seconds", num(r.gpu_seconds, 1), "gpu-seconds");
+    s += row("state", out.state, "state");
+    s += row("exit code", integer(out.exit_code), "exit-code");
+    s += row("start", text(out.start_time));
+    s += row("end", text(out.end_time));
+    s += row("elapsed, s", integer(out.elapsed_s), "elapsed");
     s += "</table>\n";
-    s += "<h2>Memory per GPU: predicted components, capacity and observed peak (GiB)</h2>\n" + memory_chart(pred, obs);
-    s += "<h2>Steps per node</h2>\n" + timeline(json_object_get(r, "steps"));
-    const json_t* steps = json_object_get(r, "steps");
+    s += "<h2>Memory per GPU: predicted components, capacity and observed peak (GiB)</h2>\n" + memory_chart(r);
+    s += "<h2>Steps per node</h2>\n" + timeline(r.steps);
     s += "<table id=\"steps\"><tr><th>step</th><th>node</th><th>GPUs</th><th>tasks</th><th>elapsed, s</th>"
          "<th>GPU-seconds</th><th>CPU-seconds</th><th>peak RSS, GiB</th><th>exit</th><th>state</th></tr>\n";
-    for (std::size_t i = 0; i < json_array_size(steps); ++i) {
-        const json_t* st = json_array_get(steps, i);
-        s += "<tr class=\"step\" data-step=\"" + esc(sval(st, "step_id")) + "\" data-node=\"" + esc(sval(st, "node")) +
-             "\"><td>" + esc(sval(st, "step_id")) + "</td><td>" + esc(sval(st, "node")) + "</td><td class=\"n\">" +
-             esc(sval(st, "gpus")) + "</td><td class=\"n\">" + esc(sval(st, "tasks")) + "</td><td class=\"n\">" +
-             num(dval(st, "elapsed_s"), 2) + "</td><td class=\"n gpu-seconds\">" + num(dval(st, "gpu_seconds"), 2) +
-             "</td><td class=\"n\">" + num(dval(st, "cpu_seconds"), 2) + "</td><td class=\"n\">" +
-             num(dval(st, "max_rss_bytes") / GiB, 3) + "</td><td class=\"n\">" + esc(sval(st, "exit_code")) +
-             "</td><td>" + esc(sval(st, "state")) + "</td></tr>\n";
+    for (const JobStep& st : r.steps) {
+        auto seconds = [](const std::optional<Number>& v) { return num(v ? v->value : NAN, 2); };
+        s += "<tr class=\"step\" data-step=\"" + esc(text(st.step_id)) + "\" data-node=\"" + esc(text(st.node)) +
+             "\"><td>" + esc(text(st.step_id)) + "</td><td>" + esc(text(st.node)) + "</td><td class=\"n\">" +
+             esc(integer(st.gpus)) + "</td><td class=\"n\">" + esc(integer(st.tasks)) + "</td><td class=\"n\">" +
+             number(st.elapsed_s, 2) + "</td><td class=\"n gpu-seconds\">" + seconds(st.gpu_seconds) +
+             "</td><td class=\"n\">" + seconds(st.cpu_seconds) + "</td><td class=\"n\">" +
+             num(st.max_rss_bytes ? static_cast<double>(*st.max_rss_bytes) / GiB : NAN, 3) + "</td><td class=\"n\">" +
+             esc(integer(st.exit_code)) + "</td><td>" + esc(text(st.state)) + "</td></tr>\n";
     }
-    s += "</table>\n<h2>Binding</h2>\n" + binding_map(json_object_get(r, "binding"));
-    s += "<h2>Asked (declared training setup)</h2>\n" + kv_table(json_object_get(r, "training"), "training");
-    s += "<h2>Prediction as sent</h2>\n" + kv_table(json_object_get(pred, "raw"), "prediction-raw");
-    s += "<p class=\"muted\">" + sval(r, "records") + " accounting records. <a href=\"/\">Overview</a></p>\n";
+    s += "</table>\n<h2>Binding</h2>\n" + binding_map(r.binding.get());
+    s += "<h2>Asked (declared training setup)</h2>\n" + kv_table(r.training.get(), "training");
+    s += "<h2>Prediction as sent</h2>\n" + kv_table(r.prediction_raw.get(), "prediction-raw");
+    s += "<p class=\"muted\">" + std::to_string(r.records) + " accounting records. <a href=\"/\">Overview</a></p>\n";
     return s + "</body></html>\n";
 }
 

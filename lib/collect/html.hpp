@@ -9,12 +9,13 @@
 
 #include <jansson.h>
 
+#include "collect/job_report.hpp"
 #include "collect/store.hpp"
 #include "common/text.hpp"  // html_escape
 
 namespace aif::collect {
 
-std::string job_page(const json_t* report);
+std::string job_page(const JobReport& report);
 std::string overview_page(const std::string& viewer_site, const std::vector<JobSummary>& jobs,
                           const std::vector<GpuHours>& hours, const std::vector<Rejection>& rejections,
                           const std::vector<PredictionPair>& predictions);

@@ -177,11 +177,11 @@ struct Server::Impl {
             if (!safe_name(site) || !safe_name(cluster)) return err(400, "site and cluster: letters, digits, '-', '_', '.'");
             long long id = parse_int(parts[o + 2], "job id", 0, 0xFFFFFFFFLL);
             if (!who.may_read(site)) return err(403, "token for site '" + who.site + "' cannot read site '" + site + "'");
-            json::Ptr rep = build_job_report(store.job_records({site, cluster, id}), site, cluster, id);
-            if (json_integer_value(json_object_get(rep.get(), "records")) == 0)
+            JobReport rep = build_job_report(store.job_records({site, cluster, id}), site, cluster, id);
+            if (rep.records == 0)
                 return err(404, "no records for job " + std::to_string(id) + " on " + site + "/" + cluster);
-            if (html) return {200, job_page(rep.get()), "text/html; charset=utf-8", false};
-            return {200, json::dump(rep.get(), true) + "\n", "application/json", false};
+            if (html) return {200, job_page(rep), "text/html; charset=utf-8", false};
+            return {200, json::dump(to_json(rep).get(), true) + "\n", "application/json", false};
         }
         if (url == "/" || url == "/index.html") {
             JobFilter f = filter(c, who);

@@ -32,7 +32,8 @@ START_TEST(report_merges_prediction_observation_and_failures) {
         failed(step(uuid(31), "0", "n2", 9, 600, "2026-08-20T08:00:00Z", "2026-08-20T08:02:30Z")),
         step(uuid(32), "0", "n3", 10, 600),  // another job: ignored
     };
-    json::Ptr rep = build_job_report(b, "siteA", "c1", 9);
+    JobReport report = build_job_report(b, "siteA", "c1", 9);
+    json::Ptr rep = to_json(report);
     const json_t* r = rep.get();
     ck_assert_int_eq(json_integer_value(json_object_get(r, "records")), 2);
     const json_t* p = json_object_get(r, "prediction");
@@ -42,19 +43,19 @@ START_TEST(report_merges_prediction_observation_and_failures) {
     ck_assert_double_eq_tol(json_real_value(json_object_get(json_object_get(r, "observed"), "gpu_mem_peak_gib")), 30, 1e-9);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "outcome"), "state")), "FAILED");
     ck_assert_double_eq_tol(json_real_value(json_object_get(json_array_get(json_object_get(r, "steps"), 0), "elapsed_s")), 150, 1e-9);
-    std::string text = render_text(r);
+    std::string text = render_text(report);
     ck_assert(text.find("41.3 GiB per GPU of 80.0 GiB") != std::string::npos);
     ck_assert(text.find("FAILED") != std::string::npos);
     for (std::size_t a = 0, e; a < text.size(); a = e + 1) {
         e = text.find('\n', a);
         ck_assert_msg(e - a <= 80, "line over 80 columns: %s", text.substr(a, e - a).c_str());
     }
-    std::string html = job_page(r);
+    std::string html = job_page(report);
     ck_assert(html.find("id=\"gpu-hours\">0.3333<") != std::string::npos);
     ck_assert(html.find("<script") == std::string::npos);
     ck_assert(html.find("<svg id=\"memory-chart\"") != std::string::npos);
     // Nothing found: zero records, and the text says so.
-    json::Ptr none = build_job_report(b, "siteA", "c1", 77);
+    json::Ptr none = to_json(build_job_report(b, "siteA", "c1", 77));
     ck_assert_int_eq(json_integer_value(json_object_get(none.get(), "records")), 0);
 }
 END_TEST
@@ -62,11 +63,11 @@ END_TEST
 START_TEST(html_escapes_record_text) {
     std::string e = html_escape("<b a=\"1\">&'");
     ck_assert_str_eq(e.c_str(), "&lt;b a=&quot;1&quot;&gt;&amp;&#39;");
-    json::Ptr rep = build_job_report(
+    JobReport rep = build_job_report(
         {step(uuid(40), "0", "<img src=x onerror=alert(1)>", 3, 1, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
               ",\"account\":\"</td><script>x</script>\"")},
         "siteA", "c1", 3);
-    std::string html = job_page(rep.get());
+    std::string html = job_page(rep);
     ck_assert(html.find("<script>") == std::string::npos);
     ck_assert(html.find("<img") == std::string::npos);
     ck_assert(html.find("&lt;img src=x") != std::string::npos);
@@ -75,11 +76,11 @@ END_TEST
 
 // Issue 11 item 10: `aifactory report` printed record text to the terminal raw.
 START_TEST(report_text_has_no_control_characters) {
-    json::Ptr rep = build_job_report(
+    JobReport rep = build_job_report(
         {step(uuid(80), "0", "n1\\u001b]0;pwned\\u0007", 3, 1, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
               ",\"account\":\"acct\\u001b[2J\\r\\u009b31m\\u007f\"")},
         "siteA", "c1", 3);
-    std::string text = render_text(rep.get());
+    std::string text = render_text(rep);
     for (std::size_t i = 0; i < text.size(); ++i) {
         auto c = static_cast<unsigned char>(text[i]);
         ck_assert_msg(c >= 0x20 || c == '\n', "control byte 0x%02x at %zu in: %s", c, i, text.c_str());
@@ -92,6 +93,26 @@ START_TEST(report_text_has_no_control_characters) {
 }
 END_TEST
 
+// `aifactory report` renders a collector's JSON reply: reading the JSON form back gives the same
+// report (same JSON, same text, same page) as the one built from the records.
+START_TEST(report_json_reads_back_the_same) {
+    std::vector<std::string> b{
+        step(uuid(50), "0", "n1", 9, 600, "2026-08-20T08:00:00Z", "2026-08-20T08:02:30Z",
+             ",\"prediction\":{\"verdict\":\"fits\",\"gib_per_gpu\":41.3,\"capacity_gib\":80,\"mem_weights_gib\":20},"
+             "\"observed\":{\"gpu_mem_peak_bytes\":32212254720},\"binding\":{\"rank0\":\"gpu0\"},"
+             "\"training\":{\"model\":\"llama\",\"seq\":4096},\"nodes\":2,\"account\":\"a1\""),
+        failed(step(uuid(51), "batch", "n2", 9, 600, "2026-08-20T07:59:00Z", "2026-08-20T08:03:00Z")),
+    };
+    JobReport report = build_job_report(b, "siteA", "c1", 9);
+    json::Ptr first = to_json(report);
+    JobReport back = job_report_from_json(first.get());
+    ck_assert_str_eq(json::dump(to_json(back).get(), true).c_str(), json::dump(first.get(), true).c_str());
+    ck_assert_str_eq(render_text(back).c_str(), render_text(report).c_str());
+    ck_assert_str_eq(job_page(back).c_str(), job_page(report).c_str());
+    ck_assert(render_text(report).find("Asked:        model=llama, seq=4096") != std::string::npos);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("collect_report");
     TCase* tc = tcase_create("collect_report");
@@ -99,6 +120,7 @@ int main() {
     tcase_add_test(tc, report_merges_prediction_observation_and_failures);
     tcase_add_test(tc, html_escapes_record_text);
     tcase_add_test(tc, report_text_has_no_control_characters);
+    tcase_add_test(tc, report_json_reads_back_the_same);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

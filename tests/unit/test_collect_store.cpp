@@ -113,7 +113,7 @@ START_TEST(gpu_hours_count_srun_steps_not_the_batch_step) {
     ck_assert_int_eq(jobs.size(), 1);
     ck_assert_int_eq(jobs[0].key.job_id, 2);
     // The merged report applies the same rule.
-    json::Ptr rep = build_job_report(s->job_records({"siteA", "c1", 1}), "siteA", "c1", 1);
+    json::Ptr rep = to_json(build_job_report(s->job_records({"siteA", "c1", 1}), "siteA", "c1", 1));
     ck_assert_double_eq_tol(json_real_value(json_object_get(rep.get(), "gpu_seconds")), 2400, 1e-6);
     ck_assert_int_eq(json_array_size(json_object_get(rep.get(), "steps")), 3);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(rep.get(), "outcome"), "state")), "COMPLETED");

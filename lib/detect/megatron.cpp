@@ -68,6 +68,12 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
     // stands in for it.
     for (long v : {groups, kv_channels, ffn, vocab, max_pos, experts, topk, expert_ffn, shared})
         if (v < 0) return layers;
+    // Learned positions are a table of --max-position-embeddings rows, which Megatron requires
+    // for them; without it the model is not known (rotary positions have no such table).
+    if (!rope && max_pos == 0) {
+        r.miss("arch: max_pos: --max-position-embeddings is not given (learned position embeddings need it)");
+        return layers;
+    }
 
     add("hidden", std::to_string(hidden));
     add("layers", std::to_string(layers));

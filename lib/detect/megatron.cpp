@@ -68,11 +68,18 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
     // stands in for it.
     for (long v : {groups, kv_channels, ffn, vocab, max_pos, experts, topk, expert_ffn, shared})
         if (v < 0) return layers;
-    // Learned positions are a table of --max-position-embeddings rows, which Megatron requires
-    // for them; without it the model is not known (rotary positions have no such table).
-    if (!rope && max_pos == 0) {
-        r.miss("arch: max_pos: --max-position-embeddings is not given (learned position embeddings need it)");
-        return layers;
+    // Learned positions are a table of --max-position-embeddings rows, at least --seq-length of
+    // them (Megatron checks max_position_embeddings >= seq_length); without the option the
+    // sequence length stands in, and the note says so (rotary positions have no such table).
+    long positions = max_pos;
+    if (!rope && positions == 0) {
+        positions = r.number("--seq-length", "arch", 1, 100'000'000);
+        if (positions <= 0) {
+            r.miss("arch: max_pos: neither --max-position-embeddings nor --seq-length is given");
+            return layers;
+        }
+        r.miss("arch: max_pos: --max-position-embeddings is not given; --seq-length (" + std::to_string(positions) +
+               ") is assumed");
     }
 
     add("hidden", std::to_string(hidden));
@@ -82,7 +89,7 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
     if (kv_channels > 0) add("head_dim", std::to_string(kv_channels));
     add("ffn", std::to_string(ffn));
     if (vocab > 0) add("vocab", std::to_string(vocab));
-    if (max_pos > 0) add("max_pos", std::to_string(max_pos));
+    if (positions > 0) add("max_pos", std::to_string(positions));
     if (experts > 0) {
         add("experts", std::to_string(experts));
         add("topk", std::to_string(topk > 0 ? topk : 2));

@@ -41,6 +41,11 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
     const long kv_channels = r.number("--kv-channels", "arch", 1, 65536);
     long ffn = r.number("--ffn-hidden-size", "arch");
     if (ffn == 0) ffn = gated ? (4 * hidden * 2 / 3) / 64 * 64 : 4 * hidden;  // Megatron's default
+    if (ffn == 0) {  // a hidden size too small for the gated default (found by fuzz_detect)
+        r.miss("arch: ffn: --ffn-hidden-size is not given and the default for --hidden-size " +
+               std::to_string(hidden) + " is 0");
+        return layers;
+    }
     // The vocabulary: given (--vocab-size), or GPT-2's; Megatron pads it to a multiple of
     // --make-vocab-size-divisible-by (128) × tp.
     long vocab = r.number("--vocab-size", "arch", 1, 10'000'000);

@@ -154,9 +154,12 @@ int check(job_desc_msg_t* job_desc, uint32_t submit_uid, char** err_msg, const s
         if (u == uid) sub.user = name;
 
     const auto t0 = std::chrono::steady_clock::now();
-    const std::string key = site::DecisionCache::key(sub);
     site::Decision d;
-    if (loaded.cache.find(key, d)) {
+    if (!sub.options.any()) {
+        // A plain batch job: its script is only read where Detect= is on, and scripts rarely
+        // repeat, so it is neither hashed nor kept in the cache meant for --llm-* decisions.
+        d = site::decide(sub, *loaded.snap);
+    } else if (const std::string key = site::DecisionCache::key(sub); loaded.cache.find(key, d)) {
         ++cache_hits;
     } else {
         d = site::decide(sub, *loaded.snap);

@@ -89,9 +89,9 @@ std::vector<std::string> rejection_lines(const calc::CheckOutcome& o, const std:
     lines.push_back("aifactory: " + label + " does not fit in GPU memory.");
     std::string needs = needs_text(e);
     needs[0] = 'N';
-    lines.push_back(needs + ", " + gib(e.capacity) + " GiB usable (" + std::to_string(e.gpus) + " GPUs, " +
-                    calc::describe(e.layout) + ").");
+    lines.push_back(needs + " of " + gib(e.capacity) + " usable.");
     lines.push_back("Largest term: " + std::string(e.dominant()) + ", " + gib(dominant_bytes(e)) + " GiB per GPU.");
+    lines.push_back("Asked for: " + std::to_string(e.gpus) + " GPUs, " + calc::describe(e.layout) + ".");
     if (o.fixes.empty()) {
         lines.push_back("Nothing fits on this partition; see: aifactory fit --where");
     } else {
@@ -103,20 +103,20 @@ std::vector<std::string> rejection_lines(const calc::CheckOutcome& o, const std:
 }
 
 std::string fits_text(const calc::Estimate& e, const std::string& label) {
-    return "OK, " + label + " fits: " + needs_text(e) + ", " + gib(e.capacity) + " usable";
+    return "OK, " + label + " fits: " + needs_text(e) + " of " + gib(e.capacity) + " usable";
 }
 
 std::vector<std::string> may_not_fit_lines(const calc::CheckOutcome& o, const std::string& label) {
     const calc::Estimate& e = o.estimate;
     std::vector<std::string> lines;
-    lines.push_back(label + " may not fit: " + needs_text(e) + ", " + gib(e.capacity) + " usable");
+    lines.push_back(label + " may not fit: " + needs_text(e) + " of " + gib(e.capacity) + " usable");
     lines.push_back("the band's upper end decides; largest term: " + std::string(e.dominant()) + ", " +
                     gib(dominant_bytes(e)) + " GiB per GPU");
     if (o.fixes.empty())
         lines.push_back("no change on this partition makes it safe; see: aifactory fit --where");
     else
         lines.push_back("to be safe: " + fix_text(o.fixes.front()));
-    lines.push_back("accepted: only a job that does not fit even at the band's low end is refused");
+    lines.push_back("accepted anyway: the band's low end fits");
     return lines;
 }
 

@@ -18,11 +18,12 @@ std::string partition_limit(const calc::Estimate& e, long partition_nodes) {
 
 static std::string percent(double fraction) { return fmt_fixed(fraction * 100, 0) + "%"; }
 
-// "52.3 (49.8-55.6)": GiB per GPU with the profile's band, when there is one.
-static std::string gib_band(const calc::Estimate& e) {
+// " (49.8-55.6)": the profile's band in GiB per GPU, "" when there is none.
+static std::string band_text(const calc::Estimate& e) {
     const std::string mid = fmt_gib(e.mem.total), lo = fmt_gib(e.total_lo), hi = fmt_gib(e.total_hi);
-    return lo == mid && hi == mid ? mid : mid + " (" + lo + "-" + hi + ")";
+    return lo == mid && hi == mid ? "" : " (" + lo + "-" + hi + ")";
 }
+static std::string gib_band(const calc::Estimate& e) { return fmt_gib(e.mem.total) + band_text(e); }
 
 static void row(const char* label, double bytes) { std::printf("  %-34s %8s\n", label, fmt_gib(bytes, 2).c_str()); }
 
@@ -62,8 +63,9 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     if (!limit.empty())
         std::printf("\nVerdict    %s: the job needs %d nodes\n", limit.c_str(), e.nodes);
     else
-        std::printf("\nVerdict    %s: needs %s GiB per GPU, %s of usable memory; largest term: %s\n",
-                    calc::name(e.verdict), gib_band(e).c_str(), percent(e.mem.total / e.capacity).c_str(), e.dominant());
+        std::printf("\nVerdict    %s: needs %s GiB per GPU%s, %s of usable memory; largest term: %s\n",
+                    calc::name(e.verdict), fmt_gib(e.mem.total).c_str(), band_text(e).c_str(),
+                    percent(e.mem.total / e.capacity).c_str(), e.dominant());
     if (e.tokens_per_s > 0) {
         std::printf("Speed      %s tokens/s (%.0f per GPU) at MFU %.0f%%; %.1f GFLOP per token\n",
                     fmt_count(e.tokens_per_s).c_str(), e.tokens_per_s / e.gpus, e.mfu * 100,

@@ -83,6 +83,11 @@ START_TEST(site_conf_errors_name_file_and_line) {
                       "/etc/slurm/aifactory.conf:2: partition a already described at "
                       "/etc/slurm/aifactory.conf:1");
     expect_conf_error("ModelCatalogue=\"open\n", "/etc/slurm/aifactory.conf:1: unterminated quote");
+    expect_conf_error("Frameworks=torchtitan\n",
+                      "/etc/slurm/aifactory.conf:1: Frameworks: 'torchtitan' names no version");
+    expect_conf_error("Frameworks=torchtitan@2024.12,torchtitan@2025.06\n",
+                      "/etc/slurm/aifactory.conf:1: Frameworks: torchtitan is pinned twice");
+    expect_conf_error("Frameworks=jax@1\n", "/etc/slurm/aifactory.conf:1: Frameworks: unknown framework 'jax'");
 }
 END_TEST
 

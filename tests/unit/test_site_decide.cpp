@@ -212,14 +212,11 @@ END_TEST
 // The band straddles usable memory: accepted even under enforce, with a warning that names what
 // decides and the smallest change that makes even the band's upper end fit.
 START_TEST(may_not_fit_is_accepted_under_enforce_with_a_warning) {
-    Decision d = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"mbs", "3"}, {"seq", "4096"},
-                             {"recompute", "none"}},
-                            4, 1, "boost_usr_prod"),
+    Decision d = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"mbs", "3"}, {"seq", "4096"}, {"recompute", "none"}}, 4, 1),
                         *snap);
     ck_assert_str_eq(name(d.action), "warn");
     ck_assert(d.problem == Problem::None);
-    ck_assert_msg(d.prediction.rfind("verdict=may-not-fit;gib_per_gpu=60.8", 0) == 0, "%s", d.prediction.c_str());
-    ck_assert_msg(d.prediction.find(";gib_lo=59.") != std::string::npos && d.prediction.find(";gib_hi=65.") != std::string::npos,
+    ck_assert_msg(d.prediction.rfind("verdict=may-not-fit;gib_per_gpu=60.83;capacity_gib=60.15;gib_lo=59.06;gib_hi=65.51;", 0) == 0,
                   "%s", d.prediction.c_str());
     ck_assert_str_eq(joined(d).c_str(),
                      "aifactory: llama3.1-8b may not fit: needs 60.8 GiB per GPU\n"
@@ -237,11 +234,7 @@ END_TEST
 // Frameworks= pins what a bare framework name means on this site; a named version is kept.
 START_TEST(site_pins_the_framework_version) {
     auto gib = [](const Decision& d) { return d.prediction.substr(0, d.prediction.find(";capacity_gib")); };
-    auto tt = [](const char* framework) {
-        return job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
-                    {"framework", framework}},
-                   4, 1, "boost_usr_prod");
-    };
+    auto tt = [](const char* f) { return job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"framework", f}}, 4, 1); };
     const std::string newest = gib(decide(tt("torchtitan"), *snap));
     const std::string old = gib(decide(tt("torchtitan@2024.12"), *snap));
     ck_assert_str_ne(newest.c_str(), old.c_str());
@@ -250,10 +243,6 @@ START_TEST(site_pins_the_framework_version) {
     ck_assert_int_eq(snap->config.framework_pins.size(), 1);
     ck_assert_str_eq(gib(decide(tt("torchtitan"), *snap)).c_str(), old.c_str());
     ck_assert_str_eq(gib(decide(tt("torchtitan@2025.06"), *snap)).c_str(), newest.c_str());
-    ck_assert_input_error(parse_site_config("Frameworks=torchtitan\n", "a.conf"), "a.conf:1: Frameworks: 'torchtitan' names no version");
-    ck_assert_input_error(parse_site_config("Frameworks=torchtitan@2024.12,torchtitan@2025.06\n", "a.conf"),
-                          "torchtitan is pinned twice");
-    ck_assert_input_error(parse_site_config("Frameworks=jax@1\n", "a.conf"), "unknown framework 'jax'");
     setup();
 }
 END_TEST

@@ -2,6 +2,7 @@
 // `aifactory validate`: every published case next to what the calculator predicts.
 #include <cmath>
 #include <cstdio>
+#include <unistd.h>
 
 #include "args.hpp"
 #include "calc/validation.hpp"
@@ -69,7 +70,10 @@ int cmd_validate(int argc, char** argv) {
         for (const Arg& a : parse_options(spec, argc, argv).options) {
             if (a.key == "cases") cases = a.value;
             else if (a.key == "verbose") verbose = true;
-            else if (a.key == "bands") cat.bands = calc::BandTable::load(a.value);
+            else if (a.key == "bands") {
+                if (::access(a.value.c_str(), R_OK) != 0) throw InputError("--bands: cannot read " + a.value);
+                cat.bands = calc::BandTable::load(a.value);  // (a missing shipped file means no bands)
+            }
             else if (a.key == "write-bands") write_to = a.value;
         }
         auto rows = calc::run_validation(cases, cat.models, cat.hardware, &cat.bands);

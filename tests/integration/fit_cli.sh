@@ -122,6 +122,7 @@ says 2 "aifactory fit: --config: cannot read /tmp: is a directory, not a file" f
 says 2 "aifactory fit: /nonexistent.json: No such file or directory" \
     fit --model llama2-7b --system lumi-g --models /nonexistent.json
 says 2 "aifactory validate: /tmp: is a directory, not a file" validate --cases /tmp
+says 2 "aifactory validate: --bands: cannot read /nonexistent.json" validate --bands /nonexistent.json
 says 2 "aifactory systems: /nonexistent.json: No such file or directory" systems --hardware /nonexistent.json
 
 # fit respects the partition's size (issue 17): the search stops at the partition's nodes, a job

@@ -125,6 +125,11 @@ START_TEST(gpu_entries_in_tres_strings) {
     ck_assert_int_eq(gpus_in_tres("gres:gpus_fake:3"), -1);
     ck_assert_int_eq(gpus_in_tres("gres:shard:2,gres:gpu:2"), 2);
     ck_assert_int_eq(gpus_in_tres(""), -1);
+    // TRES form of 23.11+ clients (tres_per_task "cpu=1,gres/gpu=1"; seen from sbatch 26.05.5).
+    ck_assert_int_eq(gpus_in_tres("gres/gpu=1"), 1);
+    ck_assert_int_eq(gpus_in_tres("cpu=2,gres/gpu:a100=2"), 2);
+    ck_assert_int_eq(gpus_in_tres("gres/gpu=x"), -1);
+    ck_assert_int_eq(gpus_in_tres("gres/gpus=3"), -1);
 }
 END_TEST
 

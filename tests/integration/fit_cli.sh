@@ -92,9 +92,9 @@ says 2 "aifactory systems: /nonexistent.json: No such file or directory" systems
 says 0 "aifactory fit: llama3.1-405b on discoverer-plus: does not fit on this partition (2 nodes); it needs 9 nodes" \
     fit --model llama3.1-405b --system discoverer-plus
 check "a fit beyond the partition prints no layout" '[ ! -s "$out" ]'
-says 0 "aifactory fit: deepseek-v3 on discoverer-plus: does not fit on this partition (2 nodes); nor on 4096 nodes of H200 SXM 141GB" \
+# DeepSeek-V3's 61 layers pipeline unevenly (issue 12): the search finds a fit beyond the partition.
+says 0 "aifactory fit: deepseek-v3 on discoverer-plus: does not fit on this partition (2 nodes); it needs 12 nodes" \
     fit --model deepseek-v3 --system discoverer-plus
-check "fit says why deepseek-v3 cannot be pipelined" '[ "$(sed -n 2p "$err")" = "aifactory fit: 61 layers cannot be pipelined evenly, so pp=1" ]'
 "$AIF" fit --model llama3.1-8b --system lumi-g --gpus 1000000 > "$out"
 check "--gpus beyond the partition: verdict says so" 'grep -qxF "Verdict    does not fit on this partition (2978 nodes): the job needs 125000 nodes" "$out"'
 check "the System line states the partition's size" 'grep -qxF "System     lumi-g: 8 x Instinct MI250X, one GCD per node, 2978 nodes" "$out"'
@@ -106,12 +106,13 @@ check "--gpus beyond the partition: JSON verdict does-not-fit" 'python3 -c "impo
 check "fit says which headroom it uses" 'grep -qxF "Headroom   0% kept free (--headroom; the plugin'"'"'s default too, unless aifactory.conf sets Headroom=)" "$out"'
 check "the usable row names the headroom" 'grep -qE "^  usable \(after 0% headroom\) +63\.32$" "$out"'
 # A smallest fit near the memory limit is tight, with the share of memory it uses; why this layout.
-check "a smallest fit at 92% of memory is tight" 'grep -qxF "Verdict    tight (92% of usable memory; largest term: optimizer states)" "$out"'
-check "fit says why it chose the layout" 'grep -qxF "Why        fewest whole nodes that fit; the only layout that fits there; pp=10 of those dividing the 80 layers (2, 4, 5, 8, 10, 16, 20)" "$out"'
+check "a smallest fit at 98% of memory is tight" 'grep -qxF "Verdict    tight (98% of usable memory; largest term: optimizer states)" "$out"'
+check "fit says why it chose the layout" 'grep -qxF "Why        fewest whole nodes that fit; the only layout that fits there; pp=9: 9 layers on the first 8 stages, 8 on the others (80 layers)" "$out"'
+check "fit names the worst pipeline stage" 'grep -qxF "Memory per GPU, first pipeline stage (rank 0, 9 layers; the worst) GiB" "$out"'
 "$AIF" fit --model llama3.1-70b --system leonardo-booster --headroom 5% > "$out"
 check "--headroom 5% is said and applied" 'grep -q "^Headroom   5% kept free" "$out" && grep -qE "^  usable \(after 5% headroom\) +60\.15$" "$out"'
 "$AIF" fit --model llama3.1-70b --where > "$out"
-check "--where has a verdict column" 'grep -qE "^partition .* tokens/s  verdict$" "$out" && grep -qE "^leonardo-booster .* 13\.0K  tight$" "$out" && grep -qE "^lumi-g .*  fits$" "$out"'
+check "--where has a verdict column" 'grep -qE "^partition .* tokens/s  verdict$" "$out" && grep -qE "^leonardo-booster .* 8\.08K  tight$" "$out" && grep -qE "^lumi-g .*  fits$" "$out"'
 check "--where: a partition too small says its size" 'grep -qE "^vega-gpu +nvidia-a100-sxm4-40gb .*  does not fit on this partition \(60 nodes\)$" "$out"'
 check "--where states the headroom" 'grep -qxF "Where can llama3.1-70b train (bf16, megatron, recompute none, seq 4096, headroom 0%)?" "$out"'
 

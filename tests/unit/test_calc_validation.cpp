@@ -33,7 +33,9 @@ START_TEST(every_case_within_band_or_explained) {
     ck_assert_int_ge(memory, 12);
     ck_assert_int_ge(throughput, 8);
     ck_assert_int_ge(verdict, 4);
-    ck_assert_int_ge(within, 24);
+    // 19 since issue 12: Megatron's expert-TP default (M4) and the full-recompute peak taken as the
+    // larger of loss and recompute (M6, four cases) moved five cases just outside their bands.
+    ck_assert_int_ge(within, 19);
 }
 END_TEST
 

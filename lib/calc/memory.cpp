@@ -281,14 +281,14 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
     out.first = out.worst = sm.at(0);
     out.last = l.pp == 1 ? out.first : sm.at(l.pp - 1);
     if (out.last.total > out.worst.total) out.worst = out.last;
-    // Middle stages: a later stage holds fewer micro-batches, so one with the same layers as the
-    // stage before it cannot be worse and is skipped.
-    long prev_layers = -1, prev_moe = -1;
+    // Middle stages: a later stage holds fewer micro-batches, so one with no more dense and no
+    // more MoE layers than an earlier stage (without the LM head) cannot be worse and is skipped.
+    long prev_dense = out.first.layers - moe_layers_in(a, 0, out.first.layers), prev_moe = out.first.layers - prev_dense;
     for (int r = 1; r < l.pp - 1; ++r) {
         const long first = stage_start(l, a.layers, r), layers = stage_layers(l, a.layers, r);
         const long moe = moe_layers_in(a, first, first + layers);
-        if (layers == prev_layers && moe == prev_moe) continue;
-        prev_layers = layers;
+        if (moe <= prev_moe && layers - moe <= prev_dense) continue;
+        prev_dense = layers - moe;
         prev_moe = moe;
         MemoryBreakdown mb = sm.at(r);
         if (mb.total > out.worst.total) out.worst = mb;

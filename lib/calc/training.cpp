@@ -67,7 +67,7 @@ std::string describe(const Layout& l) {
     add("vpp", l.vpp);
     add("cp", l.cp);
     add("ep", l.ep);
-    if (l.etp > 0 && l.ep > 1) put("etp", l.etp);
+    if (l.etp > 0) put("etp", l.etp);
     if (l.first > 0) put("first", l.first);
     if (l.last > 0) put("last", l.last);
     if (l.sp && l.tp > 1) s += ",sp=on";

@@ -39,7 +39,7 @@ const CommandSpec& spec() {
             {"gpus", Takes::Value, "N", "the job's GPUs"},
             {"nodes", Takes::Value, "N", "the job's nodes"},
             {"where", Takes::Nothing, "", "smallest fit on every catalogue partition"},
-            {"layout", Takes::Value, "tp=4,pp=2,...", "tp, pp, vpp, cp, ep, sp=on|off (with --gpus or --nodes)"},
+            {"layout", Takes::Value, "tp=4,pp=2,...", "tp, pp, vpp, cp, ep, etp, sp=on|off, first=/last= (layers on the first/last pipeline stage) (with --gpus or --nodes)"},
             {"zero", Takes::Value, "0-3", "ZeRO stage"},
             {"fsdp", Takes::OptionalValue, enum_names(calc::kFsdpNames, "|"), "FSDP sharding (bare: full)"},
             {"dist-opt", Takes::OptionalValue, "on|off", "distributed optimizer (Megatron; bare: on)"},

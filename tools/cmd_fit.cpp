@@ -39,7 +39,7 @@ const CommandSpec& spec() {
             {"gpus", Takes::Value, "N", "the job's GPUs"},
             {"nodes", Takes::Value, "N", "the job's nodes"},
             {"where", Takes::Nothing, "", "smallest fit on every catalogue partition"},
-            {"layout", Takes::Value, "tp=4,pp=2,...", "tp, pp, vpp, cp, ep, sp=on|off (with --gpus or --nodes)"},
+            {"layout", Takes::Value, "tp=4,pp=2,...", "tp, pp, vpp, cp, ep, etp, sp=on|off, first=/last= (layers on the first/last pipeline stage) (with --gpus or --nodes)"},
             {"zero", Takes::Value, "0-3", "ZeRO stage"},
             {"fsdp", Takes::OptionalValue, enum_names(calc::kFsdpNames, "|"), "FSDP sharding (bare: full)"},
             {"dist-opt", Takes::OptionalValue, "on|off", "distributed optimizer (Megatron; bare: on)"},
@@ -164,16 +164,20 @@ int run_where(const FitArgs& f, const Catalogues& cat, const calc::Architecture&
     return 0;
 }
 
-// Pipeline stages must hold whole layers (the search tries pp dividing the layers, up to 32).
+// How the layers fall on the pipeline stages (an even spread when they do not divide).
 std::string pipeline_note(const calc::Architecture& a, const calc::Layout& l) {
-    std::string others;
-    for (long pp = 2; pp <= 32 && pp <= a.layers; ++pp)
-        if (a.layers % pp == 0) others += (others.empty() ? "" : ", ") + std::to_string(pp);
-    if (others.empty())
-        return std::to_string(a.layers) + " layers cannot be pipelined evenly, so pp=1";
-    if (l.pp > 1) return "pp=" + std::to_string(l.pp) + " of those dividing the " + std::to_string(a.layers) +
-                         " layers (" + others + ")";
-    return "";
+    if (l.pp <= 1) return "";
+    const long most = calc::stage_layers(l, a.layers, 0), fewest = calc::stage_layers(l, a.layers, l.pp - 1);
+    std::string note = "pp=" + std::to_string(l.pp) + ": ";
+    if (l.first > 0 || l.last > 0)
+        return note + std::to_string(most) + " layers on the first stage, " + std::to_string(fewest) +
+               " on the last, " + std::to_string(calc::stage_layers(l, a.layers, 1)) + " on the second";
+    if (most == fewest) return note + std::to_string(most) + " of the " + std::to_string(a.layers) + " layers per stage";
+    int with_most = 0;
+    while (with_most < l.pp && calc::stage_layers(l, a.layers, with_most) == most) ++with_most;
+    return note + std::to_string(most) + " layers on the first " +
+           (with_most == 1 ? std::string("stage") : std::to_string(with_most) + " stages") + ", " +
+           std::to_string(fewest) + " on the others (" + std::to_string(a.layers) + " layers)";
 }
 
 std::string why_chosen(const calc::Architecture& a, const calc::Estimate& e, std::size_t layouts) {
@@ -198,8 +202,6 @@ void not_found(const FitContext& ctx, const calc::Architecture& a, const calc::T
         std::fprintf(stderr, "aifactory fit: %s does not fit on up to 4096 nodes of %s\n", ctx.model.c_str(),
                      ctx.gpu_name.c_str());
     }
-    const std::string pp = pipeline_note(a, calc::Layout{});
-    if (pp.find("cannot") != std::string::npos) std::fprintf(stderr, "aifactory fit: %s\n", pp.c_str());
 }
 
 }  // namespace

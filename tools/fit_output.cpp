@@ -46,7 +46,8 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     if (std::string(e.mem.stage) == "only")
         std::printf("\nMemory per GPU                            GiB\n");
     else
-        std::printf("\nMemory per GPU, %-5s pipeline stage (worst) GiB\n", e.mem.stage);
+        std::printf("\nMemory per GPU, %s pipeline stage (rank %d, %ld layers; the worst) GiB\n", e.mem.stage,
+                    e.mem.rank, e.mem.layers);
     row("weights", e.mem.weights);
     row("gradients", e.mem.gradients);
     row("optimizer states", e.mem.optimizer);
@@ -97,6 +98,8 @@ json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
     json_object_set_new(o, "params_active", whole(e.params.active));
     json_object_set_new(o, "per_gpu_bytes", mem);
     json_object_set_new(o, "stage", json_string(m.stage));
+    json_object_set_new(o, "stage_rank", json_integer(m.rank));
+    json_object_set_new(o, "stage_layers", json_integer(m.layers));
     json_object_set_new(o, "capacity_bytes", whole(e.capacity));
     json_object_set_new(o, "verdict", json_string(calc::name(e.verdict)));
     json_object_set_new(o, "total_lo_bytes", whole(e.total_lo));  // the band around per_gpu_bytes.total

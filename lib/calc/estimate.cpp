@@ -36,6 +36,29 @@ const char* Estimate::dominant() const {
         ->name;
 }
 
+// Every pipeline stage holds at least one layer per virtual stage (Megatron-Core refuses empty
+// stages); the layers need not divide evenly (first=/last= or an even spread).
+static void check_stages(const Architecture& a, const Layout& l) {
+    auto fail = [](const std::string& m) { throw InputError(m); };
+    const std::string L = std::to_string(a.layers);
+    if ((l.first > 0 || l.last > 0) && l.pp == 1) fail("--layout: first=/last= need pp > 1");
+    if (l.etp > 0 && !a.is_moe())
+        fail("--layout: etp=" + std::to_string(l.etp) + " needs a mixture-of-experts model");
+    const long given = (l.pp > 1 ? l.first + l.last : 0);
+    const int given_stages = (l.pp > 1 && l.first > 0) + (l.pp > 1 && l.last > 0);
+    const long middle = a.layers - given, middle_stages = l.pp - given_stages;
+    if (given > a.layers || (middle_stages == 0 && middle != 0) || (middle_stages > 0 && middle < middle_stages * long(l.vpp)))
+        fail("--layout: first=" + std::to_string(l.first) + ",last=" + std::to_string(l.last) + " leave " +
+             std::to_string(middle) + " of the " + L + " layers for " + std::to_string(middle_stages) +
+             " other pipeline stages; each needs at least " + std::to_string(l.vpp) + " layer" +
+             (l.vpp > 1 ? "s (one per virtual stage)" : ""));
+    if (given_stages == 0 && a.layers < long(l.pp) * l.vpp)
+        fail("--layout: pp=" + std::to_string(l.pp) + (l.vpp > 1 ? " x vpp=" + std::to_string(l.vpp) : "") +
+             " needs at least that many layers; the model has " + L);
+    if ((l.first > 0 && l.first < l.vpp) || (l.last > 0 && l.last < l.vpp))
+        fail("--layout: first=/last= need at least vpp=" + std::to_string(l.vpp) + " layers");
+}
+
 static std::string divisors_up_to(long n, long limit) {
     std::string s;
     for (long d = 1; d <= n && d <= limit; ++d)
@@ -59,20 +82,18 @@ void check_layout(const Architecture& a, const TrainingSetup& s, int gpus) {
     if (!a.mla.enabled() && kv % l.tp != 0 && l.tp % kv != 0)
         fail("--layout: tp=" + std::to_string(l.tp) + " does not suit the " + std::to_string(kv) +
              " KV heads; use a divisor or a multiple of " + std::to_string(kv));
-    if (a.layers % (long(l.pp) * l.vpp) != 0)
-        fail("--layout: pp=" + std::to_string(l.pp) + (l.vpp > 1 ? " x vpp=" + std::to_string(l.vpp) : "") +
-             " does not divide the " + std::to_string(a.layers) + " layers; use pp in {" +
-             divisors_up_to(a.layers, 128) + "}");
     if (l.vpp > 1 && l.pp == 1) fail("--layout: vpp needs pp > 1");
+    check_stages(a, l);
     if (s.seq % l.cp != 0) fail("--layout: cp=" + std::to_string(l.cp) + " does not divide --seq " + std::to_string(s.seq));
     const int dp = gpus / mp;
     if (l.ep > 1) {
         if (!a.is_moe()) fail("--layout: ep=" + std::to_string(l.ep) + " needs a mixture-of-experts model");
         if (a.experts % l.ep != 0)
             fail("--layout: ep=" + std::to_string(l.ep) + " does not divide the " + std::to_string(a.experts) + " experts");
-        if ((long(dp) * l.cp * l.tp) % l.ep != 0)
-            fail("--layout: ep=" + std::to_string(l.ep) + " needs dp x cp x tp (" + std::to_string(dp * l.cp * l.tp) +
-                 ") to be a multiple of it");
+        const int etp = s.expert_tp();
+        if ((long(dp) * l.cp * l.tp) % (long(l.ep) * etp) != 0)
+            fail("--layout: ep=" + std::to_string(l.ep) + (etp > 1 ? " x etp=" + std::to_string(etp) : "") +
+                 " needs dp x cp x tp (" + std::to_string(dp * l.cp * l.tp) + ") to be a multiple of it");
     }
     if (s.gbs > 0 && s.gbs % (s.mbs * dp) != 0)
         fail("--gbs: global batch " + std::to_string(s.gbs) + " is not a multiple of micro-batch " +

@@ -34,7 +34,9 @@ struct MemoryBreakdown {
     double cuda_context = 0;  // outside the allocator
     double comm = 0;          // NCCL/RCCL buffers, outside the allocator
     double total = 0;         // what nvidia-smi would show: reserved + context + comm
-    const char* stage = "only";  // pipeline stage these figures are for: "only", "first" or "last"
+    const char* stage = "only";  // pipeline stage these figures are for: "only", "first", "middle" or "last"
+    int rank = 0;                // its pipeline rank
+    long layers = 0;             // transformer layers on it
 };
 
 // Against usable memory, with the band: fits (even the upper end fits), may not fit (the band
@@ -56,6 +58,7 @@ struct Estimate {
     double flops_per_token = 0;     // model FLOPs (6N + attention), what MFU is measured against
     double hw_flops_per_token = 0;  // with recomputation counted
     double tokens_per_s = 0;        // whole job
+    double bubble = 0;              // pipeline bubble: idle time / compute time, (pp-1)/(m vpp)
     double train_hours = 0, gpu_hours = 0, node_hours = 0, energy_kwh = 0;  // 0 without --tokens
     double mfu = 0;
 
@@ -69,14 +72,15 @@ Estimate estimate(const Architecture& a, const TrainingSetup& s, const Target& t
 
 // Same, without validation or time: the hot path of the search (no allocation, no exceptions).
 // First and last pipeline stage (the same with pp = 1): activations peak on the first, the LM
-// head and logits sit on the last. Megatron logs the last rank's memory.
+// head and logits sit on the last. Megatron logs the last rank's memory. `worst` is the stage
+// with the most memory, which with uneven stages may be a middle one.
 struct StageMemory {
-    MemoryBreakdown first, last;
+    MemoryBreakdown first, last, worst;
 };
 StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
                             int gpus_per_node);
 
-// The worse of the two stages. `gpus_per_node` bounds FSDP hybrid sharding; `layout` must already be valid for `gpus`.
+// The worst stage. `gpus_per_node` bounds FSDP hybrid sharding; `layout` must already be valid for `gpus`.
 MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const TrainingSetup& s,
                             int gpus, int gpus_per_node);
 

@@ -24,9 +24,12 @@ Layout parse_layout(std::string_view v, const std::string& flag) {
         else if (k == "vpp") l.vpp = int(parse_int(val, what, 1, 1024));
         else if (k == "cp") l.cp = int(parse_int(val, what, 1, 1024));
         else if (k == "ep") l.ep = int(parse_int(val, what, 1, 4096));
+        else if (k == "etp") l.etp = int(parse_int(val, what, 1, 1024));
+        else if (k == "first") l.first = parse_int(val, what, 1, 10'000);
+        else if (k == "last") l.last = parse_int(val, what, 1, 10'000);
         else if (k == "sp") l.sp = parse_bool(val, what);
         else if (k == "dp") continue;  // derived from the GPU count; accepted for convenience
-        else throw InputError(flag + ": unknown key '" + printable(k, 20) + "' (use tp, pp, vpp, cp, ep, sp)");
+        else throw InputError(flag + ": unknown key '" + printable(k, 20) + "' (use tp, pp, vpp, cp, ep, etp, sp, first, last)");
     }
     return l;
 }

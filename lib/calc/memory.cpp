@@ -123,10 +123,16 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     double bytes = sbh * units * elem * fp.activation_factor;
     const double tokens = double(s.seq) / l.cp * s.mbs;
     double attention_scores;
-    if (s.flash)
+    if (s.flash) {
         attention_scores = 4.0 * a.heads * tokens / t;  // log-sum-exp per head, fp32
-    else
-        attention_scores = 5.0 * a.heads * tokens * double(s.seq) / t;  // Korthikanti's 5as^2b/t
+    } else {
+        // Per score element: Megatron's fused softmax saves only its 2-byte output for backward
+        // (fused_softmax.py); HF eager attention upcasts to an fp32 softmax and keeps a bf16 copy
+        // for the AV matmul (4 + 2). Dropout on the probabilities adds its 1-byte mask and 2-byte
+        // output (Korthikanti's 5as^2b); dropout with p = 0 stores neither.
+        const double probs = s.framework == Framework::HF ? 6.0 : 2.0;
+        attention_scores = (probs + (a.dropout ? 3.0 : 0.0)) * a.heads * tokens * double(s.seq) / t;
+    }
     if (s.recompute == Recompute::Selective) {
         bytes *= fp.selective_factor;
         if (!s.flash) attention_scores = 0;
@@ -134,20 +140,21 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     return bytes + attention_scores;
 }
 
-// Activations a stage holds at its peak, over the micro-batches in flight.
-double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, long first, long last,
-                              long moe_layers, double in_flight, const FrameworkProfile& fp) {
-    const long layers = last - first, dense_layers = layers - moe_layers;
-    const double dense = dense_layers ? layer_bytes(a, s, false, fp) : 0;
-    const double moe = moe_layers ? layer_bytes(a, s, true, fp) : 0;
+// Activations a stage holds at its peak, over the micro-batches in flight. `dense`/`moe` are one
+// layer's bytes; `logits` what the loss holds on this stage (0 off the last stage).
+double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, long layers, long moe_layers,
+                              double dense, double moe, double in_flight, double logits) {
+    const long dense_layers = layers - moe_layers;
     const Layout& l = s.layout;
     const double tokens = double(s.seq) / l.cp * s.mbs;
     const double ids = 8 * tokens;  // int64 token ids
     if (s.recompute == Recompute::Full) {
-        // Only each layer's input is kept; one layer is rebuilt at a time during backward.
+        // Only each layer's input is kept; one layer is rebuilt at a time during backward, after
+        // the loss has freed the logits: the larger of the two peaks counts, not their sum.
         const double elem = s.precision == Precision::FP32 ? 4.0 : 2.0;
         const double input = tokens * a.hidden * elem / (sequence_parallel(s) ? l.tp : 1);
-        return (input * layers + ids) * in_flight + std::max(dense, moe);
+        const double working = std::max(dense_layers ? dense : 0.0, moe_layers ? moe : 0.0);
+        return (input * layers + ids) * in_flight + std::max(0.0, working - logits);
     }
     return (dense * dense_layers + moe * moe_layers + ids) * in_flight;
 }
@@ -164,41 +171,37 @@ double activation_bytes_per_layer(const Architecture& a, const TrainingSetup& s,
     return layer_bytes(a, s, moe_layer, profile(s));
 }
 
-StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
-                            int gpus_per_node) {
-    const Layout& l = s.layout;
-    const FrameworkProfile& fp = profile(s);
-    const int dp = std::max(1, gpus / std::max(1, l.tp * l.pp * l.cp));
-    const int expert_tp = l.ep > 1 ? 1 : l.tp;
-    const int expert_dp = std::max(1, gpus / std::max(1, l.ep * expert_tp * l.pp));
-    const int stage = s.shard_stage();
-    // Megatron shards the optimizer over DP x CP; FSDP hybrid only within a node.
-    double shard = double(dp) * l.cp;  // Megatron and torchtitan shard over the DP x CP group
-    if (s.fsdp == Fsdp::Hybrid) shard = std::min<double>(dp, std::max(1, gpus_per_node / (l.tp * l.pp * l.cp)));
-    const double expert_shard = std::min<double>(shard, expert_dp);
-    const StateBytes b = state_bytes(s);
+namespace {
 
-    // Micro-batches per optimizer step and how many a pipeline stage holds at once (1F1B).
-    long m = s.gbs > 0 ? std::max(1L, s.gbs / std::max(1L, s.mbs * dp)) : (l.pp > 1 ? 2L * l.pp : 1L);
-    double in_flight = std::min<double>(l.pp, double(m));
-    if (l.vpp > 1) in_flight *= 1.0 + double(l.pp - 1) / (double(l.pp) * l.vpp);
+// What every stage of one configuration shares; one stage's memory is then a few operations.
+struct StageModel {
+    const Architecture& a;
+    const ParamCount& p;
+    const TrainingSetup& s;
+    const FrameworkProfile& fp;
+    StateBytes b;
+    int dp = 1, expert_tp = 1, stage = 0;
+    double shard = 1, expert_shard = 1;
+    long m = 1;                        // micro-batches per optimizer step
+    double dense_layer = 0, moe_layer = 0;  // one layer's activations
+    double logits = 0;                 // the loss's bytes on the last stage
+    double comm = 0;
 
-    const long per_stage = a.layers / std::max(1, l.pp);
-    struct Candidate {
-        long first, last;
-        bool embedding, head;
-        double in_flight;
-    };
-    // The last rank of an interleaved schedule still warms up (v-1) x p layer chunks.
-    const double last_in_flight = std::min<double>(double(m), double((l.vpp - 1) * l.pp + 1) / l.vpp);
-    Candidate stages[2] = {{0, per_stage, true, l.pp == 1, in_flight},
-                           {a.layers - per_stage, a.layers, false, true, last_in_flight}};
-    const int n_stages = l.pp == 1 ? 1 : 2;
+    // Micro-batches pipeline rank r holds at its peak (Megatron-Core schedules.py warm-up + 1;
+    // interleaved counts model chunks of 1/v of the stage).
+    double in_flight(int r) const {
+        const Layout& l = s.layout;
+        if (l.pp == 1) return 1;
+        if (l.vpp == 1) return std::min<double>(l.pp - r, double(m));
+        const double chunks = 2.0 * (l.pp - r - 1) + double(l.vpp - 1) * l.pp + 1;
+        return std::min(chunks / l.vpp, double(m));
+    }
 
-    StageMemory out;
-    for (int i = 0; i < n_stages; ++i) {
-        const Candidate& c = stages[i];
-        StageParams sp = stage_params(a, p, l, expert_tp, c.first, c.last, c.embedding, c.head);
+    MemoryBreakdown at(int r) const {
+        const Layout& l = s.layout;
+        const long first = stage_start(l, a.layers, r), layers = stage_layers(l, a.layers, r);
+        const bool embedding = r == 0, head = r == l.pp - 1;
+        StageParams sp = stage_params(a, p, l, expert_tp, first, first + layers, embedding, head);
         auto sharded = [&](double bytes_per_param, int min_stage) {
             return sp.dense * bytes_per_param / (stage >= min_stage ? shard : 1) +
                    sp.expert * bytes_per_param / (stage >= min_stage ? expert_shard : 1);
@@ -207,11 +210,9 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
         mb.weights = sharded(b.weights, 3);
         mb.gradients = sharded(b.grads, 2) + sharded(b.accum, 1);
         mb.optimizer = sharded(b.master + b.optim, 1);
-        mb.activations = stage_activation_bytes(a, s, c.first, c.last, sp.moe_layers, c.in_flight, fp);
-        if (c.head) {
-            const double logits = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp;
-            mb.logits = logits * fp.logit_bytes;
-        }
+        mb.logits = head ? logits : 0;
+        mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, in_flight(r),
+                                                mb.logits);
         // Transient buffers inside the allocator at the peak.
         const double stage_params_gpu = sp.dense + sp.expert;
         if (s.fsdp != Fsdp::Off && s.framework != Framework::DeepSpeed)
@@ -220,24 +221,67 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
             mb.buffers = 4 * sp.layer_max + 1e8;  // DeepSpeed: largest layer param+grad, prefetch bucket
         else if (s.framework == Framework::DeepSpeed)
             mb.buffers = std::min(2e9, 4 * stage_params_gpu);  // reduce + allgather buckets (5e8 each)
-        else if (s.framework == Framework::HF || s.framework == Framework::FSDP)
+        else if (s.framework == Framework::HF || s.framework == Framework::FSDP) {
             mb.buffers = 2 * stage_params_gpu;  // autocast's bf16 copies of the fp32 weights
+            // Plain DDP: its buckets copy every gradient in the gradients' dtype (torch DDP,
+            // gradient_as_bucket_view=False by default).
+            if (stage == 0 && dp * l.cp > 1) mb.buffers += b.grads * stage_params_gpu;
+        }
         mb.allocated = mb.weights + mb.gradients + mb.optimizer + mb.activations + mb.logits + mb.buffers;
         mb.reserved = mb.allocated * fp.fragmentation;
         mb.cuda_context = 0.6 * GiB;
-        mb.comm = comm_buffers(l, dp);
+        mb.comm = comm;
         mb.total = mb.reserved + mb.cuda_context + mb.comm;
-        mb.stage = n_stages == 1 ? "only" : (i == 0 ? "first" : "last");
-        (i == 0 ? out.first : out.last) = mb;
+        mb.stage = l.pp == 1 ? "only" : (r == 0 ? "first" : (head ? "last" : "middle"));
+        mb.rank = r;
+        mb.layers = layers;
+        return mb;
     }
-    if (n_stages == 1) out.last = out.first;
+};
+
+}  // namespace
+
+StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
+                            int gpus_per_node) {
+    const Layout& l = s.layout;
+    StageModel sm{a, p, s, profile(s), state_bytes(s)};
+    sm.dp = std::max(1, gpus / std::max(1, l.tp * l.pp * l.cp));
+    sm.expert_tp = s.expert_tp();
+    const int expert_dp = std::max(1, gpus / std::max(1, l.ep * sm.expert_tp * l.pp));
+    sm.stage = s.shard_stage();
+    // Megatron and torchtitan shard the optimizer over the DP x CP group; FSDP hybrid only within a node.
+    sm.shard = double(sm.dp) * l.cp;
+    if (s.fsdp == Fsdp::Hybrid) sm.shard = std::min<double>(sm.dp, std::max(1, gpus_per_node / (l.tp * l.pp * l.cp)));
+    sm.expert_shard = std::min<double>(sm.shard, expert_dp);
+    // Micro-batches per optimizer step (1F1B needs at least pp to fill the pipeline).
+    sm.m = s.gbs > 0 ? std::max(1L, s.gbs / std::max(1L, s.mbs * sm.dp)) : (l.pp > 1 ? 2L * l.pp : 1L);
+    if (a.dense_layers() > 0) sm.dense_layer = layer_bytes(a, s, false, sm.fp);
+    if (a.moe_layers() > 0) sm.moe_layer = layer_bytes(a, s, true, sm.fp);
+    sm.logits = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp * sm.fp.logit_bytes;
+    sm.comm = comm_buffers(l, sm.dp);
+
+    StageMemory out;
+    out.first = out.worst = sm.at(0);
+    out.last = l.pp == 1 ? out.first : sm.at(l.pp - 1);
+    if (out.last.total > out.worst.total) out.worst = out.last;
+    // Middle stages: a later stage holds fewer micro-batches, so one with no more dense and no
+    // more MoE layers than an earlier stage (without the LM head) cannot be worse and is skipped.
+    long prev_dense = out.first.layers - moe_layers_in(a, 0, out.first.layers), prev_moe = out.first.layers - prev_dense;
+    for (int r = 1; r < l.pp - 1; ++r) {
+        const long first = stage_start(l, a.layers, r), layers = stage_layers(l, a.layers, r);
+        const long moe = moe_layers_in(a, first, first + layers);
+        if (moe <= prev_moe && layers - moe <= prev_dense) continue;
+        prev_dense = layers - moe;
+        prev_moe = moe;
+        MemoryBreakdown mb = sm.at(r);
+        if (mb.total > out.worst.total) out.worst = mb;
+    }
     return out;
 }
 
 MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
                             int gpus_per_node) {
-    StageMemory m = memory_by_stage(a, p, s, gpus, gpus_per_node);
-    return m.first.total >= m.last.total ? m.first : m.last;
+    return memory_by_stage(a, p, s, gpus, gpus_per_node).worst;
 }
 
 }  // namespace aif::calc

@@ -31,7 +31,8 @@ std::vector<int> divisors(long n, long limit) {
     return d;
 }
 
-// Candidate layouts: TP within a node, PP dividing the layers, CP for long sequences, EP for MoE.
+// Candidate layouts: TP within a node, PP up to 32 (layers spread as evenly as possible), CP for
+// long sequences, EP for MoE.
 std::vector<Layout> candidate_layouts(const Architecture& a, const TrainingSetup& s, int gpus_per_node) {
     std::vector<Layout> out;
     const long kv = a.kv_heads > 0 ? a.kv_heads : a.heads;
@@ -43,7 +44,7 @@ std::vector<Layout> candidate_layouts(const Architecture& a, const TrainingSetup
     if (a.is_moe()) eps = divisors(a.experts, 64);
     for (int tp : divisors(a.heads, gpus_per_node)) {
         if (!a.mla.enabled() && kv % tp != 0 && tp % kv != 0) continue;
-        for (int pp : divisors(a.layers, 32))
+        for (int pp = 1; pp <= 32 && pp <= a.layers; ++pp)
             for (int cp : cps)
                 for (int ep : eps) {
                     Layout l;
@@ -52,19 +53,21 @@ std::vector<Layout> candidate_layouts(const Architecture& a, const TrainingSetup
                     l.cp = cp;
                     l.ep = ep;
                     l.sp = tp > 1 && s.framework == Framework::Megatron;
-                    l.vpp = (s.layout.vpp > 1 && pp > 1 && a.layers % (long(pp) * s.layout.vpp) == 0) ? s.layout.vpp : 1;
+                    l.vpp = (s.layout.vpp > 1 && pp > 1 && a.layers >= long(pp) * s.layout.vpp) ? s.layout.vpp : 1;
                     out.push_back(l);
                 }
     }
     return out;
 }
 
-// For ranking layouts at equal GPU count (not for the time estimate): pipeline bubble and the
-// communication cost of wide TP/CP. A heuristic, documented in docs/calculator.md.
-double layout_efficiency(const Layout& l, long micro_batches) {
+// For ranking layouts at equal GPU count (not for the time estimate): pipeline bubble, the pace of
+// the stage with the most layers, and the communication cost of wide TP/CP. A heuristic,
+// documented in docs/calculator.md.
+double layout_efficiency(const Layout& l, long layers, long micro_batches) {
     const double m = std::max(1L, micro_batches);
     const double bubble = m / (m + double(l.pp - 1) / l.vpp);
-    return bubble * (1.0 - 0.03 * std::log2(double(l.tp))) * (1.0 - 0.05 * std::log2(double(l.cp)));
+    const double balance = double(layers) / l.pp / double(stage_layers(l, layers, 0));
+    return bubble * balance * (1.0 - 0.03 * std::log2(double(l.tp))) * (1.0 - 0.05 * std::log2(double(l.cp)));
 }
 
 struct Probe {
@@ -79,7 +82,11 @@ struct Probe {
         const int mp = l.tp * l.pp * l.cp;
         if (gpus % mp) return false;
         const int dp = gpus / mp;
-        if (l.ep > 1 && (long(dp) * l.cp * l.tp) % l.ep) return false;
+        if (l.ep > 1) {
+            TrainingSetup with = s;
+            with.layout = l;
+            if ((long(dp) * l.cp * l.tp) % (long(l.ep) * with.expert_tp())) return false;
+        }
         if (s.gbs > 0 && s.gbs % (s.mbs * dp)) return false;
         return true;
     }
@@ -90,7 +97,9 @@ struct Probe {
 };
 
 bool faster(const Estimate& x, const Estimate& y) {
-    double ex = layout_efficiency(x.layout, x.micro_batches), ey = layout_efficiency(y.layout, y.micro_batches);
+    const long layers = x.params.dense_layers + x.params.moe_layers;
+    double ex = layout_efficiency(x.layout, layers, x.micro_batches),
+           ey = layout_efficiency(y.layout, layers, y.micro_batches);
     if (std::fabs(ex - ey) > 1e-9) return ex > ey;
     return x.mem.total < y.mem.total;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "calc/throughput.hpp"
 
+#include <algorithm>
+
 namespace aif::calc {
 
 static double attention_flops_per_token(const Architecture& a, long seq) {
@@ -33,10 +35,20 @@ double default_mfu(const TrainingSetup& s, const Target& t) {
     return t.mfu_prior;
 }
 
+double pipeline_bubble(const Layout& l, long micro_batches) {
+    if (l.pp <= 1) return 0;
+    return double(l.pp - 1) / (double(std::max(1L, micro_batches)) * std::max(1, l.vpp));
+}
+
 void fill_throughput(Estimate& e, const Architecture& a, const TrainingSetup& s, const Target& t) {
     e.flops_per_token = model_flops_per_token(a, e.params, s.seq);
     e.hw_flops_per_token = hardware_flops_per_token(a, e.params, s);
-    e.mfu = s.mfu > 0 ? s.mfu : default_mfu(s, t);
+    // Without --gbs, 2 x pp micro-batches, as the memory estimate assumes.
+    const long m = s.gbs > 0 ? e.micro_batches : 2L * s.layout.pp;
+    e.bubble = pipeline_bubble(s.layout, m);
+    // A user's --mfu is end to end, as published figures are; the GPU's prior is the utilisation
+    // while computing, so the pipeline bubble stretches the step.
+    e.mfu = s.mfu > 0 ? s.mfu : default_mfu(s, t) / (1.0 + e.bubble);
     // MFU is measured against the dense BF16 peak, also for FP8 runs (as NeMo and DeepSeek report).
     e.tokens_per_s = e.mfu * t.peak_flops * t.gpus / e.flops_per_token;
     if (s.tokens > 0 && e.tokens_per_s > 0) {

@@ -17,6 +17,10 @@ double hardware_flops_per_token(const Architecture& a, const ParamCount& p, cons
 // The MFU used when the user gives none: the GPU's prior, x1.4 for FP8 on GPUs with FP8 units.
 double default_mfu(const TrainingSetup& s, const Target& t);
 
+// Pipeline bubble of the 1F1B schedule, idle over busy time: (pp - 1) / (m x vpp) (Narayanan et
+// al. 2021 §2.2; m micro-batches per step). 0 without pipelining.
+double pipeline_bubble(const Layout& l, long micro_batches);
+
 // Fills flops, tokens_per_s and (with s.tokens) train/GPU/node hours and energy.
 void fill_throughput(Estimate& e, const Architecture& a, const TrainingSetup& s, const Target& t);
 

@@ -31,9 +31,17 @@ inline constexpr EnumName<Fsdp> kFsdpNames[] = {{Fsdp::Off, "off"}, {Fsdp::Off, 
 // Model-parallel layout; data parallelism is what is left of the GPU count.
 struct Layout {
     int tp = 1, pp = 1, vpp = 1, cp = 1, ep = 1;
+    int etp = 0;  // expert tensor parallelism; 0: the framework's default (Megatron: tp)
+    long first = 0, last = 0;  // layers on the first / last pipeline stage; 0: spread evenly
     bool sp = false;  // sequence parallelism (Megatron, with tp > 1)
     int model_parallel() const { return tp * pp * cp; }
 };
+
+// Transformer layers on pipeline rank `rank`, and the index of its first layer: `first`/`last`
+// as given (Megatron-Core --decoder-first/last-pipeline-num-layers), the rest spread as evenly
+// as possible with the earlier stages taking one more (DeepSpeed's partition_uniform).
+long stage_layers(const Layout& l, long layers, int rank);
+long stage_start(const Layout& l, long layers, int rank);
 
 struct TrainingSetup {
     Precision precision = Precision::BF16;
@@ -56,6 +64,9 @@ struct TrainingSetup {
 
     // What sharding the optimizer state gets, in ZeRO terms (0 none, 1 opt, 2 +grads, 3 +weights).
     int shard_stage() const;
+    // Expert tensor parallelism: the layout's etp, else Megatron-Core's default (tp) or, for the
+    // other frameworks, tp without expert parallelism and 1 with it.
+    int expert_tp() const;
 };
 
 inline const char* name(Precision v) { return name_of(kPrecisionNames, v); }

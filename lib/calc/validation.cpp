@@ -62,7 +62,7 @@ void run_memory(ValidationRow& r, const json_t* c, const std::string& where, con
     const std::string stage = json::string(c, "stage", where).value_or("worst");
     const MemoryBreakdown& m = stage == "last" ? sm.last
                                : stage == "first" ? sm.first
-                               : (sm.first.total >= sm.last.total ? sm.first : sm.last);
+                               : sm.worst;  // may be a middle stage with uneven layers
     const std::string counter = json::require_string(c, "counter", where);
     const std::string unit = json::require_string(c, "unit", where);
     const double scale = unit_bytes(unit, where);
@@ -144,15 +144,14 @@ std::vector<ProfileResiduals> profile_residuals(const std::vector<ValidationRow>
         pr.stored = stored.of(p);
         for (const ValidationRow& r : rows) {
             if (r.kind != "memory" || r.profile != p.id) continue;
-            if (r.status == Status::Outside && !r.known_miss.empty()) {
-                pr.left_out.push_back(r.id);
-                continue;
-            }
-            // An unexplained miss counts too: it then fails the stored band and --write-bands.
+            // Every measured case counts, known misses too: a recorded reason explains a miss, it
+            // does not make the model right for the users whose jobs look like that case. An
+            // unexplained miss also fails the stored band and --write-bands.
+            if (r.status == Status::Outside && !r.known_miss.empty()) pr.known_misses.push_back(r.id);
             pr.residuals.push_back(r.error);
             if (r.error < pr.stored.lo - 1e-9 || r.error > pr.stored.hi + 1e-9) pr.outside.push_back(r.id);
         }
-        if (pr.residuals.empty() && pr.left_out.empty()) continue;
+        if (pr.residuals.empty() && pr.known_misses.empty()) continue;
         std::vector<double> abs;
         for (double e : pr.residuals) abs.push_back(std::fabs(e));
         std::sort(abs.begin(), abs.end());

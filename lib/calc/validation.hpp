@@ -32,7 +32,7 @@ struct ProfileResiduals {
     std::string profile;
     std::vector<double> residuals;      // counted cases
     std::vector<std::string> outside;   // counted cases outside the stored band
-    std::vector<std::string> left_out;  // known misses, not counted
+    std::vector<std::string> known_misses;  // cases outside their tolerance with a recorded reason (counted)
     double median_abs = 0, max_abs = 0;
     Band computed;  // band_from_residuals(residuals)
     Band stored;    // what the band table gives the profile now

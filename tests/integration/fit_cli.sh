@@ -85,9 +85,9 @@ rm -f "$cases" "$bands"
 
 # Versioned framework profiles: listed with what they model, their source and their band.
 "$AIF" models --frameworks > "$out"
-check "models --frameworks lists every profile, the newest marked" 'grep -qxF "torchtitan@2025.06 (newest: the bare name)  band -15.2..+4.4% (6 cases of torchtitan@2024.12)" "$out" && grep -q "^megatron@core_r0\.12 (newest" "$out" && grep -q "^deepspeed@0\.16" "$out" && grep -q "^hf@4\.46 .*(default, no cases)" "$out" && grep -q "^    source:  torchtitan/components/loss.py" "$out"'
+check "models --frameworks lists every profile, the newest marked" 'grep -qxF "torchtitan@2025.06 (newest: the bare name)  band -34.7..+4.4% (7 cases of torchtitan@2024.12)" "$out" && grep -q "^megatron@core_r0\.12 (newest" "$out" && grep -q "^deepspeed@0\.16" "$out" && grep -q "^hf@4\.46 .*(default, no cases)" "$out" && grep -q "^    source:  torchtitan/components/loss.py" "$out"'
 "$AIF" models --frameworks --json > "$out"
-check "models --frameworks --json" 'python3 -c "import json,sys; d={p[\"id\"]:p for p in json.load(open(sys.argv[1]))}; assert d[\"torchtitan@2024.12\"][\"band\"][\"cases\"]==6 and not d[\"torchtitan@2024.12\"][\"newest\"] and d[\"hf@4.46\"][\"band\"][\"from\"]==\"default\"" "$out"'
+check "models --frameworks --json" 'python3 -c "import json,sys; d={p[\"id\"]:p for p in json.load(open(sys.argv[1]))}; assert d[\"torchtitan@2024.12\"][\"band\"][\"cases\"]==7 and not d[\"torchtitan@2024.12\"][\"newest\"] and d[\"hf@4.46\"][\"band\"][\"from\"]==\"default\"" "$out"'
 tt() { "$AIF" fit --model llama3.1-8b --system leonardo-booster --gpus 4 --fsdp --seq 8192 --json "$@"; }
 tt --framework torchtitan@2024.12 > "$out"
 check "--framework NAME@VERSION picks that profile" 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"profile\"]==\"torchtitan@2024.12\" and d[\"total_lo_bytes\"] < d[\"per_gpu_bytes\"][\"total\"] < d[\"total_hi_bytes\"]" "$out"'
@@ -127,12 +127,12 @@ says 2 "aifactory systems: /nonexistent.json: No such file or directory" systems
 
 # fit respects the partition's size (issue 17): the search stops at the partition's nodes, a job
 # bigger than the partition is said to be so, and the System line states the size.
-says 0 "aifactory fit: llama3.1-405b on discoverer-plus: does not fit on this partition (2 nodes); it needs 14 nodes" \
+says 0 "aifactory fit: llama3.1-405b on discoverer-plus: does not fit on this partition (2 nodes); it needs 11 nodes" \
     fit --model llama3.1-405b --system discoverer-plus
 check "a fit beyond the partition prints no layout" '[ ! -s "$out" ]'
-says 0 "aifactory fit: deepseek-v3 on discoverer-plus: does not fit on this partition (2 nodes); nor on 4096 nodes of H200 SXM 141GB" \
+# DeepSeek-V3's 61 layers pipeline unevenly (issue 12): the search finds a fit beyond the partition.
+says 0 "aifactory fit: deepseek-v3 on discoverer-plus: does not fit on this partition (2 nodes); it needs 14 nodes" \
     fit --model deepseek-v3 --system discoverer-plus
-check "fit says why deepseek-v3 cannot be pipelined" '[ "$(sed -n 2p "$err")" = "aifactory fit: 61 layers cannot be pipelined evenly, so pp=1" ]'
 "$AIF" fit --model llama3.1-8b --system lumi-g --gpus 1000000 > "$out"
 check "--gpus beyond the partition: verdict says so" 'grep -qxF "Verdict    does not fit on this partition (2978 nodes): the job needs 125000 nodes" "$out"'
 check "the System line states the partition's size" 'grep -qxF "System     lumi-g: 8 x Instinct MI250X, one GCD per node, 2978 nodes" "$out"'
@@ -144,17 +144,18 @@ check "--gpus beyond the partition: JSON verdict does-not-fit" 'python3 -c "impo
 check "fit says which headroom it uses" 'grep -qxF "Headroom   0% kept free (--headroom; the plugin'"'"'s default too, unless aifactory.conf sets Headroom=)" "$out"'
 check "the usable row names the headroom" 'grep -qE "^  usable \(after 0% headroom\) +63\.32$" "$out"'
 # The smallest fit is one whose band's upper end fits; the verdict shows the band; why this layout.
-check "a smallest fit shows its band and fits at its upper end" 'grep -qxF "Verdict    fits: needs 58.1 GiB per GPU (56.4-62.6), 92% of usable memory; largest term: optimizer states" "$out"'
-check "fit says why it chose the layout" 'grep -qxF "Why        fewest whole nodes that fit; the only layout that fits there; pp=10 of those dividing the 80 layers (2, 4, 5, 8, 10, 16, 20)" "$out"'
+check "a smallest fit shows its band and fits at its upper end" 'grep -qxF "Verdict    fits: needs 58.1 GiB per GPU (56.4-61.9), 92% of usable memory; largest term: optimizer states" "$out"'
+check "fit says why it chose the layout" 'grep -qxF "Why        fewest whole nodes that fit; the only layout that fits there; pp=10: 8 of the 80 layers per stage" "$out"'
+check "fit names the worst pipeline stage" 'grep -qxF "Memory per GPU, first pipeline stage (rank 0, 8 layers; the worst) GiB" "$out"'
 "$AIF" fit --model llama3.1-70b --system leonardo-booster --headroom 5% > "$out"
 check "--headroom 5% is said and applied" 'grep -q "^Headroom   5% kept free" "$out" && grep -qE "^  usable \(after 5% headroom\) +60\.15$" "$out"'
 "$AIF" fit --model llama3.1-70b --where > "$out"
-check "--where has a band and a verdict column" 'grep -qE "^partition .* GiB/GPU \(band\) .* tokens/s  verdict$" "$out" && grep -qE "^leonardo-booster .* 58\.1 \(56\.4-62\.6\) +63\.3 +13\.0K  fits$" "$out" && grep -qE "^lumi-g .*  fits$" "$out"'
+check "--where has a band and a verdict column" 'grep -qE "^partition .* GiB/GPU \(band\) .* tokens/s  verdict$" "$out" && grep -qE "^leonardo-booster .* 58\.1 \(56\.4-61\.9\) +63\.3 +8\.94K  fits$" "$out" && grep -qE "^lumi-g .*  fits$" "$out"'
 check "--where: a partition too small says its size" 'grep -qE "^vega-gpu +nvidia-a100-sxm4-40gb .*  does not fit on this partition \(60 nodes\)$" "$out"'
 check "--where states the headroom" 'grep -qxF "Where can llama3.1-70b train (bf16, megatron@core_r0.12, recompute none, seq 4096, headroom 0%)?" "$out"'
 # The band straddles usable memory: may not fit (sbatch accepts it with a warning).
 "$AIF" fit --model llama3.1-8b --system leonardo-booster --gpus 4 --layout tp=4 --mbs 3 --headroom 5% > "$out"
-check "a band across usable memory: may-not-fit" 'grep -qxF "Verdict    may-not-fit: needs 60.8 GiB per GPU (59.1-65.5), 101% of usable memory; largest term: optimizer states" "$out"'
+check "a band across usable memory: may-not-fit" 'grep -qxF "Verdict    may-not-fit: needs 60.8 GiB per GPU (59.1-64.8), 101% of usable memory; largest term: optimizer states" "$out"'
 
 # --fsdp takes its value as the synopsis shows it: `--fsdp full` = `--fsdp=full` = `--fsdp`.
 fsdp() { "$AIF" fit --model llama2-7b --system lumi-g --gpus 8 --json "$@"; }

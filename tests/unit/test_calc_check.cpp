@@ -61,7 +61,18 @@ START_TEST(layout_errors_say_what_to_change) {
     ck_assert_input_error(calc::check_layout(a, s, 6), "tp=3 does not divide the 64 attention heads; use tp in {1,2,4,8,16,32,64}");
     s.layout.tp = 4;
     s.layout.pp = 3;
-    ck_assert_input_error(calc::check_layout(a, s, 12), "pp=3 does not divide the 80 layers");
+    calc::check_layout(a, s, 12);  // 80 layers on 3 stages: 27, 27, 26 (issue 12: no divisibility error)
+    s.layout.first = 30;
+    s.layout.last = 60;
+    ck_assert_input_error(calc::check_layout(a, s, 12), "first=30,last=60 leave -10 of the 80 layers for 1 other pipeline stages");
+    s.layout.first = s.layout.last = 0;
+    s.layout.pp = 1;
+    s.layout.first = 4;
+    ck_assert_input_error(calc::check_layout(a, s, 4), "first=/last= need pp > 1");
+    s.layout.first = 0;
+    s.layout.etp = 2;
+    ck_assert_input_error(calc::check_layout(a, s, 4), "etp=2 needs a mixture-of-experts model");
+    s.layout.etp = 0;
     s.layout.pp = 4;
     ck_assert_input_error(calc::check_layout(a, s, 24), "24 GPUs are not divisible by tp x pp x cp = 16");
     s.layout.pp = 1;

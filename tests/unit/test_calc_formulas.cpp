@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The published estimators (feasibility §3.4, V1-V7) and FLOP counts, reproduced exactly.
+#include <algorithm>
 #include <cmath>
 
 #include "calc/anchors.hpp"
 #include "calc/arch_spec.hpp"
 #include "calc/estimate.hpp"
+#include "calc/job.hpp"
 #include "calc/models.hpp"
 #include "calc/throughput.hpp"
 #include "check_main.hpp"
@@ -121,6 +123,189 @@ START_TEST(flops_per_token_conventions) {
 }
 END_TEST
 
+
+// Issue 12: what the frameworks' own code does, each case from the source named in docs/calculator.md.
+static calc::ModelCatalogue& catalogue() {
+    static calc::ModelCatalogue c = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
+    return c;
+}
+
+// Layers per stage: first=/last= as Megatron-Core's get_num_layers_to_build, else an even spread
+// with the earlier stages taking one more (DeepSpeed partition_uniform).
+START_TEST(uneven_pipeline_split) {
+    calc::Layout l;
+    l.pp = 16;
+    long sum = 0;
+    for (int r = 0; r < 16; ++r) {
+        ck_assert_int_eq(calc::stage_start(l, 126, r), sum);
+        ck_assert_int_eq(calc::stage_layers(l, 126, r), r < 14 ? 8 : 7);  // 126 = 14 x 8 + 2 x 7
+        sum += calc::stage_layers(l, 126, r);
+    }
+    ck_assert_int_eq(sum, 126);
+    // BLOOM-176B: 70 layers on 12 stages, the embedding stages taking one layer less (5, 6 x 10, 5),
+    // BigScience's 'type:transformer|embedding' partition.
+    l.pp = 12;
+    l.first = l.last = 5;
+    ck_assert_int_eq(calc::stage_layers(l, 70, 0), 5);
+    for (int r = 1; r < 11; ++r) ck_assert_int_eq(calc::stage_layers(l, 70, r), 6);
+    ck_assert_int_eq(calc::stage_layers(l, 70, 11), 5);
+    ck_assert_int_eq(calc::stage_start(l, 70, 11), 65);
+    ck_assert_int_eq(calc::stage_start(l, 70, 2), 11);
+}
+END_TEST
+
+// The three models of the issue evaluate; the worst stage decides and is named.
+START_TEST(uneven_pipelines_evaluate) {
+    struct Case {
+        const char* model;
+        const char* layout;
+        int gpus;
+    } cases[] = {{"llama3.1-405b", "tp=8,pp=16", 1024}, {"bloom-176b", "tp=4,pp=12,first=5,last=5", 384},
+                 {"bloom-176b", "tp=4,pp=12", 384}, {"deepseek-v3", "pp=16,ep=64", 2048}};
+    for (const Case& c : cases) {
+        calc::JobSpec j;
+        calc::apply_option(j, "model", c.model, "--");
+        calc::apply_option(j, "layout", c.layout, "--");
+        calc::apply_option(j, "dist-opt", "on", "--");
+        calc::apply_option(j, "gbs", "1024", "--");
+        calc::Architecture a = calc::resolve_arch(j, catalogue());
+        calc::check_layout(a, j.setup, c.gpus);
+        calc::StageMemory m = calc::memory_by_stage(a, calc::count_params(a), j.setup, c.gpus, 8);
+        ck_assert(m.worst.total >= m.first.total && m.worst.total >= m.last.total);
+        ck_assert(m.worst.total == calc::memory_only(a, calc::count_params(a), j.setup, c.gpus, 8).total);
+        ck_assert_int_eq(m.first.rank, 0);
+        ck_assert_int_eq(m.last.rank, j.setup.layout.pp - 1);
+        ck_assert_int_eq(m.worst.layers, calc::stage_layers(j.setup.layout, a.layers, m.worst.rank));
+    }
+}
+END_TEST
+
+// In-flight micro-batches per rank, Megatron-Core schedules.py: 1F1B warm-up p - r - 1, interleaved
+// 2(p - r - 1) + (v - 1)p model chunks, plus the one being computed.
+START_TEST(stage_activations_follow_the_schedule) {
+    calc::Architecture a = calc::parse_arch("hidden=1024,layers=10,heads=8,ffn=4096,vocab=32000");
+    calc::TrainingSetup s;
+    s.layout.pp = 4;  // 3, 3, 2, 2 layers
+    s.gbs = 64;       // m = 64 micro-batches
+    s.seq = 2048;
+    const double layer = calc::activation_bytes_per_layer(a, s, false), ids = 8.0 * 2048;
+    calc::StageMemory m = calc::memory_by_stage(a, calc::count_params(a), s, 4, 8);
+    ck_assert_double_eq_tol(m.first.activations, 4 * (3 * layer + ids), 1);
+    ck_assert_double_eq_tol(m.last.activations, 1 * (2 * layer + ids), 1);
+    s.layout.vpp = 2;  // rank 0: (2 x 3 + 4 + 1) / 2 = 5.5 = p + (p - 1)/v (Korthikanti)
+    m = calc::memory_by_stage(a, calc::count_params(a), s, 4, 8);
+    ck_assert_double_eq_tol(m.first.activations, 5.5 * (3 * layer + ids), 1);
+    ck_assert_double_eq_tol(m.last.activations, 2.5 * (2 * layer + ids), 1);  // (0 + 4 + 1) / 2
+}
+END_TEST
+
+// Expert weights divide by ep x etp; Megatron's etp defaults to tp (arguments.py).
+START_TEST(expert_tensor_parallelism) {
+    const calc::Architecture& a = catalogue().require("mixtral-8x7b").arch;
+    const calc::ParamCount p = calc::count_params(a);
+    calc::TrainingSetup s;
+    s.layout.tp = 2;
+    s.layout.ep = 8;
+    ck_assert_int_eq(s.expert_tp(), 2);
+    const double dense = (p.total - a.layers * p.routed_experts) / 2, experts = a.layers * p.routed_experts;
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 16, 8).weights, 2 * (dense + experts / 16), 1);
+    s.layout.etp = 1;
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 16, 8).weights, 2 * (dense + experts / 8), 1);
+    s.layout.etp = 0;
+    s.framework = calc::Framework::FSDP;  // torchtitan: experts are not tensor-parallel under EP
+    ck_assert_int_eq(s.expert_tp(), 1);
+    calc::JobSpec j;
+    calc::apply_option(j, "layout", "tp=2,ep=8,etp=1", "--");
+    ck_assert_int_eq(j.setup.layout.etp, 1);
+    ck_assert_str_eq(calc::describe(j.setup.layout).c_str(), "tp=2,ep=8,etp=1");
+}
+END_TEST
+
+// Without flash attention: Megatron's fused softmax saves only its 2-byte output; HF eager keeps an
+// fp32 softmax and its bf16 copy; dropout adds a 1-byte mask and a 2-byte output (Korthikanti's 5).
+START_TEST(attention_without_flash) {
+    calc::Architecture a = calc::parse_arch("hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=128256");
+    calc::TrainingSetup s;
+    s.seq = 4096;
+    s.layout.tp = 2;
+    const double as2b = 32.0 * 4096 * 4096 / 2, lse = 4.0 * 32 * 4096 / 2;
+    const double flash = calc::activation_bytes_per_layer(a, s, false);
+    s.flash = false;
+    ck_assert_double_eq_tol(calc::activation_bytes_per_layer(a, s, false) - flash, 2 * as2b - lse, 1);
+    a.dropout = true;
+    const double flash_dropout = [&] { calc::TrainingSetup f = s; f.flash = true; return calc::activation_bytes_per_layer(a, f, false); }();
+    ck_assert_double_eq_tol(calc::activation_bytes_per_layer(a, s, false) - flash_dropout, 5 * as2b - lse, 1);
+    a.dropout = false;
+    s.framework = calc::Framework::HF;
+    s.flash = true;
+    const double hf_flash = calc::activation_bytes_per_layer(a, s, false);
+    s.flash = false;
+    ck_assert_double_eq_tol(calc::activation_bytes_per_layer(a, s, false) - hf_flash, 6 * as2b - lse, 1);
+}
+END_TEST
+
+// Full recompute: the loss (logits) and the layer rebuilt in backward peak at different times.
+START_TEST(full_recompute_takes_the_larger_peak) {
+    calc::Architecture a = calc::parse_arch("hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=128256");
+    calc::TrainingSetup s;
+    s.seq = 8192;
+    s.recompute = calc::Recompute::Full;
+    const calc::ParamCount p = calc::count_params(a);
+    const double tokens = 8192, stored = tokens * 4096 * 2 * 32 + 8 * tokens;
+    const double working = [&] { calc::TrainingSetup n = s; n.recompute = calc::Recompute::None; return calc::activation_bytes_per_layer(a, n, false); }();
+    calc::MemoryBreakdown m = calc::memory_only(a, p, s, 1, 8);
+    ck_assert_double_eq_tol(m.logits, tokens * 128256 * 4, 1);  // Megatron: 4 bytes per logit
+    ck_assert(m.logits > working);
+    ck_assert_double_eq_tol(m.activations + m.logits, stored + std::max(working, m.logits), 1);
+    a.vocab = 1024;  // small vocabulary: the recompute peak is the larger
+    m = calc::memory_only(a, calc::count_params(a), s, 1, 8);
+    ck_assert_double_eq_tol(m.activations + m.logits, stored + working, 1);
+}
+END_TEST
+
+// Plain DDP (no sharding) keeps a bucket copy of every gradient in the gradients' dtype, fp32 under
+// autocast (torch.nn.parallel.DistributedDataParallel, gradient_as_bucket_view=False).
+START_TEST(plain_ddp_gradient_buckets) {
+    calc::Architecture a = calc::parse_arch("hidden=1024,layers=4,heads=8,ffn=4096,vocab=32000");
+    calc::TrainingSetup s;
+    s.framework = calc::Framework::HF;
+    const calc::ParamCount p = calc::count_params(a);
+    const double one = calc::memory_only(a, p, s, 1, 8).buffers, eight = calc::memory_only(a, p, s, 8, 8).buffers;
+    ck_assert_double_eq_tol(eight - one, 4 * p.total, 1);
+    s.fsdp = calc::Fsdp::Full;  // sharded: no DDP buckets
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 8, 8).buffers, calc::memory_only(a, p, s, 1, 8).buffers, 1);
+}
+END_TEST
+
+// Pipeline bubble (p - 1)/(m v) (Narayanan et al. 2021 §2.2) stretches the step at the GPU's prior MFU.
+START_TEST(pipeline_bubble_in_time) {
+    calc::Layout l;
+    l.pp = 4;
+    ck_assert_double_eq_tol(calc::pipeline_bubble(l, 8), 3.0 / 8, 1e-12);
+    l.vpp = 2;
+    ck_assert_double_eq_tol(calc::pipeline_bubble(l, 8), 3.0 / 16, 1e-12);
+    l.pp = 1;
+    ck_assert_double_eq(calc::pipeline_bubble(l, 8), 0);
+    const calc::Architecture& a = catalogue().require("llama3.1-70b").arch;
+    calc::TrainingSetup s;
+    s.layout.tp = 8;
+    s.gbs = 64;
+    calc::Target t;
+    t.memory_bytes = 1e12;
+    t.peak_flops = 1e15;
+    t.mfu_prior = 0.4;
+    t.gpus = 64;
+    t.gpus_per_node = 8;
+    const double flat = calc::estimate(a, s, t).tokens_per_s;
+    s.layout.pp = 4;  // 64 GPUs / 32 = dp 2, m = 32
+    calc::Estimate e = calc::estimate(a, s, t);
+    ck_assert_double_eq_tol(e.bubble, 3.0 / 32, 1e-12);
+    ck_assert_double_eq_tol(e.tokens_per_s, flat / (1 + 3.0 / 32), 1e-6 * flat);
+    s.mfu = 0.4;  // a user's MFU is end to end: no bubble on top
+    ck_assert_double_eq_tol(calc::estimate(a, s, t).tokens_per_s, flat, 1e-6 * flat);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("calc-formulas");
     TCase* tc = tcase_create("formulas");
@@ -131,6 +316,14 @@ int main() {
     tcase_add_test(tc, v6_accelerate_estimate);
     tcase_add_test(tc, v7_korthikanti_activation_table);
     tcase_add_test(tc, flops_per_token_conventions);
+    tcase_add_test(tc, uneven_pipeline_split);
+    tcase_add_test(tc, uneven_pipelines_evaluate);
+    tcase_add_test(tc, stage_activations_follow_the_schedule);
+    tcase_add_test(tc, expert_tensor_parallelism);
+    tcase_add_test(tc, attention_without_flash);
+    tcase_add_test(tc, full_recompute_takes_the_larger_peak);
+    tcase_add_test(tc, plain_ddp_gradient_buckets);
+    tcase_add_test(tc, pipeline_bubble_in_time);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -34,7 +34,9 @@ START_TEST(every_case_within_band_or_explained) {
     ck_assert_int_ge(memory, 12);
     ck_assert_int_ge(throughput, 8);
     ck_assert_int_ge(verdict, 4);
-    ck_assert_int_ge(within, 24);
+    // 19 since issue 12: Megatron's expert-TP default (M4) and the full-recompute peak taken as the
+    // larger of loss and recompute (M6, four cases) moved five cases just outside their bands.
+    ck_assert_int_ge(within, 19);
     // Every profile's cases stay inside the band shipped for it (etc/bands.json).
     for (const auto& p : calc::profile_residuals(rows, bands)) {
         std::printf("%-20s %zu cases, median %.1f%%, max %.1f%%, stored band %s\n", p.profile.c_str(), p.residuals.size(),

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Scripted GPU timeline for the fake NVML and ROCm SMI libraries (tests only).
+ *
+ * The file named by $AIF_FAKE_GPU_TIMELINE is read at the library's init. Lines:
+ *   devices N                 N devices (at most 16)
+ *   minor D M                 device D's device-file number (default: D)
+ *   no_energy D / no_power D  that getter fails for device D (NOT_SUPPORTED)
+ *   D MEM_BYTES UTIL_PCT ENERGY_MJ POWER_MW
+ *                             the next row of device D
+ *   # ...                     a comment
+ * Each getter keeps its own cursor per device: its k-th call for device D returns D's k-th row,
+ * whatever order the caller reads in. After the last row every getter fails, so a caller that
+ * samples more often than the script has rows sees exactly the scripted values and no more. */
+#ifndef AIF_FAKE_TIMELINE_H
+#define AIF_FAKE_TIMELINE_H
+
+#include <stdint.h>
+
+#define FAKE_MAX_DEVICES 16
+#define FAKE_MAX_ROWS 4096
+
+enum fake_metric { FAKE_MEM, FAKE_UTIL, FAKE_ENERGY, FAKE_POWER, FAKE_METRICS };
+
+struct fake_row {
+    uint64_t mem, energy_mj;
+    unsigned util, power_mw;
+};
+
+/* Loads the timeline; 0 on success, -1 when the variable is unset or the file is bad. */
+int fake_load(void);
+unsigned fake_devices(void);
+unsigned fake_minor(unsigned dev);
+/* The next row of `dev` for `metric`, or NULL when the script is over or the metric is off. */
+const struct fake_row* fake_next(unsigned dev, enum fake_metric metric);
+void fake_unload(void);
+
+#endif

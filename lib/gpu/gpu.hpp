@@ -5,7 +5,7 @@
 //               without them). Bounded memory whatever the step's length.
 //   node energy the node's cumulative energy counter (HPE Cray pm_counters, else RAPL).
 // Other components include this header only; the rest of lib/gpu/ is its own.
-// Where the GPU index mapping holds and where it breaks: docs/accounting.md, "GPU usage".
+// Where the GPU index mapping holds and where it breaks: docs/gpu-usage.md.
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -26,13 +26,16 @@ struct Sampler::State {
     std::thread thread;
     std::mutex mu;
     std::condition_variable wake;
-    bool stopping = false, stopped = false;
-    StepUsage usage;  // written by the thread before it ends
+    bool stopping = false, done = false;
+    StepUsage usage;  // written by the thread before it ends (then done)
 
     void run() noexcept;
+    void sample_until_stopped();
 };
 
 namespace {
+
+constexpr std::chrono::seconds kStopWait{3};
 
 double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -91,49 +94,56 @@ std::vector<unsigned> map_devices(const std::vector<int>& ids, const std::vector
 
 void Sampler::State::run() noexcept {
     try {
-        Vendor* v = nullptr;
-        std::vector<unsigned> devices;
-        for (auto& candidate : vendors) {
-            std::string why;
-            if (!candidate->init(why)) {
-                say(debug, std::string("GPU sampling: ") + candidate->name() + ": " + why);
-                continue;
-            }
-            std::vector<std::optional<unsigned>> minors;
-            for (unsigned i = 0; i < candidate->count(); ++i) minors.push_back(candidate->minor(i));
-            devices = map_devices(ids, minors);
-            if (!devices.empty()) {
-                v = candidate.get();
-                break;
-            }
-            say(debug, std::string("GPU sampling: ") + candidate->name() + " sees none of the step's GPUs");
-            candidate->shutdown();
-        }
-        if (!v) return;
-        UsageAccumulator acc(devices.size());
-        std::vector<Reading> round(devices.size());
-        const auto interval = std::chrono::duration<double>(options.interval_s);
-        std::unique_lock<std::mutex> lock(mu);
-        for (bool last = false; !last;) {
-            last = stopping;
-            lock.unlock();
-            for (std::size_t i = 0; i < devices.size(); ++i) round[i] = v->read(devices[i]);
-            acc.add(now_s(), round);
-            lock.lock();
-            if (!last) wake.wait_for(lock, interval, [&] { return stopping; });
-        }
-        lock.unlock();
-        v->shutdown();
-        StepUsage u;
-        u.source = v->name();
-        u.gpus = static_cast<std::uint32_t>(devices.size());
-        u.interval_s = options.interval_s;
-        acc.summarise(u);
-        lock.lock();
-        usage = u;
+        sample_until_stopped();
     } catch (...) {
         say(debug, "GPU sampling stopped on an error");
     }
+    std::lock_guard<std::mutex> g(mu);
+    done = true;
+    wake.notify_all();
+}
+
+void Sampler::State::sample_until_stopped() {
+    Vendor* v = nullptr;
+    std::vector<unsigned> devices;
+    for (auto& candidate : vendors) {
+        std::string why;
+        if (!candidate->init(why)) {
+            say(debug, std::string("GPU sampling: ") + candidate->name() + ": " + why);
+            continue;
+        }
+        std::vector<std::optional<unsigned>> minors;
+        for (unsigned i = 0; i < candidate->count(); ++i) minors.push_back(candidate->minor(i));
+        devices = map_devices(ids, minors);
+        if (!devices.empty()) {
+            v = candidate.get();
+            break;
+        }
+        say(debug, std::string("GPU sampling: ") + candidate->name() + " sees none of the step's GPUs");
+        candidate->shutdown();
+    }
+    if (!v) return;
+    UsageAccumulator acc(devices.size());
+    std::vector<Reading> round(devices.size());
+    const auto interval = std::chrono::duration<double>(options.interval_s);
+    std::unique_lock<std::mutex> lock(mu);
+    for (bool last = false; !last;) {
+        last = stopping;
+        lock.unlock();
+        for (std::size_t i = 0; i < devices.size(); ++i) round[i] = v->read(devices[i]);
+        acc.add(now_s(), round);
+        lock.lock();
+        if (!last) wake.wait_for(lock, interval, [&] { return stopping; });
+    }
+    lock.unlock();
+    v->shutdown();
+    StepUsage u;
+    u.source = v->name();
+    u.gpus = static_cast<std::uint32_t>(devices.size());
+    u.interval_s = options.interval_s;
+    acc.summarise(u);
+    lock.lock();
+    usage = u;
 }
 
 Sampler::Sampler(std::unique_ptr<State> s) : state_(std::move(s)) {}
@@ -173,14 +183,23 @@ std::unique_ptr<Sampler> Sampler::start(const std::string& slurm_gpus, const Sam
 
 StepUsage Sampler::stop() noexcept {
     try {
-        {
-            std::lock_guard<std::mutex> g(state_->mu);
-            state_->stopping = true;
-        }
+        if (!state_) return {};
+        std::unique_lock<std::mutex> lock(state_->mu);
+        state_->stopping = true;
         state_->wake.notify_all();
+        // A vendor call can hang on a GPU in a bad state (or a first init take seconds without
+        // the persistence daemon): the step's end never waits more than kStopWait for it.
+        if (!state_->wake.wait_for(lock, kStopWait, [&] { return state_->done; })) {
+            lock.unlock();
+            say(state_->debug, "GPU sampling did not stop in time; its values are left out");
+            state_->thread.detach();
+            state_.release();  // the thread still uses it: leaked on purpose, the process is ending
+            return {};
+        }
+        StepUsage u = state_->usage;
+        lock.unlock();
         if (state_->thread.joinable()) state_->thread.join();
-        std::lock_guard<std::mutex> g(state_->mu);
-        return state_->usage;
+        return u;
     } catch (...) {
         return {};
     }

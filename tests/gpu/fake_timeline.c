@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned n_devices;
 static unsigned minors[FAKE_MAX_DEVICES];
 static int off[FAKE_MAX_DEVICES][FAKE_METRICS];
+static int hang[FAKE_MAX_DEVICES];
 static struct fake_row rows[FAKE_MAX_DEVICES][FAKE_MAX_ROWS];
 static unsigned n_rows[FAKE_MAX_DEVICES];
 static unsigned cursor[FAKE_MAX_DEVICES][FAKE_METRICS];
@@ -21,6 +23,7 @@ int fake_load(void) {
     pthread_mutex_lock(&mu);
     n_devices = 0;
     memset(off, 0, sizeof off);
+    memset(hang, 0, sizeof hang);
     memset(n_rows, 0, sizeof n_rows);
     memset(cursor, 0, sizeof cursor);
     for (unsigned d = 0; d < FAKE_MAX_DEVICES; ++d) minors[d] = d;
@@ -35,6 +38,7 @@ int fake_load(void) {
         else if (sscanf(line, "minor %u %u", &d, &m) == 2 && d < FAKE_MAX_DEVICES) minors[d] = m;
         else if (sscanf(line, "no_energy %u", &d) == 1 && d < FAKE_MAX_DEVICES) off[d][FAKE_ENERGY] = 1;
         else if (sscanf(line, "no_power %u", &d) == 1 && d < FAKE_MAX_DEVICES) off[d][FAKE_POWER] = 1;
+        else if (sscanf(line, "hang %u", &d) == 1 && d < FAKE_MAX_DEVICES) hang[d] = 1;
         else if (sscanf(line, "%u %llu %u %llu %u", &d, &mem, &util, &energy, &power) == 5 &&
                  d < FAKE_MAX_DEVICES && n_rows[d] < FAKE_MAX_ROWS) {
             struct fake_row* r = &rows[d][n_rows[d]++];
@@ -54,6 +58,7 @@ unsigned fake_minor(unsigned dev) { return dev < FAKE_MAX_DEVICES ? minors[dev] 
 
 const struct fake_row* fake_next(unsigned dev, enum fake_metric metric) {
     const struct fake_row* r = NULL;
+    if (dev < FAKE_MAX_DEVICES && hang[dev] && metric == FAKE_MEM) sleep(10); /* a GPU in a bad state */
     pthread_mutex_lock(&mu);
     if (dev < n_devices && !off[dev][metric] && cursor[dev][metric] < n_rows[dev])
         r = &rows[dev][cursor[dev][metric]++];

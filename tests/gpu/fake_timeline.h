@@ -5,6 +5,7 @@
  *   devices N                 N devices (at most 16)
  *   minor D M                 device D's device-file number (default: D)
  *   no_energy D / no_power D  that getter fails for device D (NOT_SUPPORTED)
+ *   hang D                    reading device D's memory blocks for 10 s (a GPU in a bad state)
  *   D MEM_BYTES UTIL_PCT ENERGY_MJ POWER_MW
  *                             the next row of device D
  *   # ...                     a comment

@@ -242,6 +242,34 @@ START_TEST(stop_is_prompt_and_idempotent) {
 }
 END_TEST
 
+START_TEST(no_visible_device_stops_at_once) {
+    script("devices 2\n0 1 1 1 1\n1 1 1 1 1\n");
+    SamplerOptions o;
+    o.nvml_library = fake_nvml();
+    auto s = Sampler::start("5,6,7", o, nullptr);  // the library loads, but sees none of them
+    ck_assert_ptr_nonnull(s.get());
+    const auto t0 = std::chrono::steady_clock::now();
+    ck_assert_uint_eq(s->stop().samples, 0);
+    ck_assert(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500));
+}
+END_TEST
+
+START_TEST(hung_library_does_not_hold_the_step) {
+    script("devices 1\nhang 0\n0 1 1 1 1\n");
+    SamplerOptions o;
+    o.nvml_library = fake_nvml();
+    std::string said;
+    auto s = Sampler::start("0", o, [&](const std::string& m) { said += m; });
+    ck_assert_ptr_nonnull(s.get());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // now inside the hung read
+    const auto t0 = std::chrono::steady_clock::now();
+    StepUsage u = s->stop();
+    ck_assert(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+    ck_assert_uint_eq(u.samples, 0);  // nothing half-measured
+    ck_assert_msg(said.find("did not stop in time") != std::string::npos, "%s", said.c_str());
+}
+END_TEST
+
 START_TEST(node_energy_pm_counters_and_rapl) {
     const std::string root = temp_dir();
     // No counters at all: nothing.
@@ -297,6 +325,8 @@ int main() {
     tcase_add_test(tc, rocm_smi_through_dlopen_exact);
     tcase_add_test(tc, no_library_no_thread);
     tcase_add_test(tc, stop_is_prompt_and_idempotent);
+    tcase_add_test(tc, no_visible_device_stops_at_once);
+    tcase_add_test(tc, hung_library_does_not_hold_the_step);
     tcase_add_test(tc, node_energy_pm_counters_and_rapl);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A fake libnvidia-ml.so.1 for tests: the NVML entry points aifactory's sampler uses, with the
  * documented C signatures (NVML API Reference), replaying tests/gpu/fake_timeline.h. */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fake_timeline.h"
@@ -25,7 +26,7 @@ static int dev_of(nvmlDevice_t d, unsigned* i) {
     return 1;
 }
 
-nvmlReturn_t nvmlInit_v2(void) { return fake_load() == 0 ? NVML_SUCCESS : NVML_ERROR_UNKNOWN; }
+nvmlReturn_t nvmlInit_v2(void) { return fake_load(NULL) == 0 ? NVML_SUCCESS : NVML_ERROR_UNKNOWN; }
 nvmlReturn_t nvmlShutdown(void) {
     fake_unload();
     return NVML_SUCCESS;

@@ -12,7 +12,7 @@ enum { RSMI_STATUS_SUCCESS = 0, RSMI_STATUS_INVALID_ARGS = 1, RSMI_STATUS_NOT_SU
 
 rsmi_status_t rsmi_init(uint64_t flags) {
     (void)flags;
-    return fake_load() == 0 ? RSMI_STATUS_SUCCESS : RSMI_STATUS_INIT_ERROR;
+    return fake_load("AIF_FAKE_ROCM_TIMELINE") == 0 ? RSMI_STATUS_SUCCESS : RSMI_STATUS_INIT_ERROR;
 }
 rsmi_status_t rsmi_shut_down(void) {
     fake_unload();

@@ -16,8 +16,9 @@ static struct fake_row rows[FAKE_MAX_DEVICES][FAKE_MAX_ROWS];
 static unsigned n_rows[FAKE_MAX_DEVICES];
 static unsigned cursor[FAKE_MAX_DEVICES][FAKE_METRICS];
 
-int fake_load(void) {
-    const char* path = getenv("AIF_FAKE_GPU_TIMELINE");
+int fake_load(const char* var) {
+    const char* path = var ? getenv(var) : NULL;
+    if (!path || !*path) path = getenv("AIF_FAKE_GPU_TIMELINE");
     FILE* f = path ? fopen(path, "r") : NULL;
     if (!f) return -1;
     pthread_mutex_lock(&mu);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Scripted GPU timeline for the fake NVML and ROCm SMI libraries (tests only).
  *
- * The file named by $AIF_FAKE_GPU_TIMELINE is read at the library's init. Lines:
+ * The file named by $AIF_FAKE_GPU_TIMELINE is read at the library's init (the ROCm SMI fake
+ * reads $AIF_FAKE_ROCM_TIMELINE instead when it is set, so that one process can hold both kinds
+ * of GPU). Lines:
  *   devices N                 N devices (at most 16)
  *   minor D M                 device D's device-file number (default: D)
  *   no_energy D / no_power D  that getter fails for device D (NOT_SUPPORTED)
@@ -27,8 +29,9 @@ struct fake_row {
     unsigned util, power_mw;
 };
 
-/* Loads the timeline; 0 on success, -1 when the variable is unset or the file is bad. */
-int fake_load(void);
+/* Loads the timeline named by $`var` (else $AIF_FAKE_GPU_TIMELINE); 0 on success, -1 when
+ * neither is set or the file is bad. */
+int fake_load(const char* var);
 unsigned fake_devices(void);
 unsigned fake_minor(unsigned dev);
 /* The next row of `dev` for `metric`, or NULL when the script is over or the metric is off. */

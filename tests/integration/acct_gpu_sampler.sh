@@ -4,15 +4,17 @@
 # the fake libnvidia-ml.so.1 of tests/gpu (the real dlopen path in slurmstepd), which replays a
 # scripted timeline on four GPUs; the job gets two of them. The spooled step records must carry
 # exactly the scripted peak memory, mean and p95 utilisation, energy and sample count, and
-# nothing of the two GPUs the job does not have. A step without GPUs, or on GPUs the library does
-# not see, gets no GPU fields.
+# nothing of the two GPUs the job does not have. A job on the cluster's fake MI250X GPUs (which
+# NVML does not see) is measured through the fake ROCm SMI instead, its devices found by their
+# render minor numbers. A step without GPUs gets no GPU fields.
 . "$AIF_SRCDIR/tests/integration/acct_lib.sh"
 CLUSTER_LIB=${AIF_CLUSTER_LIB:-$S/tests/cluster/lib.sh}
 [ -f "$CLUSTER_LIB" ] || skip "no local-cluster harness ($CLUSTER_LIB)"
 need_root "to run slurmd"
 [ -f "$B/.libs/aifactory_acct.so" ] || die "plugin not built: $B/.libs/aifactory_acct.so"
 FAKE_NVML=$B/tests/gpu/.libs/libnvidia-ml.so.1
-[ -f "$FAKE_NVML" ] || die "fake NVML not built: $FAKE_NVML (make check builds it)"
+FAKE_ROCM=$B/tests/gpu/.libs/librocm_smi64.so
+[ -f "$FAKE_NVML" ] && [ -f "$FAKE_ROCM" ] || die "fake GPU libraries not built in $B/tests/gpu (make check builds them)"
 . "$CLUSTER_LIB"
 trap 'cluster_stop; cleanup' EXIT
 
@@ -40,13 +42,26 @@ GiB=1073741824
         echo "3 $((60 * GiB)) 0 $((8000000 + i * 800000)) 700000"
     done
 } > "$T/timeline"
-# slurmstepd inherits slurmd's environment: that is how the fake finds its script.
-export AIF_FAKE_GPU_TIMELINE=$T/timeline
+# The MI250X: Slurm's GPUs 4-11 (fakedev/gpu[4-11]) are ROCm SMI devices 0-7, told apart by their
+# render minors 4-11. The job's two: 32 GiB peak, 100 % and 0 % busy (mean 50, p95 100),
+# 400 J + 100 J by counter, five rows each. The other six: 64 GiB.
+{
+    echo "devices 8"
+    for d in 0 1 2 3 4 5 6 7; do echo "minor $d $((d + 4))"; done
+    for row in "8 0" "16 100000" "32 200000" "16 300000" "8 400000"; do
+        set -- $row
+        echo "0 $(($1 * GiB)) 100 $2 0"
+        echo "1 $((4 * GiB)) 0 $(($2 / 4)) 0"
+    done
+    for d in 2 3 4 5 6 7; do echo "$d $((64 * GiB)) 100 0 0"; done
+} > "$T/rocm-timeline"
+# slurmstepd inherits slurmd's environment: that is how the fakes find their scripts.
+export AIF_FAKE_GPU_TIMELINE=$T/timeline AIF_FAKE_ROCM_TIMELINE=$T/rocm-timeline
 
 write_producer_conf
 CLUSTER_JOB_SUBMIT=''
 CLUSTER_SPANK=''
-CLUSTER_PLUGSTACK_EXTRA="optional $B/.libs/aifactory_acct.so config=$T/acct.conf gpu_sample_interval=0.2 nvml_library=$FAKE_NVML rocm_smi_library=$T/none/librocm_smi64.so"
+CLUSTER_PLUGSTACK_EXTRA="optional $B/.libs/aifactory_acct.so config=$T/acct.conf gpu_sample_interval=0.2 nvml_library=$FAKE_NVML rocm_smi_library=$FAKE_ROCM"
 cluster_start || die "local Slurm did not start"
 mkdir -p "$T/outbox"
 
@@ -61,9 +76,9 @@ record() {  # JOBID STEP: the spooled record's JSON
 
 # 1. Two fake A100s for ~4 s: both steps (batch and srun) sampled all ten rows.
 j1=$(sbatch --parsable -o "$T/job-%j.out" --mem=100 --gres=gpu:a100:2 -n1 --wrap "srun -n1 sleep 4")
-# 2. No GPUs; 3. GPUs the library does not see (the mi250x are Slurm's 4-11, NVML knows 0-3).
+# 2. No GPUs; 3. two fake MI250X for ~3 s (NVML sees none of them: ROCm SMI).
 j2=$(sbatch --parsable -o "$T/job-%j.out" --mem=100 -n1 --wrap "srun -n1 sleep 1")
-j3=$(sbatch --parsable -o "$T/job-%j.out" --mem=100 --gres=gpu:mi250x:2 -n1 --wrap "srun -n1 sleep 1")
+j3=$(sbatch --parsable -o "$T/job-%j.out" --mem=100 --gres=gpu:mi250x:2 -n1 --wrap "srun -n1 sleep 3")
 for j in "$j1" "$j2" "$j3"; do job_ends "$j"; done
 wait_for 20 '[ -n "$(record "$j1" batch)" ] && [ -n "$(record "$j3" batch)" ]' || die "step records missing"
 
@@ -81,14 +96,21 @@ for step in 0 batch; do
 done
 say "fake NVML, 2 of 4 GPUs, 0.2 s: peak 7 GiB, mean 50 %, p95 97 %, 350 J by counter, 10 samples, in both steps"
 
-for j in "$j2" "$j3"; do
-    for step in 0 batch; do
-        body=$(record "$j" "$step") || die "no record for $j.$step"
-        grep -o '"observed":{[^}]*}' <<<"$body" | grep -q '"gpu_' &&
-            die "step $j.$step has GPU fields without sampled GPUs: $body"
-    done
+expected='"observed":{"gpu_energy_basis":"counter","gpu_energy_j":500.0,"gpu_mem_peak_bytes":34359738368,"gpu_sample_interval_s":0.2,"gpu_samples":5,"gpu_util_mean_pct":50.0,"gpu_util_p95_pct":100.0'
+for step in 0 batch; do
+    obs=$(record "$j3" "$step" | grep -o '"observed":{[^}]*}')
+    case "$obs" in
+        "$expected"*) ;;
+        *) die "step $j3.$step (MI250X, ROCm SMI): got $obs, expected $expected..." ;;
+    esac
 done
-say "no GPUs, or GPUs the library does not see: no GPU fields"
+say "fake ROCm SMI, Slurm's GPUs 4-5 by render minor: peak 32 GiB, mean 50 %, p95 100 %, 500 J, 5 samples"
+
+for step in 0 batch; do
+    body=$(record "$j2" "$step") || die "no record for $j2.$step"
+    grep -o '"observed":{[^}]*}' <<<"$body" | grep -q '"gpu_' && die "step $j2.$step has GPU fields without GPUs: $body"
+done
+say "no GPUs: no GPU fields"
 
 # Node energy only where the node has counters.
 if ! ls /sys/cray/pm_counters/energy /sys/class/powercap/intel-rapl:*/energy_uj >/dev/null 2>&1; then

@@ -163,6 +163,15 @@ std::string step_end(const StepEnd& s) noexcept {
         if (s.gpus && elapsed >= 0) r.gpu_seconds = static_cast<double>(*s.gpus) * elapsed;
         r.max_rss_bytes = s.max_rss_bytes;
         r.gpu_mem_peak_bytes = s.gpu_mem_peak_bytes;
+        r.gpu_util_mean_pct = s.gpu_util_mean_pct;
+        r.gpu_util_p95_pct = s.gpu_util_p95_pct;
+        if (s.gpu_energy_j && !s.gpu_energy_basis.empty()) {
+            r.gpu_energy_j = s.gpu_energy_j;
+            r.gpu_energy_basis = s.gpu_energy_basis;
+        }
+        r.gpu_samples = s.gpu_samples;
+        r.gpu_sample_interval_s = s.gpu_sample_interval_s;
+        r.node_energy_j = s.node_energy_j;
         r.exit_code = s.exit_code;
         r.exit_signal = s.exit_signal;
         if (s.exit_code) r.state = (*s.exit_code == 0 && !s.exit_signal) ? "COMPLETED" : "FAILED";

@@ -57,6 +57,10 @@ struct StepEnd : Common {
     std::optional<std::uint32_t> tasks, cpus;
     std::optional<double> cpu_seconds;
     std::optional<std::uint64_t> max_rss_bytes, gpu_mem_peak_bytes;
+    // Measured on the node (lib/gpu); record::Record says what each one is.
+    std::optional<double> gpu_util_mean_pct, gpu_util_p95_pct, gpu_energy_j, gpu_sample_interval_s, node_energy_j;
+    std::string gpu_energy_basis;  // "counter" | "power", with gpu_energy_j
+    std::optional<std::uint32_t> gpu_samples;
     std::optional<std::int32_t> exit_code, exit_signal;
 };
 std::string step_end(const StepEnd& s) noexcept;

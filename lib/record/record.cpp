@@ -91,6 +91,30 @@ void put_object(json_t* o, const char* k, json_t* v, Truncated& t) {
     if (cut) t.push_back(k);
     set_new(o, k, copy.release());
 }
+// Percentages in [0, 100]; energies and intervals >= 0 (put_seconds' rounding and bounds).
+void put_percent(json_t* o, const char* k, const std::optional<double>& v) {
+    if (v && !(*v >= 0 && *v <= 100)) throw InputError(std::string("record: ") + k + " must be within 0..100");
+    put_seconds(o, k, v, k);
+}
+void put_observed(json_t* j, const Record& r) {
+    if (!r.max_rss_bytes && !r.gpu_mem_peak_bytes && !r.gpu_util_mean_pct && !r.gpu_util_p95_pct && !r.gpu_energy_j &&
+        !r.gpu_samples && !r.gpu_sample_interval_s && !r.node_energy_j)
+        return;
+    if (r.gpu_energy_basis && *r.gpu_energy_basis != "counter" && *r.gpu_energy_basis != "power")
+        throw InputError("record: gpu_energy_basis must be counter or power");
+    if (r.gpu_energy_j && !r.gpu_energy_basis) throw InputError("record: gpu_energy_j needs gpu_energy_basis");
+    json_t* obs = json_object();
+    set_new(j, "observed", obs);
+    put_int(obs, "max_rss_bytes", r.max_rss_bytes);
+    put_int(obs, "gpu_mem_peak_bytes", r.gpu_mem_peak_bytes);
+    put_percent(obs, "gpu_util_mean_pct", r.gpu_util_mean_pct);
+    put_percent(obs, "gpu_util_p95_pct", r.gpu_util_p95_pct);
+    put_seconds(obs, "gpu_energy_j", r.gpu_energy_j, "gpu_energy_j");
+    if (r.gpu_energy_j) put(obs, "gpu_energy_basis", r.gpu_energy_basis);
+    put_int(obs, "gpu_samples", r.gpu_samples);
+    put_seconds(obs, "gpu_sample_interval_s", r.gpu_sample_interval_s, "gpu_sample_interval_s");
+    put_seconds(obs, "node_energy_j", r.node_energy_j, "node_energy_j");
+}
 void require_text(const std::string& v, const char* field) {
     if (v.empty()) throw InputError(std::string("record: ") + field + " is required");
 }
@@ -182,12 +206,7 @@ Built build(const Record& r, std::int64_t created) {
     put_text(j, "verdict", r.verdict, truncated);
     put(j, "prediction_origin", r.prediction_origin);
     put_object(j, "binding", r.binding, truncated);
-    if (r.max_rss_bytes || r.gpu_mem_peak_bytes) {
-        json_t* obs = json_object();
-        set_new(j, "observed", obs);
-        put_int(obs, "max_rss_bytes", r.max_rss_bytes);
-        put_int(obs, "gpu_mem_peak_bytes", r.gpu_mem_peak_bytes);
-    }
+    put_observed(j, r);
     // Still too big (many capped fields at once): leave out the optional parts, largest first
     // in what they may hold, until it fits. The usage fields are never dropped.
     b.json = serialise(j, truncated);

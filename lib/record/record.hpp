@@ -44,8 +44,15 @@ struct Record {
     // "user-declared": it came from the job's environment without a valid signature.
     std::optional<std::string> prediction_origin;
     json_t* binding = nullptr;
-    // Observed on the node, where it can be read.
+    // Observed on the node, where it can be read (the "observed" object). The GPU fields come
+    // from the step's sampler (NVML / ROCm SMI): peak memory over GPUs and samples, mean and p95
+    // utilisation over every GPU's every sample, energy of all the step's GPUs on this node by
+    // counter difference ("counter") or power x interval ("power"). node_energy_j: the whole
+    // node's counter (pm_counters / RAPL) over the step, other jobs on the node included.
     std::optional<std::uint64_t> max_rss_bytes, gpu_mem_peak_bytes;
+    std::optional<double> gpu_util_mean_pct, gpu_util_p95_pct, gpu_energy_j, gpu_sample_interval_s, node_energy_j;
+    std::optional<std::string> gpu_energy_basis;
+    std::optional<std::uint32_t> gpu_samples;
 };
 
 struct Built {

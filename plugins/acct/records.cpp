@@ -10,6 +10,7 @@
 
 #include "acct/acct.hpp"
 #include "common/common.hpp"
+#include "plugins/acct/step_usage.hpp"
 #include "plugins/common/spank_step.hpp"
 #include "site/site.hpp"
 
@@ -66,7 +67,7 @@ double now_precise() {
     return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
 }
 
-void write_step_end(spank_t sp, const StepTimes& t) {
+void write_step_end(spank_t sp, const StepTimes& t, StepUsage& usage) {
     std::uint32_t job = 0, nnodes = 0, ntasks = 0;
     std::uint16_t ncpus = 0;
     uid_t uid = 0;
@@ -103,6 +104,7 @@ void write_step_end(spank_t sp, const StepTimes& t) {
         s.exit_code = t.exit_code;
         if (t.exit_signal) s.exit_signal = t.exit_signal;
     }
+    usage.finish(s);
     acct::hooks::step_end(s);
 }
 

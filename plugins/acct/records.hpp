@@ -30,7 +30,9 @@ struct StepTimes {
 };
 
 double now_precise();
-void write_step_end(spank_t sp, const StepTimes& t);
+class StepUsage;
+// Writes the step's record, with what `usage` measured (it is stopped first).
+void write_step_end(spank_t sp, const StepTimes& t, StepUsage& usage);
 void write_job_end(spank_t sp);
 
 }  // namespace aif::acct_plugin

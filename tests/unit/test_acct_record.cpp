@@ -129,6 +129,38 @@ START_TEST(record_refuses_bad_input) {
 }
 END_TEST
 
+// The GPU sampler's fields (issue 13) go into "observed", with the energy's basis beside it.
+START_TEST(record_carries_measured_gpu_usage) {
+    Record r = sample();
+    r.gpu_mem_peak_bytes = 5368709120;
+    r.gpu_util_mean_pct = 50;
+    r.gpu_util_p95_pct = 100;
+    r.gpu_energy_j = 360;
+    r.gpu_energy_basis = "counter";
+    r.gpu_samples = 4;
+    r.gpu_sample_interval_s = 0.2;
+    r.node_energy_j = 1234.5;
+    const std::string json = build(r, 0).json, obs = json.substr(json.find("\"observed\""));
+    STR_EQ(obs.substr(0, obs.find('}') + 1).c_str(),
+           "\"observed\":{\"gpu_energy_basis\":\"counter\",\"gpu_energy_j\":360.0,\"gpu_mem_peak_bytes\":5368709120,"
+           "\"gpu_sample_interval_s\":0.2,\"gpu_samples\":4,\"gpu_util_mean_pct\":50.0,\"gpu_util_p95_pct\":100.0,"
+           "\"node_energy_j\":1234.5}");
+    auto refused = [&](Record bad) { try { build(bad, 0); return false; } catch (const InputError&) { return true; } };
+    Record bad = r;
+    bad.gpu_energy_basis = "guess";
+    ck_assert(refused(bad));
+    bad = r;
+    bad.gpu_energy_basis.reset();  // energy without saying how it was measured
+    ck_assert(refused(bad));
+    bad = r;
+    bad.gpu_util_p95_pct = 101;
+    ck_assert(refused(bad));
+    bad = r;
+    bad.node_energy_j = -1;
+    ck_assert(refused(bad));
+}
+END_TEST
+
 START_TEST(pseudonyms_are_keyed) {
     std::string a = pseudonym("key-1", "alice");
     ck_assert_uint_eq(a.size(), 34);
@@ -147,6 +179,7 @@ int main() {
     tcase_add_test(tc, uuid_v5_matches_rfc4122);
     tcase_add_test(tc, record_is_canonical_and_deterministic);
     tcase_add_test(tc, record_refuses_bad_input);
+    tcase_add_test(tc, record_carries_measured_gpu_usage);
     tcase_add_test(tc, pseudonyms_are_keyed);
     suite_add_tcase(s, tc);
     return run_suite(s);

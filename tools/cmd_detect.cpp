@@ -49,6 +49,11 @@ void print_json(const detect::Detection& d) {
     json_t* missing = json_array();
     for (const auto& m : d.missing) json_array_append_new(missing, json_string(m.c_str()));
     json_object_set_new(o.get(), "missing", missing);
+    json_t* configs = json_array();
+    for (const auto& c : d.configs)
+        json_array_append_new(configs, json_pack("{s:s, s:s, s:s, s:i}", "kind", c.kind.c_str(), "path", c.path.c_str(),
+                                                 "option", c.option.c_str(), "line", c.line));
+    json_object_set_new(o.get(), "configs", configs);
     std::printf("%s\n", json::dump(o.get(), true).c_str());
 }
 
@@ -59,7 +64,9 @@ void print_text(const std::string& path, const detect::Detection& d) {
         return;
     }
     if (!d.detected()) {
-        std::printf("%s: not a training job (no Megatron-LM or Hugging Face Trainer launch line)\n", name.c_str());
+        std::printf("%s: not a training job (no launch line of Megatron-LM, NeMo, torchtitan, LitGPT, axolotl, "
+                    "llm-foundry, DeepSpeed or the Hugging Face Trainer)\n",
+                    name.c_str());
         return;
     }
     std::printf("%s: %s (%s), launched by %s at line %d\n", name.c_str(), d.framework.c_str(), d.entry.c_str(),
@@ -73,6 +80,9 @@ void print_text(const std::string& path, const detect::Detection& d) {
         std::printf("  line %-5d %s%s%s\n", s.line, s.option.c_str(), s.value.empty() ? "" : " ", s.value.c_str());
     if (!d.missing.empty()) std::printf("not determined:\n");
     for (const auto& m : d.missing) std::printf("  - %s\n", m.c_str());
+    if (!d.configs.empty()) std::printf("config files it names (read by sbatch, not by this command):\n");
+    for (const auto& c : d.configs)
+        std::printf("  line %-5d %s %s\n", c.line, c.option.c_str(), printable(c.path, 100).c_str());
 }
 
 }  // namespace
@@ -82,7 +92,8 @@ int cmd_detect(int argc, char** argv) {
         "detect",
         "SCRIPT [--json]",
         "What aifactory reads from an unmodified batch script: the training program it launches "
-        "(Megatron-LM, Hugging Face Trainer), the model, layout, batch, sequence length, precision "
+        "(Megatron-LM, Megatron-DeepSpeed, NeMo, torchtitan, LitGPT, axolotl, llm-foundry, DeepSpeed, Hugging "
+        "Face Trainer), the model, layout, batch, sequence length, precision "
         "and recompute it finds, the line each came from, and what it could not determine.",
         {
             {"json", Takes::Nothing, "", "print the result as JSON"},

@@ -256,10 +256,18 @@ void Shell::expand(Builder& b, std::string_view text, std::size_t& i, int line, 
         // The default (or alternative) word: quotes dropped, $ expanded one level deeper.
         if (depth >= kMaxNesting) return unknown();
         b.begin(line);
+        const std::size_t start = b.text.size();
         for (std::size_t k = 0; k < word.size();) {
             if (word[k] == '$') expand(b, word, k, line, quoted, depth + 1);
             else if (word[k] == '"' || word[k] == '\'') ++k;
             else b.add(word[k++], line);
+        }
+        // ${A:=word} also sets A (`: "${TP:=8}"` is a common way to give a default).
+        if (op == '=' && b.text.size() >= start) {
+            const std::string name(body.substr(0, n));
+            Word w{name + "=" + b.text.substr(start), line, std::vector<int>(name.size() + 1, line)};
+            w.lines.insert(w.lines.end(), b.lines.begin() + static_cast<std::ptrdiff_t>(start), b.lines.end());
+            assign(w);
         }
         return;
     }

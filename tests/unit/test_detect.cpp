@@ -2,6 +2,7 @@
 // Unit tests for lib/detect: unmodified batch scripts (written for these tests, in
 // fuzz/corpus/detect/ and below) read into the --llm-* description, and never a misfire.
 #include <chrono>  // before check.h, whose macros clash with <ios>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -72,7 +73,7 @@ static const Case cases[] = {
      "dist-opt=off\noptimizer=adamw\nframework=megatron\n",
      {}, 0},
     {"hf_deepspeed.sh", "Hugging Face Trainer", "deepspeed", 13,
-     "model=meta-llama/Llama-3.1-8B\nmbs=4\nseq=2048\nprecision=bf16\nrecompute=full\noptimizer=adamw\n"
+     "model=llama-3.1-8b\nmbs=4\nseq=2048\nprecision=bf16\nrecompute=full\noptimizer=adamw\n"
      "framework=deepspeed\n",
      {"gbs: mbs × gradient accumulation (8)", "zero: the ZeRO stage is in ds_config.json"}, 2},
 };
@@ -159,7 +160,7 @@ START_TEST(shell_forms_are_followed) {
                     "--per_device_train_batch_size 2 --fsdp 'full_shard auto_wrap' --max_seq_length 8192\n");
     ck_assert(d.detected());
     ck_assert_str_eq(d.launcher, "accelerate launch");
-    ck_assert_str_eq(described(d), "model=Qwen/Qwen2.5-7B\nmbs=2\nseq=8192\nprecision=fp32\nrecompute=none\n"
+    ck_assert_str_eq(described(d), "model=qwen2.5-7b\nmbs=2\nseq=8192\nprecision=fp32\nrecompute=none\n"
                                    "optimizer=adamw\nframework=fsdp\n");
     ck_assert(missing_has(d, "--config_file"));
     // A local model directory is left to the submit host.
@@ -217,6 +218,59 @@ START_TEST(oversized_and_hostile_scripts_are_refused_quickly) {
 }
 END_TEST
 
+// The corpus of tests/data/detect: the share of LLM training scripts read completely right
+// (framework and every value the script states, nothing read that it does not state), and no
+// other job detected at all.
+static std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::size_t from = 0;
+    for (std::size_t at; (at = s.find(sep, from)) != std::string::npos; from = at + 1) out.push_back(s.substr(from, at - from));
+    out.push_back(s.substr(from));
+    for (auto& p : out) {
+        while (!p.empty() && p.front() == ' ') p.erase(0, 1);
+        while (!p.empty() && p.back() == ' ') p.pop_back();
+    }
+    return out;
+}
+
+START_TEST(corpus_recognition) {
+    const std::string dir = test_srcdir() + "/tests/data/detect/";
+    int llm = 0, right = 0, negatives = 0;
+    for (const std::string& line : split(read_file(dir + "expected.txt"), '\n')) {
+        if (line.empty() || line[0] == '#') continue;
+        const std::vector<std::string> f = split(line, '|');
+        ck_assert_msg(f.size() >= 2, "bad line: %s", line.c_str());
+        const Detection d = detect::read_script(read_file(dir + f[0]));
+        if (f[1] == "-") {
+            ++negatives;
+            ck_assert_msg(!d.detected(), "%s: not LLM training, detected as %s", f[0].c_str(), d.framework.c_str());
+            continue;
+        }
+        ++llm;
+        std::string wrong;
+        if (!d.detected() || d.framework != f[1]) wrong = "framework '" + d.framework + "'";
+        std::vector<std::string> want = f.size() > 2 ? split(f[2], ' ') : std::vector<std::string>{};
+        std::erase(want, "");
+        for (const std::string& kv : want) {
+            const auto* v = d.get(kv.substr(0, kv.find('=')));
+            if (v == nullptr || v->value != kv.substr(kv.find('=') + 1)) wrong += " " + kv + " (read " + (v ? v->value : "nothing") + ")";
+        }
+        for (const auto& v : d.values)  // a value said to be read from the script must be expected
+            if (v.line > 0 && std::find(want.begin(), want.end(), v.key + "=" + v.value) == want.end())
+                wrong += " unexpected " + v.key + "=" + v.value;
+        if (wrong.empty()) ++right;
+        else std::printf("corpus: %s misread:%s\n", f[0].c_str(), wrong.c_str());
+        expect_valid_options(d);
+    }
+    const double share = 100.0 * right / llm;
+    std::printf("corpus: %d of %d LLM training scripts read completely right (%.0f%%); %d other jobs, none detected\n",
+                right, llm, share, negatives);
+    ck_assert_int_ge(llm, 20);
+    ck_assert_int_ge(negatives, 8);
+    ck_assert_msg(share >= 80, "only %.0f%% recognised", share);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("detect");
     TCase* tc = tcase_create("read_script");
@@ -227,6 +281,7 @@ int main() {
     tcase_add_test(tc, shell_forms_are_followed);
     tcase_add_test(tc, other_jobs_are_not_detected);
     tcase_add_test(tc, oversized_and_hostile_scripts_are_refused_quickly);
+    tcase_add_test(tc, corpus_recognition);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

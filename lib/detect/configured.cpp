@@ -69,6 +69,11 @@ void read_axolotl(Reading& r) {
         if (config_of(r.detection(), "ds") == nullptr) r.detection().configs.push_back({"ds", *d, "deepspeed", 0});
     } else if (r.find(fsdp) || r.find("--fsdp_config.fsdp_sharding_strategy") || r.find("--fsdp_version")) {
         r.set_from("framework", "fsdp", r.find(fsdp) ? fsdp : "--fsdp_config.fsdp_sharding_strategy");
+        const std::string* how = r.text("--fsdp_config.fsdp_sharding_strategy", "fsdp");
+        if (how != nullptr && lower(*how).find("shard_grad_op") != std::string::npos)
+            r.set_from("zero", "2", "--fsdp_config.fsdp_sharding_strategy");
+        else r.set_from("fsdp", how != nullptr && lower(*how).find("hybrid") != std::string::npos ? "hybrid" : "full",
+                        r.find("--fsdp_config.fsdp_sharding_strategy") ? "--fsdp_config.fsdp_sharding_strategy" : fsdp);
     } else {
         r.absent("framework", "hf", "deepspeed/fsdp", "default (DDP)");
     }
@@ -136,6 +141,11 @@ void read_foundry(Reading& r) {
     else if (opt->find("adam") != std::string::npos) r.set_from("optimizer", "adamw", "optimizer.name");
     else r.miss("optimizer: optimizer.name '" + printable(*opt, 30) + "' is not an Adam variant");
     r.set("framework", "fsdp", 0, "llm-foundry (Composer FSDP)");
+    const std::string* how = r.text("fsdp_config.sharding_strategy", "fsdp");
+    if (how == nullptr) r.set("fsdp", "full", 0, "default (FULL_SHARD)");
+    else if (*how == "SHARD_GRAD_OP") r.set_from("zero", "2", "fsdp_config.sharding_strategy");
+    else if (*how == "NO_SHARD") r.set_from("fsdp", "off", "fsdp_config.sharding_strategy");
+    else r.set_from("fsdp", how->find("HYBRID") != std::string::npos ? "hybrid" : "full", "fsdp_config.sharding_strategy");
 }
 
 }  // namespace aif::detect

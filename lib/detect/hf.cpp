@@ -74,6 +74,9 @@ void read_hf(Reading& r, bool accelerate_config) {
     } else if (const std::string* fsdp = r.text("--fsdp", "framework");
                fsdp != nullptr && (fsdp->find("shard") != std::string::npos || *fsdp == "true")) {
         r.set("framework", "fsdp", r.line_of("--fsdp"), "--fsdp");
+        // full_shard / hybrid_shard shard everything; shard_grad_op keeps parameters (ZeRO-2).
+        if (fsdp->find("shard_grad_op") != std::string::npos) r.set_from("zero", "2", "--fsdp");
+        else r.set_from("fsdp", fsdp->find("hybrid") != std::string::npos ? "hybrid" : "full", "--fsdp");
     } else {
         r.set("framework", "hf", 0, "--model_name_or_path");
     }

@@ -58,6 +58,9 @@ void read_litgpt(Reading& r, std::string_view command, const std::vector<Word>& 
     else if (lower(*opt).find("sgd") != std::string::npos) r.set_from("optimizer", "sgd", "--optimizer");
     else r.miss("optimizer: --optimizer '" + printable(*opt, 30) + "' is not AdamW or SGD");
     r.set("framework", "fsdp", 0, "litgpt (FSDP)");
+    // litgpt/pretrain.py shards with HYBRID_SHARD (within a node); the finetuning scripts with
+    // FSDPStrategy's default, FULL_SHARD.
+    r.set("fsdp", pretrain ? "hybrid" : "full", 0, "litgpt " + std::string(command));
     // Adapters train a small part of a frozen (possibly quantized) model: the full-training
     // estimate is an upper bound, so the job is never refused on it.
     if (command != "pretrain" && command != "finetune_full")

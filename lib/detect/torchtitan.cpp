@@ -93,6 +93,13 @@ void read_torchtitan(Reading& r) {
         r.set_from("optimizer", "adamw", opt ? "--optimizer.name" : "default");
     else r.miss("optimizer: --optimizer.name '" + printable(*opt, 20) + "' is not AdamW");
     r.set("framework", "fsdp", 0, "torchtitan (FSDP2)");
+    // FSDP2 shards over data_parallel_shard_degree (-1: all data-parallel ranks); 1 is plain DDP,
+    // and a replicate degree over 1 makes it hybrid (HSDP).
+    const std::string* shard = r.text("--parallelism.data_parallel_shard_degree", "fsdp");
+    const long replicate = r.number("--parallelism.data_parallel_replicate_degree", "fsdp", 1, 1'000'000);
+    if (shard == nullptr || *shard != "1")
+        r.set_from("fsdp", replicate > 1 ? "hybrid" : "full",
+                   replicate > 1 ? "--parallelism.data_parallel_replicate_degree" : "--parallelism.data_parallel_shard_degree");
 }
 
 }  // namespace aif::detect

@@ -4,6 +4,7 @@
 // NeMo 2's `nemo llm pretrain --factory RECIPE` with trainer.strategy.* and data.* overrides.
 // NeMo trains Megatron-Core models, so the overrides are turned into the Megatron-LM options
 // they stand for and read by read_megatron; what came from NeMo keeps its NeMo name.
+#include <cctype>
 #include <string>
 
 #include "common/text.hpp"
@@ -131,8 +132,11 @@ void read_nemo(Detection& d, const std::vector<Option>& given, const std::vector
     const bool precision_given = r.find("--bf16") || r.find("--fp16") || r.find("--precision-fp32");
     const bool nemo2 = d.entry.rfind("nemo llm", 0) == 0;
     if (nemo2) {
-        if (!recipe.empty()) r.set("model", recipe_model(recipe), r.line_of("--factory"), "--factory");
-        else r.miss("model: no --factory recipe is named");
+        bool name = !recipe.empty() && recipe.size() <= 64;
+        for (char c : recipe) name = name && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.');
+        if (name) r.set("model", recipe_model(recipe), r.line_of("--factory"), "--factory");
+        else if (recipe.empty()) r.miss("model: no --factory recipe is named");
+        else r.miss("model: --factory '" + printable(recipe, 30) + "' is not a recipe name");
     }
     read_megatron(r);
     // What read_megatron took from Megatron's defaults is, for NeMo, the config's (or the

@@ -164,6 +164,11 @@ START_TEST(shell_forms_are_followed) {
     ck_assert_str_eq(described(d), "model=qwen2.5-7b\nmbs=2\nseq=8192\nprecision=fp32\nrecompute=none\n"
                                    "optimizer=adamw\nframework=fsdp\nfsdp=full\n");
     ck_assert(missing_has(d, "--config_file"));
+    // A NeMo 2 recipe name is a name, not any text (fuzz_detect found a 200-byte "model").
+    d = read(head + "nemo llm pretrain --factory 'llama3_8b x\\n--y' data.micro_batch_size=1\n");
+    ck_assert(d.detected());
+    ck_assert_ptr_null(d.get("model"));
+    ck_assert(missing_has(d, "is not a recipe name"));
     // A local model directory is left to the submit host.
     d = read(head + "python train.py --model_name_or_path /models/llama --do_train\n");
     ck_assert(d.detected());

@@ -51,8 +51,9 @@ void print_json(const detect::Detection& d) {
     json_object_set_new(o.get(), "missing", missing);
     json_t* configs = json_array();
     for (const auto& c : d.configs)
-        json_array_append_new(configs, json_pack("{s:s, s:s, s:s, s:i}", "kind", c.kind.c_str(), "path", c.path.c_str(),
-                                                 "option", c.option.c_str(), "line", c.line));
+        json_array_append_new(configs, json_pack("{s:s, s:s, s:s, s:i, s:b}", "kind", c.kind.c_str(), "path",
+                                                 c.path.c_str(), "option", c.option.c_str(), "line", c.line,
+                                                 "written", c.written));
     json_object_set_new(o.get(), "configs", configs);
     std::printf("%s\n", json::dump(o.get(), true).c_str());
 }
@@ -80,9 +81,10 @@ void print_text(const std::string& path, const detect::Detection& d) {
         std::printf("  line %-5d %s%s%s\n", s.line, s.option.c_str(), s.value.empty() ? "" : " ", s.value.c_str());
     if (!d.missing.empty()) std::printf("not determined:\n");
     for (const auto& m : d.missing) std::printf("  - %s\n", m.c_str());
-    if (!d.configs.empty()) std::printf("config files it names (read by sbatch, not by this command):\n");
+    if (!d.configs.empty()) std::printf("config files it names:\n");
     for (const auto& c : d.configs)
-        std::printf("  line %-5d %s %s\n", c.line, c.option.c_str(), printable(c.path, 100).c_str());
+        std::printf("  line %-5d %s %s (%s)\n", c.line, c.option.c_str(), printable(c.path, 100).c_str(),
+                    c.written ? "written by the script: read from it" : "read by sbatch, not by this command");
 }
 
 }  // namespace

@@ -215,6 +215,12 @@ Flat flatten_json(std::string_view text, std::string_view name) {
     return out;
 }
 
+Flat flatten(std::string_view kind, std::string_view text, std::string_view name) {
+    if (kind == "toml") return flatten_toml(text, name);
+    if (kind == "ds") return flatten_json(text, name);
+    return flatten_yaml(text, name);
+}
+
 bool wanted(std::string_view kind, std::string_view key) {
     if (kind == "toml") return listed(kToml, key);
     if (kind == "ds") return listed(kDs, key);

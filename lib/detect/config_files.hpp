@@ -26,6 +26,8 @@ using Flat = std::vector<std::pair<std::string, std::string>>;
 Flat flatten_toml(std::string_view text, std::string_view name);
 Flat flatten_yaml(std::string_view text, std::string_view name);
 Flat flatten_json(std::string_view text, std::string_view name);
+// The reader for a file of `kind` ("toml", "ds" is JSON, "yaml").
+Flat flatten(std::string_view kind, std::string_view text, std::string_view name);
 
 // Whether a setting of a file of `kind` ("toml", "ds", "yaml") is one a reader uses.
 bool wanted(std::string_view kind, std::string_view key);

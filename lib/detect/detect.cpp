@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/error.hpp"
+#include "detect/config_files.hpp"
 #include "detect/reading.hpp"
 #include "detect/shell.hpp"
 
@@ -233,59 +235,8 @@ void with_hints(Reading& r, std::vector<Option>& opts, const Hints* hints, const
     }
 }
 
-}  // namespace
-
-Detection read_script(std::string_view script, const Limits& limits, const Hints* hints) {
-    Detection d;
-    if (script.size() > limits.script_bytes) {
-        d.status = Detection::Status::Refused;
-        const std::size_t kib = limits.script_bytes >> 10;
-        d.why = "the script is larger than " +
-                (kib % 1024 == 0 ? std::to_string(kib / 1024) + " MiB" : std::to_string(kib) + " KiB");
-        return d;
-    }
-    Shell sh(limits.work);
-    Launch launch;
-    bool found = false;
-    int found_line = 0;
-    // `srun bash -c "torchrun ... pretrain_gpt.py ..."`: the quoted text is read as commands too.
-    std::string outer;  // the wrappers before `bash -c`
-    auto look = [&](const Command& c, auto& self, int depth) -> void {
-        if (found) return;
-        if (recognise(c.words, launch)) {
-            found = true;
-            if (depth == 0) found_line = c.line;
-            if (!outer.empty()) launch.launcher = outer + " " + launch.launcher;
-            return;
-        }
-        if (depth >= 1) return;
-        for (std::size_t i = 0; i + 2 < c.words.size(); ++i) {
-            const std::string_view b = base_name(c.words[i].text);
-            if ((b == "bash" || b == "sh") && c.words[i + 1].text == "-c") {
-                bool unused = false;
-                outer = launcher_of(c.words, 0, i, unused, false);
-                found_line = c.line;
-                sh.each(c.words[i + 2].text, c.words[i + 2].line, depth + 1,
-                        [&](const Command& inner) { self(inner, self, depth + 1); });
-                break;
-            }
-        }
-    };
-    std::size_t pos = 0;
-    int line = 1;
-    Command c;
-    while (!found && sh.next(script, pos, line, c)) look(c, look, 0);
-    if (sh.exhausted()) {
-        d.status = Detection::Status::Refused;
-        d.why = "the script is too complex to read in bounded time";
-        return d;
-    }
-    if (!found) return d;
-    d.status = Detection::Status::Detected;
-    d.framework = launch.framework;
-    d.entry = launch.entry;
-    d.launcher = launch.launcher;
-    d.line = found_line;
+// What the launch line says, with the settings of the files it names where they are known.
+void interpret(Detection& d, Launch launch, const Hints* hints) {
     std::vector<Option>& opts = launch.args.options;
     Reading r(d, opts);
     const std::string& fw = launch.framework;
@@ -323,6 +274,98 @@ Detection read_script(std::string_view script, const Limits& limits, const Hints
     if (fw != "NeMo") {
         with_hints(r, opts, hints, "ds", "ds:");
         read_deepspeed_config(r, false);
+    }
+}
+
+bool same_file(std::string_view a, std::string_view b) {
+    while (a.substr(0, 2) == "./") a.remove_prefix(2);
+    while (b.substr(0, 2) == "./") b.remove_prefix(2);
+    return !a.empty() && a == b;
+}
+
+}  // namespace
+
+Detection read_script(std::string_view script, const Limits& limits, const Hints* hints) {
+    Detection d;
+    if (script.size() > limits.script_bytes) {
+        d.status = Detection::Status::Refused;
+        const std::size_t kib = limits.script_bytes >> 10;
+        d.why = "the script is larger than " +
+                (kib % 1024 == 0 ? std::to_string(kib / 1024) + " MiB" : std::to_string(kib) + " KiB");
+        return d;
+    }
+    Shell sh(limits.work);
+    Launch launch;
+    bool found = false;
+    int found_line = 0;
+    // `srun bash -c "torchrun ... pretrain_gpt.py ..."`: the quoted text is read as commands too.
+    std::string outer;  // the wrappers before `bash -c`
+    std::vector<std::pair<std::string, std::string>> written;  // file, text: `cat > FILE <<EOF`
+    auto look = [&](const Command& c, auto& self, int depth) -> void {
+        if (found) return;
+        if (!c.heredoc.empty() && !c.words.empty() && written.size() < 8) {
+            const std::string_view b = base_name(c.words[0].text);
+            if (b == "cat" && !c.writes.empty()) written.emplace_back(c.writes, c.heredoc);
+            else if (b == "tee" && c.words.size() >= 2) written.emplace_back(c.words.back().text, c.heredoc);
+        }
+        if (recognise(c.words, launch)) {
+            found = true;
+            if (depth == 0) found_line = c.line;
+            if (!outer.empty()) launch.launcher = outer + " " + launch.launcher;
+            return;
+        }
+        if (depth >= 1) return;
+        for (std::size_t i = 0; i + 2 < c.words.size(); ++i) {
+            const std::string_view b = base_name(c.words[i].text);
+            if ((b == "bash" || b == "sh") && c.words[i + 1].text == "-c") {
+                bool unused = false;
+                outer = launcher_of(c.words, 0, i, unused, false);
+                found_line = c.line;
+                sh.each(c.words[i + 2].text, c.words[i + 2].line, depth + 1,
+                        [&](const Command& inner) { self(inner, self, depth + 1); });
+                break;
+            }
+        }
+    };
+    std::size_t pos = 0;
+    int line = 1;
+    Command c;
+    while (!found && sh.next(script, pos, line, c)) look(c, look, 0);
+    if (sh.exhausted()) {
+        d.status = Detection::Status::Refused;
+        d.why = "the script is too complex to read in bounded time";
+        return d;
+    }
+    if (!found) return d;
+    d.status = Detection::Status::Detected;
+    d.framework = launch.framework;
+    d.entry = launch.entry;
+    d.launcher = launch.launcher;
+    d.line = found_line;
+    interpret(d, launch, hints);
+    // A config file the script writes itself (`cat > ds_config.json <<EOF`) is read from its text:
+    // that is what the job will use, and it does not exist yet when sbatch runs.
+    Hints merged = hints != nullptr ? *hints : Hints{};
+    bool more = false;
+    for (ConfigFile& cf : d.configs)
+        for (const auto& [path, body] : written)
+            if (same_file(cf.path, path)) {
+                cf.written = true;
+                if (merged.read(cf.kind)) continue;
+                try {
+                    add_config(merged, cf.kind, flatten(cf.kind, body, path));
+                    more = true;
+                } catch (const InputError&) {  // not the format: its settings stay unknown
+                }
+            }
+    if (more) {
+        Detection again;
+        again.status = d.status, again.framework = launch.framework, again.entry = d.entry;
+        again.launcher = d.launcher, again.line = d.line;
+        interpret(again, launch, &merged);
+        for (ConfigFile& cf : again.configs)
+            for (const auto& w : written) cf.written = cf.written || same_file(cf.path, w.first);
+        d = std::move(again);
     }
     return d;
 }

@@ -38,6 +38,7 @@ struct ConfigFile {
     std::string path;    // as written after expansion
     std::string option;  // "--job.config_file", "--deepspeed_config", "(config)" for a positional
     int line = 0;
+    bool written = false;  // the script writes it itself (cat > FILE <<EOF): read from its text
 };
 
 // Settings read from those files on the submit host and forwarded with the job: "kind:key" →

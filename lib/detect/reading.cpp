@@ -153,7 +153,13 @@ bool Reading::flag(std::string_view name) {
 
 void Reading::set_from(std::string key, std::string value, std::string_view name) {
     const Option* o = find(name);
-    std::string from = o != nullptr && !o->file.empty() ? printable(o->file, 40) + ": " + o->name : std::string(name);
+    std::string from(name);
+    if (o != nullptr && !o->file.empty()) {  // "ds_config.json: zero_optimization.stage"
+        std::string_view key = o->name;
+        if (key.substr(0, 3) == "ds:") key.remove_prefix(3);
+        else if (key.substr(0, 2) == "--") key.remove_prefix(2);
+        from = printable(o->file, 40) + ": " + std::string(key);
+    }
     set(std::move(key), std::move(value), o != nullptr ? o->line : 0, std::move(from));
 }
 

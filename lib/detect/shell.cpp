@@ -63,6 +63,8 @@ struct Shell::Builder {
     bool started = false;  // "" is a word
     bool array = false;    // inside NAME=( ... )
     bool drop_next = false;  // the word after a redirection is its target, not an argument
+    bool output = false;     // ... of an output redirection: kept as `target`
+    std::string target = {};
     bool overflow = false;
     int start_line = 0;
 
@@ -82,7 +84,10 @@ struct Shell::Builder {
     void end_word() {
         if (!started) return;
         if (overflow) text.assign(1, kUnknown);
-        if (drop_next) drop_next = false;
+        if (drop_next) {
+            drop_next = false;
+            if (output) target = text;
+        }
         else if (words.size() < kMaxWords) {
             words.push_back({text, lines.empty() ? start_line : lines[0], {}});
             if (is_assignment(text)) words.back().lines = lines;
@@ -284,13 +289,36 @@ void Shell::expand(Builder& b, std::string_view text, std::size_t& i, int line, 
     ++i;
 }
 
+// A here-document's body as the shell hands it on: $VAR, ${VAR}, $((...)) expanded, \$ kept.
+std::string Shell::expand_heredoc(std::string_view body, int line) {
+    std::vector<Word> scratch;
+    Builder b{scratch, {}, {}};
+    for (std::size_t k = 0; k < body.size() && !exhausted_;) {
+        const char c = body[k];
+        if (c == '\\' && k + 1 < body.size() && (body[k + 1] == '$' || body[k + 1] == '`' || body[k + 1] == '\\'))
+            b.add(body[k + 1], line), k += 2;
+        else if (c == '$') expand(b, body, k, line, true, 0);
+        else b.add(c, line), ++k;
+    }
+    if (b.overflow) return std::string(1, kUnknown);
+    return b.text;
+}
+
 bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& out, int depth) {
     out.words.clear();
+    out.writes.clear();
+    out.heredoc.clear();
     out.line = line;
     Builder b{out.words, {}, {}};
-    std::vector<std::pair<std::string, bool>> heredocs;  // delimiter, <<- (leading tabs dropped)
+    struct Heredoc {
+        std::string delim;
+        bool tabs;    // <<-: leading tabs dropped
+        bool quoted;  // <<'EOF': the body is not expanded
+    };
+    std::vector<Heredoc> heredocs;
     auto finish = [&] {
         b.end_word();
+        out.writes = b.target;
         if (b.overflow_words) exhausted_ = true;
         if (out.words.empty()) return false;
         // Assignments apply when the command is only assignments, or export/declare/... of them.
@@ -303,7 +331,9 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
         return true;
     };
     auto skip_heredocs = [&] {
-        for (const auto& [delim, tabs] : heredocs) {
+        bool first = true;
+        for (const auto& [delim, tabs, quoted] : heredocs) {
+            std::string body;  // the first one's, for a config file the script writes
             while (pos < text.size()) {
                 std::size_t end = text.find('\n', pos);
                 if (end == std::string_view::npos) end = text.size();
@@ -314,7 +344,10 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
                 while (tabs && !l.empty() && l[0] == '\t') l.remove_prefix(1);
                 if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
                 if (l == delim) break;
+                if (first && body.size() + l.size() < kMaxValueBytes) body.append(l).push_back('\n');
             }
+            if (first) out.heredoc = quoted ? body : expand_heredoc(body, line);
+            first = false;
         }
         heredocs.clear();
     };
@@ -397,18 +430,21 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
             for (char x : b.text) fd = fd && std::isdigit(static_cast<unsigned char>(x));
             if (fd) b.text.clear(), b.lines.clear(), b.started = false;
             else b.end_word();
+            b.output = c == '>' && d != '&';  // not 2>&1
             if (c == '<' && d == '<' && pos + 2 < text.size() && text[pos + 2] != '<') {
                 pos += 2;
                 const bool tabs = pos < text.size() && text[pos] == '-';
                 if (tabs) ++pos;
                 while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
                 std::string delim;
+                bool quoted = false;
                 while (pos < text.size() && !std::isspace(static_cast<unsigned char>(text[pos])) &&
                        text[pos] != ';' && text[pos] != '&' && text[pos] != '|' && delim.size() < 256) {
                     if (text[pos] != '"' && text[pos] != '\'' && text[pos] != '\\') delim += text[pos];
+                    else quoted = true;
                     ++pos;
                 }
-                if (heredocs.size() < 8) heredocs.emplace_back(delim, tabs);
+                if (heredocs.size() < 8) heredocs.push_back({delim, tabs, quoted});
                 continue;
             }
             while (pos < text.size() && (text[pos] == '<' || text[pos] == '>' || text[pos] == '&' || text[pos] == '|'))

@@ -178,7 +178,8 @@ void forward_script_hints(spank_t sp) {
     const std::string script = aif::spank::sbatch_script_path();
     if (script.empty()) return;
     const aif::spank::ScriptHints h = aif::spank::read_script_hints(script);
-    for (const auto& p : h.problems) slurm_info("aifactory: %s", p.c_str());
+    for (const auto& p : h.problems)  // "sbatch: " + 65 columns: an 80-column terminal
+        for (const auto& line : aif::site::wrap("aifactory: " + p)) slurm_info("%s", line.c_str());
     if (!h.encoded.empty() && spank_job_control_setenv(sp, aif::site::kHintsEnv, h.encoded.c_str(), 1) != ESPANK_SUCCESS)
         slurm_error("aifactory: could not forward the settings of the script's config files");
 }

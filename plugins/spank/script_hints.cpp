@@ -33,12 +33,6 @@ bool starts_with_shebang(const std::string& path) {
     return yes;
 }
 
-detect::Flat parse(const std::string& kind, const std::string& text, const std::string& name) {
-    if (kind == "toml") return detect::flatten_toml(text, name);
-    if (kind == "ds") return detect::flatten_json(text, name);
-    return detect::flatten_yaml(text, name);
-}
-
 }  // namespace
 
 std::string sbatch_script_path() {
@@ -79,14 +73,14 @@ ScriptHints read_script_hints(const std::string& path) {
             detect::read_script(*script, detect::kSlurmctldLimits, hints.kinds.empty() ? nullptr : &hints);
         if (!d.detected()) return out;
         for (const detect::ConfigFile& c : d.configs) {
-            if (tried.size() >= kMaxFiles || hints.read(c.kind)) continue;
+            if (c.written || tried.size() >= kMaxFiles || hints.read(c.kind)) continue;  // job_submit reads those
             bool seen = false;
             for (const auto& t : tried) seen = seen || t == c.kind + ":" + c.path;
             if (seen) continue;
             tried.push_back(c.kind + ":" + c.path);
             try {
                 const std::string text = read_file(c.path, detect::kMaxConfigBytes);
-                detect::add_config(hints, c.kind, parse(c.kind, text, c.path));
+                detect::add_config(hints, c.kind, detect::flatten(c.kind, text, c.path));
             } catch (const InputError& e) {
                 out.problems.push_back("could not read " + printable(e.what(), 120) +
                                        (c.line > 0 ? " (named on line " + std::to_string(c.line) + ")" : "") +

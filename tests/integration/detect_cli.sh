@@ -24,7 +24,8 @@ PY'
 
 "$AIF" detect "$corpus/hf_deepspeed.sh" > "$out"
 check "text names the program, launcher and line" 'grep -q "Hugging Face Trainer (run_clm.py), launched by deepspeed at line 13" "$out"'
-check "text lists what is not determined" 'grep -q "zero: the ZeRO stage is in ds_config.json" "$out"'
+check "text lists what is not determined" 'grep -q "gbs: mbs × gradient accumulation (8)" "$out"'
+check "a config the script writes is read from its heredoc" 'grep -Eq "zero +3 +ds_config.json: zero_optimization.stage" "$out" && grep -q "written by the script" "$out"'
 
 "$AIF" detect "$corpus/neg_md.sh" > "$out"
 check "an MD job exits 1, not a training job" '[ $? -eq 1 ] && grep -q "not a training job" "$out"'

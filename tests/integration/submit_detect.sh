@@ -84,13 +84,15 @@ expect_line "$ERR" 'aifactory: read torchtitan \(-m torchtitan\.train, line 3\)'
 expect_line "$ERR" 'mbs 1, seq 8192' "mbs from the command line, seq from the TOML"
 expect_line "$ERR" 'llama3-8b fits' "model from the TOML checked"
 expect_no_line "$ERR" 'not in the script' "nothing assumed"
+expect_narrow "$ERR" "torchtitan read"
 id=$(job_id_of "$OUT") && [ -n "$id" ] && scancel "$id" 2>/dev/null
 
 # A config file sbatch cannot read is named, and the job is not refused for it.
 sed 's/llama3_8b\.toml/missing.toml/' titan.sh >titan_missing.sh
 as_user sbatch --hold titan_missing.sh
 expect_rc 0 "torchtitan job with a missing TOML accepted"
-expect_line "$ERR" 'aifactory: could not read missing\.toml: No such file or directory' "unreadable config named"
+expect_line "$ERR" 'aifactory: could not read missing\.toml: No such file or' "unreadable config named"
+expect_narrow "$ERR" "unreadable config"
 expect_line "$ERR" 'the model is not in the script' "not checked without the model"
 id=$(job_id_of "$OUT") && [ -n "$id" ] && scancel "$id" 2>/dev/null
 

@@ -75,8 +75,8 @@ static const Case cases[] = {
      {}, 0},
     {"hf_deepspeed.sh", "Hugging Face Trainer", "deepspeed", 13,
      "model=llama-3.1-8b\nmbs=4\nseq=2048\nprecision=bf16\nrecompute=full\noptimizer=adamw\n"
-     "framework=deepspeed\n",
-     {"gbs: mbs × gradient accumulation (8)", "zero: the ZeRO stage is in ds_config.json"}, 2},
+     "framework=deepspeed\nzero=3\n",  // the stage from the JSON the script writes itself
+     {"gbs: mbs × gradient accumulation (8)"}, 1},
 };
 
 START_TEST(corpus_scripts_are_read_exactly) {
@@ -164,6 +164,21 @@ START_TEST(shell_forms_are_followed) {
     ck_assert_str_eq(described(d), "model=qwen2.5-7b\nmbs=2\nseq=8192\nprecision=fp32\nrecompute=none\n"
                                    "optimizer=adamw\nframework=fsdp\nfsdp=full\n");
     ck_assert(missing_has(d, "--config_file"));
+    // A config file the script writes itself is read from its here-document, expanded as the
+    // shell will expand it; with a quoted delimiter it is taken as it stands.
+    const std::string ds = "ZS=2\nCFG=./ds.json\ncat <<EOF > $CFG 2>&1\n{\"zero_optimization\": {\"stage\": $ZS},\n"
+                           " \"train_micro_batch_size_per_gpu\": 4, \"bf16\": {\"enabled\": true}}\nEOF\n"
+                           "deepspeed train.py --model_name_or_path gpt2 --do_train --deepspeed ds.json\n";
+    d = read(head + ds);
+    ck_assert_str_eq(d.get("zero")->value, "2");
+    ck_assert_str_eq(d.get("mbs")->value, "4");
+    ck_assert_str_eq(d.get("precision")->value, "bf16");
+    ck_assert(d.configs.size() == 1 && d.configs[0].written);
+    std::string quoted = ds;
+    quoted.replace(quoted.find("<<EOF"), 5, "<<'EOF'");
+    d = read(head + quoted);
+    ck_assert_ptr_null(d.get("zero"));  // "$ZS" is not JSON
+    ck_assert(missing_has(d, "zero: the ZeRO stage is in ds.json"));
     // A NeMo 2 recipe name is a name, not any text (fuzz_detect found a 200-byte "model").
     d = read(head + "nemo llm pretrain --factory 'llama3_8b x\\n--y' data.micro_batch_size=1\n");
     ck_assert(d.detected());

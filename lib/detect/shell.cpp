@@ -331,7 +331,10 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
         return true;
     };
     auto skip_heredocs = [&] {
-        bool first = true;
+        // Only `cat`/`tee` write a file from their here-document; other bodies are skipped unread.
+        std::string_view cmd = out.words.empty() ? std::string_view() : std::string_view(out.words[0].text);
+        if (const std::size_t slash = cmd.rfind('/'); slash != std::string_view::npos) cmd.remove_prefix(slash + 1);
+        bool first = cmd == "cat" || cmd == "tee";
         for (const auto& [delim, tabs, quoted] : heredocs) {
             std::string body;  // the first one's, for a config file the script writes
             while (pos < text.size()) {

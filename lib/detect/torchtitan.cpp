@@ -97,9 +97,9 @@ void read_torchtitan(Reading& r) {
     // and a replicate degree over 1 makes it hybrid (HSDP).
     const std::string* shard = r.text("--parallelism.data_parallel_shard_degree", "fsdp");
     const long replicate = r.number("--parallelism.data_parallel_replicate_degree", "fsdp", 1, 1'000'000);
-    if (shard == nullptr || *shard != "1")
-        r.set_from("fsdp", replicate > 1 ? "hybrid" : "full",
-                   replicate > 1 ? "--parallelism.data_parallel_replicate_degree" : "--parallelism.data_parallel_shard_degree");
+    if (replicate > 1) r.set_from("fsdp", "hybrid", "--parallelism.data_parallel_replicate_degree");
+    else if (shard != nullptr && *shard != "1") r.set_from("fsdp", "full", "--parallelism.data_parallel_shard_degree");
+    else if (shard == nullptr) r.set("fsdp", "full", 0, "default (data_parallel_shard_degree -1)");
 }
 
 }  // namespace aif::detect

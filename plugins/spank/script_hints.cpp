@@ -7,18 +7,16 @@
 
 #include <string_view>
 
-#include "common/error.hpp"
 #include "common/files.hpp"
-#include "common/text.hpp"
 #include "detect/config_files.hpp"
 #include "detect/detect.hpp"
+#include "detect/named_configs.hpp"
 
 namespace aif::spank {
 
 namespace {
 
 constexpr std::size_t kMaxCmdline = 64u << 10;
-constexpr std::size_t kMaxFiles = 4;  // config files read for one script
 
 // The first bytes of a regular file the user can read (a FIFO or device is not opened for long:
 // O_NONBLOCK, and anything but a regular file is passed over).
@@ -65,30 +63,9 @@ ScriptHints read_script_hints(const std::string& path) {
     ScriptHints out;
     const std::optional<std::string> script = try_read_file(path, detect::kSlurmctldLimits.script_bytes);
     if (!script) return out;  // job_submit refuses to read it too
-    detect::Hints hints;
-    std::vector<std::string> tried;
-    // Two rounds: a file read may name another (axolotl's YAML names its DeepSpeed JSON).
-    for (int round = 0; round < 2; ++round) {
-        const detect::Detection d =
-            detect::read_script(*script, detect::kSlurmctldLimits, hints.kinds.empty() ? nullptr : &hints);
-        if (!d.detected()) return out;
-        for (const detect::ConfigFile& c : d.configs) {
-            if (c.written || tried.size() >= kMaxFiles || hints.read(c.kind)) continue;  // job_submit reads those
-            bool seen = false;
-            for (const auto& t : tried) seen = seen || t == c.kind + ":" + c.path;
-            if (seen) continue;
-            tried.push_back(c.kind + ":" + c.path);
-            try {
-                const std::string text = read_file(c.path, detect::kMaxConfigBytes);
-                detect::add_config(hints, c.kind, detect::flatten(c.kind, text, c.path));
-            } catch (const InputError& e) {
-                out.problems.push_back("could not read " + printable(e.what(), 120) +
-                                       (c.line > 0 ? " (named on line " + std::to_string(c.line) + ")" : "") +
-                                       "; its settings are not checked");
-            }
-        }
-    }
-    if (!hints.kinds.empty()) out.encoded = detect::encode(hints);
+    detect::NamedConfigs named = detect::read_named_configs(*script);
+    out.problems = std::move(named.problems);
+    if (!named.hints.kinds.empty()) out.encoded = detect::encode(named.hints);
     return out;
 }
 

@@ -84,10 +84,7 @@ struct Shell::Builder {
     void end_word() {
         if (!started) return;
         if (overflow) text.assign(1, kUnknown);
-        if (drop_next) {
-            drop_next = false;
-            if (output) target = text;
-        }
+        if (drop_next) drop_next = false, target = output ? text : target;
         else if (words.size() < kMaxWords) {
             words.push_back({text, lines.empty() ? start_line : lines[0], {}});
             if (is_assignment(text)) words.back().lines = lines;
@@ -310,11 +307,7 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
     out.heredoc.clear();
     out.line = line;
     Builder b{out.words, {}, {}};
-    struct Heredoc {
-        std::string delim;
-        bool tabs;    // <<-: leading tabs dropped
-        bool quoted;  // <<'EOF': the body is not expanded
-    };
+    struct Heredoc { std::string delim; bool tabs, quoted; };  // <<-: tabs dropped; <<'EOF': not expanded
     std::vector<Heredoc> heredocs;
     auto finish = [&] {
         b.end_word();

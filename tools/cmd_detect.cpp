@@ -11,6 +11,7 @@
 #include "common/json.hpp"
 #include "common/text.hpp"
 #include "detect/detect.hpp"
+#include "detect/named_configs.hpp"
 
 namespace aif::cli {
 
@@ -24,7 +25,7 @@ const char* status_name(detect::Detection::Status s) {
     }
 }
 
-void print_json(const detect::Detection& d) {
+void print_json(const detect::Detection& d, const detect::NamedConfigs& named) {
     json::Ptr o(json_object());
     json_object_set_new(o.get(), "status", json_string(status_name(d.status)));
     if (!d.why.empty()) json_object_set_new(o.get(), "why", json_string(d.why.c_str()));
@@ -49,17 +50,32 @@ void print_json(const detect::Detection& d) {
     json_t* missing = json_array();
     for (const auto& m : d.missing) json_array_append_new(missing, json_string(m.c_str()));
     json_object_set_new(o.get(), "missing", missing);
+    json_t* configs = json_array();
+    for (const auto& c : d.configs)
+    {
+        bool read = false;
+        for (const auto& r : named.read) read = read || r == c.path;
+        json_array_append_new(configs, json_pack("{s:s, s:s, s:s, s:i, s:b, s:b}", "kind", c.kind.c_str(), "path",
+                                                 c.path.c_str(), "option", c.option.c_str(), "line", c.line,
+                                                 "written", c.written, "read", read || c.written));
+    }
+    json_object_set_new(o.get(), "configs", configs);
+    json_t* problems = json_array();
+    for (const auto& p : named.problems) json_array_append_new(problems, json_string(p.c_str()));
+    json_object_set_new(o.get(), "config_problems", problems);
     std::printf("%s\n", json::dump(o.get(), true).c_str());
 }
 
-void print_text(const std::string& path, const detect::Detection& d) {
+void print_text(const std::string& path, const detect::Detection& d, const detect::NamedConfigs& named) {
     const std::string name = printable(path, 80);
     if (d.status == detect::Detection::Status::Refused) {
         std::printf("%s: not read: %s\n", name.c_str(), d.why.c_str());
         return;
     }
     if (!d.detected()) {
-        std::printf("%s: not a training job (no Megatron-LM or Hugging Face Trainer launch line)\n", name.c_str());
+        std::printf("%s: not a training job (no launch line of Megatron-LM, NeMo, torchtitan, LitGPT, axolotl, "
+                    "llm-foundry, DeepSpeed or the Hugging Face Trainer)\n",
+                    name.c_str());
         return;
     }
     std::printf("%s: %s (%s), launched by %s at line %d\n", name.c_str(), d.framework.c_str(), d.entry.c_str(),
@@ -73,6 +89,14 @@ void print_text(const std::string& path, const detect::Detection& d) {
         std::printf("  line %-5d %s%s%s\n", s.line, s.option.c_str(), s.value.empty() ? "" : " ", s.value.c_str());
     if (!d.missing.empty()) std::printf("not determined:\n");
     for (const auto& m : d.missing) std::printf("  - %s\n", m.c_str());
+    if (!d.configs.empty()) std::printf("config files it names:\n");
+    for (const auto& c : d.configs) {
+        bool read = false;
+        for (const auto& r : named.read) read = read || r == c.path;
+        std::printf("  line %-5d %s %s (%s)\n", c.line, c.option.c_str(), printable(c.path, 100).c_str(),
+                    c.written ? "written by the script: read from it" : read ? "read, as sbatch will" : "not read");
+    }
+    for (const auto& p : named.problems) std::printf("  - %s\n", p.c_str());
 }
 
 }  // namespace
@@ -82,10 +106,12 @@ int cmd_detect(int argc, char** argv) {
         "detect",
         "SCRIPT [--json]",
         "What aifactory reads from an unmodified batch script: the training program it launches "
-        "(Megatron-LM, Hugging Face Trainer), the model, layout, batch, sequence length, precision "
+        "(Megatron-LM, Megatron-DeepSpeed, NeMo, torchtitan, LitGPT, axolotl, llm-foundry, DeepSpeed, Hugging "
+        "Face Trainer), the model, layout, batch, sequence length, precision "
         "and recompute it finds, the line each came from, and what it could not determine.",
         {
             {"json", Takes::Nothing, "", "print the result as JSON"},
+            {"no-configs", Takes::Nothing, "", "do not read the config files the script names"},
         },
         "Exit status: 0 a training job was read, 1 not a training job (or not read: over 1 MiB, too "
         "complex), 2 bad input.",
@@ -95,9 +121,12 @@ int cmd_detect(int argc, char** argv) {
         if (args.words.size() != 1) throw InputError("give one SCRIPT to read");
         // Up to sbatch's own 4 MiB: larger scripts are refused by the reader, as job_submit would.
         const std::string text = read_file(args.words[0], 4u << 20);
-        const detect::Detection d = detect::read_script(text);
-        if (args.has("json")) print_json(d);
-        else print_text(args.words[0], d);
+        // The config files it names are read as sbatch reads them (relative names from here).
+        const detect::NamedConfigs named = args.has("no-configs") ? detect::NamedConfigs{} : detect::read_named_configs(text);
+        const detect::Detection d =
+            detect::read_script(text, detect::Limits{}, named.hints.kinds.empty() ? nullptr : &named.hints);
+        if (args.has("json")) print_json(d, named);
+        else print_text(args.words[0], d, named);
         return d.detected() ? 0 : 1;
     });
 }

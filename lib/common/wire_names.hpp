@@ -14,6 +14,9 @@ inline constexpr const char* kStepOptionPrefix = "SLURM_SPANK__SLURM_SPANK_OPTIO
 
 // Compact architecture from --llm-config (key=value,...), set by the SPANK plugin on the client.
 inline constexpr const char* kArchEnv = "AIFACTORY_ARCH";
+// Settings of the config files an sbatch script names, read by the SPANK plugin on the submit
+// host for job_submit's script reader (lib/detect/config_files.hpp has the form).
+inline constexpr const char* kHintsEnv = "AIFACTORY_HINTS";
 // The prediction job_submit attaches to the job (record::Prediction wire form, signed): in the
 // batch environment, and for srun/salloc in spank_job_env, which prolog/epilog see with SPANK_.
 inline constexpr const char* kPredictionEnv = "AIFACTORY_PREDICTION";

@@ -23,10 +23,10 @@ void read_hf(Reading& r, bool accelerate_config) {
         const bool path = m->empty() || (*m)[0] == '/' || (*m)[0] == '.' || (*m)[0] == '~';
         bool plain = m->size() <= 128;
         for (char c : *m) plain = plain && c > ' ' && c < 127;
-        if (path || !plain)
+        if (path || !plain || catalogue_name(*m).empty())
             r.miss("model: --model_name_or_path '" + printable(*m, 60) +
                    "' is a local directory (its config.json is read at sbatch time, not here)");
-        else r.set("model", *m, r.line_of("--model_name_or_path"), "--model_name_or_path");
+        else r.set("model", catalogue_name(*m), r.line_of("--model_name_or_path"), "--model_name_or_path");
     }
     const char* mbs_opt = r.find("--per_gpu_train_batch_size") ? "--per_gpu_train_batch_size"
                                                                 : "--per_device_train_batch_size";
@@ -61,12 +61,22 @@ void read_hf(Reading& r, bool accelerate_config) {
     else if (*optim == "sgd") r.set("optimizer", "sgd", r.line_of("--optim"), "--optim");
     else r.miss("optimizer: --optim '" + printable(*optim) + "' is not an AdamW or SGD variant");
 
-    if (const std::string* ds = r.text("--deepspeed", "zero")) {
-        r.set("framework", "deepspeed", r.line_of("--deepspeed"), "--deepspeed");
-        r.miss("zero: the ZeRO stage is in " + printable(*ds, 60) + " (a file: not read here)");
+    // DeepSpeed-Chat style (--zero_stage, --dtype, --offload; the config is built in the program).
+    if (const long zero = r.number("--zero_stage", "zero", 0, 3); zero >= 0 && r.find("--zero_stage"))
+        r.set_from("zero", std::to_string(zero), "--zero_stage");
+    if (const std::string* dtype = r.text("--dtype", "precision"); dtype != nullptr && !r.find("--bf16") && !r.find("--fp16")) {
+        if (*dtype == "bf16") r.set_from("precision", "bf16", "--dtype");
+        else if (*dtype == "fp16") r.set_from("precision", "fp16", "--dtype");
+    }
+    if (r.flag("--offload")) r.set_from("offload", "on", "--offload");
+    if (r.find("--deepspeed") || r.find("--zero_stage")) {
+        r.set_from("framework", "deepspeed", r.find("--deepspeed") ? "--deepspeed" : "--zero_stage");
     } else if (const std::string* fsdp = r.text("--fsdp", "framework");
                fsdp != nullptr && (fsdp->find("shard") != std::string::npos || *fsdp == "true")) {
         r.set("framework", "fsdp", r.line_of("--fsdp"), "--fsdp");
+        // full_shard / hybrid_shard shard everything; shard_grad_op keeps parameters (ZeRO-2).
+        if (fsdp->find("shard_grad_op") != std::string::npos) r.set_from("zero", "2", "--fsdp");
+        else r.set_from("fsdp", fsdp->find("hybrid") != std::string::npos ? "hybrid" : "full", "--fsdp");
     } else {
         r.set("framework", "hf", 0, "--model_name_or_path");
     }

@@ -136,8 +136,6 @@ void read_megatron(Reading& r) {
 
     if (const long zero = r.number("--zero-stage", "zero", 0, 3); zero >= 0 && r.find("--zero-stage"))
         r.set("zero", std::to_string(zero), r.line_of("--zero-stage"), "--zero-stage");
-    if (r.find("--deepspeed_config") || r.find("--deepspeed-config"))
-        r.miss("DeepSpeed settings: in the file --deepspeed_config names (not read here)");
 
     const long mbs = r.number("--micro-batch-size", "mbs", 1, 65536);
     if (mbs > 0) r.set("mbs", std::to_string(mbs), r.line_of("--micro-batch-size"), "--micro-batch-size");
@@ -171,6 +169,8 @@ void read_megatron(Reading& r) {
         r.set("recompute", *granularity, r.line_of("--recompute-granularity"), "--recompute-granularity");
     else if (r.flag("--recompute-activations"))
         r.set("recompute", "selective", r.line_of("--recompute-activations"), "--recompute-activations");
+    else if (r.flag("--checkpoint-activations"))  // older Megatron and Megatron-DeepSpeed: every layer
+        r.set("recompute", "full", r.line_of("--checkpoint-activations"), "--checkpoint-activations");
     else if (granularity != nullptr)
         r.miss("recompute: --recompute-granularity '" + printable(*granularity) + "' is not full or selective");
     else r.set("recompute", "none", 0, "default");

@@ -63,6 +63,8 @@ struct Shell::Builder {
     bool started = false;  // "" is a word
     bool array = false;    // inside NAME=( ... )
     bool drop_next = false;  // the word after a redirection is its target, not an argument
+    bool output = false;     // ... of an output redirection: kept as `target`
+    std::string target = {};
     bool overflow = false;
     int start_line = 0;
 
@@ -82,7 +84,7 @@ struct Shell::Builder {
     void end_word() {
         if (!started) return;
         if (overflow) text.assign(1, kUnknown);
-        if (drop_next) drop_next = false;
+        if (drop_next) drop_next = false, target = output ? text : target;
         else if (words.size() < kMaxWords) {
             words.push_back({text, lines.empty() ? start_line : lines[0], {}});
             if (is_assignment(text)) words.back().lines = lines;
@@ -256,10 +258,18 @@ void Shell::expand(Builder& b, std::string_view text, std::size_t& i, int line, 
         // The default (or alternative) word: quotes dropped, $ expanded one level deeper.
         if (depth >= kMaxNesting) return unknown();
         b.begin(line);
+        const std::size_t start = b.text.size();
         for (std::size_t k = 0; k < word.size();) {
             if (word[k] == '$') expand(b, word, k, line, quoted, depth + 1);
             else if (word[k] == '"' || word[k] == '\'') ++k;
             else b.add(word[k++], line);
+        }
+        // ${A:=word} also sets A (`: "${TP:=8}"` is a common way to give a default).
+        if (op == '=' && b.text.size() >= start) {
+            const std::string name(body.substr(0, n));
+            Word w{name + "=" + b.text.substr(start), line, std::vector<int>(name.size() + 1, line)};
+            w.lines.insert(w.lines.end(), b.lines.begin() + static_cast<std::ptrdiff_t>(start), b.lines.end());
+            assign(w);
         }
         return;
     }
@@ -276,13 +286,32 @@ void Shell::expand(Builder& b, std::string_view text, std::size_t& i, int line, 
     ++i;
 }
 
+// A here-document's body as the shell hands it on: $VAR, ${VAR}, $((...)) expanded, \$ kept.
+std::string Shell::expand_heredoc(std::string_view body, int line) {
+    std::vector<Word> scratch;
+    Builder b{scratch, {}, {}};
+    for (std::size_t k = 0; k < body.size() && !exhausted_;) {
+        const char c = body[k];
+        if (c == '\\' && k + 1 < body.size() && (body[k + 1] == '$' || body[k + 1] == '`' || body[k + 1] == '\\'))
+            b.add(body[k + 1], line), k += 2;
+        else if (c == '$') expand(b, body, k, line, true, 0);
+        else b.add(c, line), ++k;
+    }
+    if (b.overflow) return std::string(1, kUnknown);
+    return b.text;
+}
+
 bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& out, int depth) {
     out.words.clear();
+    out.writes.clear();
+    out.heredoc.clear();
     out.line = line;
     Builder b{out.words, {}, {}};
-    std::vector<std::pair<std::string, bool>> heredocs;  // delimiter, <<- (leading tabs dropped)
+    struct Heredoc { std::string delim; bool tabs, quoted; };  // <<-: tabs dropped; <<'EOF': not expanded
+    std::vector<Heredoc> heredocs;
     auto finish = [&] {
         b.end_word();
+        out.writes = b.target;
         if (b.overflow_words) exhausted_ = true;
         if (out.words.empty()) return false;
         // Assignments apply when the command is only assignments, or export/declare/... of them.
@@ -295,7 +324,12 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
         return true;
     };
     auto skip_heredocs = [&] {
-        for (const auto& [delim, tabs] : heredocs) {
+        // Only `cat`/`tee` write a file from their here-document; other bodies are skipped unread.
+        std::string_view cmd = out.words.empty() ? std::string_view() : std::string_view(out.words[0].text);
+        if (const std::size_t slash = cmd.rfind('/'); slash != std::string_view::npos) cmd.remove_prefix(slash + 1);
+        bool first = cmd == "cat" || cmd == "tee";
+        for (const auto& [delim, tabs, quoted] : heredocs) {
+            std::string body;  // the first one's, for a config file the script writes
             while (pos < text.size()) {
                 std::size_t end = text.find('\n', pos);
                 if (end == std::string_view::npos) end = text.size();
@@ -306,7 +340,10 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
                 while (tabs && !l.empty() && l[0] == '\t') l.remove_prefix(1);
                 if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
                 if (l == delim) break;
+                if (first && body.size() + l.size() < kMaxValueBytes) body.append(l).push_back('\n');
             }
+            if (first) out.heredoc = quoted ? body : expand_heredoc(body, line);
+            first = false;
         }
         heredocs.clear();
     };
@@ -389,18 +426,21 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
             for (char x : b.text) fd = fd && std::isdigit(static_cast<unsigned char>(x));
             if (fd) b.text.clear(), b.lines.clear(), b.started = false;
             else b.end_word();
+            b.output = c == '>' && d != '&';  // not 2>&1
             if (c == '<' && d == '<' && pos + 2 < text.size() && text[pos + 2] != '<') {
                 pos += 2;
                 const bool tabs = pos < text.size() && text[pos] == '-';
                 if (tabs) ++pos;
                 while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
                 std::string delim;
+                bool quoted = false;
                 while (pos < text.size() && !std::isspace(static_cast<unsigned char>(text[pos])) &&
                        text[pos] != ';' && text[pos] != '&' && text[pos] != '|' && delim.size() < 256) {
                     if (text[pos] != '"' && text[pos] != '\'' && text[pos] != '\\') delim += text[pos];
+                    else quoted = true;
                     ++pos;
                 }
-                if (heredocs.size() < 8) heredocs.emplace_back(delim, tabs);
+                if (heredocs.size() < 8) heredocs.push_back({delim, tabs, quoted});
                 continue;
             }
             while (pos < text.size() && (text[pos] == '<' || text[pos] == '>' || text[pos] == '&' || text[pos] == '|'))

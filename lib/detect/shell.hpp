@@ -23,6 +23,8 @@ struct Word {
 struct Command {
     std::vector<Word> words;
     int line = 0;  // where the command starts
+    std::string writes;   // the target of its last `>`/`>>` redirection ("" when none)
+    std::string heredoc;  // the body of its first here-document, expanded unless the delimiter is quoted
 };
 
 // Limits: far above any real script, low enough that a hostile one costs milliseconds.
@@ -63,6 +65,7 @@ private:
     void assign(const Word& w);
     void expand(Builder& b, std::string_view text, std::size_t& i, int line, bool quoted, int depth);
     std::string arithmetic(std::string_view expr);
+    std::string expand_heredoc(std::string_view body, int line);
 };
 
 bool is_assignment(std::string_view word);  // NAME=... or NAME+=...

@@ -9,6 +9,7 @@
 #include "calc/job.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "detect/config_files.hpp"
 #include "detect/detect.hpp"
 #include "site/wording.hpp"
 
@@ -270,8 +271,20 @@ Decision decide_script(const Submission& sub, const Snapshot& snap) {
     const std::string partition = sub.partition.empty() ? snap.default_partition : sub.partition;
     const PartitionRule* rule = snap.config.find(partition);
     if (rule == nullptr || rule->detect == Policy::Off) return {};
-    const detect::Detection read = detect::read_script(sub.script, detect::kSlurmctldLimits);
+    // Settings of the config files it names, read by the SPANK plugin at sbatch time.
+    const detect::Hints hints = detect::decode(sub.options.hints);
+    const detect::Detection read =
+        detect::read_script(sub.script, detect::kSlurmctldLimits, hints.kinds.empty() ? nullptr : &hints);
     if (!read.detected()) return {};  // not a training job, or not read (too large, too complex)
+    if (read.get("model") == nullptr && read.get("arch") == nullptr) {
+        // Nothing to size without the model: say what was read and why it is not checked.
+        Decision d;
+        add(d.lines, read_text(read, nullptr) + "; the model is not in the script" +
+                         (read.configs.empty() ? "" : " (nor in a config file sbatch could read)") +
+                         ": not checked (--llm-model says which)");
+        d.log = "read " + read.entry + " line " + std::to_string(read.line) + ": no model";
+        return d;
+    }
 
     Submission as_options = sub;
     as_options.script = {};

@@ -35,6 +35,7 @@ LlmOptions read_spank_env(const char* const* env, std::size_t n) {
     const std::size_t plen = std::strlen(kOptionPrefix);
     const std::string arch_eq = std::string(kArchEnv) + "=";
     const std::string name_eq = std::string(kArchNameEnv) + "=";
+    const std::string hints_eq = std::string(kHintsEnv) + "=";
     // No entry is looked at beyond what the bounds need, so a 16 MB entry costs what a 4 KB one
     // does: `e` below is cut there, and anything that long is refused anyway.
     const std::size_t key_end = plen + kMaxOptionKeyBytes + 1;  // where the '=' must be by
@@ -48,6 +49,10 @@ LlmOptions read_spank_env(const char* const* env, std::size_t n) {
         const std::string_view e(env[i], strnlen(env[i], look));
         const bool is_arch = e.substr(0, arch_eq.size()) == arch_eq;
         const bool is_name = e.substr(0, name_eq.size()) == name_eq;
+        if (e.substr(0, hints_eq.size()) == hints_eq) {  // a hint too long is dropped, never refused
+            if (e.size() - hints_eq.size() <= kMaxOptionValueBytes) o.hints = std::string(e.substr(hints_eq.size()));
+            continue;
+        }
         if (!is_arch && !is_name && e.substr(0, plen) != kOptionPrefix) continue;
         if (++entries > kMaxOptionEntries) {
             refuse("too many --llm-* options (over " + std::to_string(kMaxOptionEntries) + ")");

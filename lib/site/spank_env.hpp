@@ -18,6 +18,7 @@ inline constexpr const char* kArchEnv = names::kArchEnv;
 inline constexpr const char* kPredictionEnv = names::kPredictionEnv;
 // The model's name from that config.json (for messages only), set by the SPANK plugin too.
 inline constexpr const char* kArchNameEnv = "AIFACTORY_ARCH_NAME";
+inline constexpr const char* kHintsEnv = names::kHintsEnv;
 
 // Bounds on what read_spank_env keeps. spank_job_env reaches slurmctld from any user through
 // the submit API (sbatch is not the only client), so nothing in it is trusted to be small. sbatch
@@ -36,6 +37,9 @@ struct LlmOptions {
     std::string config;  // the --llm-config path as given (for messages)
     std::string arch_name;  // the model's name in that config.json ("" when it has none)
     std::string check;   // --llm-check as given ("" when absent)
+    // What the SPANK plugin read from the config files the script names (kHintsEnv): not an
+    // option, only read with the script (lib/detect decodes and bounds it).
+    std::string hints;
     // Set when spank_job_env broke a bound above (what to tell the user); the offending entry
     // is then not kept, and job_submit treats the request as malformed.
     std::string problem;

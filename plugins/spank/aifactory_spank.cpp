@@ -26,6 +26,7 @@ extern "C" {
 #include "common/common.hpp"
 #include "plugins/common/boundary.hpp"
 #include "plugins/common/plugstack_args.hpp"
+#include "plugins/spank/script_hints.hpp"
 #include "site/site.hpp"
 
 extern "C" {
@@ -171,6 +172,18 @@ int register_options(spank_t sp) {
     return 0;
 }
 
+// sbatch without --llm-* options: job_submit reads the batch script, but not the config files it
+// names; those are read here, as the user, and their settings forwarded (never fails the job).
+void forward_script_hints(spank_t sp) {
+    const std::string script = aif::spank::sbatch_script_path();
+    if (script.empty()) return;
+    const aif::spank::ScriptHints h = aif::spank::read_script_hints(script);
+    for (const auto& p : h.problems)  // "sbatch: " + 65 columns: an 80-column terminal
+        for (const auto& line : aif::site::wrap("aifactory: " + p)) slurm_info("%s", line.c_str());
+    if (!h.encoded.empty() && spank_job_control_setenv(sp, aif::site::kHintsEnv, h.encoded.c_str(), 1) != ESPANK_SUCCESS)
+        slurm_error("aifactory: could not forward the settings of the script's config files");
+}
+
 // After option parsing on the client: the model must be named; forward --llm-config's compact
 // form and the site defaults the user did not override.
 int client_post_opt(spank_t sp) {
@@ -180,6 +193,7 @@ int client_post_opt(spank_t sp) {
         slurm_error("--llm-* options need --llm-model or --llm-config to say which model is trained");
         return -1;
     }
+    if (!model && state.given.empty() && spank_context() == S_CTX_ALLOCATOR) forward_script_hints(sp);
     if (!model) return 0;
     if (!state.arch.empty() && spank_job_control_setenv(sp, aif::site::kArchEnv, state.arch.c_str(), 1) != ESPANK_SUCCESS)
         slurm_error("aifactory: could not forward --llm-config");

@@ -24,7 +24,24 @@ PY'
 
 "$AIF" detect "$corpus/hf_deepspeed.sh" > "$out"
 check "text names the program, launcher and line" 'grep -q "Hugging Face Trainer (run_clm.py), launched by deepspeed at line 13" "$out"'
-check "text lists what is not determined" 'grep -q "zero: the ZeRO stage is in ds_config.json" "$out"'
+check "text lists what is not determined" 'grep -q "gbs: mbs × gradient accumulation (8)" "$out"'
+check "a config the script writes is read from its heredoc" 'grep -Eq "zero +3 +ds_config.json: zero_optimization.stage" "$out" && grep -q "written by the script" "$out"'
+
+# The config files a script names are read as sbatch reads them (relative names from here).
+data=$AIF_SRCDIR/tests/data/detect
+work=$(mktemp -d) && trap 'rm -rf "$out" "$big" "$work"' EXIT
+mkdir -p "$work/configs" && cp "$data/configs/llama-3-8b-fft.yaml" "$work/configs/"
+(cd "$work" && "$AIF" detect "$data/axolotl_accelerate.sh" --json) > "$out"
+check "axolotl: the YAML it names is read, the DeepSpeed JSON that names is not found" 'python3 - "$out" <<PY
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = {e["key"]: e["value"] for e in d["values"]}
+assert v["model"] == "llama-3-8b" and v["seq"] == "8192" and v["framework"] == "deepspeed", v
+assert d["configs"][0]["read"] is True, d["configs"]
+assert any("zero3_bf16.json" in p for p in d["config_problems"]), d["config_problems"]
+PY'
+(cd "$work" && "$AIF" detect "$data/axolotl_accelerate.sh" --no-configs) > "$out"
+check "--no-configs leaves the YAML unread" 'grep -q "llama-3-8b-fft.yaml may set it (not read)" "$out"'
 
 "$AIF" detect "$corpus/neg_md.sh" > "$out"
 check "an MD job exits 1, not a training job" '[ $? -eq 1 ] && grep -q "not a training job" "$out"'

@@ -60,6 +60,42 @@ expect_no_line "$ERR" 'aifactory: read ' "script not read with options"
 expect_line "$ERR" 'aifactory: OK, llama3\.1-8b fits' "options checked"
 id=$(job_id_of "$OUT") && [ -n "$id" ] && scancel "$id" 2>/dev/null
 
+# torchtitan keeps its settings in the TOML it names: sbatch reads that file as the user (the
+# controller cannot) and job_submit reads the script with them; the command line still wins.
+cat >llama3_8b.toml <<'T'
+[model]
+name = "llama3"
+flavor = "8B"
+[training]
+local_batch_size = 16
+seq_len = 8192
+mixed_precision_param = "bfloat16"
+[activation_checkpoint]
+mode = "full"
+T
+cat >titan.sh <<'S'
+#!/bin/bash
+#SBATCH -p boost_usr_prod -N 2 --gpus-per-node=4 --mem=100 -o /dev/null
+srun torchrun --nproc_per_node 4 -m torchtitan.train --job.config_file llama3_8b.toml --training.local_batch_size 1
+S
+as_user sbatch --hold titan.sh
+expect_rc 0 "torchtitan job with its TOML accepted"
+expect_line "$ERR" 'aifactory: read torchtitan \(-m torchtitan\.train, line 3\)' "torchtitan read line"
+expect_line "$ERR" 'mbs 1, seq 8192' "mbs from the command line, seq from the TOML"
+expect_line "$ERR" 'llama3-8b fits' "model from the TOML checked"
+expect_no_line "$ERR" 'not in the script' "nothing assumed"
+expect_narrow "$ERR" "torchtitan read"
+id=$(job_id_of "$OUT") && [ -n "$id" ] && scancel "$id" 2>/dev/null
+
+# A config file sbatch cannot read is named, and the job is not refused for it.
+sed 's/llama3_8b\.toml/missing.toml/' titan.sh >titan_missing.sh
+as_user sbatch --hold titan_missing.sh
+expect_rc 0 "torchtitan job with a missing TOML accepted"
+expect_line "$ERR" 'aifactory: could not read missing\.toml: No such file or' "unreadable config named"
+expect_narrow "$ERR" "unreadable config"
+expect_line "$ERR" 'the model is not in the script' "not checked without the model"
+id=$(job_id_of "$OUT") && [ -n "$id" ] && scancel "$id" 2>/dev/null
+
 # A GPU job of something else: untouched, no aifactory line, it runs.
 cat >resnet.sh <<'S'
 #!/bin/bash

@@ -2,6 +2,7 @@
 // Unit tests for lib/detect: unmodified batch scripts (written for these tests, in
 // fuzz/corpus/detect/ and below) read into the --llm-* description, and never a misfire.
 #include <chrono>  // before check.h, whose macros clash with <ios>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "check_main.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "detect/config_files.hpp"
 #include "detect/detect.hpp"
 
 using namespace aif;
@@ -72,9 +74,9 @@ static const Case cases[] = {
      "dist-opt=off\noptimizer=adamw\nframework=megatron\n",
      {}, 0},
     {"hf_deepspeed.sh", "Hugging Face Trainer", "deepspeed", 13,
-     "model=meta-llama/Llama-3.1-8B\nmbs=4\nseq=2048\nprecision=bf16\nrecompute=full\noptimizer=adamw\n"
-     "framework=deepspeed\n",
-     {"gbs: mbs × gradient accumulation (8)", "zero: the ZeRO stage is in ds_config.json"}, 2},
+     "model=llama-3.1-8b\nmbs=4\nseq=2048\nprecision=bf16\nrecompute=full\noptimizer=adamw\n"
+     "framework=deepspeed\nzero=3\n",  // the stage from the JSON the script writes itself
+     {"gbs: mbs × gradient accumulation (8)"}, 1},
 };
 
 START_TEST(corpus_scripts_are_read_exactly) {
@@ -159,9 +161,29 @@ START_TEST(shell_forms_are_followed) {
                     "--per_device_train_batch_size 2 --fsdp 'full_shard auto_wrap' --max_seq_length 8192\n");
     ck_assert(d.detected());
     ck_assert_str_eq(d.launcher, "accelerate launch");
-    ck_assert_str_eq(described(d), "model=Qwen/Qwen2.5-7B\nmbs=2\nseq=8192\nprecision=fp32\nrecompute=none\n"
-                                   "optimizer=adamw\nframework=fsdp\n");
+    ck_assert_str_eq(described(d), "model=qwen2.5-7b\nmbs=2\nseq=8192\nprecision=fp32\nrecompute=none\n"
+                                   "optimizer=adamw\nframework=fsdp\nfsdp=full\n");
     ck_assert(missing_has(d, "--config_file"));
+    // A config file the script writes itself is read from its here-document, expanded as the
+    // shell will expand it; with a quoted delimiter it is taken as it stands.
+    const std::string ds = "ZS=2\nCFG=./ds.json\ncat <<EOF > $CFG 2>&1\n{\"zero_optimization\": {\"stage\": $ZS},\n"
+                           " \"train_micro_batch_size_per_gpu\": 4, \"bf16\": {\"enabled\": true}}\nEOF\n"
+                           "deepspeed train.py --model_name_or_path gpt2 --do_train --deepspeed ds.json\n";
+    d = read(head + ds);
+    ck_assert_str_eq(d.get("zero")->value, "2");
+    ck_assert_str_eq(d.get("mbs")->value, "4");
+    ck_assert_str_eq(d.get("precision")->value, "bf16");
+    ck_assert(d.configs.size() == 1 && d.configs[0].written);
+    std::string quoted = ds;
+    quoted.replace(quoted.find("<<EOF"), 5, "<<'EOF'");
+    d = read(head + quoted);
+    ck_assert_ptr_null(d.get("zero"));  // "$ZS" is not JSON
+    ck_assert(missing_has(d, "zero: the ZeRO stage is in ds.json"));
+    // A NeMo 2 recipe name is a name, not any text (fuzz_detect found a 200-byte "model").
+    d = read(head + "nemo llm pretrain --factory 'llama3_8b x\\n--y' data.micro_batch_size=1\n");
+    ck_assert(d.detected());
+    ck_assert_ptr_null(d.get("model"));
+    ck_assert(missing_has(d, "is not a recipe name"));
     // A local model directory is left to the submit host.
     d = read(head + "python train.py --model_name_or_path /models/llama --do_train\n");
     ck_assert(d.detected());
@@ -217,6 +239,137 @@ START_TEST(oversized_and_hostile_scripts_are_refused_quickly) {
 }
 END_TEST
 
+// The corpus of tests/data/detect: the share of LLM training scripts read completely right
+// (framework and every value the script states, nothing read that it does not state), and no
+// other job detected at all.
+static std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::size_t from = 0;
+    for (std::size_t at; (at = s.find(sep, from)) != std::string::npos; from = at + 1) out.push_back(s.substr(from, at - from));
+    out.push_back(s.substr(from));
+    for (auto& p : out) {
+        while (!p.empty() && p.front() == ' ') p.erase(0, 1);
+        while (!p.empty() && p.back() == ' ') p.pop_back();
+    }
+    return out;
+}
+
+// The settings of config files as the SPANK plugin forwards them: parsed, encoded, decoded.
+static detect::Hints hints_from(const std::string& dir, const std::string& field) {
+    detect::Hints h;
+    for (const std::string& kp : split(field, ' ')) {
+        if (kp.empty()) continue;
+        const std::string kind = kp.substr(0, kp.find(':')), path = dir + kp.substr(kp.find(':') + 1);
+        const std::string text = read_file(path);
+        detect::add_config(h, kind, kind == "toml" ? detect::flatten_toml(text, path)
+                                    : kind == "ds" ? detect::flatten_json(text, path)
+                                                   : detect::flatten_yaml(text, path));
+    }
+    return detect::decode(detect::encode(h));
+}
+
+START_TEST(corpus_recognition) {
+    const std::string dir = test_srcdir() + "/tests/data/detect/";
+    int llm = 0, right = 0, negatives = 0, with_files = 0, right_with_files = 0;
+    for (const std::string& line : split(read_file(dir + "expected.txt"), '\n')) {
+        if (line.empty() || line[0] == '#') continue;
+        const std::vector<std::string> f = split(line, '|');
+        ck_assert_msg(f.size() >= 2, "bad line: %s", line.c_str());
+        const bool files = f.size() > 3;
+        const detect::Hints hints = files ? hints_from(dir, f[3]) : detect::Hints{};
+        const Detection d = detect::read_script(read_file(dir + f[0]), detect::Limits{}, files ? &hints : nullptr);
+        if (f[1] == "-") {
+            ++negatives;
+            ck_assert_msg(!d.detected(), "%s: not LLM training, detected as %s", f[0].c_str(), d.framework.c_str());
+            continue;
+        }
+        ++(files ? with_files : llm);
+        std::string wrong;
+        if (!d.detected() || d.framework != f[1]) wrong = "framework '" + d.framework + "'";
+        std::vector<std::string> want = f.size() > 2 ? split(f[2], ' ') : std::vector<std::string>{};
+        std::erase(want, "");
+        for (const std::string& kv : want) {
+            const auto* v = d.get(kv.substr(0, kv.find('=')));
+            if (v == nullptr || v->value != kv.substr(kv.find('=') + 1)) wrong += " " + kv + " (read " + (v ? v->value : "nothing") + ")";
+        }
+        for (const auto& v : d.values)  // a value read from the script or its files must be expected
+            if ((v.line > 0 || v.from.find(": ") != std::string::npos) &&
+                std::find(want.begin(), want.end(), v.key + "=" + v.value) == want.end())
+                wrong += " unexpected " + v.key + "=" + v.value;
+        if (wrong.empty()) ++(files ? right_with_files : right);
+        else std::printf("corpus: %s%s misread:%s\n", f[0].c_str(), files ? " (with its files)" : "", wrong.c_str());
+        expect_valid_options(d);
+    }
+    const double share = 100.0 * right / llm;
+    std::printf("corpus: %d of %d LLM training scripts read completely right from the script alone (%.0f%%); "
+                "%d of %d with the config files they name; %d other jobs, none detected\n",
+                right, llm, share, right_with_files, with_files, negatives);
+    ck_assert_int_ge(llm, 20);
+    ck_assert_int_ge(negatives, 8);
+    ck_assert_int_ge(with_files, 4);
+    ck_assert_msg(share >= 80, "only %.0f%% recognised", share);
+    ck_assert_int_eq(right_with_files, with_files);
+}
+END_TEST
+
+// The subsets of TOML and YAML real configs use, and JSON: keys flattened, values as written.
+START_TEST(config_files_are_flattened) {
+    const auto has = [](const detect::Flat& f, const char* k, const char* v) {
+        for (const auto& [key, value] : f)
+            if (key == k && value == v) return true;
+        return false;
+    };
+    detect::Flat t = detect::flatten_toml("# c\n[training]\nseq_len = 8192 # x\nname = \"a b\"\n"
+                                          "arr = [\n 1,\n]\n[[array]]\nx = 1\n[model]\nflavor = '8B'\n", "t.toml");
+    ck_assert(has(t, "training.seq_len", "8192") && has(t, "training.name", "a b") && has(t, "model.flavor", "8B"));
+    ck_assert_uint_eq(t.size(), 3);
+    detect::Flat y = detect::flatten_yaml("a:\n  b: 1\n  c:\n    d: \"x\" # note\nlist:\n  - one\ntext: |\n  e: 2\n"
+                                          "f: 3\n---\ng: 4\n", "y.yaml");
+    ck_assert(has(y, "a.b", "1") && has(y, "a.c.d", "x") && has(y, "list", "(list)") && has(y, "f", "3") && has(y, "g", "4"));
+    ck_assert_uint_eq(y.size(), 5);  // nothing from the | block
+    detect::Flat j = detect::flatten_json("{\"zero_optimization\": {\"stage\": 3}, \"bf16\": {\"enabled\": true}}", "j");
+    ck_assert(has(j, "zero_optimization.stage", "3") && has(j, "bf16.enabled", "true"));
+    for (const auto& [text, kind] : {std::pair{"[model\n", "toml"}, std::pair{"just words\n", "toml"},
+                                     std::pair{"a: 1\nno colon here\n", "yaml"}, std::pair{"{", "json"}}) {
+        bool refused = false;
+        try {
+            kind == std::string("toml") ? detect::flatten_toml(text, "f")
+            : kind == std::string("yaml") ? detect::flatten_yaml(text, "f") : detect::flatten_json(text, "f");
+        } catch (const InputError&) {
+            refused = true;
+        }
+        ck_assert_msg(refused, "%s accepted as %s", text, kind);
+    }
+    bool big_refused = false;
+    try {
+        detect::flatten_yaml(std::string(detect::kMaxConfigBytes + 1, '#'), "big");
+    } catch (const InputError& e) {
+        big_refused = std::string(e.what()) == "big:0: larger than 256 KiB";
+    }
+    ck_assert(big_refused);
+}
+END_TEST
+
+// What job_submit decodes comes from any client: only entries encode() could write survive.
+START_TEST(hints_are_bounded_on_the_way_in) {
+    detect::Hints h;
+    detect::add_config(h, "toml", {{"training.seq_len", "8192"}, {"job.dump_folder", "/x"}, {"model.name", "a;b"}});
+    ck_assert_str_eq(detect::encode(h), "read=toml;toml:training.seq_len=8192");
+    detect::Hints d = detect::decode("read=toml;toml:training.seq_len=1;ds:zero_optimization.stage=3;"
+                                     "toml:not.wanted=1;toml:model.name=\x01;garbage;toml:training.steps=5");
+    ck_assert_uint_eq(d.values.size(), 2);  // ds was not read, the others are not wanted or not plain
+    ck_assert_str_eq(d.get("toml:training.seq_len")->c_str(), "1");
+    ck_assert(detect::decode("toml:training.seq_len=1").values.empty());  // no read= first
+    ck_assert(detect::decode(std::string(detect::kMaxHintsBytes + 1, 'x')).kinds.empty());
+    // Many settings: the encoded form stays within one spank_job_env entry.
+    detect::Flat many;
+    for (int i = 0; i < 200; ++i) many.emplace_back("training.seq_len", std::string(100, '7'));
+    detect::Hints m;
+    detect::add_config(m, "toml", many);
+    ck_assert_uint_le(detect::encode(m).size(), detect::kMaxHintsBytes);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("detect");
     TCase* tc = tcase_create("read_script");
@@ -227,6 +380,9 @@ int main() {
     tcase_add_test(tc, shell_forms_are_followed);
     tcase_add_test(tc, other_jobs_are_not_detected);
     tcase_add_test(tc, oversized_and_hostile_scripts_are_refused_quickly);
+    tcase_add_test(tc, corpus_recognition);
+    tcase_add_test(tc, config_files_are_flattened);
+    tcase_add_test(tc, hints_are_bounded_on_the_way_in);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

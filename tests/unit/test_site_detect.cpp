@@ -138,6 +138,29 @@ START_TEST(scripts_over_256_kib_are_not_read) {
 }
 END_TEST
 
+// torchtitan names its TOML; the settings sbatch read from it (AIFACTORY_HINTS) complete the
+// reading, and the command line still wins over them.
+START_TEST(config_file_hints_complete_a_torchtitan_reading) {
+    const std::string script = "#!/bin/bash\nsrun torchrun --nproc_per_node 4 -m torchtitan.train "
+                               "--job.config_file llama3_8b.toml --training.local_batch_size 1\n";
+    Decision d = decide(job(script, 8, 2), *snap);
+    ck_assert(d.action == Action::Pass);  // no model to size: said, never refused
+    ck_assert_msg(joined(d).find("the model is not in the script") != std::string::npos, "%s", joined(d).c_str());
+    Submission s = job(script, 8, 2);
+    s.options.hints = "read=toml;toml:model.name=llama3;toml:model.flavor=8B;toml:training.seq_len=8192;"
+                      "toml:training.mixed_precision_param=bfloat16;toml:activation_checkpoint.mode=full;"
+                      "toml:training.local_batch_size=64";
+    d = decide(s, *snap);
+    ck_assert_msg(d.action == Action::Accept, "%s: %s", name(d.action), joined(d).c_str());
+    ck_assert_msg(joined(d).find("mbs 1, seq 8192") != std::string::npos, "%s", joined(d).c_str());
+    ck_assert_msg(joined(d).find("llama3-8b fits") != std::string::npos, "%s", joined(d).c_str());
+    ck_assert_msg(joined(d).find("not in the script") == std::string::npos, "%s", joined(d).c_str());
+    // A hint never makes a job that names no model an LLM job.
+    s.script = "#!/bin/bash\nsrun ./md_run -n 4\n";
+    ck_assert(decide(s, *snap).action == Action::Pass);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("site_detect");
     TCase* tc = tcase_create("detect");
@@ -149,6 +172,7 @@ int main() {
     tcase_add_test(tc, explicit_options_win_over_the_script);
     tcase_add_test(tc, detect_off_and_other_scripts_are_untouched);
     tcase_add_test(tc, scripts_over_256_kib_are_not_read);
+    tcase_add_test(tc, config_file_hints_complete_a_torchtitan_reading);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

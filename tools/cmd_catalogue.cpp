@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory models` and `aifactory systems`: list the catalogues (plain or --json).
+#include <algorithm>
 #include <cstdio>
 
 #include "args.hpp"
@@ -106,9 +107,16 @@ int cmd_systems(int argc, char** argv) {
         ListArgs l = parse_list(spec, argc, argv);
         Catalogues c = load_catalogues(l.models, l.hardware);
         json::Ptr list(json_array());
+        // Columns as wide as the longest entry: announced systems have long names.
+        int wid = 2, wsys = 6, wgpu = 3;
+        for (const calc::Partition& p : c.hardware.partitions()) {
+            wid = std::max(wid, int(p.id.size()));
+            wsys = std::max(wsys, int(p.system.size()));
+            wgpu = std::max(wgpu, int(c.hardware.gpu_of(p).name.size()));
+        }
         if (!l.json)
-            std::printf("%-18s %-12s %-24s %9s %8s %8s %8s\n", "id", "system", "GPU", "GPUs/node", "GiB/GPU", "BF16 TF",
-                        "nodes");
+            std::printf("%-*s %-*s %-*s %9s %8s %8s %8s\n", wid, "id", wsys, "system", wgpu, "GPU", "GPUs/node", "GiB/GPU",
+                        "BF16 TF", "nodes");
         for (const calc::Partition& p : c.hardware.partitions()) {
             const calc::GpuModel& g = c.hardware.gpu_of(p);
             if (l.json)
@@ -118,8 +126,9 @@ int cmd_systems(int argc, char** argv) {
                                                 "memory_gib", g.memory_bytes / GiB, "bf16_tflops", g.bf16_flops / 1e12,
                                                 "nodes", (json_int_t)p.nodes));
             else
-                std::printf("%-18s %-12s %-24s %9d %8s %8.0f %8ld\n", p.id.c_str(), p.system.c_str(), g.name.c_str(),
-                            p.gpus_per_node, fmt_gib(g.memory_bytes, 1).c_str(), g.bf16_flops / 1e12, p.nodes);
+                std::printf("%-*s %-*s %-*s %9d %8s %8.0f %8s\n", wid, p.id.c_str(), wsys, p.system.c_str(), wgpu,
+                            g.name.c_str(), p.gpus_per_node, fmt_gib(g.memory_bytes, 1).c_str(), g.bf16_flops / 1e12,
+                            p.nodes > 0 ? std::to_string(p.nodes).c_str() : "-");  // 0: not published
         }
         if (l.json) std::puts(json::dump(list.get(), true).c_str());
         return 0;

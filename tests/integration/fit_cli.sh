@@ -28,7 +28,7 @@ assert d["verdict"] == "does-not-fit" and d["layout"] == "tp=4,pp=4"
 PY'
 
 "$AIF" fit --model llama3.1-8b --where --json > "$out"
-check "--where lists every catalogue partition" 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d[\"where\"]) >= 12" "$out"'
+check "--where lists every catalogue partition" 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); hw=json.load(open(sys.argv[2])); assert sorted(r[\"system\"] for r in d[\"where\"]) == sorted(p[\"id\"] for p in hw[\"partitions\"])" "$out" "$AIFACTORY_DATADIR/hardware.json"'
 
 "$AIF" fit --model llama3.1-8b --system leonardo-booster > "$out"
 check "without --gpus: smallest whole-node fit" 'grep -q "^Smallest fit: 1 node (4 GPUs)" "$out"'
@@ -52,7 +52,8 @@ want="give --system PARTITION" bad --model llama2-7b
 "$AIF" models --json > "$out"
 check "models --json lists the catalogue" 'python3 -c "import json,sys; ids={m[\"id\"] for m in json.load(open(sys.argv[1]))}; assert {\"llama2-7b\",\"llama3.1-70b\",\"mixtral-8x7b\",\"qwen2.5-72b\",\"deepseek-v3\",\"apertus-70b\",\"gpt3-175b\",\"bloom-176b\",\"gpt2-xl\"} <= ids" "$out"'
 "$AIF" systems --json > "$out"
-check "systems --json lists the required partitions" 'python3 -c "import json,sys; ids={p[\"id\"] for p in json.load(open(sys.argv[1]))}; assert {\"lumi-g\",\"leonardo-booster\",\"jupiter-booster\",\"jedi\",\"mn5-acc\",\"alps-gh200\",\"deucalion-gpu\",\"meluxina-gpu\",\"karolina-gpu\",\"vega-gpu\",\"discoverer-plus\",\"isambard-ai\"} <= ids" "$out"'
+check "systems --json lists the required partitions" 'python3 -c "import json,sys; ids={p[\"id\"] for p in json.load(open(sys.argv[1]))}; assert {\"lumi-g\",\"leonardo-booster\",\"jupiter-booster\",\"jedi\",\"mn5-acc\",\"alps-gh200\",\"deucalion-gpu\",\"meluxina-gpu\",\"karolina-gpu\",\"vega-gpu\",\"discoverer-plus\",\"isambard-ai\",\"mn5-ai-gb200\",\"it4lia-gb200\"} <= ids" "$out"'
+check "systems lists the Blackwell and MI3xx GPUs with their runtime memory" '"$AIF" systems --json > "$out" && python3 -c "import json,sys; d={p[\"id\"]: p for p in json.load(open(sys.argv[1]))}; assert d[\"it4lia-gb200\"][\"gpu\"] == \"nvidia-gb200-186gb\" and abs(d[\"it4lia-gb200\"][\"memory_gib\"] - 184.31) < 0.01 and d[\"mn5-ai-gb200\"][\"nodes\"] == 0" "$out" && "$AIF" fit --model llama3.1-70b --gpu amd-mi355x --gpus 8 --layout tp=8 > "$out" && "$AIF" fit --model llama3.1-70b --gpu nvidia-b200-180gb --gpus 8 --layout tp=8 > "$out" && "$AIF" fit --model llama3.1-70b --gpu amd-mi325x --gpus 8 --layout tp=8 > "$out"'
 "$AIF" validate > "$out"
 check "validate exits 0 and prints the summary" '[ $? -eq 0 ] && grep -q "within band" "$out"'
 check "validate prints each profile's median and max residual and its band" 'grep -qE "^megatron@core_r0\.12 +[0-9]+ +[0-9.]+% +[0-9.]+%  -[0-9.]+\.\.\+[0-9.]+% .* ok$" "$out" && grep -qE "^torchtitan@2024\.12 " "$out"'

@@ -19,17 +19,20 @@ namespace {
 // Per profile: the residuals of its memory cases, the band they give, the band stored now.
 // Returns how many profiles leave their stored band; writes the computed bands when asked.
 int print_profiles(const std::vector<calc::ProfileResiduals>& profiles, const std::string& write_to, int unexplained) {
-    std::printf("\n%-20s %5s %8s %8s  %-16s %-16s %s\n", "profile", "cases", "median", "max", "band (computed)",
-                "band (stored)", "status");
+    std::printf("\n%-20s %5s %8s %8s  %-16s %-16s %-6s  %s\n", "profile", "cases", "median", "max", "band (computed)",
+                "band (stored)", "status", "median, high-confidence cases");
     int failed = 0;
     for (const auto& p : profiles) {
         const bool ok = p.outside.empty();
         failed += !ok;
         const std::string stored = describe(p.stored) + (p.stored.from == p.profile ? "" : " (" + p.stored.from + ")");
-        std::printf("%-20s %5zu %7s%% %7s%%  %-16s %-16s %s\n", p.profile.c_str(), p.residuals.size(),
+        const std::string high = p.high_cases ? fmt_fixed(p.median_abs_high * 100, 1) + "% (" +
+                                                    std::to_string(p.high_cases) + " cases)"
+                                              : "- (no case)";
+        std::printf("%-20s %5zu %7s%% %7s%%  %-16s %-16s %-6s  %s\n", p.profile.c_str(), p.residuals.size(),
                     fmt_fixed(p.median_abs * 100, 1).c_str(), fmt_fixed(p.max_abs * 100, 1).c_str(),
                     p.residuals.empty() ? "-" : describe(p.computed).c_str(), stored.c_str(),
-                    ok ? "ok" : "OUTSIDE STORED BAND");
+                    ok ? "ok" : "OUTSIDE STORED BAND", high.c_str());
         for (const auto& id : p.outside) std::printf("    %s leaves the stored band\n", id.c_str());
         std::string left;
         for (const auto& id : p.known_misses) left += (left.empty() ? "" : ", ") + id;

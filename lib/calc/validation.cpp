@@ -63,6 +63,9 @@ void run_memory(ValidationRow& r, const json_t* c, const std::string& where, con
     const MemoryBreakdown& m = stage == "last" ? sm.last
                                : stage == "first" ? sm.first
                                : sm.worst;  // may be a middle stage with uneven layers
+    r.confidence = json::require_string(c, "confidence", where);
+    if (r.confidence != "high" && r.confidence != "low")
+        throw InputError(where + ": confidence must be \"high\" or \"low\", not '" + r.confidence + "'");
     const std::string counter = json::require_string(c, "counter", where);
     const std::string unit = json::require_string(c, "unit", where);
     const double scale = unit_bytes(unit, where);
@@ -105,6 +108,15 @@ void run_verdict(ValidationRow& r, const json_t* c, const std::string& where, co
     r.predicted = std::string(name(e.verdict)) + " (" + fmt_gib(e.mem.total) + ", " + fmt_gib(e.total_lo) + "-" +
                   fmt_gib(e.total_hi) + " of " + fmt_gib(e.capacity) + " GiB)";
     r.status = std::find(expect.begin(), expect.end(), name(e.verdict)) != expect.end() ? Status::Within : Status::Outside;
+}
+
+double median_abs(const std::vector<double>& errors) {
+    std::vector<double> abs;
+    for (double e : errors) abs.push_back(std::fabs(e));
+    if (abs.empty()) return 0;
+    std::sort(abs.begin(), abs.end());
+    const std::size_t n = abs.size();
+    return n % 2 ? abs[n / 2] : (abs[n / 2 - 1] + abs[n / 2]) / 2;
 }
 
 }  // namespace
@@ -152,14 +164,13 @@ std::vector<ProfileResiduals> profile_residuals(const std::vector<ValidationRow>
             if (r.error < pr.stored.lo - 1e-9 || r.error > pr.stored.hi + 1e-9) pr.outside.push_back(r.id);
         }
         if (pr.residuals.empty() && pr.known_misses.empty()) continue;
-        std::vector<double> abs;
-        for (double e : pr.residuals) abs.push_back(std::fabs(e));
-        std::sort(abs.begin(), abs.end());
-        if (!abs.empty()) {
-            const std::size_t n = abs.size();
-            pr.median_abs = n % 2 ? abs[n / 2] : (abs[n / 2 - 1] + abs[n / 2]) / 2;
-            pr.max_abs = abs.back();
-        }
+        std::vector<double> high;
+        for (const ValidationRow& r : rows)
+            if (r.kind == "memory" && r.profile == p.id && r.confidence == "high") high.push_back(r.error);
+        pr.median_abs = median_abs(pr.residuals);
+        for (double e : pr.residuals) pr.max_abs = std::max(pr.max_abs, std::fabs(e));
+        pr.high_cases = high.size();
+        pr.median_abs_high = median_abs(high);
         pr.computed = band_from_residuals(pr.residuals);
         pr.computed.from = p.id;
         out.push_back(std::move(pr));

@@ -15,6 +15,9 @@ struct ValidationRow {
     std::string id, kind, description, source, note;
     std::string profile;               // framework profile id of the case's options
     std::string known_miss;            // why a case outside its band is not fixed (empty: none)
+    // Memory cases: "high" when the publication gives the whole configuration, "low" when a part
+    // of it (world size, sequence length, ...) was inferred.
+    std::string confidence;
     std::string published, predicted;  // with units, for display
     double error = 0;                  // predicted / published - 1 (memory and throughput)
     double band = 0;                   // allowed |error|
@@ -34,6 +37,8 @@ struct ProfileResiduals {
     std::vector<std::string> outside;   // counted cases outside the stored band
     std::vector<std::string> known_misses;  // cases outside their tolerance with a recorded reason (counted)
     double median_abs = 0, max_abs = 0;
+    std::size_t high_cases = 0;  // counted cases with confidence "high"
+    double median_abs_high = 0;  // median |error| over those
     Band computed;  // band_from_residuals(residuals)
     Band stored;    // what the band table gives the profile now
 };

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The published ground truth (etc/validation.json) stays within its bands.
+#include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <stdexcept>
 
 #include "calc/validation.hpp"
 #include "check_main.hpp"
@@ -49,10 +52,48 @@ START_TEST(every_case_within_band_or_explained) {
 }
 END_TEST
 
+// A memory case states how much of its configuration was published ("high") or inferred ("low");
+// the per-profile median over high-confidence cases leaves the low ones out.
+static std::string case_file(const char* confidence_a, const char* confidence_b) {
+    auto one = [](const char* id, const char* conf, const char* published) {
+        return std::string("{\"id\":\"") + id + "\",\"kind\":\"memory\",\"model\":\"llama3.1-8b\","
+               "\"options\":{\"framework\":\"megatron\",\"seq\":\"4096\"},\"gpus\":8,\"confidence\":\"" + conf +
+               "\",\"counter\":\"allocated\",\"published\":" + published + ",\"unit\":\"GiB\",\"band\":0.5}";
+    };
+    std::string path = std::string(P_tmpdir) + "/aif-validation-confidence.json";
+    std::ofstream(path) << "{\"cases\":[" << one("A", confidence_a, "1000") << "," << one("B", confidence_b, "1")
+                        << "]}";
+    return path;
+}
+
+START_TEST(confidence_is_required_and_splits_the_median) {
+    calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
+    calc::HardwareCatalogue hw = calc::HardwareCatalogue::load({calc::default_catalogue_path("hardware.json")});
+    auto rows = calc::run_validation(case_file("high", "low"), models, hw);
+    ck_assert_str_eq(rows[0].confidence.c_str(), "high");
+    auto profiles = calc::profile_residuals(rows, calc::BandTable{});
+    ck_assert_int_eq(profiles.size(), 1);
+    const auto& p = profiles[0];
+    ck_assert_int_eq(p.residuals.size(), 2);
+    ck_assert_int_eq(p.high_cases, 1);
+    // A: 1000 GiB published, so the 8B model's few GiB give an error near -100 %; B: 1 GiB, far above.
+    ck_assert_double_eq_tol(p.median_abs_high, std::fabs(rows[0].error), 1e-12);
+    ck_assert(p.median_abs != p.median_abs_high);
+    bool threw = false;
+    try {
+        calc::run_validation(case_file("high", "maybe"), models, hw);
+    } catch (const std::exception& e) {
+        threw = std::string(e.what()).find("confidence must be") != std::string::npos;
+    }
+    ck_assert_msg(threw, "a confidence other than high/low is refused");
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("calc-validation");
     TCase* tc = tcase_create("validation");
     tcase_add_test(tc, every_case_within_band_or_explained);
+    tcase_add_test(tc, confidence_is_required_and_splits_the_median);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

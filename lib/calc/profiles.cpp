@@ -15,7 +15,8 @@ namespace {
 // `models` and `source` say changed; docs/calculator.md has the table.
 constexpr FrameworkProfile kProfiles[] = {
     {"megatron@core_r0.12", "megatron", Framework::Megatron, "",
-     "Megatron-LM functional-test golden values (Mixtral 8x7B, 8x22B) at d98e8a64; ZeRO/dist-opt byte tables",
+     "Megatron-LM functional-test golden values at d98e8a64 (Mixtral 8x7B, 8x22B; 15B on H100/A100/GB200 and "
+     "Mixtral alltoall, cases M20-M21); ZeRO/dist-opt byte tables",
      "fused vocab-parallel cross entropy (bf16 logits + grad, 4 bytes per logit); Korthikanti activations; "
      "selective recompute drops the s^2 attention term",
      "megatron/core/tensor_parallel/cross_entropy.py; docs/source/api-guide/dist_optimizer.md",
@@ -28,7 +29,8 @@ constexpr FrameworkProfile kProfiles[] = {
      "parallelize_llama.py _save_list",
      1.00, 0.65, 10, 1.06},
     {"torchtitan@2025.06", "torchtitan", Framework::FSDP, "torchtitan@2024.12",
-     "not measured here: differs from torchtitan@2024.12 only in the loss",
+     "torchtitan benchmarks/llama3_8b_h200_2025-06_torchtitan.md at e7c0cae (cases M22, float8 + compile: "
+     "+25 %, unexplained); otherwise differs from torchtitan@2024.12 only in the loss",
      "compiled loss (torch.compile fuses the fp32 upcast into the cross entropy: bf16 logits and their "
      "bf16 grad, 2+2 bytes per logit), assuming compile is on as in the published configs; SAC as 2024.12",
      "torchtitan/components/loss.py build_cross_entropy_loss (bbb1b61, #1033, 2025-04-02; in v0.1.0, "

@@ -45,6 +45,7 @@ struct Common {
 struct SubmitDecision : Common {
     std::string decision;  // accepted | warned | rejected
     std::string reason;    // what the user was told (first line)
+    std::optional<std::int64_t> time_limit_s;  // as asked at submission; absent for none / not given
 };
 // Returns the record id (the job has no id yet: the id is unique per decision), or "".
 std::string submit_decision(const SubmitDecision& d) noexcept;
@@ -57,6 +58,7 @@ struct StepEnd : Common {
     std::optional<std::uint32_t> tasks, cpus;
     std::optional<double> cpu_seconds;
     std::optional<std::uint64_t> max_rss_bytes, gpu_mem_peak_bytes;
+    std::optional<std::uint64_t> mem_alloc_bytes;  // Slurm's allocation to the step on this node
     std::optional<std::int32_t> exit_code, exit_signal;
 };
 std::string step_end(const StepEnd& s) noexcept;

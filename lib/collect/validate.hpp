@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Validation of incoming accounting records (schema aifactory.acct/1, see lib/record/schema.hpp and
+// Validation of incoming accounting records (schema aifactory.acct/2 and /1, see lib/record/schema.hpp and
 // docs/record-schema.json) and their reduction to the indexed columns the store keeps.
 // As the schema says, a field it does not name is refused (record_version, for versioned
 // enrichment, is the one extension); every field must have the documented type and range.

@@ -220,6 +220,22 @@ std::string job_page(const JobReport& r) {
     s += row("end", text(out.end_time));
     s += row("elapsed, s", integer(out.elapsed_s), "elapsed");
     s += "</table>\n";
+    const JobUsage& u = r.usage;
+    s += "<h2>Charged and used</h2>\n<table id=\"usage\">\n";
+    s += row("GPUs allocated", number(u.gpus_allocated, 0), "gpus-allocated");
+    s += row("GPU-hours charged (allocated x elapsed)", number(u.gpu_hours_charged, 4), "gpu-hours-charged");
+    s += row("GPU-hours used by steps", num(r.gpu_hours, 4), "gpu-hours-used");
+    s += row("elapsed (charged), s", number(u.charged_elapsed_s, 1), "charged-elapsed");
+    s += row("time limit, s", number(u.time_limit_s, 0), "time-limit");
+    s += row("queue wait, s", number(u.queue_wait_s, 0), "queue-wait");
+    s += row("CPU efficiency, %", number(u.cpu_efficiency_pct, 1), "cpu-efficiency");
+    s += row("memory efficiency, % (largest task's peak RSS of its allocation)", number(u.mem_efficiency_pct, 1),
+             "mem-efficiency");
+    s += row("mean GPU utilisation, %", number(u.gpu_util_mean_pct, 1), "gpu-util");
+    s += row("GPU energy, kWh", number(u.gpu_energy_kwh, 3), "gpu-energy");
+    s += row("node energy, kWh", number(u.node_energy_kwh, 3), "node-energy");
+    s += row("measured / predicted GPU memory per GPU", number(u.gpu_mem_measured_over_predicted, 3), "mem-ratio");
+    s += "</table>\n";
     s += "<h2>Memory per GPU: predicted components, capacity and observed peak (GiB)</h2>\n" + memory_chart(r);
     s += "<h2>Steps per node</h2>\n" + timeline(r.steps);
     s += "<table id=\"steps\"><tr><th>step</th><th>node</th><th>GPUs</th><th>tasks</th><th>elapsed, s</th>"

@@ -177,7 +177,13 @@ struct Server::Impl {
             if (!safe_name(site) || !safe_name(cluster)) return err(400, "site and cluster: letters, digits, '-', '_', '.'");
             long long id = parse_int(parts[o + 2], "job id", 0, 0xFFFFFFFFLL);
             if (!who.may_read(site)) return err(403, "token for site '" + who.site + "' cannot read site '" + site + "'");
-            JobReport rep = build_job_report(store.job_records({site, cluster, id}), site, cluster, id);
+            std::vector<std::string> bodies = store.job_records({site, cluster, id});
+            JobReport rep = build_job_report(bodies, site, cluster, id);
+            if (std::string link = decision_to_link(rep); !link.empty())
+                if (auto decision = store.record_body(site, link)) {
+                    bodies.push_back(std::move(*decision));
+                    rep = build_job_report(bodies, site, cluster, id);
+                }
             if (rep.records == 0)
                 return err(404, "no records for job " + std::to_string(id) + " on " + site + "/" + cluster);
             if (html) return {200, job_page(rep), "text/html; charset=utf-8", false};

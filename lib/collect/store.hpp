@@ -59,6 +59,8 @@ public:
     virtual IngestResult put(const std::vector<Row>& rows) = 0;
     // Record bodies of one job (submit decisions that carry the job id included), oldest first.
     virtual std::vector<std::string> job_records(const JobKey& k) = 0;
+    // One record's body by id (a job's submit decision, which carries no job id), if held.
+    virtual std::optional<std::string> record_body(const std::string& site, const std::string& record_id) = 0;
     virtual std::vector<JobSummary> list_jobs(const JobFilter& f) = 0;
     virtual std::vector<GpuHours> gpu_hours(const JobFilter& f) = 0;
     virtual std::vector<Rejection> rejections(const JobFilter& f) = 0;

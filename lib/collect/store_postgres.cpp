@@ -143,6 +143,17 @@ public:
         return out;
     }
 
+    std::optional<std::string> record_body(const std::string& site, const std::string& record_id) override {
+        std::lock_guard<std::mutex> g(mu_);
+        ensure();
+        Params p;
+        p.add(site);
+        p.add(record_id);
+        ResultPtr r(run("record", sql::for_dialect(sql::record_body(), D), p));
+        if (PQntuples(r.r) == 0) return std::nullopt;
+        return std::string(PQgetvalue(r.r, 0, 0));
+    }
+
     std::vector<JobSummary> list_jobs(const JobFilter& f) override {
         auto r = query(sql::list_jobs(D), f);
         std::vector<JobSummary> out;

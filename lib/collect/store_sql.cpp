@@ -91,6 +91,8 @@ std::string jobs_missing() {
     return "SELECT (SELECT COUNT(*) FROM jobs) = 0 AND EXISTS (SELECT 1 FROM records WHERE job_id IS NOT NULL)";
 }
 
+std::string record_body() { return "SELECT body FROM records WHERE site = ?1 AND record_id = ?2"; }
+
 std::string find_version() { return "SELECT version, created FROM records WHERE site = ?1 AND record_id = ?2"; }
 
 std::string job_records() {

@@ -11,6 +11,7 @@ enum class Dialect { Sqlite, Postgres };
 std::string schema(Dialect d);
 std::string find_version();
 std::string job_records();
+std::string record_body();  // ?1 site, ?2 record id
 // JobFilter binds: ?1 site, ?2 account, ?3 verdict, ?4 from, ?5 to, ?6 limit.
 std::string list_jobs(Dialect d);
 std::string gpu_hours(Dialect d);

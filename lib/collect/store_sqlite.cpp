@@ -155,6 +155,15 @@ public:
         return out;
     }
 
+    std::optional<std::string> record_body(const std::string& site, const std::string& record_id) override {
+        std::lock_guard<std::mutex> g(mu_);
+        Stmt s(db_, sql::record_body());
+        s.bind(1, site);
+        s.bind(2, record_id);
+        if (!s.step()) return std::nullopt;
+        return s.text(0);
+    }
+
     std::vector<JobSummary> list_jobs(const JobFilter& f) override {
         std::lock_guard<std::mutex> g(mu_);
         Stmt s(db_, sql::list_jobs(D));

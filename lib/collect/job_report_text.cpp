@@ -89,8 +89,8 @@ std::string usage_lines(const JobReport& r) {
     o += field("Time", t);
     o += field("Efficiency", "CPU " + na(u.cpu_efficiency_pct, 1, " %") + ", memory " + na(u.mem_efficiency_pct, 1, " %") +
                                  " (largest task's peak RSS of its allocation)");
-    o += field("GPU use", "utilisation " + na(u.gpu_util_mean_pct, 1, " %") + ", energy " +
-                              na(u.gpu_energy_kwh, 3, " kWh") + " GPUs, " + na(u.node_energy_kwh, 3, " kWh") + " node");
+    o += field("GPU use", "utilisation " + na(u.gpu_util_mean_pct, 1, " %") + ", GPU energy " +
+                              na(u.gpu_energy_kwh, 3, " kWh") + ", node energy " + na(u.node_energy_kwh, 3, " kWh"));
     std::string mem = "predicted " + (r.prediction && r.prediction->gib_per_gpu ? gib_text(*r.prediction->gib_per_gpu) : "n/a");
     mem += ", measured " + (r.gpu_mem_peak_gib ? gib_text(*r.gpu_mem_peak_gib) : "n/a");
     if (u.gpu_mem_measured_over_predicted) mem += " (" + fmt_fixed(100 * *u.gpu_mem_measured_over_predicted, 0) + " % of predicted)";

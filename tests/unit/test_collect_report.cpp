@@ -150,7 +150,7 @@ START_TEST(report_charges_allocation_and_links_the_decision) {
     std::string text = render_text(r);
     ck_assert_msg(text.find("Submission:   warned: tight fit") != std::string::npos, "%s", text.c_str());
     ck_assert_msg(text.find("0.1111 (4 GPUs allocated x 100.0 s)") != std::string::npos, "%s", text.c_str());
-    ck_assert_msg(text.find("0.200 kWh GPUs, n/a node") != std::string::npos, "%s", text.c_str());
+    ck_assert_msg(text.find("GPU energy 0.200 kWh, node energy n/a") != std::string::npos, "%s", text.c_str());
     // The JSON form reads back the same, with null for what is not known.
     json::Ptr j = to_json(r);
     ck_assert(json_is_null(json_object_get(json_object_get(j.get(), "usage"), "node_energy_kwh")));

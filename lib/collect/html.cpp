@@ -189,6 +189,8 @@ std::string row(const std::string& label, const std::string& value, const char* 
 
 }  // namespace
 
+std::string page_head(const std::string& title) { return head(title); }
+
 std::string job_page(const JobReport& r) {
     std::string title = "Job " + std::to_string(r.job_id) + " on " + r.cluster + " (" + r.site + ")";
     const JobOutcome& out = r.outcome;
@@ -262,6 +264,8 @@ std::string overview_page(const std::string& viewer, const std::vector<JobSummar
                           const std::vector<PredictionPair>& predictions) {
     std::string title = viewer == "*" ? "aifactory federation overview" : "aifactory overview: site " + viewer;
     std::string s = head(title) + "<h1>" + esc(title) + "</h1>\n";
+    s += "<p><a href=\"/overview\">Federation overview per partition, account and user</a> "
+         "(<a href=\"/metrics\">metrics</a>)</p>\n";
     s += "<h2>GPU-hours per site, account and month</h2>\n";
     double mx = 0;
     for (const auto& h : hours) mx = std::max(mx, h.gpu_hours);

@@ -23,7 +23,7 @@ struct JobKey {
 };
 
 struct JobFilter {
-    std::string site, account, verdict;  // "" = any
+    std::string site, account, verdict, partition;  // "" = any
     std::optional<std::int64_t> from, to;  // event time, epoch s, [from, to)
     int limit = 100;
 };
@@ -52,6 +52,17 @@ struct PredictionPair {  // per job: the predicted memory per GPU and the observ
     double predicted_gib = 0, observed_gib = 0;
 };
 
+// The federation overview: one row per site and partition, account or user (pseudonym).
+enum class GroupBy { Partition, Account, User };
+struct UsageGroup {
+    std::string site, key;  // key "" : not recorded (a job without job_end, a default partition)
+    std::int64_t jobs = 0;
+    double gpu_hours = 0;  // by the GPU-seconds rule below
+    // Absent when no job of the group has the measurement (n/a, never 0).
+    std::optional<double> gpu_energy_kwh, node_energy_kwh, gpu_util_mean_pct;
+    std::int64_t accepted = 0, warned = 0, rejected = 0;  // submit decisions
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -65,6 +76,7 @@ public:
     virtual std::vector<GpuHours> gpu_hours(const JobFilter& f) = 0;
     virtual std::vector<Rejection> rejections(const JobFilter& f) = 0;
     virtual std::vector<PredictionPair> predictions(const JobFilter& f) = 0;
+    virtual std::vector<UsageGroup> usage_groups(const JobFilter& f, GroupBy g) = 0;
     virtual std::int64_t count() = 0;
 };
 

@@ -151,7 +151,7 @@ Row check_record(std::string_view json_text) {
     r.user = c.text("user", false, 64);
     if (!r.user.empty() && !record::is_pseudonym(r.user))
         c.fail("user", "must be a pseudonym (u- and 32 hex digits), never a user name");
-    c.text("partition", false, 256);
+    r.partition = c.text("partition", false, 256);
     c.text("gpu_model", false, 256);
     r.state = c.text("state", false, 64);
     r.decision = c.text("decision", false, 32);
@@ -205,9 +205,13 @@ Row check_record(std::string_view json_text) {
                 o.fail(key, "is not a field of observed in schema " + schema);
         }
         o.integer("max_rss_bytes", 0, INT64_MAX);
+        // seconds(): a finite number >= 0 and under 1e15, whatever its unit.
         for (const char* k : {"gpu_util_mean_pct", "gpu_util_p95_pct"})
             if (auto pct = o.seconds(k); pct && *pct > 100) o.fail(k, fmt_g(*pct) + " is over 100 %");
-        for (const char* k : {"gpu_energy_j", "node_energy_j", "gpu_sample_interval_s"}) o.seconds(k);
+        r.gpu_util_pct = o.seconds("gpu_util_mean_pct");
+        r.gpu_energy_j = o.seconds("gpu_energy_j");
+        r.node_energy_j = o.seconds("node_energy_j");
+        o.seconds("gpu_sample_interval_s");
         o.integer("gpu_samples", 0, INT64_MAX);
         o.text("gpu_energy_basis", false, 32);
         if (auto p = o.integer("gpu_mem_peak_bytes", 0, INT64_MAX)) r.obs_gpu_peak_bytes = static_cast<double>(*p);

@@ -24,6 +24,8 @@ struct Row {
     std::string step_id, node, account, user, verdict, decision, reason, state;
     std::int64_t event_time = 0;  // epoch s: end_time, else submit_time, else created
     std::optional<double> gpu_seconds, pred_gib_per_gpu, obs_gpu_peak_bytes;
+    std::string partition;
+    std::optional<double> gpu_energy_j, node_energy_j, gpu_util_pct;  // observed (schema 2)
 };
 
 // Throws InputError "record <id or #n>: <field>: <reason>".

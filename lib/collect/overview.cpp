@@ -141,7 +141,7 @@ std::string usage_page(const std::string& viewer, const std::string& query,
              "<th>mean GPU utilisation, %</th><th>accepted</th><th>warned</th><th>rejected</th></tr>\n";
         if (rows.empty()) s += "<tr><td colspan=\"10\" class=\"muted\">n/a: no jobs or decisions match</td></tr>\n";
         for (const auto& r : rows)
-            s += "<tr><td>" + html_escape(r.site) + "</td><td>" + html_escape(r.key.empty() ? "(not recorded)" : r.key) +
+            s += "<tr><td>" + html_escape(r.site) + "</td><td>" + html_escape(r.key.empty() ? "(not given)" : r.key) +
                  "</td><td class=\"n\">" + std::to_string(r.jobs) + "</td><td class=\"n\">" + na(hours(r), 4) +
                  "</td><td class=\"n\">" + na(r.gpu_energy_kwh, 3) + "</td><td class=\"n\">" + na(r.node_energy_kwh, 3) +
                  "</td><td class=\"n\">" + na(r.gpu_util_mean_pct, 1) + "</td><td class=\"n\">" + std::to_string(r.accepted) +

@@ -55,7 +55,9 @@ struct PredictionPair {  // per job: the predicted memory per GPU and the observ
 // The federation overview: one row per site and partition, account or user (pseudonym).
 enum class GroupBy { Partition, Account, User };
 struct UsageGroup {
-    std::string site, key;  // key "" : not recorded (a job without job_end, a default partition)
+    // key "": not recorded: a job without a job_end record (partition), no account; decisions
+    // count under the partition and account sbatch was given ("" for the defaults).
+    std::string site, key;
     std::int64_t jobs = 0;
     double gpu_hours = 0;  // by the GPU-seconds rule below
     // Absent when no job of the group has the measurement (n/a, never 0).

@@ -176,5 +176,48 @@ grep -q "^Outcome: *FAILED, exit code 3" "$T/r.txt" || die "text report lacks th
 $R --json > "$T/r.json"
 python3 -c "import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); assert a==b" "$T/r.json" "$T/rep$j2.json" ||
     die "report --json differs from the API"
+say "federation overview and Prometheus metrics, scraped with curl"
+part=$(tval "$j1" Partition)
+api "$TOKEN_A" GET /metrics; expect 200 "/metrics"
+cp "$T/out" "$T/metrics.txt"
+api "" GET /metrics; expect 401 "/metrics without a token"
+api "$TOKEN_A" GET "/v1/overview?group=partition&partition=$part"; expect 200 "/v1/overview"
+cp "$T/out" "$T/overview.json"
+api "$TOKEN_A" GET "/v1/overview?group=account&format=csv"; expect 200 "/v1/overview CSV"
+cp "$T/out" "$T/overview.csv"
+api "$TOKEN_A" GET "/overview?partition=$part"; expect 200 "/overview page"
+grep -q 'id="by-partition"' "$T/out" && grep -q 'id="by-user"' "$T/out" || die "overview page lacks its tables"
+python3 - "$T/metrics.txt" "$T/overview.json" "$T/overview.csv" "$part" "$LLM" $j1 $j2 ${j3:-} <<'PY' ||
+import json, re, sys
+metrics, overview, csv, part, llm = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), open(sys.argv[3], newline="").read(), sys.argv[4], sys.argv[5] == "1"
+reps = [json.load(open(f"{sys.argv[1].rsplit('/', 1)[0]}/rep{j}.json")) for j in sys.argv[6:8]]
+samples = {}
+for line in metrics.splitlines():
+    if line.startswith("#"):
+        assert re.match(r"^# (HELP|TYPE) aifactory_[a-z_]+ ", line), line
+        continue
+    m = re.match(r'^(aifactory_[a-z_]+)\{([^}]*)\} ([0-9.]+)$', line)
+    assert m, f"not Prometheus text: {line!r}"
+    samples[(m.group(1), m.group(2))] = float(m.group(3))
+key = f'site="test-site",partition="{part}"'
+jobs = samples[("aifactory_partition_jobs", key)]
+assert jobs == (3 if llm else 2), (jobs, llm)
+hours = samples[("aifactory_partition_gpu_hours", key)]
+used = sum(r["gpu_hours"] for r in reps)  # the LLM job adds its own; the two plain ones at least
+assert hours >= used - 1e-3, (hours, used)
+# Nothing measured GPU energy or utilisation here: absent (n/a), never 0.
+assert not any(k[0].endswith(("_energy_kwh", "_utilisation_mean_pct")) for k in samples), "a measurement appeared from nowhere"
+if llm:  # sbatch gave no partition: the decision counts under "" (the default), as asked
+    accepted = sum(v for (n, l), v in samples.items() if n == "aifactory_partition_submissions" and l.endswith('decision="accepted"'))
+    assert accepted >= 1, samples
+row = [i for i in overview["items"] if i["partition"] == part]
+assert len(row) == 1 and row[0]["jobs"] == jobs and abs(row[0]["gpu_hours"] - hours) < 1e-6, (row, hours)
+assert row[0]["gpu_energy_kwh"] is None and row[0]["gpu_util_mean_pct"] is None, row
+assert csv.startswith("site,account,jobs,gpu_hours,gpu_energy_kwh,node_energy_kwh,gpu_util_mean_pct,accepted,warned,rejected\r\n"), csv
+assert ",n/a,n/a,n/a," in csv, csv
+print(f"metrics: partition {part}: {int(jobs)} jobs, {hours} GPU-hours; overview and CSV agree")
+PY
+    die "metrics or overview differ from the job reports"
+
 grep -q "$TOKEN_A" "$T/sender.log" "$T/collector.log" && die "a token appears in a log"
 echo "PASS"

@@ -154,8 +154,9 @@ std::string usage_page(const std::string& viewer, const std::string& query,
 
 std::string usage_metrics(const std::vector<std::pair<GroupBy, std::vector<UsageGroup>>>& tables) {
     std::string s;
-    for (const auto& [g, rows] : tables) {
-        const std::string name = group_name(g), prefix = "aifactory_" + name + "_";
+    for (const auto& table : tables) {
+        const std::vector<UsageGroup>& rows = table.second;  // not a structured binding: the lambdas capture it
+        const std::string name = group_name(table.first), prefix = "aifactory_" + name + "_";
         auto family = [&](const std::string& metric, const std::string& help, auto value) {
             s += "# HELP " + prefix + metric + " " + help + "\n# TYPE " + prefix + metric + " gauge\n";
             for (const auto& r : rows) {

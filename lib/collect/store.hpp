@@ -56,7 +56,7 @@ struct PredictionPair {  // per job: the predicted memory per GPU and the observ
 enum class GroupBy { Partition, Account, User };
 struct UsageGroup {
     // key "": not recorded: a job without a job_end record (partition), no account; decisions
-    // count under the partition and account sbatch was given ("" for the defaults).
+    // count under the partition sbatch was given (else the site's default) and its account.
     std::string site, key;
     std::int64_t jobs = 0;
     double gpu_hours = 0;  // by the GPU-seconds rule below

@@ -91,14 +91,17 @@ site::Submission submission(const job_desc_msg_t* job_desc) {
 
 // Queues an accounting record of the decision (no disk I/O here: a writer thread stores it).
 // Returns its record id ("" when accounting is off or the record was not queued).
-std::string record_decision(const site::Submission& sub, const site::Decision& d, uint32_t uid) {
+// `default_partition`: the site's (site config, else slurm.conf Default=YES), recorded for a job
+// that names none, so the overview counts the decision where the job runs.
+std::string record_decision(const site::Submission& sub, const site::Decision& d, uint32_t uid,
+                            const std::string& default_partition) {
     if (!acct::hooks::enabled()) return {};
     acct::hooks::SubmitDecision r;
     r.decision = d.action == site::Action::Reject ? "rejected" : d.action == site::Action::Warn ? "warned" : "accepted";
     r.reason = d.lines.empty() ? "" : d.lines.front();
     r.uid = uid;
     if (slurm_conf.cluster_name) r.cluster = slurm_conf.cluster_name;
-    r.partition = sub.partition;
+    r.partition = sub.partition.empty() ? default_partition : sub.partition;
     r.account = sub.account;
     if (sub.gpus.gpus > 0) r.gpus = static_cast<uint32_t>(sub.gpus.gpus);
     for (const auto& [k, v] : sub.options.values)
@@ -187,7 +190,8 @@ int check(job_desc_msg_t* job_desc, uint32_t submit_uid, char** err_msg, const s
             sub.partition.empty() ? "(default)" : printable(sub.partition).c_str(), sub.gpus.gpus, site::name(d.action),
             d.log.c_str());
     }
-    const std::string decision_id = d.action != site::Action::Pass ? record_decision(sub, d, uid) : std::string();
+    const std::string decision_id =
+        d.action != site::Action::Pass ? record_decision(sub, d, uid, loaded.snap->default_partition) : std::string();
     if (!d.prediction.empty() && d.action != site::Action::Reject)
         attach_prediction(job_desc, d.prediction, decision_id, uid);
     set_user_message(err_msg, joined(d.lines));

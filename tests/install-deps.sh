@@ -8,8 +8,9 @@ pkgs=(build-essential autoconf automake libtool pkg-config
       nettle-dev zlib1g-dev uuid-dev libxml2-dev
       python3 openssl curl procps
       libmicrohttpd-dev libsqlite3-dev chromium fonts-dejavu-core postgresql libpq-dev
-      # release checks: fuzzing (clang), man pages, Debian and RPM packaging
-      clang-14 libclang-rt-14-dev groff debhelper dh-autoreconf rpm fakeroot)
+      # release checks: fuzzing (clang), man pages, Debian and RPM packaging, the Slurm runtime
+      # matrix's chroot (tests/slurm_runtime.sh)
+      clang-14 libclang-rt-14-dev groff debhelper dh-autoreconf rpm fakeroot mmdebstrap)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

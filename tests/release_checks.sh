@@ -4,6 +4,9 @@
 #   slurm-matrix the plugins built with -Werror against Slurm 22.05/24.11/26.05 from Debian's
 #               archive, their Slurm symbols checked per release (tests/slurm_matrix.sh; skipped
 #               without a mirror; first run ~8 min, then seconds)
+#   slurm-runtime the Slurm-facing integration tests on Slurm 26.05 in a Debian sid chroot (and
+#               24.11 with AIF_SLURM_MATRIX=all; tests/slurm_runtime.sh; run-all.sh starts it
+#               beside the suite; skipped without root or a mirror; chroot ~2 min once per machine)
 #   sanitizers  unit + CLI-level integration tests under ASan/UBSan (tests/sanitizers.sh)
 #   fuzz        every libFuzzer target for AIF_FUZZ_SECONDS (default 20) s (tests/fuzz_all.sh)
 #   distcheck   make distcheck, unit tests only (the integration tests already ran in build/)
@@ -37,6 +40,7 @@ distcheck() {
 for s in $stages; do
     case $s in
         slurm-matrix) run_stage slurm-matrix ./tests/slurm_matrix.sh ;;
+        slurm-runtime) run_stage slurm-runtime ./tests/slurm_runtime.sh ;;
         sanitizers) run_stage sanitizers ./tests/sanitizers.sh ;;
         fuzz) run_stage fuzz ./tests/fuzz_all.sh ;;
         distcheck) run_stage distcheck distcheck ;;

@@ -24,6 +24,15 @@ if [ "${AIF_RELEASE_CHECKS:-1}" = 1 ]; then
         >"$background_log" 2>&1 &
     background=$!
 fi
+# The Slurm runtime matrix (tests/slurm_runtime.sh: the Slurm-facing integration tests on 26.05
+# in a Debian sid chroot) runs beside the suite: its chroot is fetched and its build compiled
+# while the suite's tests mostly wait on daemons.
+runtime=
+# AIF_SLURM_RUNTIME=0 leaves it out.
+if [ "${AIF_RELEASE_CHECKS:-1}" = 1 ] && [ "${AIF_SLURM_RUNTIME:-1}" = 1 ]; then
+    AIF_RELEASE_STAGES=slurm-runtime nice -n 5 "$top/tests/release_checks.sh" >"$top/build/release-runtime.log" 2>&1 &
+    runtime=$!
+fi
 make -j1 check || status=$?
 if [ "$status" -ne 0 ] && [ -f test-suite.log ]; then cat test-suite.log; fi
 if [ -n "$background" ]; then
@@ -31,6 +40,10 @@ if [ -n "$background" ]; then
     cat "$background_log" | tee -a "$release_log"
     AIF_RELEASE_STAGES=${AIF_FOREGROUND_STAGES-slurm-matrix distcheck deb} "$top/tests/release_checks.sh" 2>&1 |
         tee -a "$release_log" || status=1
+fi
+if [ -n "$runtime" ]; then
+    wait "$runtime" || status=1
+    cat "$top/build/release-runtime.log" | tee -a "$release_log"
 fi
 # One closing line for people and CI: counts from the automake test logs and the release stages.
 count() {  # the suite's own logs, not those of a distcheck tree left behind

@@ -28,19 +28,8 @@ main=${AIF_BUILDDIR:-$top/build}
 builds=$main/slurm-matrix
 max_age_days=${AIF_SLURM_CACHE_DAYS:-7}
 
-# The first URI of a Debian archive (not the security one) in apt's sources, deb822 or one-line.
-mirror_uri() {
-    [ -n "${AIF_DEBIAN_MIRROR:-}" ] && { echo "$AIF_DEBIAN_MIRROR"; return; }
-    local f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] && awk 'BEGIN{RS=""} /(^|\n)Types:[^\n]*deb([ \n]|$)/ && !/(^|\n)Suites:[^\n]*-security/ {
-            if (match($0, /(^|\n)URIs:[ \t]*[^ \t\n]+/)) { s=substr($0, RSTART, RLENGTH); sub(/^\n?URIs:[ \t]*/, "", s); print s } }' "$f"
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -f "$f" ] && awk '$1=="deb" { i=2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++; if ($2 ~ /^\[/) i++;
-            if ($(i+1) !~ /-security/) print $i }' "$f"
-    done
-}
+# shellcheck source=tests/slurm_mirror.sh
+. "$top/tests/slurm_mirror.sh"
 
 # Downloads and unpacks one suite's Slurm into $cache/<suite>/root; prints why on failure.
 fetch() {

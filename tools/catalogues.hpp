@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "calc/bands.hpp"
 #include "calc/hardware.hpp"
 #include "calc/models.hpp"
 
@@ -12,6 +13,7 @@ namespace aif::cli {
 struct Catalogues {
     calc::ModelCatalogue models;
     calc::HardwareCatalogue hardware;
+    calc::BandTable bands;  // the profiles' error bands (bands.json; empty when not installed)
 };
 
 Catalogues load_catalogues(const std::vector<std::string>& extra_models,

@@ -26,7 +26,7 @@ CommandSpec list_spec(const char* name, const char* about) {
 }
 
 struct ListArgs {
-    bool json = false;
+    bool json = false, frameworks = false;
     std::vector<std::string> models, hardware;
 };
 
@@ -34,19 +34,50 @@ ListArgs parse_list(const CommandSpec& spec, int argc, char** argv) {
     ListArgs l;
     for (const Arg& a : parse_options(spec, argc, argv).options) {
         if (a.key == "json") l.json = true;
+        else if (a.key == "frameworks") l.frameworks = true;
         else if (a.key == "models") l.models.push_back(a.value);
         else if (a.key == "hardware") l.hardware.push_back(a.value);
     }
     return l;
 }
 
+// `models --frameworks`: the versioned framework profiles, what each models, its band.
+int list_frameworks(const ListArgs& l, const Catalogues& c) {
+    json::Ptr list(json_array());
+    for (const calc::FrameworkProfile& p : calc::framework_profiles()) {
+        const calc::Band b = c.bands.of(p);
+        const bool newest = calc::newest_of_family(p.family) == &p;
+        const std::string band = calc::describe(b) + " (" +
+                                 (b.cases > 0 ? std::to_string(b.cases) + " cases" + (b.from == p.id ? "" : " of " + b.from)
+                                              : std::string("default, no cases")) + ")";
+        if (l.json) {
+            json_array_append_new(
+                list.get(), json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:{s:f,s:f,s:i,s:s}}", "id", p.id, "family", p.family,
+                                      "newest", newest, "models", p.models, "source", p.source, "checked_on",
+                                      p.checked_on, "band", "lo", b.lo, "hi", b.hi, "cases", b.cases, "from",
+                                      b.from.c_str()));
+            continue;
+        }
+        std::printf("%s%s  band %s\n", p.id, newest ? " (newest: the bare name)" : "", band.c_str());
+        std::printf("    models:  %s\n    source:  %s\n    checked: %s\n", p.models, p.source, p.checked_on);
+    }
+    if (l.json) std::puts(json::dump(list.get(), true).c_str());
+    return 0;
+}
+
 }  // namespace
 
 int cmd_models(int argc, char** argv) {
-    static const CommandSpec spec = list_spec("models", "The model catalogue: id, name, total and active parameters, shape.");
+    static const CommandSpec spec = [] {
+        CommandSpec s = list_spec("models", "The model catalogue: id, name, total and active parameters, shape.");
+        s.options.push_back({"frameworks", Takes::Nothing, "",
+                             "the framework profiles instead (--llm-framework=NAME[@VERSION]) with their bands"});
+        return s;
+    }();
     return guarded(spec, [&] {
         ListArgs l = parse_list(spec, argc, argv);
         Catalogues c = load_catalogues(l.models, l.hardware);
+        if (l.frameworks) return list_frameworks(l, c);
         json::Ptr list(json_array());
         if (!l.json) std::printf("%-16s %-32s %10s %10s  %s\n", "id", "name", "params", "active", "shape");
         for (const calc::ModelEntry& m : c.models.entries()) {

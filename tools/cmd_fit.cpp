@@ -51,7 +51,7 @@ const CommandSpec& spec() {
             {"optimizer", Takes::Value, enum_names(calc::kOptimizerNames, "|"), "optimizer"},
             {"recompute", Takes::Value, enum_names(calc::kRecomputeNames, "|"), "activation recomputation"},
             {"flash", Takes::Value, "on|off", "flash attention"},
-            {"framework", Takes::Value, enum_names(calc::kFrameworkNames, "|"), "framework profile"},
+            {"framework", Takes::Value, "NAME[@VERSION]", "framework profile (aifactory models --frameworks)"},
             {"tokens", Takes::Value, "2T", "tokens to train (suffixes k, M, B, T)"},
             {"mfu", Takes::Value, "0.4", "model FLOPs utilisation (default: the GPU's prior)"},
             {"headroom", Takes::Value, "5%", "memory kept free on each GPU (default 0%, as aifactory.conf)"},
@@ -138,7 +138,9 @@ int run_where(const FitArgs& f, const Catalogues& cat, const calc::Architecture&
         calc::SearchLimits lim;
         lim.max_nodes = p.nodes > 0 ? p.nodes : 4096;
         WhereRow r{p.id, p.system, g.id, lim.max_nodes, false, {}};
-        calc::SearchResult s = smallest_fit(a, f.job.setup, calc::target_for(g, p.gpus_per_node, p.gpus_per_node, f.headroom), lim);
+        calc::SearchResult s = smallest_fit(
+            a, f.job.setup, calc::with_band(calc::target_for(g, p.gpus_per_node, p.gpus_per_node, f.headroom), &cat.bands, f.job.setup),
+            lim);
         if (s.best) {
             r.found = true;
             r.estimate = *s.best;
@@ -232,7 +234,7 @@ int cmd_fit(int argc, char** argv) {
         int gpus = f.gpus ? f.gpus : f.nodes * gpn;
         calc::Estimate e;
         if (gpus == 0) {
-            const calc::Target per_node = calc::target_for(gpu, gpn, gpn, f.headroom);
+            const calc::Target per_node = calc::with_band(calc::target_for(gpu, gpn, gpn, f.headroom), &cat.bands, f.job.setup);
             calc::SearchLimits lim;
             lim.max_nodes = ctx.partition_nodes;  // 0: the search's own bound (4096)
             calc::SearchResult s = smallest_fit(a, f.job.setup, per_node, lim);
@@ -244,7 +246,7 @@ int cmd_fit(int argc, char** argv) {
             ctx.why = why_chosen(a, e, s.ranked.size());
             if (!f.json) std::printf("Smallest fit: %d node%s (%d GPUs)\n\n", e.nodes, e.nodes == 1 ? "" : "s", e.gpus);
         } else {
-            e = calc::estimate(a, f.job.setup, calc::target_for(gpu, gpn, gpus, f.headroom));
+            e = calc::estimate(a, f.job.setup, calc::with_band(calc::target_for(gpu, gpn, gpus, f.headroom), &cat.bands, f.job.setup));
             if (!partition_limit(e, ctx.partition_nodes).empty()) e.verdict = calc::Verdict::DoesNotFit;
         }
         if (f.json) {

@@ -2,15 +2,52 @@
 // `aifactory validate`: every published case next to what the calculator predicts.
 #include <cmath>
 #include <cstdio>
+#include <unistd.h>
 
 #include "args.hpp"
 #include "calc/validation.hpp"
 #include "catalogues.hpp"
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/text.hpp"
 
 namespace aif::cli {
+
+namespace {
+
+// Per profile: the residuals of its memory cases, the band they give, the band stored now.
+// Returns how many profiles leave their stored band; writes the computed bands when asked.
+int print_profiles(const std::vector<calc::ProfileResiduals>& profiles, const std::string& write_to, int unexplained) {
+    std::printf("\n%-20s %5s %8s %8s  %-16s %-16s %s\n", "profile", "cases", "median", "max", "band (computed)",
+                "band (stored)", "status");
+    int failed = 0;
+    for (const auto& p : profiles) {
+        const bool ok = p.outside.empty();
+        failed += !ok;
+        const std::string stored = describe(p.stored) + (p.stored.from == p.profile ? "" : " (" + p.stored.from + ")");
+        std::printf("%-20s %5zu %7s%% %7s%%  %-16s %-16s %s\n", p.profile.c_str(), p.residuals.size(),
+                    fmt_fixed(p.median_abs * 100, 1).c_str(), fmt_fixed(p.max_abs * 100, 1).c_str(),
+                    p.residuals.empty() ? "-" : describe(p.computed).c_str(), stored.c_str(),
+                    ok ? "ok" : "OUTSIDE STORED BAND");
+        for (const auto& id : p.outside) std::printf("    %s leaves the stored band\n", id.c_str());
+        std::string left;
+        for (const auto& id : p.left_out) left += (left.empty() ? "" : ", ") + id;
+        if (!left.empty()) std::printf("    left out (known misses): %s\n", left.c_str());
+    }
+    if (write_to.empty()) return failed;
+    if (unexplained > 0) {
+        std::fprintf(stderr, "aifactory validate: --write-bands: %d case(s) outside their tolerance without a "
+                             "recorded reason; no band written (a band must not hide them)\n", unexplained);
+        return failed;
+    }
+    if (!write_file_atomic(write_to, calc::computed_bands(profiles).to_json()))
+        throw InputError("--write-bands: cannot write " + write_to);
+    std::printf("bands written to %s\n", write_to.c_str());
+    return 0;
+}
+
+}  // namespace
 
 int cmd_validate(int argc, char** argv) {
     static const CommandSpec spec{
@@ -20,17 +57,26 @@ int cmd_validate(int argc, char** argv) {
         {
             {"cases", Takes::Value, "FILE", "validation cases (default: the shipped validation.json)"},
             {"verbose", Takes::Nothing, "", "describe every case, not only the unreachable ones"},
+            {"bands", Takes::Value, "FILE", "stored error bands to check against (default: the shipped bands.json)"},
+            {"write-bands", Takes::Value, "FILE", "write each profile's band, computed from its cases, to FILE"},
         },
-        "Exit status: 0 all within band or known misses, 1 an unexplained miss, 2 bad input."};
+        "Exit status: 0 all within band or known misses, 1 an unexplained miss or a profile's case\n"
+        "outside its stored band (--write-bands: nothing written on an unexplained miss), 2 bad input."};
     return guarded(spec, [&] {
         std::string cases = calc::default_catalogue_path("validation.json");
+        std::string write_to;
         bool verbose = false;
+        Catalogues cat = load_catalogues({}, {});
         for (const Arg& a : parse_options(spec, argc, argv).options) {
             if (a.key == "cases") cases = a.value;
             else if (a.key == "verbose") verbose = true;
+            else if (a.key == "bands") {
+                if (::access(a.value.c_str(), R_OK) != 0) throw InputError("--bands: cannot read " + a.value);
+                cat.bands = calc::BandTable::load(a.value);  // (a missing shipped file means no bands)
+            }
+            else if (a.key == "write-bands") write_to = a.value;
         }
-        Catalogues cat = load_catalogues({}, {});
-        auto rows = calc::run_validation(cases, cat.models, cat.hardware);
+        auto rows = calc::run_validation(cases, cat.models, cat.hardware, &cat.bands);
         std::printf("%-18s %-10s %-24s %-34s %7s %5s  %s\n", "case", "kind", "published", "predicted", "error",
                     "band", "status");
         int within = 0, outside = 0, known = 0, unreachable = 0;
@@ -52,7 +98,7 @@ int cmd_validate(int argc, char** argv) {
         }
         std::printf("\n%d within band, %d outside with a known reason, %d outside unexplained, %d not reachable\n",
                     within, known, outside, unreachable);
-        return outside == 0 ? 0 : 1;
+        return outside + print_profiles(calc::profile_residuals(rows, cat.bands), write_to, outside) == 0 ? 0 : 1;
     });
 }
 

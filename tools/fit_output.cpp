@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "calc/profiles.hpp"
 #include "common/text.hpp"
 
 namespace aif::cli {
@@ -16,6 +17,13 @@ std::string partition_limit(const calc::Estimate& e, long partition_nodes) {
 }
 
 static std::string percent(double fraction) { return fmt_fixed(fraction * 100, 0) + "%"; }
+
+// " (49.8-55.6)": the profile's band in GiB per GPU, "" when there is none.
+static std::string band_text(const calc::Estimate& e) {
+    const std::string mid = fmt_gib(e.mem.total), lo = fmt_gib(e.total_lo), hi = fmt_gib(e.total_hi);
+    return lo == mid && hi == mid ? "" : " (" + lo + "-" + hi + ")";
+}
+static std::string gib_band(const calc::Estimate& e) { return fmt_gib(e.mem.total) + band_text(e); }
 
 static void row(const char* label, double bytes) { std::printf("  %-34s %8s\n", label, fmt_gib(bytes, 2).c_str()); }
 
@@ -30,7 +38,7 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
                 calc::describe(e.layout).c_str(), e.gpus, e.nodes, e.nodes == 1 ? "" : "s", e.dp, e.micro_batches,
                 e.micro_batches == 1 ? "" : "es");
     std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s, seq %ld, micro-batch %ld\n",
-                calc::name(s.precision), calc::name(s.optimizer), calc::name(s.framework), s.shard_stage(), calc::name(s.recompute),
+                calc::name(s.precision), calc::name(s.optimizer), calc::profile(s).id, s.shard_stage(), calc::name(s.recompute),
                 s.flash ? "on" : "off", s.seq, s.mbs);
     std::printf("Headroom   %s kept free (--headroom; the plugin's default too, unless aifactory.conf sets Headroom=)\n",
                 percent(c.headroom).c_str());
@@ -55,7 +63,8 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     if (!limit.empty())
         std::printf("\nVerdict    %s: the job needs %d nodes\n", limit.c_str(), e.nodes);
     else
-        std::printf("\nVerdict    %s (%s of usable memory; largest term: %s)\n", calc::name(e.verdict),
+        std::printf("\nVerdict    %s: needs %s GiB per GPU%s, %s of usable memory; largest term: %s\n",
+                    calc::name(e.verdict), fmt_gib(e.mem.total).c_str(), band_text(e).c_str(),
                     percent(e.mem.total / e.capacity).c_str(), e.dominant());
     if (e.tokens_per_s > 0) {
         std::printf("Speed      %s tokens/s (%.0f per GPU) at MFU %.0f%%; %.1f GFLOP per token\n",
@@ -90,6 +99,9 @@ json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
     json_object_set_new(o, "stage", json_string(m.stage));
     json_object_set_new(o, "capacity_bytes", whole(e.capacity));
     json_object_set_new(o, "verdict", json_string(calc::name(e.verdict)));
+    json_object_set_new(o, "total_lo_bytes", whole(e.total_lo));  // the band around per_gpu_bytes.total
+    json_object_set_new(o, "total_hi_bytes", whole(e.total_hi));
+    if (c.setup) json_object_set_new(o, "profile", json_string(calc::profile(*c.setup).id));
     json_object_set_new(o, "headroom", json_real(c.headroom));
     if (c.partition_nodes > 0) json_object_set_new(o, "partition_nodes", json_integer(c.partition_nodes));
     if (!c.why.empty()) json_object_set_new(o, "why", json_string(c.why.c_str()));
@@ -115,20 +127,20 @@ json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
 void print_where(const std::vector<WhereRow>& rows, const std::string& model, const calc::TrainingSetup& s,
                  double headroom) {
     std::printf("Where can %s train (%s, %s, recompute %s, seq %ld, headroom %s)?\n\n", model.c_str(),
-                calc::name(s.precision), calc::name(s.framework), calc::name(s.recompute), s.seq,
+                calc::name(s.precision), calc::profile(s).id, calc::name(s.recompute), s.seq,
                 percent(headroom).c_str());
-    std::printf("%-18s %-22s %6s %6s %-18s %8s %7s %10s  %s\n", "partition", "GPU", "nodes", "GPUs", "layout",
-                "GiB/GPU", "of GiB", s.tokens > 0 ? "time" : "tokens/s", "verdict");
+    std::printf("%-18s %-22s %6s %6s %-18s %18s %7s %10s  %s\n", "partition", "GPU", "nodes", "GPUs", "layout",
+                "GiB/GPU (band)", "of GiB", s.tokens > 0 ? "time" : "tokens/s", "verdict");
     for (const auto& r : rows) {
         if (!r.found) {
-            std::printf("%-18s %-22s %6s %6s %-18s %8s %7s %10s  does not fit on this partition (%ld nodes)\n",
+            std::printf("%-18s %-22s %6s %6s %-18s %18s %7s %10s  does not fit on this partition (%ld nodes)\n",
                         r.partition.c_str(), r.gpu.c_str(), "-", "-", "-", "-", "-", "-", r.partition_nodes);
             continue;
         }
         const calc::Estimate& e = r.estimate;
         std::string when = s.tokens > 0 ? fmt_duration_hours(e.train_hours) : fmt_count(e.tokens_per_s);
-        std::printf("%-18s %-22s %6d %6d %-18s %8s %7s %10s  %s\n", r.partition.c_str(), r.gpu.c_str(), e.nodes,
-                    e.gpus, calc::describe(e.layout).c_str(), fmt_gib(e.mem.total).c_str(), fmt_gib(e.capacity).c_str(),
+        std::printf("%-18s %-22s %6d %6d %-18s %18s %7s %10s  %s\n", r.partition.c_str(), r.gpu.c_str(), e.nodes,
+                    e.gpus, calc::describe(e.layout).c_str(), gib_band(e).c_str(), fmt_gib(e.capacity).c_str(),
                     when.c_str(), calc::name(e.verdict));
     }
 }

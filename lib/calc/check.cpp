@@ -40,15 +40,16 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models, co
     const Partition& part = *req.partition;
     const GpuModel& gpu = hw.gpu_of(part);
     const TrainingSetup& s = req.job->setup;
-    Target t = target_for(gpu, part.gpus_per_node, req.gpus, req.headroom);
+    Target t = with_band(target_for(gpu, part.gpus_per_node, req.gpus, req.headroom), req.bands, s);
     CheckOutcome out;
     out.estimate = estimate(a, s, t);
-    if (out.estimate.verdict != Verdict::DoesNotFit) return out;
+    if (out.estimate.verdict == Verdict::Fits) return out;
+    // Does not fit, or may not: the changes below make even the band's upper end fit.
 
     // 1. Same GPUs: one setting changed.
     for (Fix& f : same_gpu_variants(s)) {
         f.estimate = estimate(a, f.setup, t);
-        if (f.estimate.verdict == Verdict::DoesNotFit) continue;
+        if (f.estimate.verdict != Verdict::Fits) continue;
         out.fixes.push_back(std::move(f));
         break;  // the gentlest one is enough
     }
@@ -88,7 +89,8 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models, co
         if (!g) continue;
         SearchLimits l;
         l.max_nodes = alt.nodes > 0 ? alt.nodes : 4096;
-        SearchResult r = smallest_fit(a, s, target_for(*g, alt.gpus_per_node, alt.gpus_per_node, req.headroom), l);
+        SearchResult r =
+            smallest_fit(a, s, with_band(target_for(*g, alt.gpus_per_node, alt.gpus_per_node, req.headroom), req.bands, s), l);
         if (!r.best || (other && r.best->gpus >= other->estimate.gpus)) continue;
         other.emplace();
         other->kind = Fix::Kind::Partition;
@@ -106,6 +108,10 @@ record::Prediction to_prediction(const Estimate& e) {
     record::Prediction p;
     p.verdict = name(e.verdict);
     p.gib_per_gpu = e.mem.total / GiB;
+    if (e.total_lo > 0 && e.total_hi > 0 && (e.total_lo < e.mem.total || e.total_hi > e.mem.total)) {
+        p.gib_lo = e.total_lo / GiB;
+        p.gib_hi = e.total_hi / GiB;
+    }
     p.capacity_gib = e.capacity / GiB;
     p.dominant = e.dominant();
     p.gpus = e.gpus;

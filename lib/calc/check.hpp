@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "calc/bands.hpp"
 #include "calc/estimate.hpp"
 #include "calc/hardware.hpp"
 #include "calc/job.hpp"
@@ -19,11 +20,12 @@ struct CheckRequest {
     int gpus = 0;                           // GPUs the job asked for, in total
     int nodes = 0;                          // nodes the job asked for (0: derive from gpus)
     double headroom = 0.0;                  // fraction of GPU memory kept free
+    const BandTable* bands = nullptr;       // error bands of the profiles (nullptr: none)
     std::vector<const Partition*> alternatives;  // this site's other partitions, for suggestions
     std::vector<std::string> alternative_names;  // their Slurm names, same order
 };
 
-// One change that makes the job fit. Typed: the wording (option names, units) is the caller's
+// One change that makes the job fit, the upper end of its band included (verdict fits). Typed: the wording (option names, units) is the caller's
 // (site::fix_text for sbatch).
 struct Fix {
     enum class Kind {
@@ -44,7 +46,7 @@ struct Fix {
 
 struct CheckOutcome {
     Estimate estimate;
-    std::vector<Fix> fixes;  // smallest change first
+    std::vector<Fix> fixes;  // smallest change first; none when the estimate fits
 };
 
 // Throws InputError for bad job descriptions (unknown model, inconsistent layout, ...).

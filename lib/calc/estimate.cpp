@@ -13,10 +13,15 @@ namespace aif::calc {
 const char* name(Verdict v) {
     switch (v) {
         case Verdict::Fits: return "fits";
-        case Verdict::Tight: return "tight";
+        case Verdict::MayNotFit: return "may-not-fit";
         case Verdict::DoesNotFit: return "does-not-fit";
     }
     return "?";
+}
+
+Verdict verdict_for(double total_lo, double total_hi, double capacity) {
+    if (total_hi <= capacity) return Verdict::Fits;
+    return total_lo > capacity ? Verdict::DoesNotFit : Verdict::MayNotFit;
 }
 
 const char* Estimate::dominant() const {
@@ -86,13 +91,10 @@ Estimate estimate(const Architecture& a, const TrainingSetup& s, const Target& t
     e.dp = t.gpus / s.layout.model_parallel();
     e.micro_batches = s.gbs > 0 ? s.gbs / (s.mbs * e.dp) : 1;
     e.mem = memory_only(a, e.params, s, t.gpus, t.gpus_per_node);
-    e.capacity = t.memory_bytes * (1.0 - t.headroom);
-    if (e.mem.total > e.capacity)
-        e.verdict = Verdict::DoesNotFit;
-    else if (e.mem.total > 0.9 * e.capacity)
-        e.verdict = Verdict::Tight;  // within the calculator's own error band
-    else
-        e.verdict = Verdict::Fits;
+    e.capacity = t.usable();
+    e.total_lo = t.needed_lo(e.mem.total);
+    e.total_hi = t.needed_hi(e.mem.total);
+    e.verdict = verdict_for(e.total_lo, e.total_hi, e.capacity);
     fill_throughput(e, a, s, t);
     return e;
 }

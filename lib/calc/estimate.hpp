@@ -16,6 +16,12 @@ struct Target {
     int gpus = 1;
     int gpus_per_node = 1;
     double headroom = 0.0;  // fraction of memory the site keeps free (aifactory.conf Headroom=)
+    // The profile's error band (calc/bands.hpp), residuals predicted / measured - 1: the job
+    // needs between total/(1+band_hi) and total/(1+band_lo). 0, 0: no band.
+    double band_lo = 0, band_hi = 0;
+    double needed_hi(double total) const { return total / (1.0 + band_lo); }
+    double needed_lo(double total) const { return total / (1.0 + band_hi); }
+    double usable() const { return memory_bytes * (1.0 - headroom); }
 };
 
 // Bytes per GPU on the worst pipeline stage. allocated/reserved/total follow the three counters
@@ -31,8 +37,12 @@ struct MemoryBreakdown {
     const char* stage = "only";  // pipeline stage these figures are for: "only", "first" or "last"
 };
 
-enum class Verdict { Fits, Tight, DoesNotFit };
-const char* name(Verdict);
+// Against usable memory, with the band: fits (even the upper end fits), may not fit (the band
+// straddles usable memory), does not fit (even the lower end exceeds it). Older producers wrote
+// "tight" where a prediction was within 10% of capacity; records keep it as they were sent.
+enum class Verdict { Fits, MayNotFit, DoesNotFit };
+const char* name(Verdict);  // "fits", "may-not-fit", "does-not-fit"
+Verdict verdict_for(double total_lo, double total_hi, double capacity);
 
 struct Estimate {
     ParamCount params;
@@ -40,6 +50,7 @@ struct Estimate {
     int gpus = 0, nodes = 0, dp = 0;
     long micro_batches = 1;  // per optimizer step, per pipeline
     MemoryBreakdown mem;
+    double total_lo = 0, total_hi = 0;  // mem.total's band (bytes), from Target::band_*
     double capacity = 0;  // usable bytes per GPU after the site's headroom
     Verdict verdict = Verdict::DoesNotFit;
     double flops_per_token = 0;     // model FLOPs (6N + attention), what MFU is measured against
@@ -73,13 +84,5 @@ MemoryBreakdown memory_only(const Architecture& a, const ParamCount& p, const Tr
 // sbh(10 + 24/t) + 5as^2b/t for a GPT layer with dropout, f = 4h, no flash attention).
 double activation_bytes_per_layer(const Architecture& a, const TrainingSetup& s, bool moe_layer);
 
-// The framework constants the estimate uses (documented in docs/calculator.md).
-struct FrameworkProfile {
-    double activation_factor;  // stored activations relative to the Megatron/Korthikanti count
-    double selective_factor;   // what selective recompute keeps, relative to none (besides s^2 terms)
-    double logit_bytes;        // bytes per logit element on the last stage (logits, upcasts, grads)
-    double fragmentation;      // reserved / allocated
-};
-const FrameworkProfile& profile(Framework f);
 
 }  // namespace aif::calc

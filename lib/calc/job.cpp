@@ -2,6 +2,7 @@
 #include "calc/job.hpp"
 
 #include "calc/arch_spec.hpp"
+#include "calc/profiles.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
 
@@ -86,7 +87,10 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
     } else if (key == "flash") {
         s.flash = parse_bool(value, flag);
     } else if (key == "framework") {
-        s.framework = parse_enum(value, flag, kFrameworkNames);
+        const FrameworkProfile& p = parse_profile(value, flag);  // "torchtitan" or "torchtitan@2025.06"
+        s.framework = p.framework;
+        s.profile = &p;
+        s.profile_versioned = value.find('@') != std::string_view::npos;
     } else if (key == "mfu") {
         s.mfu = parse_double(value, flag, 0.01, 1.0);
     } else {

@@ -5,27 +5,10 @@
 #include <cmath>
 
 #include "calc/estimate.hpp"
+#include "calc/profiles.hpp"
 #include "common/text.hpp"
 
 namespace aif::calc {
-
-const FrameworkProfile& profile(Framework f) {
-    // activation_factor: HF eager stores ~28 bf16 hidden-state copies per Llama layer where the
-    // Megatron count gives 17 (feasibility §2.4). torchtitan: the Megatron count, with op-level
-    // SAC keeping 65% of it (calibrated on M5/M7), and its loss upcasting bf16 logits to fp32
-    // and keeping the fp32 log-softmax (2 + 4 + 4 bytes per logit).
-    static const FrameworkProfile megatron{1.00, 1.00, 4, 1.05};
-    static const FrameworkProfile fsdp{1.00, 0.65, 10, 1.06};
-    static const FrameworkProfile deepspeed{1.00, 1.00, 6, 1.08};
-    static const FrameworkProfile hf{1.65, 0.70, 8, 1.08};
-    switch (f) {
-        case Framework::Megatron: return megatron;
-        case Framework::FSDP: return fsdp;
-        case Framework::DeepSpeed: return deepspeed;
-        case Framework::HF: return hf;
-    }
-    return megatron;
-}
 
 namespace {
 
@@ -178,13 +161,13 @@ double comm_buffers(const Layout& l, int dp) {
 }  // namespace
 
 double activation_bytes_per_layer(const Architecture& a, const TrainingSetup& s, bool moe_layer) {
-    return layer_bytes(a, s, moe_layer, profile(s.framework));
+    return layer_bytes(a, s, moe_layer, profile(s));
 }
 
 StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
                             int gpus_per_node) {
     const Layout& l = s.layout;
-    const FrameworkProfile& fp = profile(s.framework);
+    const FrameworkProfile& fp = profile(s);
     const int dp = std::max(1, gpus / std::max(1, l.tp * l.pp * l.cp));
     const int expert_tp = l.ep > 1 ? 1 : l.tp;
     const int expert_dp = std::max(1, gpus / std::max(1, l.ep * expert_tp * l.pp));

@@ -73,7 +73,8 @@ struct Probe {
     const TrainingSetup& s;
     const Target& t;
 
-    // Valid DP for this layout at `gpus`, and whether the estimate fits (verdict fits or tight).
+    // Valid DP for this layout at `gpus`, and whether the estimate fits: the upper end of its
+    // band, so that what the search offers is safe (verdict fits).
     bool valid(const Layout& l, int gpus) const {
         const int mp = l.tp * l.pp * l.cp;
         if (gpus % mp) return false;
@@ -84,7 +85,7 @@ struct Probe {
     }
     bool fits(TrainingSetup& trial, int gpus) const {
         MemoryBreakdown mb = memory_only(a, p, trial, gpus, t.gpus_per_node);
-        return mb.total <= t.memory_bytes * (1.0 - t.headroom);
+        return t.needed_hi(mb.total) <= t.usable();
     }
 };
 

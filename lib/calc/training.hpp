@@ -7,6 +7,8 @@
 
 namespace aif::calc {
 
+struct FrameworkProfile;  // calc/profiles.hpp
+
 enum class Precision { BF16, FP16, FP32, FP8 };
 enum class Optimizer { AdamW, AdamW8bit, SGD };
 enum class Recompute { None, Selective, Full };
@@ -38,6 +40,8 @@ struct TrainingSetup {
     Optimizer optimizer = Optimizer::AdamW;
     Recompute recompute = Recompute::None;
     Framework framework = Framework::Megatron;
+    const FrameworkProfile* profile = nullptr;  // nullptr: the newest of the framework's family
+    bool profile_versioned = false;  // the job named a version (a site's pin does not replace it)
     Layout layout;
     int zero = 0;            // DeepSpeed ZeRO stage 0-3
     Fsdp fsdp = Fsdp::Off;   // PyTorch FSDP; Full == ZeRO-3, Hybrid shards within a node

@@ -53,6 +53,7 @@ void judge(ValidationRow& r, double published, double predicted) {
 
 void run_memory(ValidationRow& r, const json_t* c, const std::string& where, const ModelCatalogue& models) {
     JobSpec job = job_of(c, where);
+    r.profile = profile(job.setup).id;
     Architecture a = resolve_arch(job, models);
     const int gpus = int(json::require_integer(c, "gpus", where));
     const int gpn = int(json::integer(c, "gpus_per_node", where).value_or(8));
@@ -87,27 +88,29 @@ void run_throughput(ValidationRow& r, const json_t* c, const std::string& where,
 }
 
 void run_verdict(ValidationRow& r, const json_t* c, const std::string& where, const ModelCatalogue& models,
-                 const HardwareCatalogue& hw) {
+                 const HardwareCatalogue& hw, const BandTable* bands) {
     JobSpec job = job_of(c, where);
+    r.profile = profile(job.setup).id;
     Architecture a = resolve_arch(job, models);
     const GpuModel& g = hw.require_gpu(json::require_string(c, "gpu", where));
     const int gpus = int(json::require_integer(c, "gpus", where));
     const int gpn = int(json::integer(c, "gpus_per_node", where).value_or(8));
-    Estimate e = estimate(a, job.setup, target_for(g, gpn, gpus));
+    Estimate e = estimate(a, job.setup, with_band(target_for(g, gpn, gpus), bands, job.setup));
     std::vector<std::string> expect;
     std::size_t i;
     json_t* v;
     json_array_foreach(json_object_get(c, "expect"), i, v) if (json_is_string(v)) expect.emplace_back(json_string_value(v));
     r.published = "";
     for (const auto& x : expect) r.published += (r.published.empty() ? "" : " or ") + x;
-    r.predicted = std::string(name(e.verdict)) + " (" + fmt_gib(e.mem.total) + " of " + fmt_gib(e.capacity) + " GiB)";
+    r.predicted = std::string(name(e.verdict)) + " (" + fmt_gib(e.mem.total) + ", " + fmt_gib(e.total_lo) + "-" +
+                  fmt_gib(e.total_hi) + " of " + fmt_gib(e.capacity) + " GiB)";
     r.status = std::find(expect.begin(), expect.end(), name(e.verdict)) != expect.end() ? Status::Within : Status::Outside;
 }
 
 }  // namespace
 
 std::vector<ValidationRow> run_validation(const std::string& path, const ModelCatalogue& models,
-                                          const HardwareCatalogue& hw) {
+                                          const HardwareCatalogue& hw, const BandTable* bands) {
     json::Ptr root = json::load_file(path);
     const json_t* cases = json_object_get(root.get(), "cases");
     if (!json_is_array(cases)) throw InputError(path + ": missing array 'cases'");
@@ -126,11 +129,50 @@ std::vector<ValidationRow> run_validation(const std::string& path, const ModelCa
         r.known_miss = json::string(c, "known_miss", where).value_or("");
         if (r.kind == "memory") run_memory(r, c, where, models);
         else if (r.kind == "throughput") run_throughput(r, c, where, models, hw);
-        else if (r.kind == "verdict") run_verdict(r, c, where, models, hw);
+        else if (r.kind == "verdict") run_verdict(r, c, where, models, hw, bands);
         else r.note = json::string(c, "reason", where).value_or("");
         rows.push_back(std::move(r));
     }
     return rows;
+}
+
+std::vector<ProfileResiduals> profile_residuals(const std::vector<ValidationRow>& rows, const BandTable& stored) {
+    std::vector<ProfileResiduals> out;
+    for (const FrameworkProfile& p : framework_profiles()) {
+        ProfileResiduals pr;
+        pr.profile = p.id;
+        pr.stored = stored.of(p);
+        for (const ValidationRow& r : rows) {
+            if (r.kind != "memory" || r.profile != p.id) continue;
+            if (r.status == Status::Outside && !r.known_miss.empty()) {
+                pr.left_out.push_back(r.id);
+                continue;
+            }
+            // An unexplained miss counts too: it then fails the stored band and --write-bands.
+            pr.residuals.push_back(r.error);
+            if (r.error < pr.stored.lo - 1e-9 || r.error > pr.stored.hi + 1e-9) pr.outside.push_back(r.id);
+        }
+        if (pr.residuals.empty() && pr.left_out.empty()) continue;
+        std::vector<double> abs;
+        for (double e : pr.residuals) abs.push_back(std::fabs(e));
+        std::sort(abs.begin(), abs.end());
+        if (!abs.empty()) {
+            const std::size_t n = abs.size();
+            pr.median_abs = n % 2 ? abs[n / 2] : (abs[n / 2 - 1] + abs[n / 2]) / 2;
+            pr.max_abs = abs.back();
+        }
+        pr.computed = band_from_residuals(pr.residuals);
+        pr.computed.from = p.id;
+        out.push_back(std::move(pr));
+    }
+    return out;
+}
+
+BandTable computed_bands(const std::vector<ProfileResiduals>& profiles) {
+    BandTable t;
+    for (const auto& p : profiles)
+        if (!p.residuals.empty()) t.set(p.profile, p.computed);
+    return t;
 }
 
 }  // namespace aif::calc

@@ -52,6 +52,8 @@ bool set_field(Prediction& p, const std::string& key, std::string_view value, bo
     }
     else if (key == "gib_per_gpu") return number(p.gib_per_gpu);
     else if (key == "capacity_gib") return number(p.capacity_gib);
+    else if (key == "gib_lo") return number(p.gib_lo);
+    else if (key == "gib_hi") return number(p.gib_hi);
     else if (key == "tokens_per_s") return number(p.tokens_per_s);
     else if (key == "train_hours") return number(p.train_hours);
     else if (key == "gpu_hours") return number(p.gpu_hours);
@@ -90,6 +92,8 @@ std::string Prediction::encode() const {
     if (!verdict.empty()) add("verdict", verdict);
     num("gib_per_gpu", gib_per_gpu, 2);
     num("capacity_gib", capacity_gib, 2);
+    num("gib_lo", gib_lo, 2);
+    num("gib_hi", gib_hi, 2);
     if (!dominant.empty()) add("dominant", dominant);
     if (gpus) add("gpus", std::to_string(*gpus));
     if (!layout.empty()) add("layout", layout);
@@ -123,6 +127,8 @@ json::Ptr Prediction::to_json() const {
     put_text(j, "verdict", verdict);
     put_number(j, "gib_per_gpu", gib_per_gpu, false);
     put_number(j, "capacity_gib", capacity_gib, false);
+    put_number(j, "gib_lo", gib_lo, false);
+    put_number(j, "gib_hi", gib_hi, false);
     put_text(j, "dominant", dominant);
     if (gpus) json_object_set_new(j, "gpus", json_integer(*gpus));
     put_text(j, "layout", layout);
@@ -176,6 +182,8 @@ Prediction Prediction::from_json(const json_t* obj) {
         else if (k == "layout" && p.layout.empty()) p.layout = one.layout;
         else if (k == "gib_per_gpu" && !p.gib_per_gpu) p.gib_per_gpu = one.gib_per_gpu;
         else if (k == "capacity_gib" && !p.capacity_gib) p.capacity_gib = one.capacity_gib;
+        else if (k == "gib_lo" && !p.gib_lo) p.gib_lo = one.gib_lo;
+        else if (k == "gib_hi" && !p.gib_hi) p.gib_hi = one.gib_hi;
         else if (k == "tokens_per_s" && !p.tokens_per_s) p.tokens_per_s = one.tokens_per_s;
         else if (k == "train_hours" && !p.train_hours) p.train_hours = one.train_hours;
         else if (k == "gpu_hours" && !p.gpu_hours) p.gpu_hours = one.gpu_hours;

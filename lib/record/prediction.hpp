@@ -2,7 +2,7 @@
 // The calculator's prediction as it travels: one type, one encoder, one decoder.
 //
 // Wire form (job environment AIFACTORY_PREDICTION, signed by job_submit):
-//   verdict=fits;gib_per_gpu=41.30;capacity_gib=60.20;dominant=activations;gpus=8;layout=tp:2/pp:1;
+//   verdict=fits;gib_per_gpu=41.30;capacity_gib=60.20[;gib_lo=39.10;gib_hi=44.50];dominant=activations;gpus=8;layout=tp:2/pp:1;
 //   tokens_per_s=1234;mem_weights_gib=...;mem_overhead_gib=...[;train_hours=2.00;gpu_hours=16.0]
 //   [;decision_id=<uuid>][;sig=<hex>]
 // decision_id names the submit_decision record job_submit wrote for this job (which has no job
@@ -28,8 +28,9 @@ namespace aif::record {
 inline constexpr const char* kSignatureKey = "sig";
 
 struct Prediction {
-    std::string verdict;   // fits | tight | does-not-fit
+    std::string verdict;   // fits | may-not-fit | does-not-fit (older producers: tight)
     std::optional<double> gib_per_gpu, capacity_gib;  // GiB per GPU: needed, usable
+    std::optional<double> gib_lo, gib_hi;  // the error band around gib_per_gpu (absent in older records)
     std::string dominant;  // the largest memory term ("activations", ...)
     std::optional<int> gpus;
     std::string layout;    // "tp:2/pp:1/dp:4" ('=' and ',' of the layout replaced)

@@ -80,6 +80,14 @@ TimeLimit time_limit_of(const Submission& sub, const std::string& partition, con
     return t;
 }
 
+// A bare framework name (or none) means the version the site pinned for that family.
+void pin_framework(calc::TrainingSetup& s, const SiteConfig& cfg) {
+    if (s.profile_versioned) return;
+    const std::string_view family = calc::profile(s).family;
+    for (const calc::FrameworkProfile* p : cfg.framework_pins)
+        if (family == p->family) s.profile = p, s.framework = p->framework;
+}
+
 // The policy in force for this job, after exemptions and the user's --llm-check.
 Policy effective_policy(const Submission& sub, const PartitionRule& rule, const SiteConfig& cfg,
                         std::vector<std::string>& notes, bool& exempt) {
@@ -163,6 +171,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
     try {
         for (const auto& [key, value] : opt.values) calc::apply_option(job, key, value, "--llm-");
         if (!opt.arch.empty()) calc::apply_option(job, "arch", opt.arch, "--llm-");
+        pin_framework(job.setup, snap.config);
     } catch (const InputError& e) {
         bad_request(e.what());
         return d;
@@ -181,6 +190,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
     req.gpus = static_cast<int>(sub.gpus.gpus);
     req.nodes = static_cast<int>(sub.gpus.nodes);
     req.headroom = rule->headroom;
+    req.bands = &snap.bands;
     for (const auto& other : snap.config.partitions) {
         if (&other == rule) continue;
         if (const calc::Partition* p = snap.hardware.partition(other.system)) {
@@ -211,8 +221,14 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
     d.prediction = calc::prediction_kv(out.estimate);
     if (estimate != nullptr) *estimate = out.estimate;
     if (out.estimate.verdict != calc::Verdict::DoesNotFit) {
-        d.action = Action::Accept;
-        add(d.lines, fits_text(out.estimate, label));
+        // May not fit: accepted under any policy (the band straddles usable memory), with what
+        // decides and the smallest change that makes it safe.
+        const bool may_not_fit = out.estimate.verdict == calc::Verdict::MayNotFit;
+        d.action = may_not_fit ? Action::Warn : Action::Accept;
+        if (may_not_fit)
+            for (const auto& l : may_not_fit_lines(out, label)) add(d.lines, l);
+        else
+            add(d.lines, fits_text(out.estimate, label));
         if (const std::string t = estimate_text(out.estimate, tokens); !t.empty()) add(d.lines, t);
         const long min_progress = snap.config.min_progress_min;
         if (limit.minutes > 0 && limit.minutes < min_progress) {
@@ -227,7 +243,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
             d.log = "time limit " + std::to_string(limit.minutes) + " min under MinProgress: " + d.prediction;
         } else {
             if (const std::string t = time_limit_text(out.estimate, tokens, limit); !t.empty()) add(d.lines, t);
-            d.log = "fits: " + d.prediction;
+            d.log = (may_not_fit ? "may not fit: " : "fits: ") + d.prediction;
         }
     } else {
         d.problem = Problem::DoesNotFit;

@@ -20,20 +20,22 @@ long capped_product(long a, long b) {
     return out;
 }
 
-// Count at the end of "gpu:a100:2" / "gpu:2" / "gpu" (→ 1); -1 when it is not a GPU entry.
+// Count of one GPU entry; -1 when it is not a GPU entry. Slurm writes the count after a colon
+// ("gpu:a100:2", "gres/gpu:2", 22.05 to 23.02 clients) or, in TRES form, after '=' ("gres/gpu=1",
+// "gres/gpu:a100=2": tres_per_task from 23.11 clients); "gpu" or "gpu:a100" alone mean 1.
 long gpu_entry_count(std::string_view entry) {
     for (std::string_view prefix : {"gres:", "gres/"})
         if (entry.substr(0, prefix.size()) == prefix) entry.remove_prefix(prefix.size());
     if (entry.substr(0, 3) != "gpu") return -1;
     entry.remove_prefix(3);
     if (entry.empty()) return 1;
-    if (entry[0] != ':') return -1;  // "gpus..." or another name starting with gpu
-    const auto colon = entry.rfind(':');
-    std::string_view last = entry.substr(colon + 1);
+    if (entry[0] != ':' && entry[0] != '=') return -1;  // "gpus..." or another name starting with gpu
+    const auto sep = entry.find('=') != std::string_view::npos ? entry.rfind('=') : entry.rfind(':');
+    std::string_view last = entry.substr(sep + 1);
     long n = 0;
     const auto [ptr, ec] = std::from_chars(last.data(), last.data() + last.size(), n);
     if (ec != std::errc() || ptr != last.data() + last.size())
-        return colon == 0 ? 1 : -1;  // "gpu:a100" has a type but no count: 1
+        return sep == 0 && entry[0] == ':' ? 1 : -1;  // "gpu:a100" has a type but no count: 1
     // Suffixes like "2k" are not used for GPUs; a plain number is the count.
     return std::min(n, kMaxGpus);
 }

@@ -81,6 +81,21 @@ std::vector<Word> words_of(std::string_view line, const std::string& where) {
 }
 
 // "5%" or "0.05" → 0.05.
+// "torchtitan@2024.12,megatron@core_r0.12": each a versioned profile, one per family.
+std::vector<const calc::FrameworkProfile*> parse_pins(std::string_view v, const std::string& what) {
+    std::vector<const calc::FrameworkProfile*> pins;
+    for (const std::string& item : split(v, ',')) {
+        if (item.find('@') == std::string::npos)
+            throw InputError(what + ": '" + printable(item, 40) + "' names no version (example: torchtitan@2024.12)");
+        const calc::FrameworkProfile& p = calc::parse_profile(item, what);
+        for (const auto* q : pins)
+            if (std::string_view(q->family) == p.family)
+                throw InputError(what + ": " + p.family + " is pinned twice");
+        pins.push_back(&p);
+    }
+    return pins;
+}
+
 double parse_headroom(std::string_view v, const std::string& what) {
     std::string s(trim(v));
     if (!s.empty() && s.back() == '%') {
@@ -161,12 +176,13 @@ SiteConfig parse_site_config(std::string_view text, std::string_view origin, std
             else if (key_is(k, "ReloadInterval"))
                 cfg.reload_interval_s = static_cast<int>(parse_int(v, what, 1, 3600));
             else if (key_is(k, "MinProgress")) cfg.min_progress_min = parse_minutes(v, what);
+            else if (key_is(k, "Frameworks")) cfg.framework_pins = parse_pins(v, what);
             else
                 throw InputError(where + ": unknown key '" + k +
                                  "' (known: PartitionName, DefaultPolicy, DefaultHeadroom, "
                                  "AllowUserWarn, ExemptAccounts, ExemptUsers, ExemptQOS, "
                                  "HardwareCatalogue, ModelCatalogue, DefaultPartition, "
-                                 "ReloadInterval, MinProgress, Detect)");
+                                 "ReloadInterval, MinProgress, Detect, Frameworks)");
         }
     }
     for (auto& p : pending) {

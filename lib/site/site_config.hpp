@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "calc/profiles.hpp"
+
 namespace aif::site {
 
 enum class Policy { Enforce, Warn, Off };
@@ -34,6 +36,9 @@ struct SiteConfig {
     std::string default_partition;  // used when a job names none (else slurm.conf's Default=YES)
     int reload_interval_s = 10;     // how often the plugin looks for changed files
     long min_progress_min = 30;     // MinProgress=: shorter time limits cannot reach a checkpoint
+    // Frameworks=torchtitan@2024.12,...: the version a bare --llm-framework=torchtitan (or no
+    // --llm-framework, for megatron) means on this site; one per family. Default: the newest.
+    std::vector<const calc::FrameworkProfile*> framework_pins;
     std::vector<PartitionRule> partitions;
 
     const PartitionRule* find(std::string_view slurm_partition) const;

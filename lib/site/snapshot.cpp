@@ -22,6 +22,9 @@ std::shared_ptr<const Snapshot> load_snapshot(const std::string& site_conf,
     s->models = calc::ModelCatalogue::load(model_files);
     s->files.insert(s->files.end(), hw_files.begin(), hw_files.end());
     s->files.insert(s->files.end(), model_files.begin(), model_files.end());
+    const std::string bands = calc::default_catalogue_path("bands.json");
+    s->bands = calc::BandTable::load(bands);
+    s->files.push_back(bands);
 
     // A rule naming an unknown catalogue partition is dropped, not fatal: its jobs pass through.
     std::vector<PartitionRule> kept;

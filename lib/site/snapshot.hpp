@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "calc/bands.hpp"
 #include "calc/hardware.hpp"
 #include "calc/models.hpp"
 #include "site/site_config.hpp"
@@ -16,6 +17,7 @@ struct Snapshot {
     SiteConfig config;
     calc::ModelCatalogue models;
     calc::HardwareCatalogue hardware;
+    calc::BandTable bands;            // the framework profiles' error bands (bands.json)
     std::string default_partition;    // DefaultPartition=, else slurm.conf's Default=YES
     std::vector<PartitionTimes> partition_times;  // DefaultTime/MaxTime from slurm.conf
     std::vector<std::string> files;   // what it was loaded from (watched for changes)

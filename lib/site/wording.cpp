@@ -40,7 +40,28 @@ std::string slurm_time(long minutes) {
     return b;
 }
 
+// The largest term's bytes (Estimate::dominant names it).
+double dominant_bytes(const calc::Estimate& e) {
+    const std::string dom = e.dominant();
+    return dom == "activations"        ? e.mem.activations
+           : dom == "optimizer states" ? e.mem.optimizer
+           : dom == "weights"          ? e.mem.weights
+           : dom == "gradients"        ? e.mem.gradients
+           : dom == "logits"           ? e.mem.logits
+                                       : e.mem.buffers;
+}
+
+bool has_band(const calc::Estimate& e) {
+    return e.total_hi > 0 && (gib(e.total_lo) != gib(e.mem.total) || gib(e.total_hi) != gib(e.mem.total));
+}
+
 }  // namespace
+
+std::string needs_text(const calc::Estimate& e) {
+    std::string s = "needs " + gib(e.mem.total) + " GiB per GPU";
+    if (has_band(e)) s += " (" + gib(e.total_lo) + "-" + gib(e.total_hi) + ")";
+    return s;
+}
 
 std::string fix_text(const calc::Fix& f) {
     const calc::Estimate& e = f.estimate;
@@ -59,23 +80,18 @@ std::string fix_text(const calc::Fix& f) {
         flag = "-p " + f.partition + " -N " + std::to_string(e.nodes) + " " + layout_flag(e.layout);
         break;
     }
-    return flag + " (" + gib(e.mem.total) + " GiB)";
+    return flag + " (" + gib(e.mem.total) + " GiB" + (has_band(e) ? ", at most " + gib(e.total_hi) : "") + ")";
 }
 
 std::vector<std::string> rejection_lines(const calc::CheckOutcome& o, const std::string& label) {
     const calc::Estimate& e = o.estimate;
     std::vector<std::string> lines;
     lines.push_back("aifactory: " + label + " does not fit in GPU memory.");
-    lines.push_back("Needs " + gib(e.mem.total) + " GiB per GPU, " + gib(e.capacity) + " GiB usable (" +
-                    std::to_string(e.gpus) + " GPUs, " + calc::describe(e.layout) + ").");
-    const std::string dom = e.dominant();
-    const double dom_bytes = dom == "activations"        ? e.mem.activations
-                             : dom == "optimizer states" ? e.mem.optimizer
-                             : dom == "weights"          ? e.mem.weights
-                             : dom == "gradients"        ? e.mem.gradients
-                             : dom == "logits"           ? e.mem.logits
-                                                         : e.mem.buffers;
-    lines.push_back("Largest term: " + dom + ", " + gib(dom_bytes) + " GiB per GPU.");
+    std::string needs = needs_text(e);
+    needs[0] = 'N';
+    lines.push_back(needs + " of " + gib(e.capacity) + " usable.");
+    lines.push_back("Largest term: " + std::string(e.dominant()) + ", " + gib(dominant_bytes(e)) + " GiB per GPU.");
+    lines.push_back("Asked for: " + std::to_string(e.gpus) + " GPUs, " + calc::describe(e.layout) + ".");
     if (o.fixes.empty()) {
         lines.push_back("Nothing fits on this partition; see: aifactory fit --where");
     } else {
@@ -87,10 +103,21 @@ std::vector<std::string> rejection_lines(const calc::CheckOutcome& o, const std:
 }
 
 std::string fits_text(const calc::Estimate& e, const std::string& label) {
-    std::string s = "OK, " + label + (e.verdict == calc::Verdict::Tight ? " fits tightly: " : " fits: ") +
-                    gib(e.mem.total) + " of " + gib(e.capacity) + " GiB per GPU";
-    if (e.verdict == calc::Verdict::Tight) s += ", within the estimate's ~10% error";
-    return s;
+    return "OK, " + label + " fits: " + needs_text(e) + " of " + gib(e.capacity) + " usable";
+}
+
+std::vector<std::string> may_not_fit_lines(const calc::CheckOutcome& o, const std::string& label) {
+    const calc::Estimate& e = o.estimate;
+    std::vector<std::string> lines;
+    lines.push_back(label + " may not fit: " + needs_text(e) + " of " + gib(e.capacity) + " usable");
+    lines.push_back("the band's upper end decides; largest term: " + std::string(e.dominant()) + ", " +
+                    gib(dominant_bytes(e)) + " GiB per GPU");
+    if (o.fixes.empty())
+        lines.push_back("no change on this partition makes it safe; see: aifactory fit --where");
+    else
+        lines.push_back("to be safe: " + fix_text(o.fixes.front()));
+    lines.push_back("accepted anyway: the band's low end fits");
+    return lines;
 }
 
 std::string estimate_text(const calc::Estimate& e, double tokens) {

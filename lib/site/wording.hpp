@@ -14,13 +14,22 @@ namespace aif::site {
 // A fix as the user would type it, with what it needs: "--llm-recompute=full (41.3 GiB)".
 std::string fix_text(const calc::Fix& f);
 
-// The does-not-fit explanation: verdict, needed vs usable, largest term, changes that fit.
+// The does-not-fit explanation: verdict, needed (with the band) vs usable, largest term, what
+// the job asked for, changes that fit (their upper end included).
 // Each line at most 65 columns (the caller wraps longer ones).
 std::vector<std::string> rejection_lines(const calc::CheckOutcome& o, const std::string& model_label);
 
-// "OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU" (without the "aifactory: " tag). It starts
-// with "OK," because Slurm shows it as "error:" when it refuses the job for another reason.
+// "needs 52.3 GiB per GPU (49.8-55.6)": the estimate and its band (the band only when there is one).
+std::string needs_text(const calc::Estimate& e);
+
+// "OK, llama3.1-8b fits: needs 44.6 GiB per GPU (42.0-47.3) of 60.2 usable" (without the
+// "aifactory: " tag). It starts with "OK," because Slurm shows it as "error:" when it refuses
+// the job for another reason.
 std::string fits_text(const calc::Estimate& e, const std::string& model_label);
+
+// The may-not-fit warning (band straddles usable memory; the job is accepted): verdict with the
+// band, the term that decides, the smallest change that makes it safe. Without the tag.
+std::vector<std::string> may_not_fit_lines(const calc::CheckOutcome& o, const std::string& model_label);
 // "est. 5.1 h, 20.4 GPU-hours on 4 GPUs" ("" without --llm-tokens).
 std::string estimate_text(const calc::Estimate& e, double tokens);
 

@@ -71,7 +71,14 @@ struct FirstError {
     std::string message;
 };
 
-void keep_first_error(void* arg, xmlErrorPtr e) {
+// libxml2 2.12 made the structured error callback take a const error (Debian 13 and later).
+#if LIBXML_VERSION >= 21200
+using XmlErrorArg = const xmlError*;
+#else
+using XmlErrorArg = xmlError*;
+#endif
+
+void keep_first_error(void* arg, XmlErrorArg e) {
     auto* first = static_cast<FirstError*>(arg);
     if (!e || e->level < XML_ERR_ERROR || !first->message.empty()) return;
     first->line = e->line;

@@ -46,10 +46,13 @@ int option_cb(int, const char* optarg, int remote) {
         user = parse_choice(optarg ? optarg : "", aif::names::kBindFlag);  // idempotent: may come twice
         return 0;
     } catch (const std::exception& e) {
+        // srun refuses a bad value; on the node (checked already) an error would fail the step
+        // (Slurm 25.05+ treats every non-zero SPANK return as one): log it, keep the default.
         if (!remote) std::fprintf(stderr, "aifactory_bind: %s\n", e.what());
-        return -1;
+        else slurm_error("aifactory_bind: %s; using the site default", e.what());
+        return remote ? 0 : -1;
     } catch (...) {
-        return -1;
+        return remote ? 0 : -1;
     }
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "plugins/bind/bind_step.hpp"
 
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,10 +76,39 @@ void step_gpus(spank_t sp, std::uint32_t id, const topo::Topology& t, topo::Plan
     step.env.numbering = topo::step_numbering(ids, visible);
 }
 
+// The cores this process may run on, as indexes into t.cores (a core counts when one of its
+// hardware threads is allowed).
+std::vector<int> cores_in_own_affinity(const topo::Topology& t) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return {};
+    std::vector<int> cores;
+    for (std::size_t i = 0; i < t.cores.size(); ++i)
+        for (int pu : t.cores[i].pus)
+            if (pu >= 0 && pu < CPU_SETSIZE && CPU_ISSET(pu, &set)) {
+                cores.push_back(static_cast<int>(i));
+                break;
+            }
+    return cores;
+}
+
 // The step's cores as the topology's logical cores; false when none of them is in it.
-bool step_cores(spank_t sp, const topo::Topology& t, const std::string& origin, topo::PlanRequest& req) {
+// psslurm (JSC's JUWELS, JURECA, JUPITER) answers ESPANK_NOT_AVAIL for S_STEP_ALLOC_CORES: there
+// the affinity the launcher gave this process stands in for the step's cores (said once when
+// verbose). Slurm's slurmd always has the item for launched steps.
+bool step_cores(spank_t sp, const topo::Topology& t, const std::string& origin, bool verbose,
+                topo::PlanRequest& req) {
     char* cores = nullptr;
-    if (spank_get_item(sp, S_STEP_ALLOC_CORES, &cores) != ESPANK_SUCCESS || !cores || !*cores) return true;
+    const spank_err_t rc = spank_get_item(sp, S_STEP_ALLOC_CORES, &cores);
+    if (rc == ESPANK_NOT_AVAIL) {
+        std::vector<int> own = cores_in_own_affinity(t);
+        if (verbose)
+            std::fprintf(stderr, "aifactory_bind: the step's cores are not available from this launcher; using "
+                                 "this process's CPU affinity (%zu of %zu cores)\n", own.size(), t.cores.size());
+        if (!own.empty() && own.size() < t.cores.size()) req.cores = own;
+        return true;
+    }
+    if (rc != ESPANK_SUCCESS || !cores || !*cores) return true;
     std::vector<int> allowed;  // abstract per-node core indexes = hwloc logical cores
     for (int c : topo::parse_list(cores, "S_STEP_ALLOC_CORES"))
         if (static_cast<std::size_t>(c) < t.cores.size()) allowed.push_back(c);
@@ -138,7 +168,7 @@ int step_user_init(spank_t sp, const Config& cfg, UserChoice& user) {
     if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) != ESPANK_SUCCESS || ntasks == 0) return 0;
     req.tasks = static_cast<int>(ntasks);
     if (spank_get_item(sp, S_STEP_CPUS_PER_TASK, &cpt) == ESPANK_SUCCESS && cpt > 1) req.threads = static_cast<int>(cpt);
-    if (!step_cores(sp, t, origin, req)) return 0;
+    if (!step_cores(sp, t, origin, verbose, req)) return 0;
     step.env.smt = req.smt;
     step.env.nic = cfg.nic;
     step.env.omp = cfg.omp;

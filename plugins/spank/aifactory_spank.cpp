@@ -67,7 +67,7 @@ const OptionHelp kHelp[] = {
     {"precision", "P", "bf16, fp16, fp8 or fp32"},
     {"optimizer", "OPT", "adamw, adamw8bit or sgd"},
     {"recompute", "MODE", "activation recomputation: none, selective, full"},
-    {"framework", "FW", "megatron, fsdp, deepspeed or hf"},
+    {"framework", "FW", "megatron, torchtitan, fsdp, deepspeed or hf (FW@VERSION: one version)"},
     {"check", "MODE", "enforce, warn or off (warn/off only where allowed)"},
 };
 constexpr int kOptions = sizeof kHelp / sizeof kHelp[0];

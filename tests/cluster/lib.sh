@@ -76,6 +76,9 @@ _cluster_write_conf() {
         [ -n "$CLUSTER_SPANK" ] && echo "required $CLUSTER_SPANK $CLUSTER_SPANK_ARGS"
         [ -n "$CLUSTER_PLUGSTACK_EXTRA" ] && printf '%s\n' "$CLUSTER_PLUGSTACK_EXTRA"
     } >"$r/plugstack.conf"
+    # Slurm 24.05 and later set up cgroups in slurmd even with proctrack/linuxproc and fail
+    # where none are mounted (a chroot, a container); "disabled" exists from 24.05 on.
+    [ "$(slurm_version_number)" -ge 2405 ] && echo "CgroupPlugin=disabled" >"$r/cgroup.conf"
     if [ -n "$CLUSTER_SITE_CONF" ]; then
         printf '%s\n' "$CLUSTER_SITE_CONF" >"$r/aifactory.conf"
     else
@@ -86,6 +89,11 @@ export SLURM_CONF=$r/slurm.conf
 export CLUSTER_ROOT=$r
 export CLUSTER_CTLD_PORT=$CLUSTER_CTLD_PORT
 EOF
+}
+
+# The installed Slurm as MMmm (2205, 2611...), from `slurmd -V` ("slurm-wlm 26.05.5").
+slurm_version_number() {
+    slurmd -V 2>/dev/null | awk '{ split($2, v, "."); printf "%d%02d\n", v[1], v[2] }'
 }
 
 nproc_capped() { local n; n=$(nproc); [ "$n" -gt 2 ] && n=2; echo "$n"; }

@@ -146,7 +146,7 @@ rep = json.load(open(sys.argv[1]))
 submit, start = int(sys.argv[2]), int(sys.argv[3])
 p, t, sub, u = rep["prediction"], rep["training"], rep["submission"], rep["usage"]
 assert 0 < p["gib_per_gpu"] < p["capacity_gib"], p
-assert p["verdict"] in ("fits", "tight"), p
+assert p["verdict"] in ("fits", "may-not-fit"), p
 assert "llama3.1-8b" in json.dumps(t), t
 # What sbatch said, linked by the decision id the signed prediction carries.
 assert sub["decision"] in ("accepted", "warned"), sub

@@ -55,6 +55,43 @@ check "models --json lists the catalogue" 'python3 -c "import json,sys; ids={m[\
 check "systems --json lists the required partitions" 'python3 -c "import json,sys; ids={p[\"id\"] for p in json.load(open(sys.argv[1]))}; assert {\"lumi-g\",\"leonardo-booster\",\"jupiter-booster\",\"jedi\",\"mn5-acc\",\"alps-gh200\",\"deucalion-gpu\",\"meluxina-gpu\",\"karolina-gpu\",\"vega-gpu\",\"discoverer-plus\",\"isambard-ai\"} <= ids" "$out"'
 "$AIF" validate > "$out"
 check "validate exits 0 and prints the summary" '[ $? -eq 0 ] && grep -q "within band" "$out"'
+check "validate prints each profile's median and max residual and its band" 'grep -qE "^megatron@core_r0\.12 +[0-9]+ +[0-9.]+% +[0-9.]+%  -[0-9.]+\.\.\+[0-9.]+% .* ok$" "$out" && grep -qE "^torchtitan@2024\.12 " "$out"'
+
+# Bands come from the cases: the shipped file is what --write-bands computes now.
+bands=$(mktemp)
+"$AIF" validate --write-bands "$bands" > "$out"
+check "validate --write-bands reproduces the shipped etc/bands.json" '[ $? -eq 0 ] && cmp -s "$bands" "$AIF_SRCDIR/etc/bands.json"'
+# A stored band that a case leaves fails validate (exit 1) and names the case.
+python3 - "$bands" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["bands"]["megatron@core_r0.12"] = {"lo": -0.01, "hi": 0.01, "cases": 2}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+"$AIF" validate --bands "$bands" > "$out"
+check "a case outside its profile's stored band fails validate" '[ $? -eq 1 ] && grep -qE "^megatron@core_r0\.12 .*OUTSIDE STORED BAND$" "$out" && grep -qE "^    M[34] leaves the stored band$" "$out"'
+# An unexplained miss is never absorbed into a band: nothing is written.
+cases=$(mktemp)
+python3 - "$AIF_SRCDIR/etc/validation.json" "$cases" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for c in d["cases"]:
+    if c["id"] == "M3": c["band"] = 0.001
+json.dump(d, open(sys.argv[2], "w"))
+PY
+rm -f "$bands"
+"$AIF" validate --cases "$cases" --write-bands "$bands" > "$out" 2> "$err"
+check "--write-bands refuses an unexplained miss" '[ $? -eq 1 ] && [ ! -e "$bands" ] && grep -q "no band written" "$err"'
+rm -f "$cases" "$bands"
+
+# Versioned framework profiles: listed with what they model, their source and their band.
+"$AIF" models --frameworks > "$out"
+check "models --frameworks lists every profile, the newest marked" 'grep -qxF "torchtitan@2025.06 (newest: the bare name)  band -15.2..+4.4% (6 cases of torchtitan@2024.12)" "$out" && grep -q "^megatron@core_r0\.12 (newest" "$out" && grep -q "^deepspeed@0\.16" "$out" && grep -q "^hf@4\.46 .*(default, no cases)" "$out" && grep -q "^    source:  torchtitan/components/loss.py" "$out"'
+"$AIF" models --frameworks --json > "$out"
+check "models --frameworks --json" 'python3 -c "import json,sys; d={p[\"id\"]:p for p in json.load(open(sys.argv[1]))}; assert d[\"torchtitan@2024.12\"][\"band\"][\"cases\"]==6 and not d[\"torchtitan@2024.12\"][\"newest\"] and d[\"hf@4.46\"][\"band\"][\"from\"]==\"default\"" "$out"'
+tt() { "$AIF" fit --model llama3.1-8b --system leonardo-booster --gpus 4 --fsdp --seq 8192 --json "$@"; }
+tt --framework torchtitan@2024.12 > "$out"
+check "--framework NAME@VERSION picks that profile" 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"profile\"]==\"torchtitan@2024.12\" and d[\"total_lo_bytes\"] < d[\"per_gpu_bytes\"][\"total\"] < d[\"total_hi_bytes\"]" "$out"'
+check "the bare name is the newest version (compiled loss: fewer logit bytes)" 'tt --framework torchtitan | python3 -c "import json,sys; n=json.load(sys.stdin); o=json.load(open(sys.argv[1])); assert n[\"profile\"]==\"torchtitan@2025.06\" and n[\"per_gpu_bytes\"][\"logits\"]*10 == o[\"per_gpu_bytes\"][\"logits\"]*4" "$out"'
 
 # What a user sees, word for word (issue 17). says RC 'first stderr line' ARGS...
 says() {
@@ -85,11 +122,12 @@ says 2 "aifactory fit: --config: cannot read /tmp: is a directory, not a file" f
 says 2 "aifactory fit: /nonexistent.json: No such file or directory" \
     fit --model llama2-7b --system lumi-g --models /nonexistent.json
 says 2 "aifactory validate: /tmp: is a directory, not a file" validate --cases /tmp
+says 2 "aifactory validate: --bands: cannot read /nonexistent.json" validate --bands /nonexistent.json
 says 2 "aifactory systems: /nonexistent.json: No such file or directory" systems --hardware /nonexistent.json
 
 # fit respects the partition's size (issue 17): the search stops at the partition's nodes, a job
 # bigger than the partition is said to be so, and the System line states the size.
-says 0 "aifactory fit: llama3.1-405b on discoverer-plus: does not fit on this partition (2 nodes); it needs 9 nodes" \
+says 0 "aifactory fit: llama3.1-405b on discoverer-plus: does not fit on this partition (2 nodes); it needs 14 nodes" \
     fit --model llama3.1-405b --system discoverer-plus
 check "a fit beyond the partition prints no layout" '[ ! -s "$out" ]'
 says 0 "aifactory fit: deepseek-v3 on discoverer-plus: does not fit on this partition (2 nodes); nor on 4096 nodes of H200 SXM 141GB" \
@@ -105,15 +143,18 @@ check "--gpus beyond the partition: JSON verdict does-not-fit" 'python3 -c "impo
 "$AIF" fit --model llama3.1-70b --system leonardo-booster > "$out"
 check "fit says which headroom it uses" 'grep -qxF "Headroom   0% kept free (--headroom; the plugin'"'"'s default too, unless aifactory.conf sets Headroom=)" "$out"'
 check "the usable row names the headroom" 'grep -qE "^  usable \(after 0% headroom\) +63\.32$" "$out"'
-# A smallest fit near the memory limit is tight, with the share of memory it uses; why this layout.
-check "a smallest fit at 92% of memory is tight" 'grep -qxF "Verdict    tight (92% of usable memory; largest term: optimizer states)" "$out"'
+# The smallest fit is one whose band's upper end fits; the verdict shows the band; why this layout.
+check "a smallest fit shows its band and fits at its upper end" 'grep -qxF "Verdict    fits: needs 58.1 GiB per GPU (56.4-62.6), 92% of usable memory; largest term: optimizer states" "$out"'
 check "fit says why it chose the layout" 'grep -qxF "Why        fewest whole nodes that fit; the only layout that fits there; pp=10 of those dividing the 80 layers (2, 4, 5, 8, 10, 16, 20)" "$out"'
 "$AIF" fit --model llama3.1-70b --system leonardo-booster --headroom 5% > "$out"
 check "--headroom 5% is said and applied" 'grep -q "^Headroom   5% kept free" "$out" && grep -qE "^  usable \(after 5% headroom\) +60\.15$" "$out"'
 "$AIF" fit --model llama3.1-70b --where > "$out"
-check "--where has a verdict column" 'grep -qE "^partition .* tokens/s  verdict$" "$out" && grep -qE "^leonardo-booster .* 13\.0K  tight$" "$out" && grep -qE "^lumi-g .*  fits$" "$out"'
+check "--where has a band and a verdict column" 'grep -qE "^partition .* GiB/GPU \(band\) .* tokens/s  verdict$" "$out" && grep -qE "^leonardo-booster .* 58\.1 \(56\.4-62\.6\) +63\.3 +13\.0K  fits$" "$out" && grep -qE "^lumi-g .*  fits$" "$out"'
 check "--where: a partition too small says its size" 'grep -qE "^vega-gpu +nvidia-a100-sxm4-40gb .*  does not fit on this partition \(60 nodes\)$" "$out"'
-check "--where states the headroom" 'grep -qxF "Where can llama3.1-70b train (bf16, megatron, recompute none, seq 4096, headroom 0%)?" "$out"'
+check "--where states the headroom" 'grep -qxF "Where can llama3.1-70b train (bf16, megatron@core_r0.12, recompute none, seq 4096, headroom 0%)?" "$out"'
+# The band straddles usable memory: may not fit (sbatch accepts it with a warning).
+"$AIF" fit --model llama3.1-8b --system leonardo-booster --gpus 4 --layout tp=4 --mbs 3 --headroom 5% > "$out"
+check "a band across usable memory: may-not-fit" 'grep -qxF "Verdict    may-not-fit: needs 60.8 GiB per GPU (59.1-65.5), 101% of usable memory; largest term: optimizer states" "$out"'
 
 # --fsdp takes its value as the synopsis shows it: `--fsdp full` = `--fsdp=full` = `--fsdp`.
 fsdp() { "$AIF" fit --model llama2-7b --system lumi-g --gpus 8 --json "$@"; }

@@ -31,7 +31,7 @@ as_user sbatch --hold fits.sh
 expect_rc 0 "detected job that fits accepted"
 expect_line "$ERR" '^sbatch: aifactory: read Megatron-LM \(pretrain_gpt\.py, line 7\): [0-9.]+B$' "read line"
 expect_line "$ERR" '^sbatch:   params, tp=4 pp=2, mbs 1, seq 4096$' "what was read"
-expect_line "$ERR" '^sbatch: aifactory: OK, custom model fits: [0-9.]+ of [0-9.]+ GiB per GPU' "verdict line"
+expect_line "$ERR" '^sbatch: aifactory: OK, custom model fits: needs [0-9.]+ GiB per GPU' "verdict line"
 expect_narrow "$ERR" "read line"
 id=$(job_id_of "$OUT")
 [ -n "$id" ] && ok "job id $id" || fail "no job id in: $(cat "$OUT")"

@@ -20,7 +20,7 @@ chmod 644 config.json
 as_user sbatch --llm-config=config.json -N 1 --gpus-per-node=4 --mem=100 -o cfg.%j.out \
     --wrap 'echo "pred=$AIFACTORY_PREDICTION"'
 expect_rc 0 "1B model from config.json accepted"
-expect_line "$ERR" '^sbatch: aifactory: OK, LlamaForCausalLM fits: [0-9.]+ of [0-9.]+ GiB per GPU' "prediction for a config.json model"
+expect_line "$ERR" '^sbatch: aifactory: OK, LlamaForCausalLM fits: needs [0-9.]+ GiB per GPU' "prediction for a config.json model"
 expect_line "$CLUSTER_ROOT/log/slurmctld.log" 'gpus=4: accept' "controller checked it"
 
 expect_line "$ERR" "aifactory: plugstack.conf argument 'default_colour=blue' ignored" "bad plugstack.conf argument reported"

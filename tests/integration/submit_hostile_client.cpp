@@ -11,6 +11,7 @@
 #include <slurm/slurm_errno.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,7 +52,8 @@ void submit(const std::string& mode, const std::string& partition, const std::ve
     const int rc = slurm_submit_batch_job(&d, &resp);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     std::string what = "ok";
-    if (rc != SLURM_SUCCESS) what = slurm_strerror(slurm_get_errno());
+    // errno, not slurm_get_errno(): the latter is gone from newer Slurm (26.05) and returned errno.
+    if (rc != SLURM_SUCCESS) what = slurm_strerror(errno);
     if (resp && resp->job_submit_user_msg) {
         std::string msg = resp->job_submit_user_msg;
         what += " | " + msg.substr(0, msg.find('\n'));
@@ -68,6 +70,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: submit_hostile_client MODE PARTITION [COUNT]\n");
         return 2;
     }
+    slurm_init(nullptr);  // reads SLURM_CONF; required before API calls since 20.11 (26.05 crashes without)
     const std::string mode = argv[1], partition = argv[2];
     const long count = argc > 3 ? std::atol(argv[3]) : 1, first = argc > 4 ? std::atol(argv[4]) : 0;
     const std::string model = kPrefix + "model=llama3.1-8b";

@@ -28,7 +28,7 @@ expect_line "$ERR" '^srun: error: Unable to allocate resources: Invalid generic 
 as_user sbatch --test-only --llm-model=llama3.1-8b --llm-layout=tp=4 -N 1 --gpus-per-node=4 \
     --mem=100000000 --wrap true
 expect_rc 1 "Slurm refuses an impossible --mem"
-expect_line "$ERR" '^sbatch: error: aifactory: OK, llama3\.1-8b fits: [0-9.]+ of [0-9.]+ GiB per GPU$' "OK line"
+expect_line "$ERR" '^sbatch: error: aifactory: OK, llama3\.1-8b fits: needs [0-9.]+ GiB per GPU$' "OK line"
 expect_line "$ERR" '^allocation failure: Requested node configuration is not available$' "Slurm's own reason last"
 expect_no_line "$ERR" 'allocation failure: (Invalid generic|Bad argument)' "not blamed on aifactory"
 
@@ -76,7 +76,7 @@ expect_line "$ERR" '^sbatch: error:   both describe the model; give one of them$
 # One rounding rule: sbatch's capacity is the record's 0.01 GiB figure rounded half up.
 as_user sbatch --llm-model=llama3.1-8b --llm-layout=tp=4 -N 1 --gpus-per-node=4 --mem=100 \
     -o pred.%j.out --wrap 'echo "$AIFACTORY_PREDICTION"'
-shown=$(sed -n 's/^sbatch: aifactory: OK, .* of \([0-9.]*\) GiB per GPU$/\1/p' "$ERR")
+shown=$(sed -n 's/^sbatch:   ([0-9.-]*) of \([0-9.]*\) usable$/\1/p' "$ERR")
 id=$(job_id_of "$OUT")
 cluster_wait_job "$id" 30 >/dev/null
 kept=$(sed -n 's/.*capacity_gib=\([0-9.]*\);.*/\1/p' "pred.$id.out")

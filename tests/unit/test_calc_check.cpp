@@ -121,20 +121,67 @@ START_TEST(fitting_job_gets_a_one_line_prediction) {
 }
 END_TEST
 
-START_TEST(tight_fit_is_accepted_with_a_warning) {
+// The band decides: fits when its upper end fits, does not fit when even its lower end exceeds
+// usable memory, may not fit in between; the edges themselves belong to the kinder verdict.
+START_TEST(three_verdicts_at_the_band_edges) {
     const calc::Architecture& a = fx().models.require("llama3.1-8b").arch;
     calc::TrainingSetup s;
     s.layout.tp = 4;
     calc::Target t = target_for(fx().hw.require_gpu("nvidia-a100-sxm4-64gb"), 4, 4);
+    t.band_lo = -0.10, t.band_hi = 0.05;  // predicted / measured - 1 in [-10 %, +5 %]
     const double need = calc::estimate(a, s, t).mem.total;
-    t.memory_bytes = need / 0.95;  // 95 % full: inside the calculator's 10 % error band
-    calc::CheckOutcome o;
-    o.estimate = calc::estimate(a, s, t);
-    ck_assert(o.estimate.verdict == calc::Verdict::Tight);
-    t.memory_bytes = need / 1.2;
-    ck_assert(calc::estimate(a, s, t).verdict == calc::Verdict::DoesNotFit);
-    t.memory_bytes = need / 0.8;
-    ck_assert(calc::estimate(a, s, t).verdict == calc::Verdict::Fits);
+    const double hi = need / 0.90, lo = need / 1.05;  // what the job may really need
+    auto verdict_at = [&](double usable) {
+        t.memory_bytes = usable;
+        return calc::estimate(a, s, t).verdict;
+    };
+    ck_assert(verdict_at(hi) == calc::Verdict::Fits);
+    ck_assert(verdict_at(hi * 0.999) == calc::Verdict::MayNotFit);
+    ck_assert(verdict_at(need) == calc::Verdict::MayNotFit);
+    ck_assert(verdict_at(lo) == calc::Verdict::MayNotFit);
+    ck_assert(verdict_at(lo * 0.999) == calc::Verdict::DoesNotFit);
+    t.memory_bytes = need;
+    calc::Estimate e = calc::estimate(a, s, t);
+    ck_assert_double_eq_tol(e.total_lo, lo, 1);
+    ck_assert_double_eq_tol(e.total_hi, hi, 1);
+    ck_assert_str_eq(calc::name(e.verdict), "may-not-fit");
+    // Without a band the estimate alone decides.
+    t.band_lo = t.band_hi = 0;
+    ck_assert(verdict_at(need) == calc::Verdict::Fits);
+    ck_assert(verdict_at(need * 0.999) == calc::Verdict::DoesNotFit);
+}
+END_TEST
+
+// A job that may not fit is checked for the smallest change that makes the band's upper end fit.
+START_TEST(may_not_fit_comes_with_a_safe_fix) {
+    calc::JobSpec j = job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"seq", "8192"}});
+    const calc::Partition& part = fx().hw.require_partition("leonardo-booster");
+    calc::BandTable bands;
+    calc::Band b;
+    b.lo = -0.20, b.hi = 0.20;
+    bands.set(calc::profile(j.setup).id, b);
+    // Find a micro-batch at which the estimate straddles usable memory.
+    for (int mbs = 1; mbs <= 16; ++mbs) {
+        j.setup.mbs = mbs;
+        calc::CheckRequest r;
+        r.job = &j;
+        r.partition = &part;
+        r.gpus = 4;
+        r.bands = &bands;
+        calc::CheckOutcome o = calc::check_job(r, fx().models, fx().hw);
+        if (o.estimate.verdict != calc::Verdict::MayNotFit) continue;
+        ck_assert(o.estimate.total_lo <= o.estimate.capacity && o.estimate.total_hi > o.estimate.capacity);
+        ck_assert_int_ge(o.fixes.size(), 1);
+        for (const auto& f : o.fixes) {
+            ck_assert(f.estimate.verdict == calc::Verdict::Fits);
+            ck_assert(f.estimate.total_hi <= f.estimate.capacity);
+        }
+        const record::Prediction p = calc::to_prediction(o.estimate);
+        ck_assert_str_eq(p.verdict, "may-not-fit");
+        ck_assert(p.gib_lo && p.gib_hi && *p.gib_lo < *p.gib_per_gpu && *p.gib_per_gpu < *p.gib_hi);
+        return;
+    }
+    ck_abort_msg("no micro-batch of llama3.1-8b on 4 GPUs straddles usable memory");
 }
 END_TEST
 
@@ -181,7 +228,8 @@ int main() {
     tcase_add_test(tc, layout_errors_say_what_to_change);
     tcase_add_test(tc, search_finds_the_smallest_whole_node_fit);
     tcase_add_test(tc, fitting_job_gets_a_one_line_prediction);
-    tcase_add_test(tc, tight_fit_is_accepted_with_a_warning);
+    tcase_add_test(tc, three_verdicts_at_the_band_edges);
+    tcase_add_test(tc, may_not_fit_comes_with_a_safe_fix);
     tcase_add_test(tc, rejection_comes_with_typed_fixes_that_work);
     tcase_add_test(tc, unknown_model_in_a_job);
     suite_add_tcase(s, tc);

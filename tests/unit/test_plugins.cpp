@@ -4,6 +4,7 @@
 // answer, and calls the hooks. Check runs each test in its own process: every test loads fresh.
 #include <dirent.h>
 #include <dlfcn.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,6 +121,39 @@ START_TEST(bind_exception_steps_aside) {
     fake.throw_in.clear();
     ck_assert_int_eq(sym<SpankHook>(h, "slurm_spank_task_init")(sp(), 0, nullptr), 0);
     ck_assert(fake.set_env.empty());  // no half-made plan applied
+}
+END_TEST
+
+// psslurm answers ESPANK_NOT_AVAIL for S_STEP_ALLOC_CORES: the task is bound inside the CPUs
+// the launcher left this process, not over the whole node.
+START_TEST(bind_without_step_cores_stays_in_own_affinity) {
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    int last = -1;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &all)) last = c;
+    if (CPU_COUNT(&all) < 2) return;  // one CPU: nothing to tell apart
+    cpu_set_t only_last;
+    CPU_ZERO(&only_last);
+    CPU_SET(last, &only_last);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof only_last, &only_last), 0);
+
+    void* h = load("plugins/bind/.libs/aifactory_bind.so");
+    char a0[] = "cache=none";
+    char* av[] = {a0};
+    fake.context = S_CTX_REMOTE;
+    fake.step_cores.clear();  // S_STEP_ALLOC_CORES: ESPANK_NOT_AVAIL
+    fake.job_env["SLURM_CPU_BIND_TYPE"] = "mask_cpu:";
+    ck_assert_int_eq(sym<SpankHook>(h, "slurm_spank_init")(sp(), 1, av), 0);
+    ck_assert_int_eq(sym<SpankHook>(h, "slurm_spank_user_init")(sp(), 0, nullptr), 0);
+    sched_setaffinity(0, sizeof all, &all);  // the task starts from the whole node again
+    ck_assert_int_eq(sym<SpankHook>(h, "slurm_spank_task_init")(sp(), 0, nullptr), 0);
+    cpu_set_t now;
+    CPU_ZERO(&now);
+    ck_assert_int_eq(sched_getaffinity(0, sizeof now, &now), 0);
+    ck_assert_msg(CPU_COUNT(&now) >= 1 && CPU_ISSET(last, &now) && CPU_COUNT(&now) < CPU_COUNT(&all),
+                  "task bound to %d CPUs, want the last one (%d) only", CPU_COUNT(&now), last);
 }
 END_TEST
 
@@ -284,6 +318,7 @@ Suite* plugins_suite() {
     tcase_add_test(tc, acct_exception_is_logged_and_returns_0);
     tcase_add_test(tc, bind_exception_steps_aside);
     tcase_add_test(tc, bind_bad_plugstack_word_is_reported_and_left_out);
+    tcase_add_test(tc, bind_without_step_cores_stays_in_own_affinity);
     tcase_add_test(tc, options_exception_refuses_submission);
     tcase_add_test(tc, job_submit_decides_and_signs);
     tcase_add_test(tc, job_submit_exception_passes_job);

@@ -93,6 +93,24 @@ START_TEST(keeps_unknown_keys_and_the_signature_aside) {
 }
 END_TEST
 
+// The band (gib_lo, gib_hi) travels after capacity_gib; records without it (and older verdict
+// words such as "tight") still decode, and a bad band value is refused like any known number.
+START_TEST(carries_the_band_and_reads_records_without_it) {
+    const char* banded = "verdict=may-not-fit;gib_per_gpu=60.80;capacity_gib=60.20;gib_lo=59.10;gib_hi=65.50;gpus=4";
+    Prediction p = Prediction::decode(banded);
+    ck_assert_double_eq_tol(*p.gib_lo, 59.1, 1e-9);
+    ck_assert_double_eq_tol(*p.gib_hi, 65.5, 1e-9);
+    ck_assert(p.extra.empty());
+    ck_assert_str_eq(p.encode(), banded);
+    ck_assert_str_eq(Prediction::from_json(p.to_json().get()).encode(), banded);
+    Prediction old = Prediction::decode("verdict=tight;gib_per_gpu=55.00;capacity_gib=60.20");
+    ck_assert_str_eq(old.verdict, "tight");
+    ck_assert(!old.gib_lo && !old.gib_hi);
+    ck_assert_str_eq(old.encode(), "verdict=tight;gib_per_gpu=55.00;capacity_gib=60.20");
+    ck_assert_input_error(Prediction::decode("verdict=fits;gib_lo=lots"), "gib_lo='lots' is not a number");
+}
+END_TEST
+
 START_TEST(refuses_malformed_known_values) {
     ck_assert_input_error(Prediction::decode("verdict=fits;gib_per_gpu=abc"), "gib_per_gpu");
     ck_assert_input_error(Prediction::decode("gib_per_gpu=inf"), "gib_per_gpu");
@@ -217,6 +235,7 @@ Suite* record_suite() {
     tcase_add_test(tc, encodes_a_known_estimate_exactly);
     tcase_add_test(tc, round_trips);
     tcase_add_test(tc, keeps_unknown_keys_and_the_signature_aside);
+    tcase_add_test(tc, carries_the_band_and_reads_records_without_it);
     tcase_add_test(tc, refuses_malformed_known_values);
     tcase_add_test(tc, reads_older_record_forms);
     tcase_add_test(tc, schema_rules);

@@ -83,6 +83,11 @@ START_TEST(site_conf_errors_name_file_and_line) {
                       "/etc/slurm/aifactory.conf:2: partition a already described at "
                       "/etc/slurm/aifactory.conf:1");
     expect_conf_error("ModelCatalogue=\"open\n", "/etc/slurm/aifactory.conf:1: unterminated quote");
+    expect_conf_error("Frameworks=torchtitan\n",
+                      "/etc/slurm/aifactory.conf:1: Frameworks: 'torchtitan' names no version");
+    expect_conf_error("Frameworks=torchtitan@2024.12,torchtitan@2025.06\n",
+                      "/etc/slurm/aifactory.conf:1: Frameworks: torchtitan is pinned twice");
+    expect_conf_error("Frameworks=jax@1\n", "/etc/slurm/aifactory.conf:1: Frameworks: unknown framework 'jax'");
 }
 END_TEST
 
@@ -120,6 +125,11 @@ START_TEST(gpu_entries_in_tres_strings) {
     ck_assert_int_eq(gpus_in_tres("gres:gpus_fake:3"), -1);
     ck_assert_int_eq(gpus_in_tres("gres:shard:2,gres:gpu:2"), 2);
     ck_assert_int_eq(gpus_in_tres(""), -1);
+    // TRES form of 23.11+ clients (tres_per_task "cpu=1,gres/gpu=1"; seen from sbatch 26.05.5).
+    ck_assert_int_eq(gpus_in_tres("gres/gpu=1"), 1);
+    ck_assert_int_eq(gpus_in_tres("cpu=2,gres/gpu:a100=2"), 2);
+    ck_assert_int_eq(gpus_in_tres("gres/gpu=x"), -1);
+    ck_assert_int_eq(gpus_in_tres("gres/gpus=3"), -1);
 }
 END_TEST
 

@@ -98,7 +98,9 @@ START_TEST(fitting_job_is_accepted_with_a_prediction) {
     ck_assert_msg(d.lines[0].rfind("aifactory: OK, llama3.1-8b fits: ", 0) == 0, "%s", d.lines[0].c_str());
     ck_assert(d.prediction.rfind("verdict=fits;", 0) == 0);
     // What was not given is said (issue 17), as the options that would set it.
-    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU\n"
+    // The estimate with the Megatron profile's band (etc/bands.json), against usable memory.
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: needs 44.6 GiB per GPU\n"
+                                        "  (43.3-48.0) of 60.2 usable\n"
                                         "aifactory: assumed (not given): --llm-seq=4096 --llm-mbs=1\n"
                                         "  --llm-recompute=none\n");
     all_narrow(d);
@@ -116,14 +118,16 @@ START_TEST(time_limit_is_compared_with_the_estimate) {
     // 2T tokens in 1 h: accepted, with how much one job does and how many jobs the run needs.
     Decision d = run("2T", 60);
     ck_assert_str_eq(name(d.action), "accept");
-    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU\n"
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: needs 44.6 GiB per GPU\n"
+                                        "  (43.3-48.0) of 60.2 usable\n"
                                         "aifactory: est. 5.4 years, 191K GPU-hours on 4 GPUs\n"
                                         "aifactory: the 1 h limit (-t) holds 41.9M of 2T tokens: the run\n"
                                         "  needs 47730 jobs\n");
     all_narrow(d);
     // Tiny runs read honestly: no "1 min, 0 GPU-hours".
     d = run("1M", -1);
-    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: 44.6 of 60.2 GiB per GPU\n"
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: needs 44.6 GiB per GPU\n"
+                                        "  (43.3-48.0) of 60.2 usable\n"
                                         "aifactory: est. 1 min, <0.1 GPU-hours on 4 GPUs\n");
     ck_assert(has_line(run("100K", -1), "est. under 1 min, <0.1 GPU-hours"));
     // A run that fits in its limit gets no extra line.
@@ -197,8 +201,49 @@ START_TEST(oversized_job_is_rejected_under_enforce) {
     ck_assert(has_line(d, "-p standard-g"));  // the site's other partition is suggested
     ck_assert(!has_line(d, "-p dev"));        // ... but not one that maps to the same hardware
     ck_assert_str_eq(d.lines[0].c_str(), "aifactory: llama3.1-70b does not fit in GPU memory.");
+    ck_assert_msg(d.lines[1].rfind("Needs ", 0) == 0 && d.lines[1].find(") of 60.2 usable.") != std::string::npos,
+                  "%s", d.lines[1].c_str());
     ck_assert_msg(d.lines[2].rfind("Largest term: ", 0) == 0, "%s", d.lines[2].c_str());
+    ck_assert_str_eq(d.lines[3].c_str(), "Asked for: 32 GPUs, tp=4,pp=4.");
     all_narrow(d);
+}
+END_TEST
+
+// The band straddles usable memory: accepted even under enforce, with a warning that names what
+// decides and the smallest change that makes even the band's upper end fit.
+START_TEST(may_not_fit_is_accepted_under_enforce_with_a_warning) {
+    Decision d = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"mbs", "3"}, {"seq", "4096"}, {"recompute", "none"}}, 4, 1),
+                        *snap);
+    ck_assert_str_eq(name(d.action), "warn");
+    ck_assert(d.problem == Problem::None);
+    ck_assert_msg(d.prediction.rfind("verdict=may-not-fit;gib_per_gpu=60.83;capacity_gib=60.15;gib_lo=59.06;gib_hi=65.51;", 0) == 0,
+                  "%s", d.prediction.c_str());
+    ck_assert_str_eq(joined(d).c_str(),
+                     "aifactory: llama3.1-8b may not fit: needs 60.8 GiB per GPU\n"
+                     "  (59.1-65.5) of 60.2 usable\n"
+                     "aifactory: the band's upper end decides; largest term: optimizer\n"
+                     "  states, 22.4 GiB per GPU\n"
+                     "aifactory: to be safe: --llm-recompute=full (41.8 GiB, at most\n"
+                     "  45.1)\n"
+                     "aifactory: accepted anyway: the band's low end fits\n");
+    ck_assert(d.log.rfind("may not fit: verdict=may-not-fit;", 0) == 0);
+    all_narrow(d);
+}
+END_TEST
+
+// Frameworks= pins what a bare framework name means on this site; a named version is kept.
+START_TEST(site_pins_the_framework_version) {
+    auto gib = [](const Decision& d) { return d.prediction.substr(0, d.prediction.find(";capacity_gib")); };
+    auto tt = [](const char* f) { return job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"framework", f}}, 4, 1); };
+    const std::string newest = gib(decide(tt("torchtitan"), *snap));
+    const std::string old = gib(decide(tt("torchtitan@2024.12"), *snap));
+    ck_assert_str_ne(newest.c_str(), old.c_str());
+    write_site("Frameworks=torchtitan@2024.12\n"
+               "PartitionName=boost_usr_prod System=leonardo-booster Policy=enforce Headroom=5%\n");
+    ck_assert_int_eq(snap->config.framework_pins.size(), 1);
+    ck_assert_str_eq(gib(decide(tt("torchtitan"), *snap)).c_str(), old.c_str());
+    ck_assert_str_eq(gib(decide(tt("torchtitan@2025.06"), *snap)).c_str(), newest.c_str());
+    setup();
 }
 END_TEST
 
@@ -406,6 +451,8 @@ int main() {
     tcase_add_test(tc, jobs_without_options_pass_untouched);
     tcase_add_test(tc, fitting_job_is_accepted_with_a_prediction);
     tcase_add_test(tc, oversized_job_is_rejected_under_enforce);
+    tcase_add_test(tc, may_not_fit_is_accepted_under_enforce_with_a_warning);
+    tcase_add_test(tc, site_pins_the_framework_version);
     tcase_add_test(tc, time_limit_is_compared_with_the_estimate);
     tcase_add_test(tc, partition_time_limits_come_from_slurm_conf);
     tcase_add_test(tc, config_models_are_named_and_not_mixed_with_model);

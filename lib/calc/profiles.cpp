@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "calc/profiles.hpp"
+
+#include <cctype>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/text.hpp"
+
+namespace aif::calc {
+
+namespace {
+
+// Oldest first within a family. A newer version differs from the one before only in what its
+// `models` and `source` say changed; docs/calculator.md has the table.
+constexpr FrameworkProfile kProfiles[] = {
+    {"megatron@core_r0.12", "megatron", Framework::Megatron, "",
+     "Megatron-LM functional-test golden values (Mixtral 8x7B, 8x22B) at d98e8a64; ZeRO/dist-opt byte tables",
+     "fused vocab-parallel cross entropy (bf16 logits + grad, 4 bytes per logit); Korthikanti activations; "
+     "selective recompute drops the s^2 attention term",
+     "megatron/core/tensor_parallel/cross_entropy.py; docs/source/api-guide/dist_optimizer.md",
+     1.00, 1.00, 4, 1.05},
+    {"torchtitan@2024.12", "torchtitan", Framework::FSDP, "",
+     "torchtitan benchmarks/llama3_h100_202412_torchtitan.md (cases M5-M8)",
+     "eager loss: bf16 logits, fp32 upcast and fp32 log-softmax kept (2+4+4 bytes per logit); "
+     "op-level SAC (every second matmul saved) keeps 65% of the activations (fitted on M5/M7)",
+     "torchtitan train.py at e8977b0 (2024-12-18, \"turning off compile on loss function\"); "
+     "parallelize_llama.py _save_list",
+     1.00, 0.65, 10, 1.06},
+    {"torchtitan@2025.06", "torchtitan", Framework::FSDP, "torchtitan@2024.12",
+     "not measured here: differs from torchtitan@2024.12 only in the loss",
+     "compiled loss (torch.compile fuses the fp32 upcast into the cross entropy: bf16 logits and their "
+     "bf16 grad, 2+2 bytes per logit), assuming compile is on as in the published configs; SAC as 2024.12",
+     "torchtitan/components/loss.py build_cross_entropy_loss (bbb1b61, #1033, 2025-04-02; in v0.1.0, "
+     "2025-06-17; compile.components since 08b8b24, 2025-08-20)",
+     1.00, 0.65, 4, 1.06},
+    {"fsdp@2.4", "fsdp", Framework::FSDP, "torchtitan@2024.12",
+     "constants of torchtitan@2024.12 (same FSDP code path); llm-foundry verdict cases F7",
+     "PyTorch FSDP/FSDP2 loop with an eager fp32 cross entropy (2+4+4 bytes per logit); op-level SAC 65%",
+     "torch.distributed.fsdp; torchtitan@2024.12 above",
+     1.00, 0.65, 10, 1.06},
+    {"deepspeed@0.16", "deepspeed", Framework::DeepSpeed, "",
+     "BigScience Megatron-DeepSpeed runs (case M17, 2022); DeepSpeed's own ZeRO estimators",
+     "ZeRO estimators' state bytes; fp32 loss on fp16/bf16 logits (6 bytes per logit); 8% fragmentation",
+     "deepspeed/runtime/zero/stage3.py, stage_1_and_2.py (estimate_zero*_model_states_mem_needs)",
+     1.00, 1.00, 6, 1.08},
+    {"hf@4.46", "hf", Framework::HF, "",
+     "no measured case: the activation count of feasibility.md section 2.4",
+     "HF Trainer eager Llama: ~28 bf16 hidden-state copies per layer where Megatron counts 17 (x1.65); "
+     "fp32 logits upcast (8 bytes per logit)",
+     "transformers models/llama/modeling_llama.py, trainer.py",
+     1.65, 0.70, 8, 1.08},
+};
+
+// "core_r0.12" → {0, 12}; "2025.06" → {2025, 6}: the numbers in the text, in order.
+std::vector<long> version_numbers(std::string_view v) {
+    std::vector<long> out;
+    long n = -1;
+    for (char c : v) {
+        if (std::isdigit(static_cast<unsigned char>(c))) n = (n < 0 ? 0 : n) * 10 + (c - '0');
+        else if (n >= 0) out.push_back(n), n = -1;
+        if (n > 1'000'000) n = 1'000'000;  // bounded: user text
+    }
+    if (n >= 0) out.push_back(n);
+    return out;
+}
+
+std::string_view version_of(const FrameworkProfile& p) {
+    std::string_view id = p.id;
+    return id.substr(id.find('@') + 1);
+}
+
+std::string known_names() {
+    std::string s;
+    for (const auto& p : kProfiles) s += (s.empty() ? "" : ", ") + std::string(p.id);
+    return s;
+}
+
+}  // namespace
+
+std::span<const FrameworkProfile> framework_profiles() { return kProfiles; }
+
+const FrameworkProfile* newest_of_family(std::string_view family) {
+    const FrameworkProfile* found = nullptr;
+    for (const auto& p : kProfiles)
+        if (family == p.family) found = &p;
+    return found;
+}
+
+const FrameworkProfile& newest_profile(Framework f) {
+    const char* family = f == Framework::Megatron ? "megatron" : f == Framework::FSDP ? "fsdp"
+                         : f == Framework::DeepSpeed ? "deepspeed" : "hf";
+    return *newest_of_family(family);
+}
+
+const FrameworkProfile& profile(const TrainingSetup& s) {
+    return s.profile != nullptr ? *s.profile : newest_profile(s.framework);
+}
+
+const FrameworkProfile& parse_profile(std::string_view spec_in, const std::string& flag) {
+    const std::string spec = lower(trim(spec_in));
+    const std::size_t at = spec.find('@');
+    std::string family = spec.substr(0, at);
+    if (family == "pytorch" || family == "fsdp2") family = "fsdp";
+    const FrameworkProfile* newest = newest_of_family(family);
+    if (newest == nullptr)
+        throw InputError(flag + ": unknown framework '" + printable(family, 24) + "' (use " + known_names() +
+                         "; a bare name is the newest)");
+    if (at == std::string::npos) return *newest;
+    const std::vector<long> want = version_numbers(std::string_view(spec).substr(at + 1));
+    if (want.empty())
+        throw InputError(flag + ": '" + printable(spec, 40) + "' has no version number (example: " + newest->id + ")");
+    const FrameworkProfile* pick = nullptr;
+    for (const auto& p : kProfiles) {
+        if (family != p.family) continue;
+        if (pick == nullptr || version_numbers(version_of(p)) <= want) pick = &p;  // oldest, then newest not after
+    }
+    return *pick;
+}
+
+}  // namespace aif::calc

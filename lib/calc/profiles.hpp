@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Versioned framework profiles: what one release of a training framework does with memory, as
+// constants the estimate uses, each with what it models and where that was read. The registry
+// is static (docs/calculator.md lists it); the error band of each profile is data, computed by
+// `aifactory validate --write-bands` (calc/bands.hpp).
+#pragma once
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "calc/training.hpp"
+
+namespace aif::calc {
+
+struct FrameworkProfile {
+    const char* id;          // "torchtitan@2025.06": family@version, what users type
+    const char* family;      // "torchtitan": the bare name (means the newest version)
+    Framework framework;     // the code path (state bytes, buffers) it shares with its family
+    const char* based_on;    // profile whose band it borrows while it has no cases of its own ("" none)
+    const char* checked_on;  // what the constants were checked against
+    const char* models;      // what it models, in words ("fp32 logits copy, op-level SAC")
+    const char* source;      // file and version read
+    double activation_factor;  // stored activations relative to the Megatron/Korthikanti count
+    double selective_factor;   // what selective recompute keeps, relative to none (besides s^2 terms)
+    double logit_bytes;        // bytes per logit element on the last stage (logits, upcasts, grads)
+    double fragmentation;      // reserved / allocated
+};
+
+// Every profile, oldest first within a family.
+std::span<const FrameworkProfile> framework_profiles();
+
+// The profile a setup uses: its own, else the newest of the family its framework defaults to.
+const FrameworkProfile& profile(const TrainingSetup& s);
+const FrameworkProfile& newest_profile(Framework f);
+
+// "torchtitan", "torchtitan@2025.06", "megatron@core_r0.13": the bare name is the newest version;
+// a version picks the newest profile released at or before it (versions compare by their numbers:
+// 2025.06 < 2025.10, core_r0.9 < core_r0.12), or the oldest when it predates them all.
+// Throws InputError naming `flag` and the known names.
+const FrameworkProfile& parse_profile(std::string_view spec, const std::string& flag);
+
+// The family's newest profile; nullptr for an unknown family name.
+const FrameworkProfile* newest_of_family(std::string_view family);
+
+}  // namespace aif::calc

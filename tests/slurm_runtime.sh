@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runtime matrix (issue 16): the local-cluster integration tests on another Slurm release, inside
+# a Debian chroot with that release's own slurmctld, slurmd, slurm-client, munge and compiler.
+# aifactory is configured and built inside the chroot (that release's headers, libraries and
+# g++), in build/slurm-runtime/<suite>, then the Slurm-facing tests run there through make check.
+#
+# The chroot is made once per machine with mmdebstrap (minbase) into a cache outside the clone
+# and rebuilt only when missing or when the package list below changes. The source tree is
+# bind-mounted at the same path inside it, in a private mount namespace (unshare), so nothing
+# stays mounted when this script ends, however it ends.
+#   AIF_SLURM_MATRIX           "all": sid (26.05) and trixie (24.11); default: sid only
+#   AIF_SLURM_RUNTIME_SUITES   explicit list of Debian suites (overrides the above)
+#   AIF_SLURM_RUNTIME_CACHE    cache directory (default /var/cache/aifactory-slurm-runtime)
+#   AIF_SLURM_RUNTIME_TESTS    integration tests to run (default: the list below)
+#   AIF_DEBIAN_MIRROR          mirror URI (default: the one apt is configured with)
+# One line per suite: "slurm-runtime: <suite> <slurm version>: ok|FAILED (<why>)|skipped (<why>)".
+# Exit 0: all ok; 1: one failed; 77: none failed but one could not be run (no root, no mirror).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+main=${AIF_BUILDDIR:-$top/build}
+cache=${AIF_SLURM_RUNTIME_CACHE:-/var/cache/aifactory-slurm-runtime}
+if [ -n "${AIF_SLURM_RUNTIME_SUITES:-}" ]; then suites=$AIF_SLURM_RUNTIME_SUITES
+elif [ "${AIF_SLURM_MATRIX:-}" = all ]; then suites="sid trixie"
+else suites=sid; fi
+# The tests that talk to Slurm daemons: submission checks, the SPANK step hooks, accounting.
+tests=${AIF_SLURM_RUNTIME_TESTS:-tests/integration/submit_fits.sh tests/integration/submit_reject.sh
+    tests/integration/submit_policy.sh tests/integration/submit_srun.sh tests/integration/submit_reconfigure.sh
+    tests/integration/acct_slurm.sh tests/integration/bind_srun.sh}
+packages=slurmctld,slurmd,slurm-client,munge,libslurm-dev,g++,make,pkg-config,libhwloc-dev,libjansson-dev,libcurl4-openssl-dev,nettle-dev,uuid-dev,zlib1g-dev,libxml2-dev,procps,python3,openssl
+
+# shellcheck source=tests/slurm_mirror.sh
+. "$top/tests/slurm_mirror.sh"
+
+say() { echo "slurm-runtime: $*"; }
+
+# Makes (or reuses) the chroot of one suite; prints why on failure.
+make_root() {
+    local suite=$1 dir=$cache/$1 mirror
+    if [ -f "$dir/ready" ] && [ "$(cat "$dir/ready")" = "$packages" ]; then return 0; fi
+    command -v mmdebstrap >/dev/null || { echo "mmdebstrap is not installed"; return 2; }
+    mirror=$(mirror_uri | head -1)
+    [ -n "$mirror" ] || { echo "no Debian mirror in apt's configuration"; return 2; }
+    rm -rf "$dir" && mkdir -p "$dir" || return 1
+    local start=$SECONDS
+    # The archive a machine is configured with may be a snapshot whose Release file has expired.
+    if ! timeout 900 mmdebstrap --variant=minbase --mode=root --aptopt='Acquire::Check-Valid-Until "false"' \
+        --include="$packages" "$suite" "$dir/root" "$mirror" >"$dir/mmdebstrap.log" 2>&1; then
+        echo "could not make the $suite chroot from $mirror (see $dir/mmdebstrap.log)"; return 2
+    fi
+    echo "$packages" >"$dir/ready"
+    say "$suite chroot made in $((SECONDS - start)) s ($(du -sh "$dir/root" | cut -f1))" >&2
+}
+
+# Runs a command inside the suite's chroot with the tree mounted at its own path.
+in_root() {
+    local root=$cache/$1/root; shift
+    unshare --mount --propagation private -- sh -c '
+        root=$1 src=$2; shift 2
+        mkdir -p "$root$src" "$root/proc" "$root/dev" "$root/sys" "$root/tmp"
+        mount --bind "$src" "$root$src" || exit 1
+        # The third-party test topologies beside the clone (tests read $AIF_SRCDIR/../shared).
+        shared=$(dirname "$src")/shared
+        if [ -d "$shared" ]; then mkdir -p "$root$shared" && mount --bind "$shared" "$root$shared" || exit 1; fi
+        mount -t proc proc "$root/proc" &&
+        mount --rbind /dev "$root/dev" && mount -t sysfs sys "$root/sys" &&
+        mount -t tmpfs tmpfs "$root/tmp" || exit 1
+        exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
+    ' sh "$root" "$top" "$@"
+}
+
+run_suite() {
+    local suite=$1 why rc version bdir=$main/slurm-runtime/$1
+    why=$(make_root "$suite"); rc=$?
+    if [ $rc -ne 0 ]; then
+        if [ $rc -eq 2 ]; then say "$suite: skipped ($why)"; return 77; fi
+        say "$suite: FAILED ($why)"; return 1
+    fi
+    version=$(in_root "$suite" slurmctld -V | awk '{print $2}')
+    mkdir -p "$bdir"
+    # -O0: this build proves the plugins load and behave on this release; the optimised,
+    # -Werror build is main's, and the compile matrix covers every release's headers.
+    if ! in_root "$suite" sh -c "cd '$bdir' && { [ -f Makefile ] || '$top/configure' --quiet \
+            --disable-collector --disable-unit-tests CXXFLAGS=-O0; } && make -j2 >build.log 2>&1" \
+            >"$main/slurm-runtime-$suite.log" 2>&1; then
+        tail -30 "$bdir/build.log" "$main/slurm-runtime-$suite.log" 2>/dev/null
+        say "$suite $version: FAILED (build inside the chroot; see $bdir/build.log)"; return 1
+    fi
+    # make check sets AIF_SRCDIR/AIF_BUILDDIR for the chroot's build; the .trs files it leaves
+    # count in run-all.sh's closing line.
+    if ! in_root "$suite" make -C "$bdir" check TESTS="$(echo $tests)" >>"$main/slurm-runtime-$suite.log" 2>&1; then
+        grep -E '^(FAIL|ERROR|XPASS)' "$main/slurm-runtime-$suite.log"
+        [ -f "$bdir/test-suite.log" ] && tail -80 "$bdir/test-suite.log"
+        say "$suite $version: FAILED (tests; see $bdir/test-suite.log)"; return 1
+    fi
+    grep -E '^# (PASS|SKIP|FAIL)' "$main/slurm-runtime-$suite.log" | tr '\n' ' '; echo
+    say "$suite $version: ok"
+}
+
+[ "$(id -u)" -eq 0 ] || { say "skipped (needs root for the chroot)"; exit 77; }
+status=0
+for suite in $suites; do
+    run_suite "$suite"; rc=$?
+    if [ $rc -eq 1 ]; then status=1; elif [ $rc -eq 77 ] && [ $status -eq 0 ]; then status=77; fi
+done
+exit $status

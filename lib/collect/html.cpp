@@ -237,6 +237,9 @@ std::string job_page(const JobReport& r) {
     s += row("GPU energy, kWh", number(u.gpu_energy_kwh, 3), "gpu-energy");
     s += row("node energy, kWh", number(u.node_energy_kwh, 3), "node-energy");
     s += row("measured / predicted GPU memory per GPU", number(u.gpu_mem_measured_over_predicted, 3), "mem-ratio");
+    s += row("predicted band, GiB per GPU", pred.gib_lo && pred.gib_hi ? num(*pred.gib_lo, 2) + " to " + num(*pred.gib_hi, 2) : "n/a",
+             "pred-band");
+    s += row("measured against the band", u.gpu_mem_vs_band.value_or("n/a"), "mem-vs-band");
     s += "</table>\n";
     s += "<h2>Memory per GPU: predicted components, capacity and observed peak (GiB)</h2>\n" + memory_chart(r);
     s += "<h2>Steps per node</h2>\n" + timeline(r.steps);

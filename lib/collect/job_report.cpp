@@ -153,6 +153,10 @@ void add_usage(JobReport& r, const UsageInputs& in) {
     if (any_node_j) u.node_energy_kwh = std::round(node_j / 3.6e6 * 1e6) / 1e6;
     if (r.gpu_mem_peak_gib && r.prediction && r.prediction->gib_per_gpu && *r.prediction->gib_per_gpu > 0)
         u.gpu_mem_measured_over_predicted = round3(*r.gpu_mem_peak_gib / *r.prediction->gib_per_gpu);
+    if (r.gpu_mem_peak_gib && r.prediction && r.prediction->gib_lo && r.prediction->gib_hi) {
+        const double m = *r.gpu_mem_peak_gib;
+        u.gpu_mem_vs_band = m < *r.prediction->gib_lo ? "below" : m > *r.prediction->gib_hi ? "above" : "within";
+    }
 }
 
 }  // namespace

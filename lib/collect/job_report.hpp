@@ -55,8 +55,10 @@ struct JobUsage {
     std::optional<double> cpu_efficiency_pct, mem_efficiency_pct;
     // Measured on the GPUs (sampler): the steps GPU-hours count, weighted by their GPU-seconds.
     std::optional<double> gpu_util_mean_pct, gpu_energy_kwh, node_energy_kwh;
-    // Measured peak GPU memory per GPU / predicted memory per GPU.
+    // Measured peak GPU memory per GPU / predicted memory per GPU, and where the measurement
+    // falls against the prediction's band: "below", "within" or "above" (absent without both).
     std::optional<double> gpu_mem_measured_over_predicted;
+    std::optional<std::string> gpu_mem_vs_band;
 };
 
 struct JobOutcome {

@@ -35,6 +35,8 @@ json_t* prediction_json(const record::Prediction& p, const json::Ptr& raw) {
     };
     set_real(out, "gib_per_gpu", p.gib_per_gpu);
     set_real(out, "capacity_gib", p.capacity_gib);
+    set_real(out, "gib_lo", p.gib_lo);
+    set_real(out, "gib_hi", p.gib_hi);
     if (p.gpus) set(out, "gpus", json_real(*p.gpus));
     set_real(out, "tokens_per_s", p.tokens_per_s);
     set_real(out, "train_hours", p.train_hours);
@@ -92,6 +94,7 @@ json_t* usage_json(const JobUsage& u) {
     real("gpu_energy_kwh", u.gpu_energy_kwh);
     real("node_energy_kwh", u.node_energy_kwh);
     real("gpu_mem_measured_over_predicted", u.gpu_mem_measured_over_predicted);
+    set(o, "gpu_mem_vs_band", u.gpu_mem_vs_band ? json_string(u.gpu_mem_vs_band->c_str()) : json_null());
     return o;
 }
 
@@ -116,6 +119,7 @@ JobUsage read_usage(const json_t* o) {
     u.gpu_energy_kwh = real("gpu_energy_kwh");
     u.node_energy_kwh = real("node_energy_kwh");
     u.gpu_mem_measured_over_predicted = real("gpu_mem_measured_over_predicted");
+    if (const json_t* b = json_object_get(o, "gpu_mem_vs_band"); json_is_string(b)) u.gpu_mem_vs_band = json_string_value(b);
     return u;
 }
 

@@ -91,9 +91,12 @@ std::string usage_lines(const JobReport& r) {
                                  " (largest task's peak RSS of its allocation)");
     o += field("GPU use", "utilisation " + na(u.gpu_util_mean_pct, 1, " %") + ", GPU energy " +
                               na(u.gpu_energy_kwh, 3, " kWh") + ", node energy " + na(u.node_energy_kwh, 3, " kWh"));
-    std::string mem = "predicted " + (r.prediction && r.prediction->gib_per_gpu ? gib_text(*r.prediction->gib_per_gpu) : "n/a");
+    const record::Prediction* p = r.prediction ? &*r.prediction : nullptr;
+    std::string mem = "predicted " + (p && p->gib_per_gpu ? gib_text(*p->gib_per_gpu) : "n/a");
+    if (p && p->gib_lo && p->gib_hi) mem += " (band " + gib_text(*p->gib_lo) + " to " + gib_text(*p->gib_hi) + ")";
     mem += ", measured " + (r.gpu_mem_peak_gib ? gib_text(*r.gpu_mem_peak_gib) : "n/a");
     if (u.gpu_mem_measured_over_predicted) mem += " (" + fmt_fixed(100 * *u.gpu_mem_measured_over_predicted, 0) + " % of predicted)";
+    if (u.gpu_mem_vs_band) mem += ", " + *u.gpu_mem_vs_band + " the band";
     return o + field("GPU memory", mem + " per GPU");
 }
 

@@ -154,6 +154,10 @@ assert sub["record_id"] == p["decision_id"], (sub, p)
 assert sub["time_limit_s"] == 2400 and u["time_limit_s"] == 2400, (sub, u)
 assert abs(u["queue_wait_s"] - (start - submit)) <= 2, (u["queue_wait_s"], start - submit)
 assert u["gpus_allocated"] == 4, u
+# Nothing measured the GPUs here: measured-against-predicted is n/a, never 0 or "below".
+assert u["gpu_mem_measured_over_predicted"] is None and u["gpu_mem_vs_band"] is None, u
+if "gib_lo" in p:
+    assert p["gib_lo"] <= p["gib_per_gpu"] <= p["gib_hi"], p
 print(f"prediction {p['gib_per_gpu']} of {p['capacity_gib']} GiB per GPU, verdict {p['verdict']}; "
       f"sbatch: {sub['decision']}; queue wait {u['queue_wait_s']} s")
 PY

@@ -117,7 +117,7 @@ START_TEST(report_charges_allocation_and_links_the_decision) {
     const std::string did = uuid(44);
     auto v2 = [](std::string r) { return r.replace(r.find("acct/1"), 6, "acct/2"); };
     // One node, 4 GPUs: the batch step spans the job (100 s); one srun step of 60 s uses them.
-    std::string pred = ",\"prediction\":{\"decision_id\":\"" + did + "\",\"gib_per_gpu\":40.0,\"verdict\":\"fits\"},"
+    std::string pred = ",\"prediction\":{\"decision_id\":\"" + did + "\",\"gib_hi\":44.0,\"gib_lo\":36.0,\"gib_per_gpu\":40.0,\"verdict\":\"fits\"},"
                        "\"prediction_origin\":\"job_submit\"";
     std::vector<std::string> b{
         v2(step(uuid(40), "batch", "n1", 12, 400, "2026-08-20T08:00:00Z", "2026-08-20T08:01:40Z",
@@ -147,10 +147,13 @@ START_TEST(report_charges_allocation_and_links_the_decision) {
     ck_assert_double_eq_tol(*r.usage.gpu_energy_kwh, 0.2, 1e-9);
     ck_assert(!r.usage.node_energy_kwh);  // not measured: n/a, never 0
     ck_assert_double_eq_tol(*r.usage.gpu_mem_measured_over_predicted, 0.75, 1e-3);
+    ck_assert_str_eq(r.usage.gpu_mem_vs_band->c_str(), "below");  // 30 GiB measured, band 36 to 44
     std::string text = render_text(r);
     ck_assert_msg(text.find("Submission:   warned: tight fit") != std::string::npos, "%s", text.c_str());
     ck_assert_msg(text.find("0.1111 (4 GPUs allocated x 100.0 s)") != std::string::npos, "%s", text.c_str());
     ck_assert_msg(text.find("GPU energy 0.200 kWh, node energy n/a") != std::string::npos, "%s", text.c_str());
+    ck_assert_msg(text.find("band 36.0 GiB to 44.0 GiB") != std::string::npos && text.find("below the band") != std::string::npos,
+                  "%s", text.c_str());
     // The JSON form reads back the same, with null for what is not known.
     json::Ptr j = to_json(r);
     ck_assert(json_is_null(json_object_get(json_object_get(j.get(), "usage"), "node_energy_kwh")));

@@ -126,9 +126,9 @@ Fetched fetch(const std::string& url, const std::string& token, const std::strin
 }
 
 // Record JSON texts from the outbox (new/, sent/, dead/). A file is "AIFR1 <len> <crc>\n<json>\n".
-std::vector<std::string> outbox_records(const std::string& dir, long long job_id) {
+// Bodies in the outbox that contain `needle` (a job's records, or one record by id).
+std::vector<std::string> outbox_matching(const std::string& dir, const std::string& needle) {
     std::vector<std::string> out;
-    std::string needle = "\"job_id\":" + std::to_string(job_id);
     for (const char* sub : {"new", "sent", "dead"}) {
         std::string d = dir + "/" + sub;
         DIR* dp = opendir(d.c_str());
@@ -145,6 +145,10 @@ std::vector<std::string> outbox_records(const std::string& dir, long long job_id
         closedir(dp);
     }
     return out;
+}
+
+std::vector<std::string> outbox_records(const std::string& dir, long long job_id) {
+    return outbox_matching(dir, "\"job_id\":" + std::to_string(job_id));
 }
 
 // The clusters of `site` that have records of the job: from the outbox bodies, else (online)
@@ -281,6 +285,12 @@ int cmd_report(int argc, char** argv) {
     }
     auto bodies = outbox_records(outbox, job_id);
     collect::JobReport rep = collect::build_job_report(bodies, site, cluster, job_id);
+    // The submit decision carries no job id: found by the id the job's signed prediction names
+    // (where job_submit's outbox is this one, as on a one-machine test cluster).
+    if (std::string link = collect::decision_to_link(rep); !link.empty()) {
+        for (auto& b : outbox_matching(outbox, "\"record_id\":\"" + link + "\"")) bodies.push_back(std::move(b));
+        rep = collect::build_job_report(bodies, site, cluster, job_id);
+    }
     if (rep.records == 0) {
         std::fprintf(stderr, "aifactory report: no records of job %lld on %s/%s%s%s\n", job_id, site.c_str(),
                      cluster.c_str(), offline || url.empty() ? " in the outbox " : " (", 

@@ -137,6 +137,7 @@ std::string submit_decision(const SubmitDecision& d) noexcept {
         r.component = g_producer->decision_component();
         r.decision = d.decision;
         if (!d.reason.empty()) r.reason = d.reason.substr(0, 2000);
+        r.time_limit_s = d.time_limit_s;
         return hand_over(r, d, [](record::Record& rec) { return g_producer->enqueue(rec); });
     } catch (...) {
         return {};
@@ -161,6 +162,8 @@ std::string step_end(const StepEnd& s) noexcept {
         r.cpu_seconds = s.cpu_seconds;
         double elapsed = s.elapsed_s.value_or(static_cast<double>(s.end_time - s.start_time));
         if (s.gpus && elapsed >= 0) r.gpu_seconds = static_cast<double>(*s.gpus) * elapsed;
+        if (elapsed >= 0) r.elapsed_s = elapsed;
+        r.mem_alloc_bytes = s.mem_alloc_bytes;
         r.max_rss_bytes = s.max_rss_bytes;
         r.gpu_mem_peak_bytes = s.gpu_mem_peak_bytes;
         r.gpu_util_mean_pct = s.gpu_util_mean_pct;

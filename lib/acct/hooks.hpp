@@ -45,6 +45,7 @@ struct Common {
 struct SubmitDecision : Common {
     std::string decision;  // accepted | warned | rejected
     std::string reason;    // what the user was told (first line)
+    std::optional<std::int64_t> time_limit_s;  // as asked at submission; absent for none / not given
 };
 // Returns the record id (the job has no id yet: the id is unique per decision), or "".
 std::string submit_decision(const SubmitDecision& d) noexcept;
@@ -61,6 +62,7 @@ struct StepEnd : Common {
     std::optional<double> gpu_util_mean_pct, gpu_util_p95_pct, gpu_energy_j, gpu_sample_interval_s, node_energy_j;
     std::string gpu_energy_basis;  // "counter" | "power", with gpu_energy_j
     std::optional<std::uint32_t> gpu_samples;
+    std::optional<std::uint64_t> mem_alloc_bytes;  // Slurm's allocation to the step on this node
     std::optional<std::int32_t> exit_code, exit_signal;
 };
 std::string step_end(const StepEnd& s) noexcept;

@@ -189,6 +189,8 @@ std::string row(const std::string& label, const std::string& value, const char* 
 
 }  // namespace
 
+std::string page_head(const std::string& title) { return head(title); }
+
 std::string job_page(const JobReport& r) {
     std::string title = "Job " + std::to_string(r.job_id) + " on " + r.cluster + " (" + r.site + ")";
     const JobOutcome& out = r.outcome;
@@ -220,6 +222,25 @@ std::string job_page(const JobReport& r) {
     s += row("end", text(out.end_time));
     s += row("elapsed, s", integer(out.elapsed_s), "elapsed");
     s += "</table>\n";
+    const JobUsage& u = r.usage;
+    s += "<h2>Charged and used</h2>\n<table id=\"usage\">\n";
+    s += row("GPUs allocated", number(u.gpus_allocated, 0), "gpus-allocated");
+    s += row("GPU-hours charged (allocated x elapsed)", number(u.gpu_hours_charged, 4), "gpu-hours-charged");
+    s += row("GPU-hours used by steps", num(r.gpu_hours, 4), "gpu-hours-used");
+    s += row("elapsed (charged), s", number(u.charged_elapsed_s, 1), "charged-elapsed");
+    s += row("time limit, s", number(u.time_limit_s, 0), "time-limit");
+    s += row("queue wait, s", number(u.queue_wait_s, 0), "queue-wait");
+    s += row("CPU efficiency, %", number(u.cpu_efficiency_pct, 1), "cpu-efficiency");
+    s += row("memory efficiency, % (largest task's peak RSS of its allocation)", number(u.mem_efficiency_pct, 1),
+             "mem-efficiency");
+    s += row("mean GPU utilisation, %", number(u.gpu_util_mean_pct, 1), "gpu-util");
+    s += row("GPU energy, kWh", number(u.gpu_energy_kwh, 3), "gpu-energy");
+    s += row("node energy, kWh", number(u.node_energy_kwh, 3), "node-energy");
+    s += row("measured / predicted GPU memory per GPU", number(u.gpu_mem_measured_over_predicted, 3), "mem-ratio");
+    s += row("predicted band, GiB per GPU", pred.gib_lo && pred.gib_hi ? num(*pred.gib_lo, 2) + " to " + num(*pred.gib_hi, 2) : "n/a",
+             "pred-band");
+    s += row("measured against the band", u.gpu_mem_vs_band.value_or("n/a"), "mem-vs-band");
+    s += "</table>\n";
     s += "<h2>Memory per GPU: predicted components, capacity and observed peak (GiB)</h2>\n" + memory_chart(r);
     s += "<h2>Steps per node</h2>\n" + timeline(r.steps);
     s += "<table id=\"steps\"><tr><th>step</th><th>node</th><th>GPUs</th><th>tasks</th><th>elapsed, s</th>"
@@ -246,6 +267,8 @@ std::string overview_page(const std::string& viewer, const std::vector<JobSummar
                           const std::vector<PredictionPair>& predictions) {
     std::string title = viewer == "*" ? "aifactory federation overview" : "aifactory overview: site " + viewer;
     std::string s = head(title) + "<h1>" + esc(title) + "</h1>\n";
+    s += "<p><a href=\"/overview\">Federation overview per partition, account and user</a> "
+         "(<a href=\"/metrics\">metrics</a>)</p>\n";
     s += "<h2>GPU-hours per site, account and month</h2>\n";
     double mx = 0;
     for (const auto& h : hours) mx = std::max(mx, h.gpu_hours);

@@ -16,6 +16,8 @@
 namespace aif::collect {
 
 std::string job_page(const JobReport& report);
+// The pages' shared <head> and style, up to and including <body>.
+std::string page_head(const std::string& title);
 std::string overview_page(const std::string& viewer_site, const std::vector<JobSummary>& jobs,
                           const std::vector<GpuHours>& hours, const std::vector<Rejection>& rejections,
                           const std::vector<PredictionPair>& predictions);

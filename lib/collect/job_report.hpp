@@ -28,11 +28,37 @@ struct JobStep {
     std::optional<Number> cpu_seconds, gpu_seconds;
     std::optional<double> elapsed_s;  // gpu_seconds / gpus, else end - start
     std::optional<long long> max_rss_bytes, gpu_mem_peak_bytes;  // observed by the producer
+    std::optional<long long> mem_alloc_bytes;  // Slurm's memory allocation to the step on the node (v2)
+    // The GPU sampler's measurements (v2 observed): absent until a node measures them.
+    std::optional<double> gpu_util_mean_pct, gpu_energy_j, node_energy_j;
 };
 
 // The submit_decision record: what job_submit said.
 struct Submission {
     std::optional<std::string> decision, reason, submit_time, created, verdict;
+    std::optional<std::string> record_id;     // the decision record, when linked through the prediction
+    std::optional<long long> time_limit_s;    // asked for at submission (v2)
+};
+
+// What the job cost and how well it used it, seff/sacct style. Each value is absent ("n/a")
+// when the records do not give it; none is ever a guessed 0.
+struct JobUsage {
+    // GPU-hours charged: GPUs allocated x the job's elapsed time, as sacct/XDMoD bill it. GPUs
+    // allocated: the job_end records' GPUs summed over nodes, else the batch step's on a
+    // one-node job. Elapsed: the batch step's wall time, else first step start to last end.
+    std::optional<long long> gpus_allocated;
+    std::optional<double> charged_elapsed_s, gpu_hours_charged;
+    std::optional<long long> queue_wait_s;   // first step start - submit time (linked decision)
+    std::optional<long long> time_limit_s;   // the decision's; compared with the elapsed time
+    // CPU: all steps' CPU time / (CPUs allocated on each node x elapsed). Memory: the largest
+    // task's peak RSS / the step's memory allocation, highest over steps.
+    std::optional<double> cpu_efficiency_pct, mem_efficiency_pct;
+    // Measured on the GPUs (sampler): the steps GPU-hours count, weighted by their GPU-seconds.
+    std::optional<double> gpu_util_mean_pct, gpu_energy_kwh, node_energy_kwh;
+    // Measured peak GPU memory per GPU / predicted memory per GPU, and where the measurement
+    // falls against the prediction's band: "below", "within" or "above" (absent without both).
+    std::optional<double> gpu_mem_measured_over_predicted;
+    std::optional<std::string> gpu_mem_vs_band;
 };
 
 struct JobOutcome {
@@ -69,6 +95,7 @@ struct JobReport {
 
     // Measured: peaks over the steps, GiB.
     std::optional<double> gpu_mem_peak_gib, max_rss_gib;
+    JobUsage usage;
 
     // Keys among account, user, partition, gpu_model, training, binding, prediction and nodes in
     // the order the records supplied them: the JSON form keeps that order.
@@ -76,9 +103,14 @@ struct JobReport {
 };
 
 // `bodies`: the records' JSON texts (any order; duplicates of one record_id keep the highest
-// version). Records of other jobs are ignored; `records` is 0 when none matched.
+// version). Records of other jobs are ignored; `records` is 0 when none matched. A submit
+// decision without a job id counts when the job's signed prediction names it (decision_id).
 JobReport build_job_report(const std::vector<std::string>& bodies, const std::string& site,
                            const std::string& cluster, long long job_id);
+
+// The submit_decision record the job's signed prediction names, when the report has none yet: the
+// caller fetches it by id and builds the report again with it. "" when there is nothing to link.
+std::string decision_to_link(const JobReport& report);
 
 // The JSON form served at /v1/jobs/SITE/CLUSTER/ID (and `aifactory report --json`).
 json::Ptr to_json(const JobReport& report);

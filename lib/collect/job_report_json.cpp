@@ -35,6 +35,8 @@ json_t* prediction_json(const record::Prediction& p, const json::Ptr& raw) {
     };
     set_real(out, "gib_per_gpu", p.gib_per_gpu);
     set_real(out, "capacity_gib", p.capacity_gib);
+    set_real(out, "gib_lo", p.gib_lo);
+    set_real(out, "gib_hi", p.gib_hi);
     if (p.gpus) set(out, "gpus", json_real(*p.gpus));
     set_real(out, "tokens_per_s", p.tokens_per_s);
     set_real(out, "train_hours", p.train_hours);
@@ -42,6 +44,7 @@ json_t* prediction_json(const record::Prediction& p, const json::Ptr& raw) {
     text("verdict", p.verdict);
     text("dominant", p.dominant);
     text("layout", p.layout);
+    text("decision_id", p.decision_id);
     if (!p.components.empty()) {
         json_t* comps = json_object();
         for (const auto& [name, gib] : p.components) set(comps, name.c_str(), json_real(gib));
@@ -68,7 +71,56 @@ json_t* step_json(const JobStep& s) {
     set_real(o, "elapsed_s", s.elapsed_s);
     set_int(o, "max_rss_bytes", s.max_rss_bytes);
     set_int(o, "gpu_mem_peak_bytes", s.gpu_mem_peak_bytes);
+    set_int(o, "mem_alloc_bytes", s.mem_alloc_bytes);
+    set_real(o, "gpu_util_mean_pct", s.gpu_util_mean_pct);
+    set_real(o, "gpu_energy_j", s.gpu_energy_j);
+    set_real(o, "node_energy_j", s.node_energy_j);
     return o;
+}
+
+// The usage figures: every key is present, null where the records do not give it ("n/a").
+json_t* usage_json(const JobUsage& u) {
+    json_t* o = json_object();
+    auto real = [&](const char* k, const std::optional<double>& v) { set(o, k, v ? json_real(*v) : json_null()); };
+    auto integer = [&](const char* k, const std::optional<long long>& v) { set(o, k, v ? json_integer(*v) : json_null()); };
+    integer("gpus_allocated", u.gpus_allocated);
+    real("charged_elapsed_s", u.charged_elapsed_s);
+    real("gpu_hours_charged", u.gpu_hours_charged);
+    integer("queue_wait_s", u.queue_wait_s);
+    integer("time_limit_s", u.time_limit_s);
+    real("cpu_efficiency_pct", u.cpu_efficiency_pct);
+    real("mem_efficiency_pct", u.mem_efficiency_pct);
+    real("gpu_util_mean_pct", u.gpu_util_mean_pct);
+    real("gpu_energy_kwh", u.gpu_energy_kwh);
+    real("node_energy_kwh", u.node_energy_kwh);
+    real("gpu_mem_measured_over_predicted", u.gpu_mem_measured_over_predicted);
+    set(o, "gpu_mem_vs_band", u.gpu_mem_vs_band ? json_string(u.gpu_mem_vs_band->c_str()) : json_null());
+    return o;
+}
+
+JobUsage read_usage(const json_t* o) {
+    JobUsage u;
+    auto real = [&](const char* k) {
+        const json_t* v = json_object_get(o, k);
+        return json_is_number(v) ? std::optional<double>(json_number_value(v)) : std::nullopt;
+    };
+    auto integer = [&](const char* k) {
+        const json_t* v = json_object_get(o, k);
+        return json_is_integer(v) ? std::optional<long long>(json_integer_value(v)) : std::nullopt;
+    };
+    u.gpus_allocated = integer("gpus_allocated");
+    u.charged_elapsed_s = real("charged_elapsed_s");
+    u.gpu_hours_charged = real("gpu_hours_charged");
+    u.queue_wait_s = integer("queue_wait_s");
+    u.time_limit_s = integer("time_limit_s");
+    u.cpu_efficiency_pct = real("cpu_efficiency_pct");
+    u.mem_efficiency_pct = real("mem_efficiency_pct");
+    u.gpu_util_mean_pct = real("gpu_util_mean_pct");
+    u.gpu_energy_kwh = real("gpu_energy_kwh");
+    u.node_energy_kwh = real("node_energy_kwh");
+    u.gpu_mem_measured_over_predicted = real("gpu_mem_measured_over_predicted");
+    if (const json_t* b = json_object_get(o, "gpu_mem_vs_band"); json_is_string(b)) u.gpu_mem_vs_band = json_string_value(b);
+    return u;
 }
 
 std::optional<std::string> get_str(const json_t* o, const char* k) {
@@ -113,6 +165,10 @@ JobStep read_step(const json_t* o) {
     s.elapsed_s = get_real(o, "elapsed_s");
     s.max_rss_bytes = get_int(o, "max_rss_bytes");
     s.gpu_mem_peak_bytes = get_int(o, "gpu_mem_peak_bytes");
+    s.mem_alloc_bytes = get_int(o, "mem_alloc_bytes");
+    s.gpu_util_mean_pct = get_real(o, "gpu_util_mean_pct");
+    s.gpu_energy_j = get_real(o, "gpu_energy_j");
+    s.node_energy_j = get_real(o, "node_energy_j");
     return s;
 }
 
@@ -145,10 +201,13 @@ json::Ptr to_json(const JobReport& r) {
         set_str(sub, "submit_time", s->submit_time);
         set_str(sub, "created", s->created);
         set_str(sub, "verdict", s->verdict);
+        set_str(sub, "record_id", s->record_id);
+        set_int(sub, "time_limit_s", s->time_limit_s);
         set(o, "submission", sub);
     }
     set(o, "gpu_seconds", json_real(r.gpu_seconds));
     set(o, "gpu_hours", json_real(r.gpu_hours));
+    set(o, "usage", usage_json(r.usage));
     json_t* nodes = json_array();
     for (const auto& n : r.node_list) json_array_append_new(nodes, json_string(n.c_str()));
     set(o, "node_list", nodes);
@@ -197,7 +256,9 @@ JobReport job_report_from_json(const json_t* o) {
     }
     if (const json_t* s = json_object_get(o, "submission"); json_is_object(s))
         r.submission = Submission{get_str(s, "decision"), get_str(s, "reason"), get_str(s, "submit_time"),
-                                  get_str(s, "created"), get_str(s, "verdict")};
+                                  get_str(s, "created"), get_str(s, "verdict"), get_str(s, "record_id"),
+                                  get_int(s, "time_limit_s")};
+    r.usage = read_usage(json_object_get(o, "usage"));
     r.gpu_seconds = get_real(o, "gpu_seconds").value_or(0);
     r.gpu_hours = get_real(o, "gpu_hours").value_or(0);
     const json_t* nodes = json_object_get(o, "node_list");

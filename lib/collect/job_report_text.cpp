@@ -63,11 +63,41 @@ std::string field(const std::string& label, const std::string& text) {
 
 std::string predicted(const record::Prediction& p, const json_t* raw) {
     if (!p.gib_per_gpu && raw) return kv_line(raw);  // nothing this version reads: show it as sent
-    std::string t = gib_text(p.gib_per_gpu.value_or(0)) + " per GPU of " + gib_text(p.capacity_gib.value_or(0));
+    std::string t = gib_text(p.gib_per_gpu.value_or(0)) + " per GPU";
+    if (p.capacity_gib) t += " of " + gib_text(*p.capacity_gib);
     if (!p.verdict.empty()) t += ", verdict " + p.verdict;
     if (!p.dominant.empty()) t += ", mostly " + p.dominant;
     if (p.gpu_hours) t += ", " + fmt_fixed(*p.gpu_hours, 2) + " GPU-hours";
     return t;
+}
+
+// "n/a" where the records do not give a value, never 0.
+std::string na(const std::optional<double>& v, int decimals, const char* unit = "") {
+    return v ? fmt_fixed(*v, decimals) + unit : "n/a";
+}
+
+// GPU-hours charged and used, time, efficiency, GPU measurements, memory per GPU.
+std::string usage_lines(const JobReport& r) {
+    const JobUsage& u = r.usage;
+    std::string charged = na(u.gpu_hours_charged, 4);
+    if (u.gpus_allocated && u.charged_elapsed_s)
+        charged += " (" + std::to_string(*u.gpus_allocated) + " GPUs allocated x " + dur(*u.charged_elapsed_s) + ")";
+    std::string o = field("Charged", charged + "; used by steps " + fmt_fixed(r.gpu_hours, 4) + " GPU-hours");
+    std::string t = "elapsed " + (u.charged_elapsed_s ? dur(*u.charged_elapsed_s) : std::string("n/a"));
+    t += u.time_limit_s ? " of a " + dur(static_cast<double>(*u.time_limit_s)) + " limit" : std::string(", limit n/a");
+    t += ", queue wait " + (u.queue_wait_s ? dur(static_cast<double>(*u.queue_wait_s)) : std::string("n/a"));
+    o += field("Time", t);
+    o += field("Efficiency", "CPU " + na(u.cpu_efficiency_pct, 1, " %") + ", memory " + na(u.mem_efficiency_pct, 1, " %") +
+                                 " (largest task's peak RSS of its allocation)");
+    o += field("GPU use", "utilisation " + na(u.gpu_util_mean_pct, 1, " %") + ", GPU energy " +
+                              na(u.gpu_energy_kwh, 3, " kWh") + ", node energy " + na(u.node_energy_kwh, 3, " kWh"));
+    const record::Prediction* p = r.prediction ? &*r.prediction : nullptr;
+    std::string mem = "predicted " + (p && p->gib_per_gpu ? gib_text(*p->gib_per_gpu) : "n/a");
+    if (p && p->gib_lo && p->gib_hi) mem += " (band " + gib_text(*p->gib_lo) + " to " + gib_text(*p->gib_hi) + ")";
+    mem += ", measured " + (r.gpu_mem_peak_gib ? gib_text(*r.gpu_mem_peak_gib) : "n/a");
+    if (u.gpu_mem_measured_over_predicted) mem += " (" + fmt_fixed(100 * *u.gpu_mem_measured_over_predicted, 0) + " % of predicted)";
+    if (u.gpu_mem_vs_band) mem += ", " + *u.gpu_mem_vs_band + " the band";
+    return o + field("GPU memory", mem + " per GPU");
 }
 
 std::string render_unchecked(const JobReport& r) {
@@ -79,6 +109,8 @@ std::string render_unchecked(const JobReport& r) {
         std::string t = s->decision.value_or("");
         if (!s->reason.value_or("").empty()) t += ": " + *s->reason;
         o += field("Submission", t);
+    } else {
+        o += field("Submission", "not recorded");
     }
     if (r.training) o += field("Asked", kv_line(r.training.get()));
     if (r.prediction) o += field("Predicted", predicted(*r.prediction, r.prediction_raw.get()));
@@ -95,6 +127,7 @@ std::string render_unchecked(const JobReport& r) {
     if (!out.start_time.value_or("").empty()) res += ", " + *out.start_time + " to " + out.end_time.value_or("");
     o += field("Outcome", res);
     o += field("GPU-hours", fmt_fixed(r.gpu_hours, 4) + " (" + fmt_fixed(r.gpu_seconds, 1) + " GPU-seconds)");
+    o += usage_lines(r);
     if (r.binding) o += field("Binding", kv_line(r.binding.get()));
     if (!r.steps.empty()) {
         char line[128];

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "collect/job_report.hpp"
 #include "collect/limits.hpp"
 #include "collect/listings.hpp"
+#include "collect/overview.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "common/text.hpp"
@@ -160,11 +162,50 @@ struct Server::Impl {
             f.site = who.site;
         }
         f.account = arg("account");
+        f.partition = arg("partition");
         f.verdict = arg("verdict");
         f.from = query_time(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from"), "from");
         f.to = query_time(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to"), "to");
         if (std::string l = arg("limit"); !l.empty()) f.limit = static_cast<int>(parse_int(l, "limit", 1, 10000));
         return f;
+    }
+
+    static std::string url_encode(const std::string& v) {
+        static const char* hex = "0123456789ABCDEF";
+        std::string o;
+        for (unsigned char ch : v) {
+            if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == ':') o += static_cast<char>(ch);
+            else o += std::string("%") + hex[ch >> 4] + hex[ch & 15];
+        }
+        return o;
+    }
+
+    // The federation overview (HTML), its exports (/v1/overview?group=...&format=csv|json) and the
+    // same aggregates for Prometheus (/metrics), under the token's site and the query's filters.
+    Reply overview(MHD_Connection* c, const std::string& url, const Principal& who) {
+        auto arg = [&](const char* k) {
+            const char* v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
+            return std::string(v ? v : "");
+        };
+        JobFilter f = filter(c, who);
+        if (arg("limit").empty()) f.limit = 1000;
+        std::vector<std::pair<GroupBy, std::vector<UsageGroup>>> tables;
+        if (url == "/v1/overview") {
+            const std::string group = arg("group").empty() ? "partition" : arg("group");
+            auto g = parse_group(group);
+            if (!g) return err(400, "group: partition, account or user");
+            const std::string format = arg("format");
+            if (format == "csv")
+                return {200, usage_csv(*g, store.usage_groups(f, *g)), "text/csv; charset=utf-8", false};
+            if (!format.empty() && format != "json") return err(400, "format: json or csv");
+            return {200, usage_json(*g, store.usage_groups(f, *g)), "application/json", false};
+        }
+        for (GroupBy g : {GroupBy::Partition, GroupBy::Account, GroupBy::User}) tables.emplace_back(g, store.usage_groups(f, g));
+        if (url == "/metrics") return {200, usage_metrics(tables), "text/plain; version=0.0.4; charset=utf-8", false};
+        std::string query;
+        for (const char* k : {"site", "partition", "account", "from", "to"})
+            if (std::string v = arg(k); !v.empty()) query += (query.empty() ? "" : "&") + std::string(k) + "=" + url_encode(v);
+        return {200, usage_page(who.site, query, tables), "text/html; charset=utf-8", false};
     }
 
     Reply get(MHD_Connection* c, const std::string& url, const Principal& who) {
@@ -177,7 +218,13 @@ struct Server::Impl {
             if (!safe_name(site) || !safe_name(cluster)) return err(400, "site and cluster: letters, digits, '-', '_', '.'");
             long long id = parse_int(parts[o + 2], "job id", 0, 0xFFFFFFFFLL);
             if (!who.may_read(site)) return err(403, "token for site '" + who.site + "' cannot read site '" + site + "'");
-            JobReport rep = build_job_report(store.job_records({site, cluster, id}), site, cluster, id);
+            std::vector<std::string> bodies = store.job_records({site, cluster, id});
+            JobReport rep = build_job_report(bodies, site, cluster, id);
+            if (std::string link = decision_to_link(rep); !link.empty())
+                if (auto decision = store.record_body(site, link)) {
+                    bodies.push_back(std::move(*decision));
+                    rep = build_job_report(bodies, site, cluster, id);
+                }
             if (rep.records == 0)
                 return err(404, "no records for job " + std::to_string(id) + " on " + site + "/" + cluster);
             if (html) return {200, job_page(rep), "text/html; charset=utf-8", false};
@@ -190,6 +237,7 @@ struct Server::Impl {
                                        store.predictions(f)),
                     "text/html; charset=utf-8", false};
         }
+        if (url == "/v1/overview" || url == "/overview" || url == "/metrics") return overview(c, url, who);
         if (url == "/v1/jobs") return {200, jobs_json(store.list_jobs(filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/gpu-hours") return {200, gpu_hours_json(store.gpu_hours(filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/rejections") return {200, rejections_json(store.rejections(filter(c, who))), "application/json", false};

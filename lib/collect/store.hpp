@@ -23,7 +23,7 @@ struct JobKey {
 };
 
 struct JobFilter {
-    std::string site, account, verdict;  // "" = any
+    std::string site, account, verdict, partition;  // "" = any
     std::optional<std::int64_t> from, to;  // event time, epoch s, [from, to)
     int limit = 100;
 };
@@ -52,6 +52,19 @@ struct PredictionPair {  // per job: the predicted memory per GPU and the observ
     double predicted_gib = 0, observed_gib = 0;
 };
 
+// The federation overview: one row per site and partition, account or user (pseudonym).
+enum class GroupBy { Partition, Account, User };
+struct UsageGroup {
+    // key "": not recorded: a job without a job_end record (partition), no account; decisions
+    // count under the partition sbatch was given (else the site's default) and its account.
+    std::string site, key;
+    std::int64_t jobs = 0;
+    double gpu_hours = 0;  // by the GPU-seconds rule below
+    // Absent when no job of the group has the measurement (n/a, never 0).
+    std::optional<double> gpu_energy_kwh, node_energy_kwh, gpu_util_mean_pct;
+    std::int64_t accepted = 0, warned = 0, rejected = 0;  // submit decisions
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -59,10 +72,13 @@ public:
     virtual IngestResult put(const std::vector<Row>& rows) = 0;
     // Record bodies of one job (submit decisions that carry the job id included), oldest first.
     virtual std::vector<std::string> job_records(const JobKey& k) = 0;
+    // One record's body by id (a job's submit decision, which carries no job id), if held.
+    virtual std::optional<std::string> record_body(const std::string& site, const std::string& record_id) = 0;
     virtual std::vector<JobSummary> list_jobs(const JobFilter& f) = 0;
     virtual std::vector<GpuHours> gpu_hours(const JobFilter& f) = 0;
     virtual std::vector<Rejection> rejections(const JobFilter& f) = 0;
     virtual std::vector<PredictionPair> predictions(const JobFilter& f) = 0;
+    virtual std::vector<UsageGroup> usage_groups(const JobFilter& f, GroupBy g) = 0;
     virtual std::int64_t count() = 0;
 };
 

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "collect/store.hpp"
+#include "collect/overview.hpp"
 #include "collect/store_sql.hpp"
 #include "common/error.hpp"
 
@@ -52,6 +53,7 @@ public:
         add(f.from);
         add(f.to);
         add(static_cast<std::int64_t>(f.limit));
+        add(f.partition);
     }
     int size() const { return static_cast<int>(vals_.size()); }
     std::vector<const char*> ptrs() const {
@@ -71,6 +73,7 @@ public:
         connect();
         ResultPtr r(PQexec(conn_, sql::schema(D).c_str()));
         check(r.r, "creating the schema");
+        for (const auto& add : sql::added_columns(D)) exec(add.c_str());
         ResultPtr m(PQexec(conn_, sql::jobs_missing().c_str()));
         check(m.r, "checking the job summaries");
         if (std::string(PQgetvalue(m.r, 0, 0)) == "t") exec(sql::rebuild_jobs().c_str());
@@ -105,7 +108,7 @@ public:
                 p.add(site + "/" + cluster + "/" + std::to_string(job));
                 ResultPtr q(run("lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", p));
             }
-            const std::size_t chunk = 500;  // 500 x 22 parameters, well under libpq's 65535
+            const std::size_t chunk = 500;  // 500 x 26 parameters, well under libpq's 65535
             for (std::size_t at = 0; at < todo.size(); at += chunk) {
                 std::size_t n = std::min(chunk, todo.size() - at);
                 Params p;
@@ -141,6 +144,17 @@ public:
         std::vector<std::string> out;
         for (int i = 0; i < PQntuples(r.r); ++i) out.emplace_back(PQgetvalue(r.r, i, 0));
         return out;
+    }
+
+    std::optional<std::string> record_body(const std::string& site, const std::string& record_id) override {
+        std::lock_guard<std::mutex> g(mu_);
+        ensure();
+        Params p;
+        p.add(site);
+        p.add(record_id);
+        ResultPtr r(run("record", sql::for_dialect(sql::record_body(), D), p));
+        if (PQntuples(r.r) == 0) return std::nullopt;
+        return std::string(PQgetvalue(r.r, 0, 0));
     }
 
     std::vector<JobSummary> list_jobs(const JobFilter& f) override {
@@ -183,6 +197,19 @@ public:
         for (int i = 0; i < PQntuples(r->r); ++i)
             out.push_back({{text(r->r, i, 0), text(r->r, i, 1), i64(r->r, i, 2)}, dbl(r->r, i, 3),
                            dbl(r->r, i, 4) / (1024.0 * 1024 * 1024)});
+        return out;
+    }
+
+    std::vector<UsageGroup> usage_groups(const JobFilter& f, GroupBy by) override {
+        std::vector<UsageGroup> out;
+        auto r = query(sql::usage_groups(D, by), f);
+        auto opt = [&](int i, int c) { return PQgetisnull(r->r, i, c) ? std::nullopt : std::optional<double>(dbl(r->r, i, c)); };
+        for (int i = 0; i < PQntuples(r->r); ++i)
+            out.push_back(usage_group(text(r->r, i, 0), text(r->r, i, 1), i64(r->r, i, 2), dbl(r->r, i, 3), opt(i, 4),
+                                      opt(i, 5), opt(i, 6), opt(i, 7)));
+        auto d = query(sql::decision_groups(D, by), f);
+        for (int i = 0; i < PQntuples(d->r); ++i)
+            add_decisions(out, text(d->r, i, 0), text(d->r, i, 1), text(d->r, i, 2), i64(d->r, i, 3));
         return out;
     }
 
@@ -251,6 +278,10 @@ private:
         p.add(r.gpu_seconds);
         p.add(r.pred_gib_per_gpu);
         p.add(r.obs_gpu_peak_bytes);
+        p.add(r.partition);
+        p.add(r.gpu_energy_j);
+        p.add(r.node_energy_j);
+        p.add(r.gpu_util_pct);
         p.add(r.body);
         p.add(static_cast<std::int64_t>(std::time(nullptr)));
     }

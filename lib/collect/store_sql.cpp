@@ -3,17 +3,27 @@
 #include "collect/store_sql.hpp"
 
 #include <cctype>
+#include <utility>
 
 namespace aif::collect::sql {
 namespace {
 
 const char* kColumns =
     "site, record_id, cluster, job_id, kind, component, version, created, step_id, node, account, pseudonym, "
-    "verdict, decision, reason, state, event_time, gpu_seconds, pred_gib, obs_peak, body, received";
+    "verdict, decision, reason, state, event_time, gpu_seconds, pred_gib, obs_peak, part, gpu_energy_j, "
+    "node_energy_j, gpu_util_pct, body, received";
+
+// Sums `expr` over the steps GPU-hours count (store.hpp): srun steps, the batch step only when
+// the job ran no other. NULL when no counted step has a value (shown as n/a, never 0).
+std::string counted(const std::string& expr) {
+    return "CASE WHEN SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN 1 ELSE 0 END) > 0\n"
+           "    THEN SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN " + expr + " END)\n"
+           "    ELSE SUM(CASE WHEN kind = 'step_end' AND step_id = 'batch' THEN " + expr + " END) END";
+}
 
 // A job's summary from its records (the `jobs` table's columns after the key).
 // SUM(CASE ...) rather than SUM(bool): both dialects.
-const char* kJobAggregates =
+const std::string kJobAggregates = std::string(
     "COALESCE(MAX(NULLIF(account, '')), '') AS acc, COALESCE(MAX(NULLIF(pseudonym, '')), '') AS usr,\n"
     "  COALESCE(MAX(NULLIF(verdict, '')), '') AS ver,\n"
     "  CASE WHEN SUM(CASE WHEN state NOT IN ('', 'COMPLETED') THEN 1 ELSE 0 END) > 0\n"
@@ -23,15 +33,20 @@ const char* kJobAggregates =
     "  SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN 1 ELSE 0 END) AS nsteps,\n"
     "  COALESCE(SUM(CASE WHEN kind = 'step_end' AND step_id <> 'batch' THEN gpu_seconds END), 0) AS gs,\n"
     "  COALESCE(SUM(CASE WHEN kind = 'step_end' AND step_id = 'batch' THEN gpu_seconds END), 0) AS bgs,\n"
-    "  MAX(pred_gib) AS pg, MAX(obs_peak) AS op\n";
-const char* kJobColumns = "site, cluster, job_id, acc, usr, ver, st, t0, t1, nrec, nsteps, gs, bgs, pg, op";
+    "  MAX(pred_gib) AS pg, MAX(obs_peak) AS op,\n"
+    "  COALESCE(MAX(NULLIF(part, '')), '') AS prt,\n  ") +
+    counted("gpu_energy_j") + " AS ej,\n  " + counted("node_energy_j") + " AS nej,\n  " +
+    counted("gpu_util_pct * gpu_seconds") + " AS uw,\n  " +
+    counted("CASE WHEN gpu_util_pct IS NOT NULL THEN gpu_seconds END") + " AS uws\n";
+const char* kJobColumns = "site, cluster, job_id, acc, usr, ver, st, t0, t1, nrec, nsteps, gs, bgs, pg, op, prt, ej, nej, uw, uws";
 
 // The jobs that pass JobFilter's conditions, from the summary table.
 std::string jobs_cte(Dialect d) {
     std::string big = d == Dialect::Postgres ? "BIGINT" : "INTEGER";
     return "WITH j AS (SELECT * FROM jobs WHERE (CAST(?1 AS TEXT) = '' OR site = ?1)\n"
            "  AND (CAST(?2 AS TEXT) = '' OR acc = ?2) AND (CAST(?3 AS TEXT) = '' OR ver = ?3)\n"
-           "  AND (CAST(?4 AS " + big + ") IS NULL OR t1 >= ?4) AND (CAST(?5 AS " + big + ") IS NULL OR t1 < ?5))\n";
+           "  AND (CAST(?4 AS " + big + ") IS NULL OR t1 >= ?4) AND (CAST(?5 AS " + big + ") IS NULL OR t1 < ?5)\n"
+           "  AND (CAST(?7 AS TEXT) = '' OR prt = ?7))\n";
 }
 
 std::string month(Dialect d, const char* epoch_col) {
@@ -71,6 +86,18 @@ std::string schema(Dialect d) {
            "CREATE INDEX IF NOT EXISTS jobs_t1 ON jobs (t1);\n";
 }
 
+std::vector<std::string> added_columns(Dialect d) {
+    const std::string real = d == Dialect::Postgres ? "DOUBLE PRECISION" : "REAL";
+    const std::string if_not = d == Dialect::Postgres ? "IF NOT EXISTS " : "";
+    std::vector<std::string> out;
+    for (const auto& [table, cols] : std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>{
+             {"records", {{"part", "TEXT"}, {"gpu_energy_j", real}, {"node_energy_j", real}, {"gpu_util_pct", real}}},
+             {"jobs", {{"prt", "TEXT"}, {"ej", real}, {"nej", real}, {"uw", real}, {"uws", real}}}})
+        for (const auto& [name, type] : cols)
+            out.push_back("ALTER TABLE " + table + " ADD COLUMN " + if_not + name + " " + type);
+    return out;
+}
+
 std::string refresh_job(Dialect d) {
     std::string s = std::string("INSERT ") + (d == Dialect::Sqlite ? "OR REPLACE " : "") + "INTO jobs (" + kJobColumns +
                     ")\nSELECT site, cluster, job_id,\n  " + kJobAggregates +
@@ -78,7 +105,8 @@ std::string refresh_job(Dialect d) {
     if (d == Dialect::Postgres)
         s += " ON CONFLICT (site, cluster, job_id) DO UPDATE SET acc = excluded.acc, usr = excluded.usr, "
              "ver = excluded.ver, st = excluded.st, t0 = excluded.t0, t1 = excluded.t1, nrec = excluded.nrec, "
-             "nsteps = excluded.nsteps, gs = excluded.gs, bgs = excluded.bgs, pg = excluded.pg, op = excluded.op";
+             "nsteps = excluded.nsteps, gs = excluded.gs, bgs = excluded.bgs, pg = excluded.pg, op = excluded.op, "
+             "prt = excluded.prt, ej = excluded.ej, nej = excluded.nej, uw = excluded.uw, uws = excluded.uws";
     return for_dialect(s, d);
 }
 
@@ -90,6 +118,8 @@ std::string rebuild_jobs() {
 std::string jobs_missing() {
     return "SELECT (SELECT COUNT(*) FROM jobs) = 0 AND EXISTS (SELECT 1 FROM records WHERE job_id IS NOT NULL)";
 }
+
+std::string record_body() { return "SELECT body FROM records WHERE site = ?1 AND record_id = ?2"; }
 
 std::string find_version() { return "SELECT version, created FROM records WHERE site = ?1 AND record_id = ?2"; }
 
@@ -154,10 +184,35 @@ std::string rejections(Dialect d) {
     std::string big = d == Dialect::Postgres ? "BIGINT" : "INTEGER";
     return "SELECT site, reason, COUNT(*) AS n FROM records WHERE kind = 'submit_decision' AND decision = 'rejected'\n"
            "  AND (CAST(?1 AS TEXT) = '' OR site = ?1) AND (CAST(?2 AS TEXT) = '' OR account = ?2)\n"
-           "  AND (CAST(?3 AS TEXT) = '' OR verdict = ?3)\n"
+           "  AND (CAST(?3 AS TEXT) = '' OR verdict = ?3) AND (CAST(?7 AS TEXT) = '' OR part = ?7)\n"
            "  AND (CAST(?4 AS " + big + ") IS NULL OR event_time >= ?4) AND (CAST(?5 AS " + big +
            ") IS NULL OR event_time < ?5)\n"
            "GROUP BY site, reason ORDER BY n DESC, site, reason LIMIT ?6";
+}
+
+namespace {
+const char* job_group_column(GroupBy g) { return g == GroupBy::Partition ? "prt" : g == GroupBy::Account ? "acc" : "usr"; }
+const char* record_group_column(GroupBy g) {
+    return g == GroupBy::Partition ? "part" : g == GroupBy::Account ? "account" : "pseudonym";
+}
+}  // namespace
+
+std::string usage_groups(Dialect d, GroupBy g) {
+    const std::string c = job_group_column(g);
+    return jobs_cte(d) + "SELECT site, COALESCE(" + c + ", '') AS k, COUNT(*),\n"
+           "  COALESCE(SUM(CASE WHEN nsteps > 0 THEN gs ELSE bgs END), 0) / 3600.0, SUM(ej), SUM(nej), SUM(uw), SUM(uws)\n"
+           "FROM j GROUP BY site, k ORDER BY 4 DESC, site, k LIMIT ?6";
+}
+
+std::string decision_groups(Dialect d, GroupBy g) {
+    std::string big = d == Dialect::Postgres ? "BIGINT" : "INTEGER";
+    const std::string c = record_group_column(g);
+    return "SELECT site, COALESCE(" + c + ", '') AS k, decision, COUNT(*) FROM records WHERE kind = 'submit_decision'\n"
+           "  AND (CAST(?1 AS TEXT) = '' OR site = ?1) AND (CAST(?2 AS TEXT) = '' OR account = ?2)\n"
+           "  AND (CAST(?3 AS TEXT) = '' OR verdict = ?3) AND (CAST(?7 AS TEXT) = '' OR part = ?7)\n"
+           "  AND (CAST(?4 AS " + big + ") IS NULL OR event_time >= ?4) AND (CAST(?5 AS " + big +
+           ") IS NULL OR event_time < ?5)\n"
+           "GROUP BY site, k, decision ORDER BY site, k, decision LIMIT CAST(?6 AS " + big + ") * 3";
 }
 
 std::string predictions(Dialect d) {

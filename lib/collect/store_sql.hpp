@@ -3,19 +3,31 @@
 // PostgreSQL they become $1..$N. The few expressions that differ take the dialect.
 #pragma once
 #include <string>
+#include <vector>
+
+#include "collect/store.hpp"
 
 namespace aif::collect::sql {
 
 enum class Dialect { Sqlite, Postgres };
 
 std::string schema(Dialect d);
+// Columns added since the first release, as ALTER TABLE statements run after schema(): PostgreSQL
+// skips those a table has (IF NOT EXISTS); SQLite refuses them with "duplicate column name",
+// which the caller ignores. Old rows keep NULL there (shown as n/a).
+std::vector<std::string> added_columns(Dialect d);
 std::string find_version();
 std::string job_records();
-// JobFilter binds: ?1 site, ?2 account, ?3 verdict, ?4 from, ?5 to, ?6 limit.
+std::string record_body();  // ?1 site, ?2 record id
+// JobFilter binds: ?1 site, ?2 account, ?3 verdict, ?4 from, ?5 to, ?6 limit, ?7 partition.
 std::string list_jobs(Dialect d);
 std::string gpu_hours(Dialect d);
 std::string rejections(Dialect d);
 std::string predictions(Dialect d);
+// Per site and group: jobs, GPU-hours, GPU and node energy (J), Σ util x GPU-s, Σ GPU-s with util.
+std::string usage_groups(Dialect d, GroupBy g);
+// Per site, group and decision: submit decisions counted.
+std::string decision_groups(Dialect d, GroupBy g);
 std::string count();
 // The `jobs` table summarises each job's records (what listings and aggregates read, so they do
 // not scan every record): refresh_job recomputes one job (?1 site, ?2 cluster, ?3 job id) after
@@ -24,11 +36,11 @@ std::string count();
 std::string refresh_job(Dialect d);
 std::string rebuild_jobs();
 std::string jobs_missing();
-// ?1.. ?21: the Row's columns in the order of kColumns, ?22 received (epoch s).
+// ?1.. ?25: the Row's columns in the order of kColumns, ?26 received (epoch s).
 std::string insert_or_replace(Dialect d);
-// PostgreSQL: one upsert statement for `rows` rows (parameters ?1.. in row order, 22 per row).
+// PostgreSQL: one upsert statement for `rows` rows (parameters ?1.. in row order, 26 per row).
 std::string upsert_many(std::size_t rows);
-inline constexpr int kInsertParams = 22;
+inline constexpr int kInsertParams = 26;
 
 std::string for_dialect(const std::string& sql, Dialect d);  // ?N → $N for PostgreSQL
 

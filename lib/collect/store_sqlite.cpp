@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "collect/store.hpp"
+#include "collect/overview.hpp"
 #include "collect/store_sql.hpp"
 #include "common/error.hpp"
 
@@ -56,6 +57,7 @@ public:
         bind(4, f.from);
         bind(5, f.to);
         bind(6, static_cast<std::int64_t>(f.limit));
+        bind(7, f.partition);
     }
 
 private:
@@ -76,6 +78,8 @@ public:
         exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=FULL");
         exec(sql::schema(D).c_str());
+        for (const auto& add : sql::added_columns(D))
+            sqlite3_exec(db_, add.c_str(), nullptr, nullptr, nullptr);  // "duplicate column name": already there
         find_ = std::make_unique<Stmt>(db_, sql::find_version());
         insert_ = std::make_unique<Stmt>(db_, sql::insert_or_replace(D));
         job_ = std::make_unique<Stmt>(db_, sql::job_records());
@@ -123,6 +127,10 @@ public:
                 insert_->bind(i++, r.gpu_seconds);
                 insert_->bind(i++, r.pred_gib_per_gpu);
                 insert_->bind(i++, r.obs_gpu_peak_bytes);
+                insert_->bind(i++, r.partition);
+                insert_->bind(i++, r.gpu_energy_j);
+                insert_->bind(i++, r.node_energy_j);
+                insert_->bind(i++, r.gpu_util_pct);
                 insert_->bind(i++, r.body);
                 insert_->bind(i++, static_cast<std::int64_t>(std::time(nullptr)));
                 insert_->step();
@@ -153,6 +161,15 @@ public:
         std::vector<std::string> out;
         while (job_->step()) out.push_back(job_->text(0));
         return out;
+    }
+
+    std::optional<std::string> record_body(const std::string& site, const std::string& record_id) override {
+        std::lock_guard<std::mutex> g(mu_);
+        Stmt s(db_, sql::record_body());
+        s.bind(1, site);
+        s.bind(2, record_id);
+        if (!s.step()) return std::nullopt;
+        return s.text(0);
     }
 
     std::vector<JobSummary> list_jobs(const JobFilter& f) override {
@@ -200,6 +217,20 @@ public:
         s.bind_filter(f);
         std::vector<PredictionPair> out;
         while (s.step()) out.push_back({{s.text(0), s.text(1), s.i64(2)}, s.dbl(3), s.dbl(4) / (1024.0 * 1024 * 1024)});
+        return out;
+    }
+
+    std::vector<UsageGroup> usage_groups(const JobFilter& f, GroupBy by) override {
+        std::lock_guard<std::mutex> g(mu_);
+        std::vector<UsageGroup> out;
+        Stmt s(db_, sql::usage_groups(D, by));
+        s.bind_filter(f);
+        auto opt = [&](int c) { return s.null(c) ? std::nullopt : std::optional<double>(s.dbl(c)); };
+        while (s.step())
+            out.push_back(usage_group(s.text(0), s.text(1), s.i64(2), s.dbl(3), opt(4), opt(5), opt(6), opt(7)));
+        Stmt d(db_, sql::decision_groups(D, by));
+        d.bind_filter(f);
+        while (d.step()) add_decisions(out, d.text(0), d.text(1), d.text(2), d.i64(3));
         return out;
     }
 

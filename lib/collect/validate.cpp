@@ -22,13 +22,26 @@ namespace aif::collect {
 namespace {
 
 // Top-level fields of aifactory.acct/1 (docs/record-schema.json: additionalProperties false),
-// plus record_version, the collector's extension for versioned enrichment.
+// plus record_version, the collector's extension for versioned enrichment. Schema 2 adds kFieldsV2.
 const char* const kFields[] = {
     "schema", "record_id", "kind", "component", "site", "cluster", "created", "job_id", "array_job_id",
     "array_task_id", "het_job_id", "het_job_offset", "step_id", "node", "partition", "account", "user",
     "submit_time", "start_time", "end_time", "nodes", "gpus", "tasks", "cpus", "gpu_model", "gpu_seconds",
     "cpu_seconds", "state", "exit_code", "exit_signal", "decision", "reason", "training", "prediction", "verdict",
     "binding", "observed", "record_version", "prediction_origin", "truncated"};
+const char* const kFieldsV2[] = {"elapsed_s", "mem_alloc_bytes", "time_limit_s"};
+
+// Members of `observed`: what a node measured for the step. Schema 2 adds the GPU sampler's.
+const char* const kObservedV1[] = {"max_rss_bytes", "gpu_mem_peak_bytes"};
+const char* const kObservedV2[] = {"gpu_util_mean_pct", "gpu_util_p95_pct", "gpu_energy_j", "gpu_energy_basis",
+                                   "gpu_samples", "gpu_sample_interval_s", "node_energy_j"};
+
+template <std::size_t N>
+bool listed(const char* const (&names)[N], const char* key) {
+    for (const char* f : names)
+        if (std::strcmp(f, key) == 0) return true;
+    return false;
+}
 
 // 1e15 s is 30 million years: larger is never a measurement and would swamp any aggregate.
 constexpr double kMaxSeconds = 1e15;
@@ -102,15 +115,16 @@ Row check_record(std::string_view json_text) {
     r.record_id = c.text("record_id", true, 64);
     if (!record::is_uuid_v5(r.record_id)) c.fail("record_id", "'" + r.record_id + "' is not a lowercase UUIDv5");
     c.who = "record " + r.record_id;
+    std::string schema = c.text("schema", true, 64);
+    const int version = record::schema_version(schema);
+    if (version == 0)
+        c.fail("schema", "'" + schema + "' is not " + record::kSchema + " or " + record::kSchemaV1);
     const char* key;
     json_t* value;
     json_object_foreach(doc.get(), key, value) {
-        bool known = false;
-        for (const char* f : kFields) known = known || std::strcmp(f, key) == 0;
-        if (!known) c.fail(key, std::string("is not a field of schema ") + record::kSchema);
+        if (!listed(kFields, key) && !(version >= 2 && listed(kFieldsV2, key)))
+            c.fail(key, "is not a field of schema " + schema);
     }
-    std::string schema = c.text("schema", true, 64);
-    if (schema != record::kSchema) c.fail("schema", "'" + schema + "' is not " + record::kSchema);
     r.kind = c.text("kind", true, 32);
     const auto kind = record::parse_kind(r.kind);
     if (!kind)
@@ -137,7 +151,7 @@ Row check_record(std::string_view json_text) {
     r.user = c.text("user", false, 64);
     if (!r.user.empty() && !record::is_pseudonym(r.user))
         c.fail("user", "must be a pseudonym (u- and 32 hex digits), never a user name");
-    c.text("partition", false, 256);
+    r.partition = c.text("partition", false, 256);
     c.text("gpu_model", false, 256);
     r.state = c.text("state", false, 64);
     r.decision = c.text("decision", false, 32);
@@ -165,6 +179,9 @@ Row check_record(std::string_view json_text) {
                                       fmt_g(held));
     }
     c.seconds("cpu_seconds");
+    c.seconds("elapsed_s");
+    c.integer("mem_alloc_bytes", 0, INT64_MAX);
+    c.integer("time_limit_s", 1, 0xFFFFFFFFLL * 60);
     for (const char* k : {"training", "prediction", "binding", "observed"}) c.object(k);
     r.verdict = c.text("verdict", false, 64);
     const json_t* pred = c.get("prediction");
@@ -183,10 +200,20 @@ Row check_record(std::string_view json_text) {
     r.pred_gib_per_gpu = prediction.gib_per_gpu;
     if (const json_t* obs = c.get("observed")) {
         Ctx o{obs, c.who + ": observed"};
-        json_object_foreach(const_cast<json_t*>(obs), key, value) if (std::strcmp(key, "max_rss_bytes") != 0 &&
-                                                                     std::strcmp(key, "gpu_mem_peak_bytes") != 0)
-            o.fail(key, "is not a field of observed");
+        json_object_foreach(const_cast<json_t*>(obs), key, value) {
+            if (!listed(kObservedV1, key) && !(version >= 2 && listed(kObservedV2, key)))
+                o.fail(key, "is not a field of observed in schema " + schema);
+        }
         o.integer("max_rss_bytes", 0, INT64_MAX);
+        // seconds(): a finite number >= 0 and under 1e15, whatever its unit.
+        for (const char* k : {"gpu_util_mean_pct", "gpu_util_p95_pct"})
+            if (auto pct = o.seconds(k); pct && *pct > 100) o.fail(k, fmt_g(*pct) + " is over 100 %");
+        r.gpu_util_pct = o.seconds("gpu_util_mean_pct");
+        r.gpu_energy_j = o.seconds("gpu_energy_j");
+        r.node_energy_j = o.seconds("node_energy_j");
+        o.seconds("gpu_sample_interval_s");
+        o.integer("gpu_samples", 0, INT64_MAX);
+        o.text("gpu_energy_basis", false, 32);
         if (auto p = o.integer("gpu_mem_peak_bytes", 0, INT64_MAX)) r.obs_gpu_peak_bytes = static_cast<double>(*p);
     }
     r.event_time = end ? *end : submit ? *submit : *created;

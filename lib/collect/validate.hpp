@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Validation of incoming accounting records (schema aifactory.acct/1, see lib/record/schema.hpp and
+// Validation of incoming accounting records (schema aifactory.acct/2 and /1, see lib/record/schema.hpp and
 // docs/record-schema.json) and their reduction to the indexed columns the store keeps.
 // As the schema says, a field it does not name is refused (record_version, for versioned
 // enrichment, is the one extension); every field must have the documented type and range.
@@ -24,6 +24,8 @@ struct Row {
     std::string step_id, node, account, user, verdict, decision, reason, state;
     std::int64_t event_time = 0;  // epoch s: end_time, else submit_time, else created
     std::optional<double> gpu_seconds, pred_gib_per_gpu, obs_gpu_peak_bytes;
+    std::string partition;
+    std::optional<double> gpu_energy_j, node_energy_j, gpu_util_pct;  // observed (schema 2)
 };
 
 // Throws InputError "record <id or #n>: <field>: <reason>".

@@ -9,12 +9,14 @@
 
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "record/schema.hpp"
 
 namespace aif::record {
 namespace {
 
 constexpr const char* kMemPrefix = "mem_";
 constexpr const char* kMemSuffix = "_gib";
+constexpr const char* kDecisionIdKey = "decision_id";
 
 std::optional<double> parse_number(std::string_view text) {
     std::string v(trim(text));
@@ -44,6 +46,10 @@ bool set_field(Prediction& p, const std::string& key, std::string_view value, bo
     if (key == "verdict") p.verdict = value;
     else if (key == "dominant") p.dominant = value;
     else if (key == "layout") p.layout = value;
+    else if (key == kDecisionIdKey) {
+        if (is_uuid_v5(value)) p.decision_id = value;
+        else if (strict) throw InputError("prediction: decision_id='" + std::string(value) + "' is not a record id");
+    }
     else if (key == "gib_per_gpu") return number(p.gib_per_gpu);
     else if (key == "capacity_gib") return number(p.capacity_gib);
     else if (key == "gib_lo") return number(p.gib_lo);
@@ -95,6 +101,7 @@ std::string Prediction::encode() const {
     for (const auto& [name, gib] : components) add(kMemPrefix + name + kMemSuffix, fmt_fixed(gib, 2));
     num("train_hours", train_hours, 2);
     num("gpu_hours", gpu_hours, 1);
+    if (!decision_id.empty()) add(kDecisionIdKey, decision_id);
     for (const auto& [key, value] : extra) add(key, value);
     return s;
 }
@@ -130,6 +137,7 @@ json::Ptr Prediction::to_json() const {
         json_object_set_new(j, (kMemPrefix + name + kMemSuffix).c_str(), json_real(gib));
     put_number(j, "train_hours", train_hours, false);
     put_number(j, "gpu_hours", gpu_hours, false);
+    put_text(j, kDecisionIdKey, decision_id);
     for (const auto& [key, value] : extra)
         if (json_t* v = kv_value_json(value)) json_object_set_new(j, key.c_str(), v);
     return o;
@@ -180,6 +188,7 @@ Prediction Prediction::from_json(const json_t* obj) {
         else if (k == "train_hours" && !p.train_hours) p.train_hours = one.train_hours;
         else if (k == "gpu_hours" && !p.gpu_hours) p.gpu_hours = one.gpu_hours;
         else if (k == "gpus" && !p.gpus) p.gpus = one.gpus;
+        else if (k == kDecisionIdKey && p.decision_id.empty()) p.decision_id = one.decision_id;
         else if (!one.components.empty()) p.components.push_back(one.components.front());
     }
     return p;

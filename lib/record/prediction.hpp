@@ -3,7 +3,10 @@
 //
 // Wire form (job environment AIFACTORY_PREDICTION, signed by job_submit):
 //   verdict=fits;gib_per_gpu=41.30;capacity_gib=60.20[;gib_lo=39.10;gib_hi=44.50];dominant=activations;gpus=8;layout=tp:2/pp:1;
-//   tokens_per_s=1234;mem_weights_gib=...;mem_overhead_gib=...[;train_hours=2.00;gpu_hours=16.0][;sig=<hex>]
+//   tokens_per_s=1234;mem_weights_gib=...;mem_overhead_gib=...[;train_hours=2.00;gpu_hours=16.0]
+//   [;decision_id=<uuid>][;sig=<hex>]
+// decision_id names the submit_decision record job_submit wrote for this job (which has no job
+// id yet), so the job's report can show what sbatch said. It is signed with the rest.
 // Record form: the record's "prediction" object, one member per key (numbers as JSON numbers).
 //
 // decode() is strict about what it knows and tolerant of what it does not: a known key whose
@@ -36,6 +39,7 @@ struct Prediction {
     // gib_per_gpu. Wire key mem_<name>_gib.
     std::vector<std::pair<std::string, double>> components;
     std::optional<double> train_hours, gpu_hours;
+    std::string decision_id;  // record id of the job's submit_decision record; "" when none
     std::vector<std::pair<std::string, std::string>> extra;  // keys this version does not know, as sent
     std::string sig;  // job_submit's signature, when the text carried one (never encoded)
 
@@ -43,7 +47,9 @@ struct Prediction {
     static Prediction decode(std::string_view text);  // throws InputError
     json::Ptr to_json() const;
     static Prediction from_json(const json_t* object);  // nullptr or not an object → empty
-    bool empty() const { return verdict.empty() && !gib_per_gpu && extra.empty() && components.empty(); }
+    bool empty() const {
+        return verdict.empty() && !gib_per_gpu && extra.empty() && components.empty() && decision_id.empty();
+    }
 };
 
 // "<encoded>;sig=<hex>" → {"<encoded>", "<hex>"}; {text, ""} when unsigned.

@@ -196,6 +196,10 @@ Built build(const Record& r, std::int64_t created) {
     put_text(j, "gpu_model", r.gpu_model, truncated);
     put_seconds(j, "gpu_seconds", r.gpu_seconds, "gpu_seconds");
     put_seconds(j, "cpu_seconds", r.cpu_seconds, "cpu_seconds");
+    put_seconds(j, "elapsed_s", r.elapsed_s, "elapsed_s");
+    put_int(j, "mem_alloc_bytes", r.mem_alloc_bytes);
+    if (r.time_limit_s && *r.time_limit_s <= 0) throw InputError("record: time_limit_s must be > 0 (leave it out for none)");
+    put_int(j, "time_limit_s", r.time_limit_s);
     put_text(j, "state", r.state, truncated);
     put_int(j, "exit_code", r.exit_code);
     put_int(j, "exit_signal", r.exit_signal);
@@ -227,7 +231,7 @@ std::string validate(std::string_view text) {
     json::Ptr doc = json::parse(text, "record");
     if (!json_is_object(doc.get())) throw InputError("record: not a JSON object");
     std::string schema = json::require_string(doc.get(), "schema", "record");
-    if (schema.rfind("aifactory.acct/", 0) != 0) throw InputError("record: unknown schema '" + schema + "'");
+    if (schema_version(schema) == 0) throw InputError("record: unknown schema '" + schema + "'");
     std::string id = json::require_string(doc.get(), "record_id", "record");
     if (!is_uuid(id)) throw InputError("record: record_id is not a UUID");
     json::require_string(doc.get(), "kind", "record");

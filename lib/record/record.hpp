@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Per-job accounting records (schema aifactory.acct/1, docs/record-schema.json).
+// Per-job accounting records (schema aifactory.acct/2, docs/record-schema.json).
 // A Record holds what a producer knows; build() turns it into canonical JSON (compact, sorted
 // keys) with a deterministic UUIDv5 id. Unknown values stay empty and are left out, never 0.
 // Privacy: there is no field for a job script, environment, path or raw user name.
@@ -32,6 +32,11 @@ struct Record {
     std::optional<double> gpu_seconds, cpu_seconds;
     std::optional<std::string> state;
     std::optional<std::int32_t> exit_code, exit_signal;
+    // v2. step_end: the step's wall time (sub-second) and the memory Slurm allocated to it on this
+    // node (what seff's memory efficiency divides by). submit_decision: the time limit asked for.
+    std::optional<double> elapsed_s;
+    std::optional<std::uint64_t> mem_alloc_bytes;
+    std::optional<std::int64_t> time_limit_s;
 
     // Submit decisions (job_submit): "accepted" | "warned" | "rejected", with the reason shown.
     std::optional<std::string> decision, reason;

@@ -28,6 +28,8 @@ std::optional<Kind> parse_kind(std::string_view name) {
     return std::nullopt;
 }
 
+int schema_version(std::string_view name) { return name == kSchema ? 2 : name == kSchemaV1 ? 1 : 0; }
+
 bool is_decision(std::string_view t) { return t == "accepted" || t == "warned" || t == "rejected"; }
 
 std::string rfc3339_utc(std::int64_t epoch) {

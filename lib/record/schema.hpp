@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The rules of the record schema aifactory.acct/1 (docs/record-schema.json) that producers
+// The rules of the record schema aifactory.acct/2 (docs/record-schema.json) that producers
 // (lib/acct) and the collector (lib/collect) must agree on to the character: the schema name,
 // the size limits, the record kinds and decisions, the time format and the id rules.
 #pragma once
@@ -11,7 +11,12 @@
 
 namespace aif::record {
 
-inline constexpr const char* kSchema = "aifactory.acct/1";
+// Producers write kSchema; the collector and validate() also take records of kSchemaV1, which
+// has the same fields less those schema 2 added (record.hpp marks them "v2").
+inline constexpr const char* kSchema = "aifactory.acct/2";
+inline constexpr const char* kSchemaV1 = "aifactory.acct/1";
+// 2 for kSchema, 1 for kSchemaV1, 0 for anything else.
+int schema_version(std::string_view name);
 
 // Size limits. No record is larger than kMaxRecordBytes: producers cap fields to stay under it
 // (and refuse it if still larger), the collector refuses a larger one before parsing it.

@@ -85,6 +85,11 @@ void write_step_end(spank_t sp, const StepTimes& t, StepUsage& usage) {
     if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks) == ESPANK_SUCCESS && ntasks) s.tasks = ntasks;
     if (spank_get_item(sp, S_JOB_NCPUS, &ncpus) == ESPANK_SUCCESS && ncpus) s.cpus = ncpus;
     if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) s.uid = uid;
+    // MB Slurm allocated to this step on this node (the job's, for a step without its own); 0: not known.
+    std::uint64_t mem_mb = 0;
+    if (spank_get_item(sp, S_STEP_ALLOC_MEM, &mem_mb) != ESPANK_SUCCESS || mem_mb == 0)
+        if (spank_get_item(sp, S_JOB_ALLOC_MEM, &mem_mb) != ESPANK_SUCCESS) mem_mb = 0;
+    if (mem_mb > 0 && mem_mb < (UINT64_MAX >> 20)) s.mem_alloc_bytes = mem_mb << 20;
     s.cluster = cluster(nullptr);
     s.node = aif::plugin::node_name();
     s.gpus = count_devices(aif::plugin::gpu_list(sp, *step));

@@ -8,6 +8,7 @@ extern "C" {
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstring>
 #include <string>
 
@@ -89,14 +90,18 @@ site::Submission submission(const job_desc_msg_t* job_desc) {
 }
 
 // Queues an accounting record of the decision (no disk I/O here: a writer thread stores it).
-void record_decision(const site::Submission& sub, const site::Decision& d, uint32_t uid) {
-    if (!acct::hooks::enabled()) return;
+// Returns its record id ("" when accounting is off or the record was not queued).
+// `default_partition`: the site's (site config, else slurm.conf Default=YES), recorded for a job
+// that names none, so the overview counts the decision where the job runs.
+std::string record_decision(const site::Submission& sub, const site::Decision& d, uint32_t uid,
+                            const std::string& default_partition) {
+    if (!acct::hooks::enabled()) return {};
     acct::hooks::SubmitDecision r;
     r.decision = d.action == site::Action::Reject ? "rejected" : d.action == site::Action::Warn ? "warned" : "accepted";
     r.reason = d.lines.empty() ? "" : d.lines.front();
     r.uid = uid;
     if (slurm_conf.cluster_name) r.cluster = slurm_conf.cluster_name;
-    r.partition = sub.partition;
+    r.partition = sub.partition.empty() ? default_partition : sub.partition;
     r.account = sub.account;
     if (sub.gpus.gpus > 0) r.gpus = static_cast<uint32_t>(sub.gpus.gpus);
     for (const auto& [k, v] : sub.options.values)
@@ -104,7 +109,10 @@ void record_decision(const site::Submission& sub, const site::Decision& d, uint3
     // The wire form job_submit signs, decoded: the record holds exactly what the job carries.
     if (!d.prediction.empty()) r.prediction = record::Prediction::decode(d.prediction);
     r.prediction_trusted = true;  // computed here, not read back from the job
-    acct::hooks::submit_decision(r);
+    r.submit_time = static_cast<std::int64_t>(std::time(nullptr));  // job_submit runs at submission
+    // Minutes as asked (0: no limit). A partition default applied later is not seen here.
+    if (sub.time_limit_min > 0) r.time_limit_s = static_cast<std::int64_t>(sub.time_limit_min) * 60;
+    return acct::hooks::submit_decision(r);
 }
 
 // The prediction travels with the job for pinning and accounting, signed for this uid (see
@@ -112,8 +120,17 @@ void record_decision(const site::Submission& sub, const site::Decision& d, uint3
 // and SPANK remote see it; slurmctld stores the environment once). srun/salloc jobs have no
 // environment here, so it goes into spank_job_env (prolog/epilog see SPANK_AIFACTORY_PREDICTION);
 // spank_job_env is re-saved with every controller state save (~3% of submit throughput).
-void attach_prediction(job_desc_msg_t* job_desc, const std::string& prediction, uint32_t uid) {
-    const std::string entry = std::string(site::kPredictionEnv) + "=" + acct::hooks::sign_prediction(uid, prediction);
+// `decision_id` (the decision record's id) goes in before signing, so the job's records link to
+// what sbatch said and the user cannot point them at another decision.
+void attach_prediction(job_desc_msg_t* job_desc, const std::string& prediction, const std::string& decision_id,
+                       uint32_t uid) {
+    std::string kv = prediction;
+    if (!decision_id.empty()) {
+        record::Prediction linked;
+        linked.decision_id = decision_id;
+        kv += ";" + linked.encode();
+    }
+    const std::string entry = std::string(site::kPredictionEnv) + "=" + acct::hooks::sign_prediction(uid, kv);
     if (job_desc->environment != nullptr && job_desc->env_size > 0)
         append_env(&job_desc->environment, &job_desc->env_size, entry);
     else
@@ -173,9 +190,11 @@ int check(job_desc_msg_t* job_desc, uint32_t submit_uid, char** err_msg, const s
             sub.partition.empty() ? "(default)" : printable(sub.partition).c_str(), sub.gpus.gpus, site::name(d.action),
             d.log.c_str());
     }
-    if (!d.prediction.empty() && d.action != site::Action::Reject) attach_prediction(job_desc, d.prediction, uid);
+    const std::string decision_id =
+        d.action != site::Action::Pass ? record_decision(sub, d, uid, loaded.snap->default_partition) : std::string();
+    if (!d.prediction.empty() && d.action != site::Action::Reject)
+        attach_prediction(job_desc, d.prediction, decision_id, uid);
     set_user_message(err_msg, joined(d.lines));
-    if (d.action != site::Action::Pass) record_decision(sub, d, uid);
     check_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
     if (++checks % 1000 == 0) log_stats();
     return d.action == site::Action::Reject ? error_code(d.problem) : SLURM_SUCCESS;

@@ -72,6 +72,9 @@ echo "$body" | grep -q '"gpu_seconds":' || die "gpu_seconds missing"
 echo "$body" | grep -q '"cpu_seconds":' || die "cpu_seconds missing"
 echo "$body" | grep -q '"user":"u-[0-9a-f]\{32\}"' || die "user pseudonym missing"
 echo "$body" | grep -q '"cluster":"aif' || die "cluster name missing"
+echo "$body" | grep -q '"schema":"aifactory.acct/2"' || die "not schema 2: $body"
+echo "$body" | grep -q '"mem_alloc_bytes":104857600[,}]' || die "--mem=100 not recorded as mem_alloc_bytes: $body"
+echo "$body" | grep -q '"elapsed_s":' || die "elapsed_s missing: $body"
 ! echo "$body" | grep -q '"root"\|/tmp/\|head -c' || die "raw user name, path or script leaked: $body"
 check_schema "$T"/outbox/sent/*.rec
 say "healthy: 2 jobs -> 6 records with exit codes, GPUs, usage, pseudonymous user"
@@ -89,6 +92,10 @@ if [ "$LLM" = 1 ]; then
     echo "$body" | grep -q '"prediction":{[^}]*"gib_per_gpu":' || die "prediction missing: $body"
     echo "$body" | grep -q '"verdict":"fits"}$' || die "verdict missing: $body"
     echo "$body" | grep -q '"prediction_origin":"job_submit"' || die "signed prediction not recognised: $body"
+    # The signed prediction names the submit decision's record: the job links to what sbatch said.
+    did=$(echo "$body" | sed -n 's/.*"decision_id":"\([0-9a-f-]*\)".*/\1/p' | head -n1)
+    [ -n "$did" ] && grep -l "\"record_id\":\"$did\"" "$T"/outbox/*/*.rec | xargs -r grep -q '"kind":"submit_decision"' ||
+        die "step record does not name its submit decision: $body"
     check_schema "$T"/outbox/sent/*.rec
     say "LLM job: training setup, prediction and verdict recorded"
 else

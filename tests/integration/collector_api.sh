@@ -77,6 +77,20 @@ api "$TOKEN_FED" GET /v1/aggregates/prediction-error; expect 200 "prediction err
 api "$TOKEN_A" GET /v1/aggregates/gpu-hours; expect 200 "site A aggregates"
 [ "$(jget "$T/out" 'd["count"]')" = 1 ] || die "site A sees other sites in aggregates"
 
+say "federation overview, its exports and /metrics: scoped to the token's site"
+api "$TOKEN_FED" GET "/v1/overview?group=account"; expect 200 "overview per account"
+[ "$(jget "$T/out" 'sorted((i["site"], i["account"], i["jobs"], i["gpu_hours"]) for i in d["items"] if i["jobs"])')" = \
+  "[('siteA', 'proj2', 1, 4.0), ('siteB', 'proj9', 1, 2.0)]" ] || die "overview per account: $(cat "$T/out")"
+api "$TOKEN_FED" GET "/v1/overview?group=account&account=proj9&format=csv" -D "$T/headers"; expect 200 "overview CSV"
+grep -qi '^content-type: text/csv' "$T/headers" || die "CSV export not text/csv"
+[ "$(grep -c . "$T/out")" = 2 ] && grep -q '^siteB,proj9,1,2.0000,' "$T/out" || die "CSV filtered by account: $(cat "$T/out")"
+api "$TOKEN_FED" GET "/v1/overview?group=nobody"; expect 400 "unknown overview group"
+api "$TOKEN_FED" GET "/v1/overview?format=xml"; expect 400 "unknown export format"
+api "$TOKEN_B" GET /metrics; expect 200 "site B metrics"
+grep -q 'site="siteA"' "$T/out" && die "site B's metrics show site A"
+grep -q '^aifactory_account_gpu_hours{site="siteB",account="proj9"} 2.000000$' "$T/out" || die "site B metrics: $(cat "$T/out")"
+api "$TOKEN_B" GET "/v1/overview?site=siteA"; expect 403 "site B reading site A's overview"
+
 say "HTML pages"
 CODE=$(curl -sS --cacert "$T/pki/ca.pem" -D "$T/headers" -o "$T/page.html" -w '%{http_code}' \
     -u "siteA:$TOKEN_A" "$URL/jobs/siteA/c1/101"); expect 200 "job page with Basic auth"

@@ -31,16 +31,26 @@ grep -q 'id="memory-chart"' "$T/dom.html" || {
     chrome --dump-dom "$PAGE" > "$T/dom.html" || die "chromium --dump-dom failed"
 }
 python3 "$S/tests/collector/page_numbers.py" "$T/dom.html" "$T/report.json" || die "page numbers differ from the API"
+grep -q 'id="usage"' "$T/dom.html" && grep -q 'id="gpu-hours-charged"' "$T/dom.html" ||
+    die "job page lacks the charged/used panel"
+grep -q 'id="node-energy">n/a<' "$T/dom.html" || die "unmeasured node energy is not n/a"
 
 say "screenshots"
-rm -f "$ART/job-101.png" "$ART/overview.png"
+rm -f "$ART/job-101.png" "$ART/overview.png" "$ART/federation.png"
 chrome --screenshot="$ART/job-101.png" "$PAGE" >/dev/null || die "job page screenshot failed"
 curl -sS --cacert "$T/pki/ca.pem" -u "x:$TOKEN_FED" -o "$T/overview.html" "$URL/"
 grep -q 'href="/jobs/siteA/c1/101"' "$T/overview.html" || die "overview lacks the job"
 chrome --screenshot="$ART/overview.png" "file://$T/overview.html" >/dev/null || die "overview screenshot failed"
+curl -sS --cacert "$T/pki/ca.pem" -u "x:$TOKEN_FED" -o "$T/federation.html" "$URL/overview"
+chrome --dump-dom "file://$T/federation.html" > "$T/federation.dom.html" || die "chromium --dump-dom of /overview failed"
+for id in by-partition by-account by-user filters; do
+    grep -q "id=\"$id\"" "$T/federation.dom.html" || die "federation overview lacks #$id"
+done
+grep -q '<td>siteA</td>' "$T/federation.dom.html" || die "federation overview lacks siteA"
+chrome --screenshot="$ART/federation.png" "file://$T/federation.html" >/dev/null || die "federation screenshot failed"
 cp "$T/dom.html" "$ART/job-101.dom.html"
 # A real picture: PNG of the window size, and far from blank (a blank page compresses to ~5 KB).
-for f in "$ART/job-101.png" "$ART/overview.png"; do
+for f in "$ART/job-101.png" "$ART/overview.png" "$ART/federation.png"; do
     python3 - "$f" <<'PY' || die "$f is not a rendered page"
 import struct, sys
 data = open(sys.argv[1], "rb").read()
@@ -50,5 +60,5 @@ assert (w, h) == (1000, 1600), f"size {w}x{h}"
 assert len(data) > 20000, f"only {len(data)} bytes: blank page?"
 PY
 done
-say "screenshots kept: $ART/job-101.png $ART/overview.png"
+say "screenshots kept: $ART/job-101.png $ART/overview.png $ART/federation.png"
 echo "PASS"

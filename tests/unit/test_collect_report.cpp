@@ -113,6 +113,67 @@ START_TEST(report_json_reads_back_the_same) {
 }
 END_TEST
 
+START_TEST(report_charges_allocation_and_links_the_decision) {
+    const std::string did = uuid(44);
+    auto v2 = [](std::string r) { return r.replace(r.find("acct/1"), 6, "acct/2"); };
+    // One node, 4 GPUs: the batch step spans the job (100 s); one srun step of 60 s uses them.
+    std::string pred = ",\"prediction\":{\"decision_id\":\"" + did + "\",\"gib_hi\":44.0,\"gib_lo\":36.0,\"gib_per_gpu\":40.0,\"verdict\":\"fits\"},"
+                       "\"prediction_origin\":\"job_submit\"";
+    std::vector<std::string> b{
+        v2(step(uuid(40), "batch", "n1", 12, 400, "2026-08-20T08:00:00Z", "2026-08-20T08:01:40Z",
+                ",\"cpus\":8,\"cpu_seconds\":80,\"elapsed_s\":100,\"mem_alloc_bytes\":1073741824,"
+                "\"observed\":{\"max_rss_bytes\":268435456}" + pred)),
+        v2(step(uuid(41), "0", "n1", 12, 240, "2026-08-20T08:00:20Z", "2026-08-20T08:01:20Z",
+                ",\"cpus\":8,\"cpu_seconds\":160,\"elapsed_s\":60,\"observed\":{\"gpu_energy_j\":720000,"
+                "\"gpu_mem_peak_bytes\":32212254720,\"gpu_util_mean_pct\":75}" + pred)),
+        // The decision: no job id, found by the id the signed prediction names.
+        "{\"cluster\":\"c1\",\"component\":\"decision/1\",\"created\":\"2026-08-20T07:59:00Z\",\"decision\":\"warned\","
+        "\"kind\":\"submit_decision\",\"reason\":\"tight fit\",\"record_id\":\"" + did +
+        "\",\"schema\":\"aifactory.acct/2\",\"site\":\"siteA\",\"submit_time\":\"2026-08-20T07:59:00Z\",\"time_limit_s\":600}",
+    };
+    for (const auto& body : b) check_record(body);  // what the collector would store
+    JobReport r = build_job_report(b, "siteA", "c1", 12);
+    ck_assert(r.submission.has_value());
+    ck_assert_str_eq(r.submission->decision->c_str(), "warned");
+    ck_assert_str_eq(r.submission->record_id->c_str(), did.c_str());
+    ck_assert_int_eq(*r.usage.gpus_allocated, 4);
+    ck_assert_double_eq_tol(*r.usage.gpu_hours_charged, 4 * 100 / 3600.0, 1e-4);
+    ck_assert_double_eq_tol(r.gpu_hours, 240 / 3600.0, 1e-4);  // used: the srun step
+    ck_assert_int_eq(*r.usage.queue_wait_s, 60);
+    ck_assert_int_eq(*r.usage.time_limit_s, 600);
+    ck_assert_double_eq_tol(*r.usage.cpu_efficiency_pct, 100.0 * 240 / 800, 0.05);
+    ck_assert_double_eq_tol(*r.usage.mem_efficiency_pct, 25.0, 0.05);
+    ck_assert_double_eq_tol(*r.usage.gpu_util_mean_pct, 75, 1e-9);
+    ck_assert_double_eq_tol(*r.usage.gpu_energy_kwh, 0.2, 1e-9);
+    ck_assert(!r.usage.node_energy_kwh);  // not measured: n/a, never 0
+    ck_assert_double_eq_tol(*r.usage.gpu_mem_measured_over_predicted, 0.75, 1e-3);
+    ck_assert_str_eq(r.usage.gpu_mem_vs_band->c_str(), "below");  // 30 GiB measured, band 36 to 44
+    std::string text = render_text(r);
+    ck_assert_msg(text.find("Submission:   warned: tight fit") != std::string::npos, "%s", text.c_str());
+    ck_assert_msg(text.find("0.1111 (4 GPUs allocated x 100.0 s)") != std::string::npos, "%s", text.c_str());
+    ck_assert_msg(text.find("GPU energy 0.200 kWh, node energy n/a") != std::string::npos, "%s", text.c_str());
+    ck_assert_msg(text.find("band 36.0 GiB to 44.0 GiB") != std::string::npos && text.find("below the band") != std::string::npos,
+                  "%s", text.c_str());
+    // The JSON form reads back the same, with null for what is not known.
+    json::Ptr j = to_json(r);
+    ck_assert(json_is_null(json_object_get(json_object_get(j.get(), "usage"), "node_energy_kwh")));
+    ck_assert_str_eq(json::dump(to_json(job_report_from_json(j.get())).get()).c_str(), json::dump(j.get()).c_str());
+    std::string page = job_page(r);
+    ck_assert(page.find("id=\"gpu-hours-charged\">0.1111<") != std::string::npos);
+    ck_assert(page.find("id=\"node-energy\">n/a<") != std::string::npos);
+    // A user-declared prediction does not link: it may name any decision.
+    std::vector<std::string> forged = b;
+    for (int i = 0; i < 2; ++i) forged[i].replace(forged[i].find("job_submit"), 10, "user-declared");
+    ck_assert(!build_job_report(forged, "siteA", "c1", 12).submission);
+    // Without the decision record: not recorded, and no queue wait.
+    b.pop_back();
+    JobReport alone = build_job_report(b, "siteA", "c1", 12);
+    ck_assert(!alone.submission && !alone.usage.queue_wait_s);
+    ck_assert_str_eq(decision_to_link(alone).c_str(), did.c_str());
+    ck_assert(render_text(alone).find("Submission:   not recorded") != std::string::npos);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("collect_report");
     TCase* tc = tcase_create("collect_report");
@@ -121,6 +182,7 @@ int main() {
     tcase_add_test(tc, html_escapes_record_text);
     tcase_add_test(tc, report_text_has_no_control_characters);
     tcase_add_test(tc, report_json_reads_back_the_same);
+    tcase_add_test(tc, report_charges_allocation_and_links_the_decision);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -16,6 +16,7 @@
 #include "collect_test_util.hpp"
 #include "collect/job_report.hpp"
 #include "collect/listings.hpp"
+#include "collect/overview.hpp"
 #include "collect/store.hpp"
 #include "collect/validate.hpp"
 #include "common/error.hpp"
@@ -123,12 +124,122 @@ START_TEST(gpu_hours_count_srun_steps_not_the_batch_step) {
 }
 END_TEST
 
+namespace {
+
+std::string v2(std::string r) { return r.replace(r.find("acct/1"), 6, "acct/2"); }
+
+std::string job_end(const std::string& id, int job, const std::string& partition, const std::string& account) {
+    return "{\"account\":\"" + account + "\",\"cluster\":\"c1\",\"component\":\"end/n1/1\",\"created\":\"2026-08-20T09:00:00Z\","
+           "\"end_time\":\"2026-08-20T08:10:05Z\",\"gpus\":4,\"job_id\":" + std::to_string(job) +
+           ",\"kind\":\"job_end\",\"node\":\"n1\",\"partition\":\"" + partition + "\",\"record_id\":\"" + id +
+           "\",\"schema\":\"aifactory.acct/2\",\"site\":\"siteA\"}";
+}
+
+std::string decision(const std::string& id, const std::string& what, const std::string& partition, const std::string& account) {
+    return "{\"account\":\"" + account + "\",\"cluster\":\"c1\",\"component\":\"decision/" + id +
+           "\",\"created\":\"2026-08-20T07:59:00Z\",\"decision\":\"" + what + "\",\"kind\":\"submit_decision\",\"partition\":\"" +
+           partition + "\",\"record_id\":\"" + id + "\",\"schema\":\"aifactory.acct/2\",\"site\":\"siteA\","
+           "\"submit_time\":\"2026-08-20T07:59:00Z\"}";
+}
+
+const UsageGroup* find(const std::vector<UsageGroup>& rows, const std::string& key) {
+    for (const auto& r : rows)
+        if (r.key == key) return &r;
+    return nullptr;
+}
+
+}  // namespace
+
+START_TEST(overview_per_partition_account_and_user) {
+    std::string d = tmpdir();
+    auto s = fresh_store(d);
+    // Job 60 (gpu, p1): one srun step measured (2400 GPU-s at 50 %, 3.6 MJ) and one not (2400 GPU-s):
+    // utilisation is the measured step's, weighted. Job 61 (gpu, p1): nothing measured.
+    // Decisions: gpu/p1 accepted and rejected; big/p2 warned (no job ran).
+    s->put({check_record(v2(step(uuid(60), "0", "n1", 60, 2400, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
+                                 ",\"observed\":{\"gpu_energy_j\":3600000,\"gpu_util_mean_pct\":50}"))),
+            check_record(v2(step(uuid(61), "1", "n1", 60, 2400))),
+            check_record(job_end(uuid(62), 60, "gpu", "p1")),
+            check_record(step(uuid(63), "0", "n1", 61, 1200)),
+            check_record(job_end(uuid(64), 61, "gpu", "p1")),
+            check_record(decision(uuid(65), "accepted", "gpu", "p1")),
+            check_record(decision(uuid(66), "rejected", "gpu", "p1")),
+            check_record(decision(uuid(67), "warned", "big", "p2"))});
+    auto parts = s->usage_groups({}, GroupBy::Partition);
+    const UsageGroup* gpu = find(parts, "gpu");
+    ck_assert_ptr_nonnull(gpu);
+    ck_assert_int_eq(gpu->jobs, 2);
+    ck_assert_double_eq_tol(gpu->gpu_hours, (4800.0 + 1200) / 3600, 1e-4);
+    ck_assert_double_eq_tol(*gpu->gpu_energy_kwh, 1.0, 1e-9);
+    ck_assert(!gpu->node_energy_kwh);  // nobody measured it: n/a
+    ck_assert_double_eq_tol(*gpu->gpu_util_mean_pct, 50, 1e-9);
+    ck_assert_int_eq(gpu->accepted, 1);
+    ck_assert_int_eq(gpu->rejected, 1);
+    ck_assert_int_eq(gpu->warned, 0);
+    const UsageGroup* big = find(parts, "big");
+    ck_assert_ptr_nonnull(big);
+    ck_assert_int_eq(big->jobs, 0);
+    ck_assert_int_eq(big->warned, 1);
+    auto accounts = s->usage_groups({}, GroupBy::Account);
+    ck_assert_int_eq(find(accounts, "p1")->jobs, 2);
+    ck_assert_int_eq(find(accounts, "p2")->warned, 1);
+    JobFilter f;
+    f.partition = "big";
+    auto only_big = s->usage_groups(f, GroupBy::Partition);
+    ck_assert_int_eq(only_big.size(), 1);
+    ck_assert_str_eq(only_big[0].key.c_str(), "big");
+    // Exports: n/a, never 0, where there is no data.
+    std::string csv = usage_csv(GroupBy::Partition, parts);
+    ck_assert_msg(csv.find("siteA,gpu,2,1.6667,1.000,n/a,50.0,1,0,1\r\n") != std::string::npos, "%s", csv.c_str());
+    ck_assert_msg(csv.find("siteA,big,0,n/a,n/a,n/a,n/a,0,1,0\r\n") != std::string::npos, "%s", csv.c_str());
+    json::Ptr j = json::parse(usage_json(GroupBy::Partition, parts), "t");
+    ck_assert_int_eq(json_integer_value(json_object_get(j.get(), "count")), 2);
+    std::string m = usage_metrics({{GroupBy::Partition, parts}});
+    ck_assert(m.find("aifactory_partition_gpu_energy_kwh{site=\"siteA\",partition=\"gpu\"} 1.000000\n") != std::string::npos);
+    ck_assert(m.find("aifactory_partition_node_energy_kwh{") == std::string::npos);
+    ck_assert(m.find("aifactory_partition_submissions{site=\"siteA\",partition=\"big\",decision=\"warned\"} 1\n") !=
+              std::string::npos);
+    s.reset();
+    std::system(("rm -rf " + d).c_str());
+}
+END_TEST
+
+// A database written before the overview's columns existed opens, gains them, and takes records.
+START_TEST(store_from_before_the_overview_columns_opens) {
+    if (std::getenv("AIF_TEST_PG")) return;  // PostgreSQL adds them with IF NOT EXISTS
+    std::string d = tmpdir();
+    sqlite3* db = nullptr;
+    ck_assert_int_eq(sqlite3_open((d + "/c.db").c_str(), &db), SQLITE_OK);
+    const char* old =
+        "CREATE TABLE records (site TEXT NOT NULL, record_id TEXT NOT NULL, cluster TEXT NOT NULL, job_id INTEGER,"
+        " kind TEXT NOT NULL, component TEXT NOT NULL, version INTEGER NOT NULL, created TEXT NOT NULL,"
+        " step_id TEXT NOT NULL, node TEXT NOT NULL, account TEXT NOT NULL, pseudonym TEXT NOT NULL,"
+        " verdict TEXT NOT NULL, decision TEXT NOT NULL, reason TEXT NOT NULL, state TEXT NOT NULL,"
+        " event_time INTEGER NOT NULL, gpu_seconds REAL, pred_gib REAL, obs_peak REAL, body TEXT NOT NULL,"
+        " received INTEGER NOT NULL, PRIMARY KEY (site, record_id));"
+        "CREATE TABLE jobs (site TEXT NOT NULL, cluster TEXT NOT NULL, job_id INTEGER NOT NULL, acc TEXT NOT NULL,"
+        " usr TEXT NOT NULL, ver TEXT NOT NULL, st TEXT, t0 INTEGER NOT NULL, t1 INTEGER NOT NULL, nrec INTEGER NOT NULL,"
+        " nsteps INTEGER NOT NULL, gs REAL NOT NULL, bgs REAL NOT NULL, pg REAL, op REAL, PRIMARY KEY (site, cluster, job_id));";
+    ck_assert_int_eq(sqlite3_exec(db, old, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    auto s = open_sqlite(d + "/c.db");
+    s->put({check_record(step(uuid(70), "0", "n1", 70, 600)), check_record(job_end(uuid(71), 70, "gpu", "p1"))});
+    auto parts = s->usage_groups({}, GroupBy::Partition);
+    ck_assert_int_eq(parts.size(), 1);
+    ck_assert_str_eq(parts[0].key.c_str(), "gpu");
+    s.reset();
+    std::system(("rm -rf " + d).c_str());
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("collect_store");
     TCase* tc = tcase_create("collect_store");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, store_keeps_the_highest_version_once);
     tcase_add_test(tc, gpu_hours_count_srun_steps_not_the_batch_step);
+    tcase_add_test(tc, overview_per_partition_account_and_user);
+    tcase_add_test(tc, store_from_before_the_overview_columns_opens);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -87,6 +87,35 @@ START_TEST(invalid_records_name_the_field) {
 }
 END_TEST
 
+START_TEST(schema_2_fields_and_version_1_still_accepted) {
+    const std::string v1 = step(uuid(5), "0", "n1", 9, 1200, "2026-08-20T08:00:00Z", "2026-08-20T08:10:00Z",
+                                ",\"observed\":{\"gpu_mem_peak_bytes\":1024}");
+    auto as_v2 = [](std::string r, const std::string& extra) {
+        r.replace(r.find("acct/1"), 6, "acct/2");
+        return r.substr(0, r.size() - 1) + extra + "}";
+    };
+    ck_assert_int_eq(*check_record(v1).job_id, 9);  // version 1 as before
+    Row r = check_record(as_v2(v1, ",\"elapsed_s\":600.5,\"mem_alloc_bytes\":1073741824"));
+    ck_assert_int_eq(*r.job_id, 9);
+    // The sampler's measurements sit in observed next to the peak.
+    std::string sampled = v1;
+    sampled.replace(sampled.find("\"gpu_mem_peak_bytes\":1024"), 25,
+                    "\"gpu_energy_basis\":\"counter\",\"gpu_energy_j\":3600000,\"gpu_mem_peak_bytes\":1024,"
+                    "\"gpu_sample_interval_s\":10,\"gpu_samples\":60,\"gpu_util_mean_pct\":87.5,"
+                    "\"gpu_util_p95_pct\":99,\"node_energy_j\":7200000");
+    ck_assert_int_eq(*check_record(as_v2(sampled, "")).job_id, 9);
+    // Schema 2's fields are not fields of schema 1 (additionalProperties: false).
+    ck_assert_input_error(check_record(v1.substr(0, v1.size() - 1) + ",\"elapsed_s\":1}"),
+                          "elapsed_s: is not a field of schema aifactory.acct/1");
+    ck_assert_input_error(check_record(sampled), "is not a field of observed in schema aifactory.acct/1");
+    std::string over = sampled;
+    over.replace(over.find("87.5"), 4, "150");
+    ck_assert_input_error(check_record(as_v2(over, "")), "gpu_util_mean_pct: 150 is over 100 %");
+    ck_assert_input_error(check_record(as_v2(v1, ",\"time_limit_s\":0")), "time_limit_s");
+    ck_assert_input_error(check_record(as_v2(v1, ",\"mem_alloc_bytes\":-1")), "mem_alloc_bytes");
+}
+END_TEST
+
 START_TEST(times_parse_as_utc) {
     ck_assert_int_eq(*parse_time("1970-01-01T00:00:10Z"), 10);
     ck_assert(!parse_time("2026-08-20T08:00:07.250Z"));
@@ -130,6 +159,7 @@ int main() {
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, valid_record_is_reduced_to_columns);
     tcase_add_test(tc, invalid_records_name_the_field);
+    tcase_add_test(tc, schema_2_fields_and_version_1_still_accepted);
     tcase_add_test(tc, times_parse_as_utc);
     tcase_add_test(tc, tokens_file_rules);
     suite_add_tcase(s, tc);

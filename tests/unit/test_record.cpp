@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "record/prediction.hpp"
+#include "record/record.hpp"
 #include "record/schema.hpp"
 
 #include <check.h>  // last: its fail() macro clashes with <iostream>
@@ -160,6 +161,74 @@ START_TEST(schema_rules) {
 }
 END_TEST
 
+START_TEST(prediction_carries_the_decision_id) {
+    const std::string id = "886313e1-3b8a-5372-9b90-0c9aee199e5d";
+    Prediction p = known();
+    p.decision_id = id;
+    // Appended after the fields older versions signed: their wire form is unchanged.
+    ck_assert_str_eq(p.encode().c_str(), (std::string(kKnown) + ";decision_id=" + id).c_str());
+    ck_assert_str_eq(Prediction::decode(p.encode()).decision_id.c_str(), id.c_str());
+    aif::json::Ptr j = p.to_json();
+    ck_assert_str_eq(json_string_value(json_object_get(j.get(), "decision_id")), id.c_str());
+    ck_assert_str_eq(Prediction::from_json(j.get()).decision_id.c_str(), id.c_str());
+    // Old predictions (no decision_id) still decode, with none.
+    ck_assert(Prediction::decode(kKnown).decision_id.empty());
+    ck_assert_str_eq(Prediction::decode(kKnown).encode().c_str(), kKnown);
+    // A decision id that is not a record id is refused by the strict decoder, dropped by the reader.
+    ck_assert_input_error(Prediction::decode("verdict=fits;decision_id=../../x"), "decision_id");
+    aif::json::Ptr bad = aif::json::parse("{\"verdict\":\"fits\",\"decision_id\":\"nope\"}", "t");
+    ck_assert(Prediction::from_json(bad.get()).decision_id.empty());
+    // The signature stays outside what is signed.
+    auto [kv, sig] = aif::record::split_signature(p.encode() + ";sig=abc");
+    ck_assert_str_eq(kv.c_str(), p.encode().c_str());
+    ck_assert_str_eq(sig.c_str(), "abc");
+}
+END_TEST
+
+START_TEST(schema_2_records_and_version_1_still_read) {
+    using namespace aif::record;
+    ck_assert_str_eq(kSchema, "aifactory.acct/2");
+    ck_assert_int_eq(schema_version("aifactory.acct/2"), 2);
+    ck_assert_int_eq(schema_version("aifactory.acct/1"), 1);
+    ck_assert_int_eq(schema_version("aifactory.acct/3"), 0);
+    Record r;
+    r.site = "s";
+    r.cluster = "c";
+    r.component = "step/0/n1/1";
+    r.job_id = 7;
+    r.node = "n1";
+    r.start_time = 1787212800;
+    r.end_time = 1787212900;
+    r.gpus = 2;
+    r.gpu_seconds = 200.5;
+    r.elapsed_s = 100.25;
+    r.mem_alloc_bytes = 4ULL << 30;
+    Built b = build(r, 1787213000);
+    ck_assert(b.json.find("\"schema\":\"aifactory.acct/2\"") != std::string::npos);
+    ck_assert(b.json.find("\"elapsed_s\":100.25") != std::string::npos);
+    ck_assert(b.json.find("\"mem_alloc_bytes\":4294967296") != std::string::npos);
+    ck_assert(b.json.find("time_limit_s") == std::string::npos);  // unknown: left out, never 0
+    ck_assert_str_eq(validate(b.json).c_str(), b.id.c_str());
+    // A decision with the time limit asked for; a limit of 0 is not a limit.
+    Record d;
+    d.kind = Kind::SubmitDecision;
+    d.site = "s";
+    d.cluster = "c";
+    d.component = "decision/1";
+    d.decision = "accepted";
+    d.time_limit_s = 3600;
+    ck_assert(build(d, 0).json.find("\"time_limit_s\":3600") != std::string::npos);
+    d.time_limit_s = 0;
+    ck_assert_input_error(build(d, 0), "time_limit_s");
+    // Version 1 records (outboxes written before the upgrade) are still read back.
+    std::string v1 = b.json;
+    v1.replace(v1.find("acct/2"), 6, "acct/1");
+    ck_assert_str_eq(validate(v1).c_str(), b.id.c_str());
+    v1.replace(v1.find("acct/1"), 6, "acct/9");
+    ck_assert_input_error(validate(v1), "schema");
+}
+END_TEST
+
 Suite* record_suite() {
     Suite* s = suite_create("record");
     TCase* tc = tcase_create("prediction");
@@ -170,6 +239,8 @@ Suite* record_suite() {
     tcase_add_test(tc, refuses_malformed_known_values);
     tcase_add_test(tc, reads_older_record_forms);
     tcase_add_test(tc, schema_rules);
+    tcase_add_test(tc, prediction_carries_the_decision_id);
+    tcase_add_test(tc, schema_2_records_and_version_1_still_read);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-#include "common/files.hpp"
+#include "common/common.hpp"
 #include "detect/config_files.hpp"
 #include "detect/detect.hpp"
 #include "detect/named_configs.hpp"

@@ -9,6 +9,7 @@
 #include "calc/estimate.hpp"
 #include "calc/job.hpp"
 #include "calc/modes.hpp"
+#include "calc/search.hpp"
 #include "check_main.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -193,6 +194,29 @@ START_TEST(moe_capacity_scales_routed_activations) {
 }
 END_TEST
 
+// The search offers only layouts the mode allows: no pipeline, DP = global batch / micro-batch.
+START_TEST(search_respects_optimizer_in_backward) {
+    const calc::Architecture a =
+        calc::parse_arch("hidden=8192,layers=80,heads=64,kv_heads=8,ffn=28672,vocab=128256");
+    calc::TrainingSetup s;
+    s.master = calc::Master::BF16;
+    s.optim_in_backward = true;
+    s.dist_opt = true;
+    s.gbs = 32;
+    calc::Target t;
+    t.memory_bytes = 80 * GiB;
+    t.peak_flops = 1e15;
+    t.gpus_per_node = 8;
+    t.gpus = 8;
+    calc::SearchResult r = calc::smallest_fit(a, s, t);
+    ck_assert(r.best.has_value());
+    for (const calc::Estimate& e : r.ranked) {
+        ck_assert_int_eq(e.layout.pp, 1);
+        ck_assert_int_eq(e.dp, 32);
+    }
+}
+END_TEST
+
 START_TEST(mode_options_parse_and_describe) {
     calc::JobSpec job;
     calc::apply_option(job, "master", "bf16", "--llm-");
@@ -227,6 +251,7 @@ int main() {
     tcase_add_test(tc, deepspeed_partitioned_and_cpu_checkpoints);
     tcase_add_test(tc, fp8_linear_inputs_in_transformer_engine_only);
     tcase_add_test(tc, moe_capacity_scales_routed_activations);
+    tcase_add_test(tc, search_respects_optimizer_in_backward);
     tcase_add_test(tc, mode_options_parse_and_describe);
     suite_add_tcase(s, tc);
     return run_suite(s);

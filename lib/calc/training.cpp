@@ -91,7 +91,7 @@ std::string describe_modes(const TrainingSetup& s) {
     if (s.partition_activations) add(s.cpu_checkpointing ? "checkpoints partitioned to CPU" : "checkpoints partitioned over TP");
     if (s.moe_capacity != 1.0) {
         char buf[48];
-        std::snprintf(buf, sizeof buf, "MoE capacity %.2g", s.moe_capacity);
+        std::snprintf(buf, sizeof buf, "MoE capacity %.3g", s.moe_capacity);
         add(buf);
     }
     return out;

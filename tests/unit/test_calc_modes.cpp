@@ -232,7 +232,7 @@ START_TEST(mode_options_parse_and_describe) {
     ck_assert_double_eq(s.moe_capacity, 1.25);
     ck_assert_str_eq(calc::describe_modes(s),
                      "pure bf16 (no fp32 master), optimizer in backward, LoRA r=16 (qkv), NF4 base, "
-                     "activations offloaded, MoE capacity 1.2");
+                     "activations offloaded, MoE capacity 1.25");
     ck_assert_str_eq(calc::describe_modes(calc::TrainingSetup{}), "");
     ck_assert_input_error(calc::apply_option(job, "lora-targets", "mlp", "--llm-"), "--llm-lora-targets");
     ck_assert_input_error(calc::apply_option(job, "moe-capacity", "0.5", "--llm-"), "--llm-moe-capacity");

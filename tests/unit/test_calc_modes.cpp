@@ -10,6 +10,7 @@
 #include "calc/job.hpp"
 #include "calc/modes.hpp"
 #include "calc/search.hpp"
+#include "calc/throughput.hpp"
 #include "check_main.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -194,6 +195,24 @@ START_TEST(moe_capacity_scales_routed_activations) {
 }
 END_TEST
 
+// LoRA computes no weight gradients for the frozen base: 4 FLOPs per frozen matmul parameter
+// (forward + input gradient) instead of 6, 6 per adapter parameter; the attention core unchanged.
+START_TEST(lora_skips_frozen_weight_gradients_in_flops) {
+    const calc::Architecture a = llama8b();
+    const calc::ParamCount p = calc::count_params(a);
+    calc::TrainingSetup s = single_device();
+    const double full = calc::training_flops_per_token(a, p, s);
+    ck_assert_double_eq(full, calc::model_flops_per_token(a, p, s.seq));
+    s.lora_rank = 8;
+    s.lora_targets = calc::LoraTargets::QV;
+    const double matmul = 32 * (p.attention + p.dense_mlp) + 128256.0 * 4096;
+    ck_assert_double_eq_tol(calc::training_flops_per_token(a, p, s), full - 2 * matmul + 6 * 3'407'872.0, 1);
+    // Full recompute adds the same forward pass either way.
+    ck_assert_double_eq_tol(calc::hardware_flops_per_token(a, p, s) - calc::training_flops_per_token(a, p, s),
+                            full / 3, 1);
+}
+END_TEST
+
 // The search offers only layouts the mode allows: no pipeline, DP = global batch / micro-batch.
 START_TEST(search_respects_optimizer_in_backward) {
     const calc::Architecture a =
@@ -251,6 +270,7 @@ int main() {
     tcase_add_test(tc, deepspeed_partitioned_and_cpu_checkpoints);
     tcase_add_test(tc, fp8_linear_inputs_in_transformer_engine_only);
     tcase_add_test(tc, moe_capacity_scales_routed_activations);
+    tcase_add_test(tc, lora_skips_frozen_weight_gradients_in_flops);
     tcase_add_test(tc, search_respects_optimizer_in_backward);
     tcase_add_test(tc, mode_options_parse_and_describe);
     suite_add_tcase(s, tc);

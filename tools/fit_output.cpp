@@ -40,6 +40,7 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s, seq %ld, micro-batch %ld\n",
                 calc::name(s.precision), calc::name(s.optimizer), calc::profile(s).id, s.shard_stage(), calc::name(s.recompute),
                 s.flash ? "on" : "off", s.seq, s.mbs);
+    if (const std::string modes = calc::describe_modes(s); !modes.empty()) std::printf("Modes      %s\n", modes.c_str());
     std::printf("Headroom   %s kept free (--headroom; the plugin's default too, unless aifactory.conf sets Headroom=)\n",
                 percent(c.headroom).c_str());
     if (!c.why.empty()) std::printf("Why        %s\n", c.why.c_str());
@@ -105,6 +106,10 @@ json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
     json_object_set_new(o, "total_lo_bytes", whole(e.total_lo));  // the band around per_gpu_bytes.total
     json_object_set_new(o, "total_hi_bytes", whole(e.total_hi));
     if (c.setup) json_object_set_new(o, "profile", json_string(calc::profile(*c.setup).id));
+    if (c.setup) {
+        if (const std::string modes = calc::describe_modes(*c.setup); !modes.empty())
+            json_object_set_new(o, "modes", json_string(modes.c_str()));
+    }
     json_object_set_new(o, "headroom", json_real(c.headroom));
     if (c.partition_nodes > 0) json_object_set_new(o, "partition_nodes", json_integer(c.partition_nodes));
     if (!c.why.empty()) json_object_set_new(o, "why", json_string(c.why.c_str()));

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "calc/search.hpp"
+#include "common/error.hpp"
 #include "common/text.hpp"
 
 namespace aif::calc {
@@ -48,7 +49,11 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models, co
 
     // 1. Same GPUs: one setting changed.
     for (Fix& f : same_gpu_variants(s)) {
-        f.estimate = estimate(a, f.setup, t);
+        try {
+            f.estimate = estimate(a, f.setup, t);
+        } catch (const InputError&) {
+            continue;  // a change the job's modes refuse (micro-batch 1 with --optim-in-bwd and --gbs)
+        }
         if (f.estimate.verdict != Verdict::Fits) continue;
         out.fixes.push_back(std::move(f));
         break;  // the gentlest one is enough

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "calc/modes.hpp"
 #include "calc/throughput.hpp"
 #include "common/error.hpp"
 
@@ -100,6 +101,7 @@ void check_layout(const Architecture& a, const TrainingSetup& s, int gpus) {
              std::to_string(s.mbs) + " x " + std::to_string(dp) + " data-parallel ranks");
     if (s.zero == 3 && l.pp > 1 && s.framework == Framework::DeepSpeed)
         fail("--zero: DeepSpeed ZeRO-3 does not combine with pipeline parallelism; use --zero 1 or pp=1");
+    check_modes(a, s, dp);
 }
 
 Estimate estimate(const Architecture& a, const TrainingSetup& s, const Target& t) {

@@ -39,7 +39,10 @@ Layout parse_layout(std::string_view v, const std::string& flag) {
 const std::vector<std::string>& option_keys() {
     static const std::vector<std::string> keys{"model", "arch", "layout", "zero", "fsdp", "dist-opt",
                                                "mbs", "gbs", "seq", "tokens", "precision", "optimizer",
-                                               "recompute", "flash", "framework", "mfu", "offload"};
+                                               "recompute", "flash", "framework", "mfu", "offload",
+                                               "master", "optim-in-bwd", "lora", "lora-targets", "quant",
+                                               "offload-activations", "partition-activations",
+                                               "cpu-checkpointing", "moe-capacity"};
     return keys;
 }
 
@@ -47,8 +50,11 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
     const std::string key = lower(trim(key_in));
     const std::string flag = std::string(prefix) + printable(key, 40);  // user text: bounded (names are at most 32 bytes)
     TrainingSetup& s = job.setup;
-    if (trim(value).empty() && key != "fsdp" && key != "dist-opt" && key != "offload")
-        throw InputError(flag + ": needs a value");
+    const bool switch_key = key == "fsdp" || key == "dist-opt" || key == "offload" || key == "optim-in-bwd" ||
+                            key == "offload-activations" || key == "partition-activations" ||
+                            key == "cpu-checkpointing";
+    auto on = [&] { return trim(value).empty() ? true : parse_bool(value, flag); };  // bare switch: on
+    if (trim(value).empty() && !switch_key) throw InputError(flag + ": needs a value");
     if (key == "model") {
         std::string v(trim(value));
         if (v.size() > 128) throw InputError(flag + ": name is too long");
@@ -94,6 +100,24 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
         s.framework = p.framework;
         s.profile = &p;
         s.profile_versioned = value.find('@') != std::string_view::npos;
+    } else if (key == "master") {
+        s.master = parse_enum(value, flag, kMasterNames);
+    } else if (key == "optim-in-bwd") {
+        s.optim_in_backward = on();
+    } else if (key == "lora") {
+        s.lora_rank = parse_int(value, flag, 0, 65536);
+    } else if (key == "lora-targets") {
+        s.lora_targets = parse_enum(value, flag, kLoraTargetNames);
+    } else if (key == "quant") {
+        s.quant = parse_enum(value, flag, kQuantNames);
+    } else if (key == "offload-activations") {
+        s.offload_activations = on();
+    } else if (key == "partition-activations") {
+        s.partition_activations = on();
+    } else if (key == "cpu-checkpointing") {
+        s.cpu_checkpointing = on();
+    } else if (key == "moe-capacity") {
+        s.moe_capacity = parse_double(value, flag, 1.0, 64.0);
     } else if (key == "mfu") {
         s.mfu = parse_double(value, flag, 0.01, 1.0);
     } else {

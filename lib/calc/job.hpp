@@ -19,7 +19,8 @@ struct JobSpec {
 
 // Applies one option. Keys are the option names without "--"/"--llm-": model, arch, layout, zero,
 // fsdp, dist-opt, mbs, gbs, seq, tokens, precision, optimizer, recompute, flash, framework, mfu,
-// offload. Throws InputError "--llm-<key>: ..." (prefix given by `flag_prefix`) on bad values.
+// offload, and the training modes: master, optim-in-bwd, lora, lora-targets, quant,
+// offload-activations, partition-activations, cpu-checkpointing, moe-capacity. Throws InputError "--llm-<key>: ..." (prefix given by `flag_prefix`) on bad values.
 void apply_option(JobSpec& job, std::string_view key, std::string_view value,
                   std::string_view flag_prefix = "--");
 

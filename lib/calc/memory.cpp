@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "calc/estimate.hpp"
+#include "calc/modes.hpp"
 #include "calc/profiles.hpp"
 #include "common/text.hpp"
 
@@ -18,20 +19,17 @@ struct StateBytes {
     double weights = 0, grads = 0, accum = 0, master = 0, optim = 0;
 };
 
-double optimizer_state_bytes(Optimizer o) {
-    switch (o) {
-        case Optimizer::AdamW: return 8;      // fp32 m and v
-        case Optimizer::AdamW8bit: return 2;  // 8-bit m and v
-        case Optimizer::SGD: return 4;        // fp32 momentum
-    }
-    return 8;
-}
-
 StateBytes state_bytes(const TrainingSetup& s) {
     StateBytes b;
-    const double opt = optimizer_state_bytes(s.optimizer);
+    const double opt = optimizer_state_bytes(s.optimizer, s.master);
     const int stage = s.shard_stage();
-    if (s.precision == Precision::FP32) {
+    if (s.master == Master::BF16 && s.framework == Framework::Megatron) {
+        // Precision-aware optimizer: --main-grads-dtype bf16, --exp-avg(-sq)-dtype bf16; main params
+        // stay fp32 (arguments.py offers fp32|fp16 only).
+        b = {2, 2, 0, 4, opt};
+    } else if (s.master == Master::BF16) {
+        b = {2, 2, 0, 0, opt};  // pure bf16: the optimizer updates the bf16 weights themselves
+    } else if (s.precision == Precision::FP32) {
         b = {4, 4, 0, 0, opt};
     } else if (s.framework == Framework::Megatron) {
         // bf16 params, fp32 main grads, fp32 main params; fp16 keeps fp16 grads plus an fp32 copy.
@@ -39,7 +37,6 @@ StateBytes state_bytes(const TrainingSetup& s) {
             b = {2, 2, 4, 4, opt};
         else
             b = {2, 4, 0, 4, opt};
-        if (s.precision == Precision::FP8) b.weights += 1;  // TransformerEngine's cached fp8 weights
     } else if (s.framework == Framework::DeepSpeed || (s.framework == Framework::HF && s.zero > 0)) {
         // DeepSpeed's own accounting: 4P + 16P/N for ZeRO-1/2, 18P/N for ZeRO-3 (feasibility §1.2).
         if (stage >= 3)
@@ -50,6 +47,8 @@ StateBytes state_bytes(const TrainingSetup& s) {
         // PyTorch autocast (FSDP2/torchtitan, HF Trainer): fp32 params and grads, no master copy.
         b = {4, 4, 0, 0, opt};
     }
+    if (s.framework == Framework::Megatron && s.precision == Precision::FP8)
+        b.weights += 1;  // TransformerEngine's cached fp8 weights
     if (s.offload_optimizer) {
         b.master = b.optim = b.accum = 0;
         if (s.framework == Framework::DeepSpeed) b.grads = 0;  // grads stream to the CPU too
@@ -62,6 +61,10 @@ struct StageParams {
     double dense = 0;   // divided by TP
     double expert = 0;  // divided by EP x expert-TP
     double layer_max = 0;  // largest layer on this GPU, for ZeRO-3/FSDP gathering
+    double linear = 0;     // of `dense`, the weights of linear layers (what NF4 quantizes)
+    double largest = 0;    // largest single weight tensor (optimizer-in-backward frees the others' grads)
+    double largest_linear = 0;  // largest weight of a transformer layer's linear layers
+    double lora = 0;       // LoRA adapter parameters (trainable; the rest is frozen)
     long layers = 0, moe_layers = 0;
 };
 
@@ -91,6 +94,10 @@ StageParams stage_params(const Architecture& a, const ParamCount& p, const Layou
     const double moe_layer = (p.attention + p.layer_norms + p.shared_experts + p.router) / l.tp +
                              p.routed_experts / (double(l.ep) * expert_tp);
     sp.layer_max = std::max(p.layer_dense() / l.tp, sp.moe_layers ? moe_layer : 0.0);
+    sp.linear = (dense_layers * p.dense_mlp + sp.moe_layers * p.shared_experts + sp.layers * p.attention) / l.tp;
+    const double h = double(a.hidden);
+    sp.largest_linear = std::max(h * double(a.ffn), h * double(a.heads) * a.dim_head()) / l.tp;
+    sp.largest = std::max(sp.largest_linear, has_embedding || has_head ? p.embedding / l.tp : 0.0);
     return sp;
 }
 
@@ -107,13 +114,22 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     const double sbh = double(s.seq) / l.cp * s.mbs * a.hidden;
     const double kv_ratio = a.mla.enabled() ? 1.0 : double(a.kv_heads > 0 ? a.kv_heads : a.heads) / a.heads;
     // Two norm inputs, QKV input, MLP input (bf16), plus two 1-byte dropout masks when trained with dropout.
-    const double replicated = a.dropout ? 10 : 8;
-    const double attention = 4 + 4 * kv_ratio;
-    const double per_ffn = a.gated ? 6.0 : 4.0;
+    // TransformerEngine fp8 (Megatron) saves the fp8 cast of each linear layer's input for the
+    // weight gradient (linear.py / layernorm_linear.py, saved inputmat): 1 byte instead of 2 for
+    // the QKV, out-projection, MLP and down-projection inputs. torchao float8 (torchtitan) saves
+    // the bf16 input (float8_linear.py save_for_backward(input_hp, ...)): no change there.
+    const double fp8 = s.precision == Precision::FP8 && s.framework == Framework::Megatron ? 1.0 : 0.0;
+    const double replicated = (a.dropout ? 10 : 8) - 2 * fp8;
+    const double attention = 4 + 4 * kv_ratio - fp8;
+    const double per_ffn = (a.gated ? 6.0 : 4.0) - fp8;  // per f/h; down-projection input 2 → 1
     double mlp;
     if (moe_layer) {
+        // Routed experts on the worst GPU: the balanced share times the capacity factor (Megatron
+        // token dropping caps each expert at capacity_factor x its share; dropless, the worst
+        // expert's tokens over the average).
         const double shared_ffn = a.shared_ffn > 0 ? a.shared_ffn : a.expert_ffn;
-        mlp = a.topk * (per_ffn * a.expert_ffn / a.hidden + 2) + a.shared_experts * per_ffn * shared_ffn / a.hidden + 2;
+        mlp = s.moe_capacity * a.topk * (per_ffn * a.expert_ffn / a.hidden + 2 - fp8) +
+              a.shared_experts * per_ffn * shared_ffn / a.hidden + 2;
     } else {
         mlp = per_ffn * a.ffn / a.hidden;
     }
@@ -148,13 +164,24 @@ double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, lon
     const Layout& l = s.layout;
     const double tokens = double(s.seq) / l.cp * s.mbs;
     const double ids = 8 * tokens;  // int64 token ids
+    // Activation offload (torchtune OffloadActivations) keeps on the GPU only the layers in use:
+    // the one being computed and the one being copied (its forward stash holds a few tensors).
+    const auto kept = [&](long n) { return s.offload_activations ? std::min(n, 2L) : n; };
     if (s.recompute == Recompute::Full) {
         // Only each layer's input is kept; one layer is rebuilt at a time during backward, after
         // the loss has freed the logits: the larger of the two peaks counts, not their sum.
+        // DeepSpeed partition_activations splits these checkpoints over the TP ranks (as sequence
+        // parallelism does); cpu_checkpointing moves them to the host.
         const double elem = s.precision == Precision::FP32 ? 4.0 : 2.0;
-        const double input = tokens * a.hidden * elem / (sequence_parallel(s) ? l.tp : 1);
+        const bool split = sequence_parallel(s) || s.partition_activations;
+        const double input = tokens * a.hidden * elem / (split ? l.tp : 1);
+        const long stored = s.cpu_checkpointing ? std::min(layers, 1L) : kept(layers);
         const double working = std::max(dense_layers ? dense : 0.0, moe_layers ? moe : 0.0);
-        return (input * layers + ids) * in_flight + std::max(0.0, working - logits);
+        return (input * stored + ids) * in_flight + std::max(0.0, working - logits);
+    }
+    if (s.offload_activations) {
+        const double per_layer = std::max(dense_layers ? dense : 0.0, moe_layers ? moe : 0.0);
+        return (per_layer * kept(layers) + ids) * in_flight;
     }
     return (dense * dense_layers + moe * moe_layers + ids) * in_flight;
 }
@@ -186,6 +213,7 @@ struct StageModel {
     double dense_layer = 0, moe_layer = 0;  // one layer's activations
     double logits = 0;                 // the loss's bytes on the last stage
     double comm = 0;
+    double lora_dense = 0, lora_moe = 0;  // adapter parameters of one layer (before TP)
 
     // Micro-batches pipeline rank r holds at its peak (Megatron-Core schedules.py warm-up + 1;
     // interleaved counts model chunks of 1/v of the stage).
@@ -206,27 +234,49 @@ struct StageModel {
             return sp.dense * bytes_per_param / (stage >= min_stage ? shard : 1) +
                    sp.expert * bytes_per_param / (stage >= min_stage ? expert_shard : 1);
         };
+        auto over = [&](int min_stage) { return stage >= min_stage ? shard : 1.0; };
         MemoryBreakdown mb;
-        mb.weights = sharded(b.weights, 3);
-        mb.gradients = sharded(b.grads, 2) + sharded(b.accum, 1);
-        mb.optimizer = sharded(b.master + b.optim, 1);
+        double trainable = sp.dense + sp.expert;  // parameters with gradients and optimizer states
+        if (s.lora_rank > 0) {
+            // LoRA: the base is frozen (bf16, or NF4 for its linear layers: QLoRA) and has no
+            // gradients or optimizer states; the adapters train in the setup's regime.
+            sp.lora = ((layers - sp.moe_layers) * lora_dense + sp.moe_layers * lora_moe) / l.tp;
+            trainable = sp.lora;
+            const double linear = s.quant == Quant::NF4 ? kNf4BytesPerParam : 2.0;
+            mb.weights = ((sp.dense - sp.linear) * 2 + sp.linear * linear) / over(3) +
+                         sp.expert * linear / (stage >= 3 ? expert_shard : 1) + sp.lora * b.weights / over(3);
+            mb.gradients = sp.lora * (b.grads / over(2) + b.accum / over(1));
+            mb.optimizer = sp.lora * (b.master + b.optim) / over(1);
+        } else {
+            mb.weights = sharded(b.weights, 3);
+            mb.gradients = sharded(b.grads, 2) + sharded(b.accum, 1);
+            mb.optimizer = sharded(b.master + b.optim, 1);
+        }
+        // Optimizer in backward (torchtune optimizer_in_bwd): each parameter is stepped and its
+        // gradient freed by a post-accumulate-grad hook, so one tensor's gradient at a time.
+        if (s.optim_in_backward) mb.gradients = std::min(mb.gradients, sp.largest * (b.grads + b.accum) / over(2));
         mb.logits = head ? logits : 0;
         mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, in_flight(r),
                                                 mb.logits);
         // Transient buffers inside the allocator at the peak.
         const double stage_params_gpu = sp.dense + sp.expert;
+        const double frozen_bytes = s.quant == Quant::NF4 ? kNf4BytesPerParam : 2.0;
         if (s.fsdp != Fsdp::Off && s.framework != Framework::DeepSpeed)
-            mb.buffers = 6 * sp.layer_max;  // two gathered bf16 units + one unsharded bf16 grad unit
+            // two gathered bf16 units + one unsharded bf16 grad unit (LoRA: frozen units, no grads)
+            mb.buffers = s.lora_rank > 0 ? 2 * frozen_bytes * sp.layer_max : 6 * sp.layer_max;
         else if (stage >= 3)
             mb.buffers = 4 * sp.layer_max + 1e8;  // DeepSpeed: largest layer param+grad, prefetch bucket
         else if (s.framework == Framework::DeepSpeed)
             mb.buffers = std::min(2e9, 4 * stage_params_gpu);  // reduce + allgather buckets (5e8 each)
         else if (s.framework == Framework::HF || s.framework == Framework::FSDP) {
-            mb.buffers = 2 * stage_params_gpu;  // autocast's bf16 copies of the fp32 weights
+            // autocast's bf16 copies of fp32 weights (none when they are bf16 already)
+            if (b.weights >= 4) mb.buffers = 2 * trainable;
             // Plain DDP: its buckets copy every gradient in the gradients' dtype (torch DDP,
             // gradient_as_bucket_view=False by default).
-            if (stage == 0 && dp * l.cp > 1) mb.buffers += b.grads * stage_params_gpu;
+            if (stage == 0 && dp * l.cp > 1) mb.buffers += b.grads * trainable;
         }
+        // QLoRA dequantizes one frozen weight to bf16 for its matmul (torchao linear_nf4).
+        if (s.quant == Quant::NF4) mb.buffers += 2 * sp.largest_linear;
         mb.allocated = mb.weights + mb.gradients + mb.optimizer + mb.activations + mb.logits + mb.buffers;
         mb.reserved = mb.allocated * fp.fragmentation;
         mb.cuda_context = 0.6 * GiB;
@@ -257,6 +307,8 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
     sm.m = s.gbs > 0 ? std::max(1L, s.gbs / std::max(1L, s.mbs * sm.dp)) : (l.pp > 1 ? 2L * l.pp : 1L);
     if (a.dense_layers() > 0) sm.dense_layer = layer_bytes(a, s, false, sm.fp);
     if (a.moe_layers() > 0) sm.moe_layer = layer_bytes(a, s, true, sm.fp);
+    sm.lora_dense = lora_params_per_layer(a, s, false);
+    sm.lora_moe = lora_params_per_layer(a, s, true);
     sm.logits = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp * sm.fp.logit_bytes;
     sm.comm = comm_buffers(l, sm.dp);
 

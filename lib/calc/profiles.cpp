@@ -41,6 +41,14 @@ constexpr FrameworkProfile kProfiles[] = {
      "PyTorch FSDP/FSDP2 loop with an eager fp32 cross entropy (2+4+4 bytes per logit); op-level SAC 65%",
      "torch.distributed.fsdp; torchtitan@2024.12 above",
      1.00, 0.65, 10, 1.06},
+    {"torchtune@0.4", "torchtune", Framework::FSDP, "",
+     "torchtune README tables (cases M12-M14: Llama 3.1 8B/70B/405B, 3.2 3B; 2024-10 and 2024-11)",
+     "torchtune's llama3 modules with SDPA (Megatron-style count); chunked cross entropy: the output "
+     "projection in 8 chunks, bf16 logits kept for the loss, each chunk's fp32 softmax and bf16 grad made "
+     "one chunk at a time in backward (2 + 6/8 bytes per logit); full-layer AC only",
+     "torchtune/modules/loss/ce_chunked_output_loss.py (num_output_chunks=8, logits.float() per chunk), "
+     "recipes/full_finetune_single_device.py and lora_finetune_single_device.py at bd2a0fc7 (v0.6.0+220)",
+     1.00, 1.00, 2.75, 1.06},
     {"deepspeed@0.16", "deepspeed", Framework::DeepSpeed, "",
      "BigScience Megatron-DeepSpeed runs (case M17, 2022); DeepSpeed's own ZeRO estimators",
      "ZeRO estimators' state bytes; fp32 loss on fp16/bf16 logits (6 bytes per logit); 8% fragmentation",

@@ -44,7 +44,8 @@ std::vector<Layout> candidate_layouts(const Architecture& a, const TrainingSetup
     if (a.is_moe()) eps = divisors(a.experts, 64);
     for (int tp : divisors(a.heads, gpus_per_node)) {
         if (!a.mla.enabled() && kv % tp != 0 && tp % kv != 0) continue;
-        for (int pp = 1; pp <= 32 && pp <= a.layers; ++pp)
+        // The optimizer in backward steps every micro-batch: no pipeline (check_modes).
+        for (int pp = 1; pp <= (s.optim_in_backward ? 1 : 32) && pp <= a.layers; ++pp)
             for (int cp : cps)
                 for (int ep : eps) {
                     Layout l;
@@ -88,6 +89,7 @@ struct Probe {
             if ((long(dp) * l.cp * l.tp) % (long(l.ep) * with.expert_tp())) return false;
         }
         if (s.gbs > 0 && s.gbs % (s.mbs * dp)) return false;
+        if (s.optim_in_backward && s.gbs > 0 && s.gbs != s.mbs * dp) return false;  // no accumulation
         return true;
     }
     bool fits(TrainingSetup& trial, int gpus) const {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "calc/modes.hpp"
+
 namespace aif::calc {
 
 static double attention_flops_per_token(const Architecture& a, long seq) {
@@ -12,21 +14,33 @@ static double attention_flops_per_token(const Architecture& a, long seq) {
     return 6.0 * a.layers * double(seq) * a.heads * double(a.dim_head());
 }
 
+static double matmul_params(const Architecture& a, const ParamCount& p) {
+    return p.dense_layers * (p.attention + p.dense_mlp) +
+           p.moe_layers * (p.attention + p.routed_active + p.shared_experts + p.router) + double(a.vocab) * a.hidden;
+}
+
 double model_flops_per_token(const Architecture& a, const ParamCount& p, long seq, bool causal) {
-    const double matmul = p.dense_layers * (p.attention + p.dense_mlp) +
-                          p.moe_layers * (p.attention + p.routed_active + p.shared_experts + p.router) +
-                          double(a.vocab) * a.hidden;
-    return 6.0 * matmul + attention_flops_per_token(a, seq) * (causal ? 1.0 : 2.0);
+    return 6.0 * matmul_params(a, p) + attention_flops_per_token(a, seq) * (causal ? 1.0 : 2.0);
+}
+
+double training_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s) {
+    const double model = model_flops_per_token(a, p, s.seq);
+    if (s.lora_rank <= 0) return model;
+    // Frozen weights need no weight gradient: forward 2 + input gradient 2 per frozen parameter;
+    // the adapters train in full (6).
+    const double lora = p.dense_layers * lora_params_per_layer(a, s, false) + p.moe_layers * lora_params_per_layer(a, s, true);
+    return model - 2.0 * matmul_params(a, p) + 6.0 * lora;
 }
 
 double hardware_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s) {
-    const double model = model_flops_per_token(a, p, s.seq);
+    const double forward = model_flops_per_token(a, p, s.seq) / 3.0;  // one forward pass
+    const double trained = training_flops_per_token(a, p, s);
     switch (s.recompute) {
-        case Recompute::Full: return model * 4.0 / 3.0;
-        case Recompute::Selective: return model + attention_flops_per_token(a, s.seq) / 3.0;
+        case Recompute::Full: return trained + forward;
+        case Recompute::Selective: return trained + attention_flops_per_token(a, s.seq) / 3.0;
         case Recompute::None: break;
     }
-    return model;
+    return trained;
 }
 
 double default_mfu(const TrainingSetup& s, const Target& t) {
@@ -41,7 +55,7 @@ double pipeline_bubble(const Layout& l, long micro_batches) {
 }
 
 void fill_throughput(Estimate& e, const Architecture& a, const TrainingSetup& s, const Target& t) {
-    e.flops_per_token = model_flops_per_token(a, e.params, s.seq);
+    e.flops_per_token = training_flops_per_token(a, e.params, s);
     e.hw_flops_per_token = hardware_flops_per_token(a, e.params, s);
     // Without --gbs, 2 x pp micro-batches, as the memory estimate assumes.
     const long m = s.gbs > 0 ? e.micro_batches : 2L * s.layout.pp;

@@ -12,7 +12,10 @@ namespace aif::calc {
 // attention term 6 L s a d (Megatron/NeMo convention, feasibility §1.1 and §2.7). `causal` false
 // counts the full attention matrix (12 L s a d), as llm-foundry and torchtitan do.
 double model_flops_per_token(const Architecture& a, const ParamCount& p, long seq, bool causal = true);
-// With recomputation counted: full recompute adds a forward pass (x 4/3).
+// What training computes per token: the model FLOPs, less the weight gradients of frozen weights
+// with LoRA (4 instead of 6 per frozen parameter, 6 per adapter parameter; Hu et al. 2021, LoRA, "practical benefits": 25 % faster on GPT-3).
+double training_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s);
+// With recomputation counted: full recompute adds a forward pass (x 4/3 without LoRA).
 double hardware_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s);
 // The MFU used when the user gives none: the GPU's prior, x1.4 for FP8 on GPUs with FP8 units.
 double default_mfu(const TrainingSetup& s, const Target& t);

@@ -2,6 +2,7 @@
 #include "calc/training.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace aif::calc {
 
@@ -72,6 +73,28 @@ std::string describe(const Layout& l) {
     if (l.last > 0) put("last", l.last);
     if (l.sp && l.tp > 1) s += ",sp=on";
     return s.empty() ? "dp only" : s;
+}
+
+}  // namespace aif::calc
+
+namespace aif::calc {
+
+std::string describe_modes(const TrainingSetup& s) {
+    std::string out;
+    auto add = [&](const std::string& v) { out += (out.empty() ? "" : ", ") + v; };
+    if (s.master == Master::BF16) add("pure bf16 (no fp32 master)");
+    if (s.optim_in_backward) add("optimizer in backward");
+    if (s.lora_rank > 0)
+        add("LoRA r=" + std::to_string(s.lora_rank) + " (" + name(s.lora_targets) + ")" +
+            (s.quant == Quant::NF4 ? ", NF4 base" : ", bf16 base"));
+    if (s.offload_activations) add("activations offloaded");
+    if (s.partition_activations) add(s.cpu_checkpointing ? "checkpoints partitioned to CPU" : "checkpoints partitioned over TP");
+    if (s.moe_capacity != 1.0) {
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "MoE capacity %.3g", s.moe_capacity);
+        add(buf);
+    }
+    return out;
 }
 
 }  // namespace aif::calc

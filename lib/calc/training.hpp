@@ -10,21 +10,29 @@ namespace aif::calc {
 struct FrameworkProfile;  // calc/profiles.hpp
 
 enum class Precision { BF16, FP16, FP32, FP8 };
-enum class Optimizer { AdamW, AdamW8bit, SGD };
+enum class Optimizer { AdamW, AdamW8bit, PagedAdamW8bit, SGD };
 enum class Recompute { None, Selective, Full };
 enum class Framework { Megatron, FSDP, DeepSpeed, HF };
 enum class Fsdp { Off, Full, Hybrid };
+enum class Master { FP32, BF16 };  // where the optimizer's copy of the weights lives (below)
+enum class Quant { None, NF4 };    // the frozen base weights of LoRA
+enum class LoraTargets { Torchtune, QV, QKV, All };  // which linear layers get adapters
 
 // Names printed (first entry of a value) and accepted (every entry) for the options above.
 inline constexpr EnumName<Precision> kPrecisionNames[] = {
     {Precision::BF16, "bf16"}, {Precision::FP16, "fp16"}, {Precision::FP32, "fp32"}, {Precision::FP8, "fp8"}};
 inline constexpr EnumName<Optimizer> kOptimizerNames[] = {
-    {Optimizer::AdamW, "adamw"}, {Optimizer::AdamW, "adam"}, {Optimizer::AdamW8bit, "adamw8bit"}, {Optimizer::SGD, "sgd"}};
+    {Optimizer::AdamW, "adamw"}, {Optimizer::AdamW, "adam"}, {Optimizer::AdamW8bit, "adamw8bit"},
+    {Optimizer::PagedAdamW8bit, "paged-adamw8bit"}, {Optimizer::SGD, "sgd"}};
 inline constexpr EnumName<Recompute> kRecomputeNames[] = {
     {Recompute::None, "none"}, {Recompute::Selective, "selective"}, {Recompute::Full, "full"}};
 inline constexpr EnumName<Framework> kFrameworkNames[] = {
     {Framework::Megatron, "megatron"}, {Framework::FSDP, "fsdp"}, {Framework::FSDP, "torchtitan"},
     {Framework::DeepSpeed, "deepspeed"}, {Framework::HF, "hf"}};
+inline constexpr EnumName<Master> kMasterNames[] = {{Master::FP32, "fp32"}, {Master::BF16, "bf16"}};
+inline constexpr EnumName<Quant> kQuantNames[] = {{Quant::None, "none"}, {Quant::None, "bf16"}, {Quant::NF4, "nf4"}};
+inline constexpr EnumName<LoraTargets> kLoraTargetNames[] = {
+    {LoraTargets::Torchtune, "qvo-mlp"}, {LoraTargets::QV, "qv"}, {LoraTargets::QKV, "qkv"}, {LoraTargets::All, "all"}};
 inline constexpr EnumName<Fsdp> kFsdpNames[] = {{Fsdp::Off, "off"}, {Fsdp::Off, "no"}, {Fsdp::Full, "full"},
                                                 {Fsdp::Full, "on"}, {Fsdp::Full, "yes"}, {Fsdp::Hybrid, "hybrid"}};
 
@@ -56,6 +64,18 @@ struct TrainingSetup {
     bool dist_opt = false;   // Megatron distributed optimizer (ZeRO-1 over DP)
     bool flash = true;       // flash attention (no s^2 activation term)
     bool offload_optimizer = false;
+    // Pure bf16 (Master::BF16): no fp32 master copy; grads and optimizer states in bf16 (torchtune
+    // dtype=bf16, LitGPT bf16-true; Megatron: precision-aware optimizer, main grads and Adam moments
+    // in bf16, main params stay fp32). docs/calculator.md "Training modes".
+    Master master = Master::FP32;
+    bool optim_in_backward = false;  // optimizer step per parameter in backward: grads freed at once
+    long lora_rank = 0;              // > 0: LoRA fine-tuning, base weights frozen
+    LoraTargets lora_targets = LoraTargets::Torchtune;
+    Quant quant = Quant::None;       // NF4: QLoRA (4-bit frozen base linear layers)
+    bool offload_activations = false;    // saved activations to host (torchtune OffloadActivations)
+    bool partition_activations = false;  // DeepSpeed: checkpoints split over TP ranks
+    bool cpu_checkpointing = false;      // DeepSpeed: partitioned checkpoints to host
+    double moe_capacity = 1.0;       // worst expert's tokens / the balanced average (capacity factor)
     long mbs = 1;            // micro-batch, sequences per GPU
     long gbs = 0;            // global batch in sequences; 0: mbs x DP (no accumulation)
     long seq = 4096;
@@ -73,6 +93,11 @@ inline const char* name(Precision v) { return name_of(kPrecisionNames, v); }
 inline const char* name(Optimizer v) { return name_of(kOptimizerNames, v); }
 inline const char* name(Recompute v) { return name_of(kRecomputeNames, v); }
 inline const char* name(Framework v) { return name_of(kFrameworkNames, v); }
+inline const char* name(Master v) { return name_of(kMasterNames, v); }
+inline const char* name(Quant v) { return name_of(kQuantNames, v); }
+inline const char* name(LoraTargets v) { return name_of(kLoraTargetNames, v); }
+// "pure bf16, LoRA r=8 (qvo-mlp), nf4 base, ..." for the modes that differ from the defaults; "" none.
+std::string describe_modes(const TrainingSetup&);
 std::string describe(const Layout&);  // "tp=4,pp=2" (only what differs from 1)
 
 }  // namespace aif::calc

@@ -66,9 +66,12 @@ const OptionHelp kHelp[] = {
     {"seq", "N", "sequence length in tokens"},
     {"tokens", "N", "tokens to train, e.g. 300B (for a time estimate)"},
     {"precision", "P", "bf16, fp16, fp8 or fp32"},
-    {"optimizer", "OPT", "adamw, adamw8bit or sgd"},
+    {"optimizer", "OPT", "adamw, adamw8bit, paged-adamw8bit or sgd"},
     {"recompute", "MODE", "activation recomputation: none, selective, full"},
-    {"framework", "FW", "megatron, torchtitan, fsdp, deepspeed or hf (FW@VERSION: one version)"},
+    {"framework", "FW", "megatron, torchtitan, torchtune, fsdp, deepspeed or hf (FW@VERSION: one version)"},
+    {"master", "M", "fp32 (mixed precision) or bf16 (pure bf16, no fp32 master copy)"},
+    {"lora", "RANK", "LoRA fine-tuning with adapters of this rank (base frozen)"},
+    {"quant", "Q", "frozen LoRA base: bf16 or nf4 (QLoRA)"},
     {"check", "MODE", "enforce, warn or off (warn/off only where allowed)"},
 };
 constexpr int kOptions = sizeof kHelp / sizeof kHelp[0];

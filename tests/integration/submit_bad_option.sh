@@ -6,10 +6,10 @@ source "$(dirname "$0")/submit_lib.sh"
 start_cluster
 
 as_user sbatch --help
-for o in model config layout zero mbs gbs seq tokens precision optimizer recompute framework check; do
+for o in model config layout zero mbs gbs seq tokens precision optimizer recompute framework check master lora quant; do
     grep -q -- "--llm-$o=" "$OUT" || fail "sbatch --help does not list --llm-$o"
 done
-ok "sbatch --help lists the 13 --llm-* options"
+ok "sbatch --help lists the 16 --llm-* options"
 
 bad() {  # bad OPTION VALUE PATTERN
     as_user sbatch "--llm-model=llama3.1-8b" "--llm-$1=$2" -N 1 --gpus-per-node=4 --wrap true
@@ -22,6 +22,8 @@ bad precision fp7 "'fp7'"
 bad layout "tp=x" ""
 bad mbs 0 ""
 bad tokens lots "'lots'"
+bad master fp8 "'fp8'"
+bad quant int3 "'int3'"
 bad optimizer adam9 ""
 bad check maybe "'maybe' is not enforce, warn or off"
 

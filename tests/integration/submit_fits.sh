@@ -30,4 +30,11 @@ S
 as_user sbatch train.sh
 expect_rc 0 "#SBATCH --llm-* lines"
 expect_line "$ERR" '^sbatch:   \([0-9.]+-[0-9.]+\) of [0-9.]+ usable$' "prediction without time"
+
+# Training modes reach the controller: 70B on one node does not fit as a full fine-tune (over
+# 300 GiB per GPU) but fits as QLoRA in pure bf16 (about 17 GiB).
+as_user sbatch --llm-model=llama3.1-70b --llm-layout=tp=4 --llm-recompute=full --llm-master=bf16 \
+    --llm-lora=8 --llm-quant=nf4 -p boost_usr_prod -N 1 --gpus-per-node=4 --mem=100 -o /dev/null --wrap true
+expect_rc 0 "QLoRA job accepted"
+expect_line "$ERR" '^sbatch: aifactory: OK, llama3\.1-70b fits: needs 1[0-9]\.[0-9] GiB per GPU$' "QLoRA prediction"
 finish

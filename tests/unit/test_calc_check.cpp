@@ -231,6 +231,20 @@ START_TEST(unknown_model_in_a_job) {
 }
 END_TEST
 
+// A job whose modes refuse one of the gentle changes (micro-batch 1 with --optim-in-bwd and a
+// fixed global batch) still gets an answer: that change is skipped, the others are offered.
+START_TEST(fixes_skip_changes_the_modes_refuse) {
+    const calc::JobSpec j = job({{"model", "llama3.1-70b"}, {"layout", "tp=4"}, {"mbs", "2"}, {"gbs", "2"},
+                                 {"master", "bf16"}, {"optim-in-bwd", "on"}});
+    const calc::CheckOutcome out = check(j, "leonardo-booster", 4);
+    ck_assert(out.estimate.verdict == calc::Verdict::DoesNotFit);
+    for (const calc::Fix& f : out.fixes) {
+        ck_assert(f.estimate.verdict == calc::Verdict::Fits);
+        ck_assert(f.setup.gbs == 0 || f.setup.gbs == f.setup.mbs * f.estimate.dp);
+    }
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("calc-check");
     TCase* tc = tcase_create("check");
@@ -243,6 +257,7 @@ int main() {
     tcase_add_test(tc, may_not_fit_comes_with_a_safe_fix);
     tcase_add_test(tc, rejection_comes_with_typed_fixes_that_work);
     tcase_add_test(tc, unknown_model_in_a_job);
+    tcase_add_test(tc, fixes_skip_changes_the_modes_refuse);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

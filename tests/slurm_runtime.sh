@@ -57,16 +57,16 @@ in_root() {
     local root=$cache/$1/root; shift
     unshare --mount --propagation private -- sh -c '
         root=$1 src=$2; shift 2
-        mkdir -p "$root$src" "$root/proc" "$root/dev" "$root/sys" "$root/tmp"
-        mount --bind "$src" "$root$src" || exit 1
+        mkdir -p "$root/proc" "$root/dev" "$root/sys" "$root/tmp"
+        mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" &&
+        mount -t sysfs sys "$root/sys" && mount -t tmpfs tmpfs "$root/tmp" || exit 1
+        # After the tmpfs: a tree under /tmp (a CI clone) is mounted on top of it, not hidden.
+        mkdir -p "$root$src" && mount --bind "$src" "$root$src" || exit 1
         # The third-party test topologies beside the clone (tests read $AIF_SRCDIR/../shared).
         shared=$(dirname "$src")/shared
         if [ -d "$shared" ]; then mkdir -p "$root$shared" && mount --bind "$shared" "$root$shared" || exit 1; fi
-        mount -t proc proc "$root/proc" &&
-        mount --rbind /dev "$root/dev" && mount -t sysfs sys "$root/sys" &&
-        mount -t tmpfs tmpfs "$root/tmp" || exit 1
         exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
-    ' sh "$root" "$top" "$@"
+' sh "$root" "$top" "$@"
 }
 
 run_suite() {

@@ -51,6 +51,7 @@ const CommandSpec& spec() {
             {"optimizer", Takes::Value, enum_names(calc::kOptimizerNames, "|"), "optimizer"},
             {"recompute", Takes::Value, enum_names(calc::kRecomputeNames, "|"), "activation recomputation"},
             {"flash", Takes::Value, "on|off", "flash attention"},
+            {"compile", Takes::Value, "on|off", "torch.compile (torchtitan; default: the profile's)"},
             {"framework", Takes::Value, "NAME[@VERSION]", "framework profile (aifactory models --frameworks)"},
             {"tokens", Takes::Value, "2T", "tokens to train (suffixes k, M, B, T)"},
             {"mfu", Takes::Value, "0.4", "model FLOPs utilisation (default: the GPU's prior)"},

@@ -39,7 +39,8 @@ Layout parse_layout(std::string_view v, const std::string& flag) {
 const std::vector<std::string>& option_keys() {
     static const std::vector<std::string> keys{"model", "arch", "layout", "zero", "fsdp", "dist-opt",
                                                "mbs", "gbs", "seq", "tokens", "precision", "optimizer",
-                                               "recompute", "flash", "framework", "mfu", "offload"};
+                                               "recompute", "flash", "framework", "mfu", "offload",
+                                               "compile"};
     return keys;
 }
 
@@ -89,6 +90,8 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
         s.recompute = parse_enum(value, flag, kRecomputeNames);
     } else if (key == "flash") {
         s.flash = parse_bool(value, flag);
+    } else if (key == "compile") {
+        s.compile = parse_bool(value, flag) ? 1 : 0;
     } else if (key == "framework") {
         const FrameworkProfile& p = parse_profile(value, flag);  // "torchtitan" or "torchtitan@2025.06"
         s.framework = p.framework;

@@ -56,6 +56,7 @@ struct TrainingSetup {
     bool dist_opt = false;   // Megatron distributed optimizer (ZeRO-1 over DP)
     bool flash = true;       // flash attention (no s^2 activation term)
     bool offload_optimizer = false;
+    int compile = -1;        // torch.compile (torchtitan): 1 on, 0 off, -1 the profile's default
     long mbs = 1;            // micro-batch, sequences per GPU
     long gbs = 0;            // global batch in sequences; 0: mbs x DP (no accumulation)
     long seq = 4096;

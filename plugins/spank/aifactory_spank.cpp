@@ -69,6 +69,7 @@ const OptionHelp kHelp[] = {
     {"optimizer", "OPT", "adamw, adamw8bit or sgd"},
     {"recompute", "MODE", "activation recomputation: none, selective, full"},
     {"framework", "FW", "megatron, torchtitan, fsdp, deepspeed or hf (FW@VERSION: one version)"},
+    {"compile", "on|off", "torch.compile (torchtitan; default: the version's)"},
     {"check", "MODE", "enforce, warn or off (warn/off only where allowed)"},
 };
 constexpr int kOptions = sizeof kHelp / sizeof kHelp[0];

@@ -93,7 +93,8 @@ check "models --frameworks --json" 'python3 -c "import json,sys; d={p[\"id\"]:p 
 tt() { "$AIF" fit --model llama3.1-8b --system leonardo-booster --gpus 4 --fsdp --seq 8192 --json "$@"; }
 tt --framework torchtitan@2024.12 > "$out"
 check "--framework NAME@VERSION picks that profile" 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"profile\"]==\"torchtitan@2024.12\" and d[\"total_lo_bytes\"] < d[\"per_gpu_bytes\"][\"total\"] < d[\"total_hi_bytes\"]" "$out"'
-check "the bare name is the newest version (compiled loss: fewer logit bytes)" 'tt --framework torchtitan | python3 -c "import json,sys; n=json.load(sys.stdin); o=json.load(open(sys.argv[1])); assert n[\"profile\"]==\"torchtitan@2025.06\" and n[\"per_gpu_bytes\"][\"logits\"]*10 == o[\"per_gpu_bytes\"][\"logits\"]*4" "$out"'
+check "the bare name is the newest version (compiled loss: fewer logit bytes)" 'tt --framework torchtitan | python3 -c "import json,sys; n=json.load(sys.stdin); o=json.load(open(sys.argv[1])); assert n[\"profile\"]==\"torchtitan@2025.06\" and n[\"per_gpu_bytes\"][\"logits\"]*12 == o[\"per_gpu_bytes\"][\"logits\"]*4" "$out"'
+check "--compile off gives torchtitan@2025.06 the eager loss of 2024.12" 'tt --framework torchtitan --compile off | python3 -c "import json,sys; n=json.load(sys.stdin); o=json.load(open(sys.argv[1])); assert n[\"per_gpu_bytes\"][\"logits\"] == o[\"per_gpu_bytes\"][\"logits\"] and n[\"per_gpu_bytes\"][\"activations\"] == o[\"per_gpu_bytes\"][\"activations\"]" "$out"'
 
 # What a user sees, word for word (issue 17). says RC 'first stderr line' ARGS...
 says() {
@@ -176,7 +177,7 @@ for c in fit models systems validate detect bind sender spool collector report; 
     done
 done
 "$AIF" fit --help > "$out"
-check "fit --help lists every option the parser takes" '(for o in model config arch system gpu gpu-mem gpus-per-node gpus nodes where layout zero fsdp dist-opt offload mbs gbs seq precision optimizer recompute flash framework tokens mfu headroom json models hardware; do grep -q "^  --$o[ \[]" "$out" || exit 1; done)'
+check "fit --help lists every option the parser takes" '(for o in model config arch system gpu gpu-mem gpus-per-node gpus nodes where layout zero fsdp dist-opt offload mbs gbs seq precision optimizer recompute flash compile framework tokens mfu headroom json models hardware; do grep -q "^  --$o[ \[]" "$out" || exit 1; done)'
 check "fit --help shows --fsdp's optional value" 'grep -q "^  --fsdp \[off|full|hybrid\] " "$out"'
 "$AIF" bind --help > "$out"
 check "bind --help shows -n as --tasks" 'grep -q "^  -n, --tasks N " "$out"'

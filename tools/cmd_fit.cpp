@@ -52,6 +52,7 @@ const CommandSpec& spec() {
             {"recompute", Takes::Value, enum_names(calc::kRecomputeNames, "|"), "activation recomputation"},
             {"flash", Takes::Value, "on|off", "flash attention"},
             {"compile", Takes::Value, "on|off", "torch.compile (torchtitan; default: the profile's)"},
+            {"ac-every", Takes::Value, "N", "torchtitan layer SAC: every N-th block full AC (with --recompute selective)"},
             {"framework", Takes::Value, "NAME[@VERSION]", "framework profile (aifactory models --frameworks)"},
             {"tokens", Takes::Value, "2T", "tokens to train (suffixes k, M, B, T)"},
             {"mfu", Takes::Value, "0.4", "model FLOPs utilisation (default: the GPU's prior)"},

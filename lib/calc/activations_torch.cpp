@@ -72,8 +72,17 @@ double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& r
     const double kv_heads = double(a.kv_heads > 0 ? a.kv_heads : a.heads);
     const Widths w{double(a.hidden), a.heads * dh, kv_heads * dh, double(a.ffn), double(a.heads),
                    double(run.tp < 1 ? 1 : run.tp)};
+    const double none = run.compiled ? compiled_none(w) : eager_none(w);
+    if (run.recompute == Recompute::Selective && run.ac_every > 0 && run.layers > 0) {
+        // _apply_ac_to_transformer_block: a counter over the blocks, 1-based, wraps block k in
+        // full AC when k % N == 0, so floor(L/N) blocks keep only their input (2h/t, sequence
+        // parallel) and the others everything. The one rebuilt in backward is not added: the
+        // loss's peak, before it, is larger for Llama vocabularies.
+        const double checkpointed = double(run.layers / run.ac_every) / double(run.layers);
+        return checkpointed * 2 * w.h / w.t + (1 - checkpointed) * none;
+    }
     if (run.recompute == Recompute::Selective) return op_sac(w, run);
-    return run.compiled ? compiled_none(w) : eager_none(w);
+    return none;
 }
 
 bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp, bool moe_layer) {

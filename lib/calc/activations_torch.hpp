@@ -17,11 +17,14 @@ struct TorchBlockRun {
     bool float8 = false;
     bool sac_saves_abs = false;  // the profile's op-SAC save list holds aten.abs (torchtitan 2024.12)
     int tp = 1;
+    int ac_every = 0;  // selective_ac_option = N: every N-th block full AC (0: op SAC)
+    long layers = 0;   // the model's blocks (layer SAC counts them across the model)
 };
 
 // Bytes one block saves for backward per token of the micro-batch (tokens = seq/cp x mbs). With
 // Recompute::Full it is the working set of the one block rebuilt in backward (the eager or
-// compiled no-AC count); the kept block inputs are counted by the caller.
+// compiled no-AC count); the kept block inputs are counted by the caller. Layer SAC gives the
+// mean over the model's blocks.
 double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& run);
 
 // Whether the per-tensor count models this layer: a torchtitan profile, a dense Llama-style block

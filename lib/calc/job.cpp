@@ -40,7 +40,7 @@ const std::vector<std::string>& option_keys() {
     static const std::vector<std::string> keys{"model", "arch", "layout", "zero", "fsdp", "dist-opt",
                                                "mbs", "gbs", "seq", "tokens", "precision", "optimizer",
                                                "recompute", "flash", "framework", "mfu", "offload",
-                                               "compile"};
+                                               "compile", "ac-every"};
     return keys;
 }
 
@@ -92,6 +92,8 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
         s.flash = parse_bool(value, flag);
     } else if (key == "compile") {
         s.compile = parse_bool(value, flag) ? 1 : 0;
+    } else if (key == "ac-every") {
+        s.ac_every = int(parse_int(value, flag, 1, 10'000));
     } else if (key == "framework") {
         const FrameworkProfile& p = parse_profile(value, flag);  // "torchtitan" or "torchtitan@2025.06"
         s.framework = p.framework;

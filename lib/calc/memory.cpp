@@ -106,7 +106,7 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     const Layout& l = s.layout;
     if (torch_block_applies(a, s, fp, moe_layer)) {
         const TorchBlockRun run{s.recompute, torch_compiled(s, fp), s.precision == Precision::FP8, fp.sac_saves_abs,
-                                l.tp};
+                                l.tp, s.ac_every, a.layers};
         return double(s.seq) / l.cp * s.mbs * torch_block_bytes_per_token(a, run);
     }
     const double t = l.tp;

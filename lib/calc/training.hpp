@@ -57,6 +57,7 @@ struct TrainingSetup {
     bool flash = true;       // flash attention (no s^2 activation term)
     bool offload_optimizer = false;
     int compile = -1;        // torch.compile (torchtitan): 1 on, 0 off, -1 the profile's default
+    int ac_every = 0;        // torchtitan selective_ac_option = N (every N-th block full AC); 0: op SAC
     long mbs = 1;            // micro-batch, sequences per GPU
     long gbs = 0;            // global batch in sequences; 0: mbs x DP (no accumulation)
     long seq = 4096;

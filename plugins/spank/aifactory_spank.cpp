@@ -70,6 +70,7 @@ const OptionHelp kHelp[] = {
     {"recompute", "MODE", "activation recomputation: none, selective, full"},
     {"framework", "FW", "megatron, torchtitan, fsdp, deepspeed or hf (FW@VERSION: one version)"},
     {"compile", "on|off", "torch.compile (torchtitan; default: the version's)"},
+    {"ac-every", "N", "torchtitan layer SAC: every N-th block full AC"},
     {"check", "MODE", "enforce, warn or off (warn/off only where allowed)"},
 };
 constexpr int kOptions = sizeof kHelp / sizeof kHelp[0];

@@ -177,7 +177,7 @@ for c in fit models systems validate detect bind sender spool collector report; 
     done
 done
 "$AIF" fit --help > "$out"
-check "fit --help lists every option the parser takes" '(for o in model config arch system gpu gpu-mem gpus-per-node gpus nodes where layout zero fsdp dist-opt offload mbs gbs seq precision optimizer recompute flash compile framework tokens mfu headroom json models hardware; do grep -q "^  --$o[ \[]" "$out" || exit 1; done)'
+check "fit --help lists every option the parser takes" '(for o in model config arch system gpu gpu-mem gpus-per-node gpus nodes where layout zero fsdp dist-opt offload mbs gbs seq precision optimizer recompute flash compile ac-every framework tokens mfu headroom json models hardware; do grep -q "^  --$o[ \[]" "$out" || exit 1; done)'
 check "fit --help shows --fsdp's optional value" 'grep -q "^  --fsdp \[off|full|hybrid\] " "$out"'
 "$AIF" bind --help > "$out"
 check "bind --help shows -n as --tasks" 'grep -q "^  -n, --tasks N " "$out"'

@@ -119,6 +119,15 @@ START_TEST(torchtitan_block_saved_tensors_by_hand) {
     // Compiled: backward never reads w2's output, so the partitioner does not keep it (nor abs).
     run.compiled = true;
     ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 63616 - 8192);
+    // Layer SAC, selective_ac_option = 2 / 3 on 32 blocks: blocks 2, 4, ... (16) / 3, 6, ... (10)
+    // keep their input 2h = 8,192, the others the eager no-AC 225,416.
+    run = {};
+    run.recompute = calc::Recompute::Selective;
+    run.layers = 32;
+    run.ac_every = 2;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), (16 * 8192 + 16 * 225416) / 32.0);
+    run.ac_every = 3;
+    ck_assert_double_eq_tol(calc::torch_block_bytes_per_token(a, run), (10 * 8192 + 22 * 225416) / 32.0, 1e-9);
     // TP 8 on Llama 3.1 70B (h = 8192, 64 heads: q = 8192, kv = 1024, f = 28672), eager op SAC:
     // (x 2h + wq 2q + wv 2kv + out 2q + lse 256 + w1 2f) / 8 = 13,600; reduce_scatter outputs of
     // wo and w2, 2h / 8 each; w2's local output is the full-sequence partial sum, 2h = 16,384.

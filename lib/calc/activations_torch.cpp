@@ -94,6 +94,16 @@ bool torch_compiled(const TrainingSetup& s, const FrameworkProfile& fp) {
     return s.compile < 0 ? fp.compile_default : s.compile > 0;
 }
 
+// Transformer.forward: h = norm(h); output(h). apply_ac and apply_compile wrap model.layers only,
+// so the final RMSNorm runs eager: fp32 upcast 4h, rsqrt 4, bf16 output 2h, which the output
+// projection saves as its input. With TP the norm is SequenceParallel (/t) and the colwise output
+// projection saves its all-gathered, full-sequence input (2h).
+double torch_head_bytes_per_token(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp) {
+    if (!fp.torch_block || s.precision == Precision::FP32) return 0;
+    const double h = double(a.hidden), t = s.layout.tp > 1 ? s.layout.tp : 1;
+    return (6 * h + 4) / t + (t > 1 ? 2 * h : 0);
+}
+
 // Eager loss (cross_entropy(pred.flatten(0, 1).float(), labels); train step `del pred` before
 // backward): forward holds bf16 logits + fp32 upcast + fp32 log_softmax (10 B); backward holds the
 // saved log_softmax, nll_loss's dense fp32 gradient and log_softmax_backward's fp32 output (12 B),

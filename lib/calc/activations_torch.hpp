@@ -35,6 +35,10 @@ bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const Fr
 // else the profile's default.
 bool torch_compiled(const TrainingSetup& s, const FrameworkProfile& fp);
 
+// Bytes per token the final norm and the LM head keep for backward on the last stage (0 for
+// profiles without the torchtitan block count).
+double torch_head_bytes_per_token(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp);
+
 // Bytes per logit the loss holds at its peak on the last stage.
 double loss_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp);
 

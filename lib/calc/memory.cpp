@@ -263,7 +263,8 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
     sm.m = s.gbs > 0 ? std::max(1L, s.gbs / std::max(1L, s.mbs * sm.dp)) : (l.pp > 1 ? 2L * l.pp : 1L);
     if (a.dense_layers() > 0) sm.dense_layer = layer_bytes(a, s, false, sm.fp);
     if (a.moe_layers() > 0) sm.moe_layer = layer_bytes(a, s, true, sm.fp);
-    sm.logits = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp * loss_bytes_per_logit(s, sm.fp);
+    sm.logits = double(s.seq) / l.cp * s.mbs *
+                (double(a.vocab) / l.tp * loss_bytes_per_logit(s, sm.fp) + torch_head_bytes_per_token(a, s, sm.fp));
     sm.comm = comm_buffers(l, sm.dp);
 
     StageMemory out;

@@ -75,20 +75,23 @@ START_TEST(newer_torchtitan_changes_only_the_logits) {
     ck_assert(old_job.setup.framework == calc::Framework::FSDP && new_job.setup.framework == calc::Framework::FSDP);
     const calc::Architecture a = calc::resolve_arch(old_job, models);
     const calc::ParamCount p = calc::count_params(a);
+    // Both also keep the final norm's and the LM head's inputs: (6h + 4) bytes per token.
+    const double head = 2 * 8192 * (6 * 4096.0 + 4);
+    auto loss = [&](const calc::MemoryBreakdown& m) { return m.logits - head; };
     calc::MemoryBreakdown o = calc::memory_only(a, p, old_job.setup, 8, 8);
     calc::MemoryBreakdown n = calc::memory_only(a, p, new_job.setup, 8, 8);
-    ck_assert_double_eq_tol(n.logits / o.logits, 4.0 / 12.0, 1e-9);
+    ck_assert_double_eq_tol(loss(n) / loss(o), 4.0 / 12.0, 1e-9);
     ck_assert(n.activations < o.activations);  // compiled blocks (the 2025.06 default) save less
     for (calc::JobSpec* j : {&old_job, &new_job}) calc::apply_option(*j, "compile", "on");
     o = calc::memory_only(a, p, old_job.setup, 8, 8);
     n = calc::memory_only(a, p, new_job.setup, 8, 8);
-    ck_assert_double_eq_tol(n.logits / o.logits, 4.0 / 12.0, 1e-9);
+    ck_assert_double_eq_tol(loss(n) / loss(o), 4.0 / 12.0, 1e-9);
     ck_assert_double_eq_tol(n.activations, o.activations, 1);
     ck_assert_double_eq_tol(n.optimizer, o.optimizer, 1);
     ck_assert(n.total < o.total);
     calc::apply_option(new_job, "compile", "off");  // 2025.06 without compile: eager loss, as 2024.12
     n = calc::memory_only(a, p, new_job.setup, 8, 8);
-    ck_assert_double_eq_tol(n.logits, tokens_logits(8192 * 2, 128256, 12), 1);
+    ck_assert_double_eq_tol(loss(n), tokens_logits(8192 * 2, 128256, 12), 1);
 }
 END_TEST
 
@@ -156,7 +159,9 @@ START_TEST(torchtitan_job_uses_the_block_count) {
     calc::MemoryBreakdown m = calc::memory_only(a, calc::count_params(a), j.setup, 8, 8);
     const double tokens = 2 * 8192;
     ck_assert_double_eq_tol(m.activations, tokens * (32 * 63616.0 + 8), 1);
-    ck_assert_double_eq_tol(m.logits, tokens_logits(tokens, 128256, 12), 1);
+    // Loss 12 B per logit, plus the final norm (fp32 upcast 4h, rsqrt 4, bf16 output 2h = the
+    // LM head's saved input): 6h + 4 per token.
+    ck_assert_double_eq_tol(m.logits, tokens_logits(tokens, 128256, 12) + tokens * (6 * 4096 + 4), 1);
     calc::apply_option(j, "framework", "fsdp");  // other FSDP loops keep the Korthikanti count
     ck_assert(calc::memory_only(a, calc::count_params(a), j.setup, 8, 8).activations != m.activations);
 }

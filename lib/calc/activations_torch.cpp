@@ -2,7 +2,8 @@
 // torchtitan Llama block, read at 9dec370 (2024-12-26, benchmarks of M5-M8) and e7c0cae
 // (2025-06-13, M22): TransformerBlock.forward is
 //   h = x + wo(sdpa(rope(wq(n1(x))), rope(wk(n1(x))), wv(n1(x))));  out = h + w2(silu(w1(n2(h))) * w3(n2(h)))
-// with RMSNorm n (x.float() * rsqrt(mean(x^2) + eps), type_as(x), * weight), repeat_kv before
+// with RMSNorm n (x.float() * rsqrt(mean(x^2) + eps), type_as(x), * weight; torch's composite
+// nn.RMSNorm at e7c0cae upcasts alike; a fused RMSNorm kernel would save less), repeat_kv before
 // SDPA (flash) and FSDP2 bf16 parameters, so activations are bf16. Counts per token below are in
 // bytes: h model width, q = heads x head_dim, kv = kv_heads x head_dim, f the FFN width.
 #include "calc/activations_torch.hpp"

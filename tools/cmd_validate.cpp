@@ -36,7 +36,7 @@ int print_profiles(const std::vector<calc::ProfileResiduals>& profiles, const st
         for (const auto& id : p.outside) std::printf("    %s leaves the stored band\n", id.c_str());
         std::string left;
         for (const auto& id : p.known_misses) left += (left.empty() ? "" : ", ") + id;
-        if (!left.empty()) std::printf("    known misses (in the band): %s\n", left.c_str());
+        if (!left.empty()) std::printf("    known misses: %s\n", left.c_str());
     }
     if (write_to.empty()) return failed;
     if (unexplained > 0) {

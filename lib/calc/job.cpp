@@ -42,7 +42,8 @@ const std::vector<std::string>& option_keys() {
                                                "recompute", "flash", "framework", "mfu", "offload",
                                                "master", "optim-in-bwd", "lora", "lora-targets", "quant",
                                                "offload-activations", "partition-activations",
-                                               "cpu-checkpointing", "moe-capacity"};
+                                               "cpu-checkpointing", "moe-capacity",
+                                               "compile", "ac-every"};
     return keys;
 }
 
@@ -95,6 +96,10 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
         s.recompute = parse_enum(value, flag, kRecomputeNames);
     } else if (key == "flash") {
         s.flash = parse_bool(value, flag);
+    } else if (key == "compile") {
+        s.compile = parse_bool(value, flag) ? 1 : 0;
+    } else if (key == "ac-every") {
+        s.ac_every = int(parse_int(value, flag, 1, 10'000));
     } else if (key == "framework") {
         const FrameworkProfile& p = parse_profile(value, flag);  // "torchtitan" or "torchtitan@2025.06"
         s.framework = p.framework;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "calc/activations_torch.hpp"
 #include "calc/estimate.hpp"
 #include "calc/modes.hpp"
 #include "calc/profiles.hpp"
@@ -110,6 +111,11 @@ bool sequence_parallel(const TrainingSetup& s) {
 double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer,
                               const FrameworkProfile& fp) {
     const Layout& l = s.layout;
+    if (torch_block_applies(a, s, fp, moe_layer)) {
+        const TorchBlockRun run{s.recompute, torch_compiled(s, fp), s.precision == Precision::FP8, fp.sac_saves_abs,
+                                l.tp, s.ac_every, a.layers};
+        return double(s.seq) / l.cp * s.mbs * torch_block_bytes_per_token(a, run);
+    }
     const double t = l.tp;
     const double sbh = double(s.seq) / l.cp * s.mbs * a.hidden;
     const double kv_ratio = a.mla.enabled() ? 1.0 : double(a.kv_heads > 0 ? a.kv_heads : a.heads) / a.heads;
@@ -309,7 +315,8 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
     if (a.moe_layers() > 0) sm.moe_layer = layer_bytes(a, s, true, sm.fp);
     sm.lora_dense = lora_params_per_layer(a, s, false);
     sm.lora_moe = lora_params_per_layer(a, s, true);
-    sm.logits = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp * sm.fp.logit_bytes;
+    sm.logits = double(s.seq) / l.cp * s.mbs *
+                (double(a.vocab) / l.tp * loss_bytes_per_logit(s, sm.fp) + torch_head_bytes_per_token(a, s, sm.fp));
     sm.comm = comm_buffers(l, sm.dp);
 
     StageMemory out;

@@ -24,6 +24,12 @@ struct FrameworkProfile {
     double selective_factor;   // what selective recompute keeps, relative to none (besides s^2 terms)
     double logit_bytes;        // bytes per logit element on the last stage (logits, upcasts, grads)
     double fragmentation;      // reserved / allocated
+    // torchtitan's Llama block counted tensor by tensor (calc/activations_torch.hpp) instead of
+    // Korthikanti x the factors above; false for the other families.
+    bool torch_block;
+    bool sac_saves_abs;    // its op-SAC _save_list holds aten.abs (float8 amax inputs)
+    bool compile_default;  // training.compile when the job does not say (--compile)
+    bool loss_compiled;    // the loss is compiled with the model when compile is on (4 B/logit)
 };
 
 // Every profile, oldest first within a family.

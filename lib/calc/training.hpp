@@ -76,6 +76,8 @@ struct TrainingSetup {
     bool partition_activations = false;  // DeepSpeed: checkpoints split over TP ranks
     bool cpu_checkpointing = false;      // DeepSpeed: partitioned checkpoints to host
     double moe_capacity = 1.0;       // worst expert's tokens / the balanced average (capacity factor)
+    int compile = -1;        // torch.compile (torchtitan): 1 on, 0 off, -1 the profile's default
+    int ac_every = 0;        // torchtitan selective_ac_option = N (every N-th block full AC); 0: op SAC
     long mbs = 1;            // micro-batch, sequences per GPU
     long gbs = 0;            // global batch in sequences; 0: mbs x DP (no accumulation)
     long seq = 4096;

@@ -157,21 +157,21 @@ std::vector<ProfileResiduals> profile_residuals(const std::vector<ValidationRow>
         for (const ValidationRow& r : rows) {
             if (r.kind != "memory" || r.profile != p.id) continue;
             // Every measured case counts, known misses too: a recorded reason explains a miss, it
-            // does not make the model right for the users whose jobs look like that case. An
-            // unexplained miss also fails the stored band and --write-bands.
+            // does not make the model right for the users whose jobs look like that case. The band
+            // comes from high-confidence cases only (every input published): a low-confidence case
+            // mixes the model's error with a guessed input (a world size, a sequence length).
             if (r.status == Status::Outside && !r.known_miss.empty()) pr.known_misses.push_back(r.id);
             pr.residuals.push_back(r.error);
+            if (r.confidence != "high") continue;
+            pr.band_residuals.push_back(r.error);
             if (r.error < pr.stored.lo - 1e-9 || r.error > pr.stored.hi + 1e-9) pr.outside.push_back(r.id);
         }
         if (pr.residuals.empty() && pr.known_misses.empty()) continue;
-        std::vector<double> high;
-        for (const ValidationRow& r : rows)
-            if (r.kind == "memory" && r.profile == p.id && r.confidence == "high") high.push_back(r.error);
         pr.median_abs = median_abs(pr.residuals);
         for (double e : pr.residuals) pr.max_abs = std::max(pr.max_abs, std::fabs(e));
-        pr.high_cases = high.size();
-        pr.median_abs_high = median_abs(high);
-        pr.computed = band_from_residuals(pr.residuals);
+        pr.high_cases = pr.band_residuals.size();
+        pr.median_abs_high = median_abs(pr.band_residuals);
+        pr.computed = band_from_residuals(pr.band_residuals);
         pr.computed.from = p.id;
         out.push_back(std::move(pr));
     }
@@ -181,7 +181,7 @@ std::vector<ProfileResiduals> profile_residuals(const std::vector<ValidationRow>
 BandTable computed_bands(const std::vector<ProfileResiduals>& profiles) {
     BandTable t;
     for (const auto& p : profiles)
-        if (!p.residuals.empty()) t.set(p.profile, p.computed);
+        if (!p.band_residuals.empty()) t.set(p.profile, p.computed);
     return t;
 }
 

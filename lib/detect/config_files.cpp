@@ -68,7 +68,7 @@ const char* const kToml[] = {
     "parallelism.context_parallel_degree", "parallelism.expert_parallel_degree",
     "parallelism.data_parallel_shard_degree", "parallelism.data_parallel_replicate_degree", "experimental.pipeline_parallel_degree",
     "experimental.context_parallel_degree", "activation_checkpoint.mode", "optimizer.name",
-    "float8.enable_float8_linear"};
+    "float8.enable_float8_linear", "activation_checkpoint.selective_ac_option", "training.compile", "compile.enable"};
 const char* const kDs[] = {"zero_optimization.stage", "zero_optimization.offload_optimizer.device",
                            "train_micro_batch_size_per_gpu", "train_batch_size", "bf16.enabled", "fp16.enabled"};
 const char* const kYaml[] = {

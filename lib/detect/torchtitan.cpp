@@ -82,17 +82,32 @@ void read_torchtitan(Reading& r) {
     else if (param != nullptr) r.set_from("precision", "bf16", "--training.mixed_precision_param");
     else r.absent("precision", "bf16", "--training.mixed_precision_param", "default (bfloat16)");
 
+    bool selective = false;
     if (const std::string* mode = r.text("--activation_checkpoint.mode", "recompute")) {
         if (*mode == "selective" || *mode == "full" || *mode == "none") r.set_from("recompute", *mode, "--activation_checkpoint.mode");
         else r.miss("recompute: --activation_checkpoint.mode '" + printable(*mode, 20) + "' is not none, selective or full");
+        selective = *mode == "selective";
     } else if (!r.find("--activation_checkpoint.mode")) {
         r.absent("recompute", "selective", "--activation_checkpoint.mode", "default");
+        selective = true;
     }
+    // Selective is op-level SAC ('op') or every N-th block (a number; JobConfig's default "2").
+    const char* sac = "--activation_checkpoint.selective_ac_option";
+    if (const std::string* option = selective ? r.text(sac, "ac-every") : nullptr; option != nullptr && *option != "op") {
+        if (const long n = r.number(sac, "ac-every", 1, 10'000); n > 0) r.set_from("ac-every", std::to_string(n), sac);
+    } else if (selective && !r.find(sac)) {
+        r.absent("ac-every", "2", sac, "default");
+    }
+    // torch.compile changes what a block saves and, from torchtitan 2025.04, the loss
+    // (training.compile; compile.enable since 2025.08). JobConfig's default: off.
+    const char* compile = pick(r, {"--compile.enable", "--training.compile"});
+    if (r.find(compile)) r.set_from("compile", r.flag(compile) ? "on" : "off", compile);
+    else r.absent("compile", "off", "--training.compile", "default");
     const std::string* opt = r.text("--optimizer.name", "optimizer");
     if (opt == nullptr || lower(*opt) == "adamw" || lower(*opt) == "adam")
         r.set_from("optimizer", "adamw", opt ? "--optimizer.name" : "default");
     else r.miss("optimizer: --optimizer.name '" + printable(*opt, 20) + "' is not AdamW");
-    r.set("framework", "fsdp", 0, "torchtitan (FSDP2)");
+    r.set("framework", "torchtitan", 0, "torchtitan (FSDP2)");
     // FSDP2 shards over data_parallel_shard_degree (-1: all data-parallel ranks); 1 is plain DDP,
     // and a replicate degree over 1 makes it hybrid (HSDP).
     const std::string* shard = r.text("--parallelism.data_parallel_shard_degree", "fsdp");

@@ -6,9 +6,13 @@
 #include <set>
 #include <string>
 #include <unistd.h>
+#include <utility>
 
+#include "calc/activations_torch.hpp"
+#include "calc/arch_spec.hpp"
 #include "calc/bands.hpp"
 #include "calc/check.hpp"
+#include "calc/estimate.hpp"
 #include "calc/job.hpp"
 #include "calc/validation.hpp"
 #include "check_main.hpp"
@@ -17,6 +21,7 @@
 using namespace aif;
 
 static std::string id_of(const char* spec) { return calc::parse_profile(spec, "--framework").id; }
+static double tokens_logits(double tokens, double vocab, double bytes) { return tokens * vocab * bytes; }
 
 START_TEST(bare_name_is_the_newest_and_a_version_the_newest_not_after_it) {
     ck_assert_str_eq(id_of("torchtitan"), "torchtitan@2025.06");
@@ -52,7 +57,9 @@ START_TEST(every_profile_says_what_it_models_and_where_from) {
 }
 END_TEST
 
-// A newer torchtitan differs only in the loss (compiled: 2 + 2 bytes per logit instead of 10).
+// A newer torchtitan, compiled, differs only in the loss: torchtitan 2025.06 compiles it with the
+// model (2 + 2 bytes per logit), 2024.12 never did (eager: 12 bytes per logit at the backward
+// peak). Without --compile each uses its own default: off for 2024.12, on for 2025.06.
 START_TEST(newer_torchtitan_changes_only_the_logits) {
     calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
     calc::JobSpec old_job, new_job;
@@ -68,12 +75,95 @@ START_TEST(newer_torchtitan_changes_only_the_logits) {
     ck_assert(old_job.setup.framework == calc::Framework::FSDP && new_job.setup.framework == calc::Framework::FSDP);
     const calc::Architecture a = calc::resolve_arch(old_job, models);
     const calc::ParamCount p = calc::count_params(a);
+    // Both also keep the final norm's and the LM head's inputs: (6h + 4) bytes per token.
+    const double head = 2 * 8192 * (6 * 4096.0 + 4);
+    auto loss = [&](const calc::MemoryBreakdown& m) { return m.logits - head; };
     calc::MemoryBreakdown o = calc::memory_only(a, p, old_job.setup, 8, 8);
     calc::MemoryBreakdown n = calc::memory_only(a, p, new_job.setup, 8, 8);
-    ck_assert_double_eq_tol(n.logits / o.logits, 4.0 / 10.0, 1e-9);
+    ck_assert_double_eq_tol(loss(n) / loss(o), 4.0 / 12.0, 1e-9);
+    ck_assert(n.activations < o.activations);  // compiled blocks (the 2025.06 default) save less
+    for (calc::JobSpec* j : {&old_job, &new_job}) calc::apply_option(*j, "compile", "on");
+    o = calc::memory_only(a, p, old_job.setup, 8, 8);
+    n = calc::memory_only(a, p, new_job.setup, 8, 8);
+    ck_assert_double_eq_tol(loss(n) / loss(o), 4.0 / 12.0, 1e-9);
     ck_assert_double_eq_tol(n.activations, o.activations, 1);
     ck_assert_double_eq_tol(n.optimizer, o.optimizer, 1);
     ck_assert(n.total < o.total);
+    calc::apply_option(new_job, "compile", "off");  // 2025.06 without compile: eager loss, as 2024.12
+    n = calc::memory_only(a, p, new_job.setup, 8, 8);
+    ck_assert_double_eq_tol(loss(n), tokens_logits(8192 * 2, 128256, 12), 1);
+}
+END_TEST
+
+// Saved-for-backward bytes per token of one torchtitan Llama block, by hand from the source
+// (lib/calc/activations_torch.cpp cites it). Llama 3.1 8B: h = 4096, 32 heads x 128 (q = 4096),
+// 8 KV heads (kv = 1024), f = 14336; bf16 activations (2 bytes), fp32 logsumexp (4 per head).
+START_TEST(torchtitan_block_saved_tensors_by_hand) {
+    calc::Architecture a = calc::parse_arch("hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=128256");
+    calc::TorchBlockRun run;
+    // Eager, no AC: norms 2 x (fp32 x 4h + rsqrt 4 + bf16 out 2h) = 49,160; RoPE xq, xk fp32
+    // 4q + 4kv = 20,480; SDPA q, repeated k and v, out 4 x 2q + lse 4 x 32 = 32,896; wo input
+    // 2q = 8,192; MLP w1, w3, silu, product 4 x 2f = 114,688.
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 225416);
+    // Compiled, no AC (min-cut): x 2h + two rsqrt 8 + wq 2q + wk, wv 4kv + SDPA out 2q + lse 128
+    // + h 2h + w1, w3 4f = 8192 + 8 + 8192 + 4096 + 8192 + 128 + 8192 + 57344.
+    run.compiled = true;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 94344);
+    run.recompute = calc::Recompute::Full;  // the one block rebuilt in backward: the same count
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 94344);
+    // Op SAC, eager: x 2h + mm outputs 1, 3, 5, 7 (wq 2q, wv 2kv, w1 2f, w2 2h) + SDPA out 2q
+    // + lse 128 = 8192 + 8192 + 2048 + 28672 + 8192 + 8192 + 128.
+    run = {};
+    run.recompute = calc::Recompute::Selective;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 63616);
+    // 2024.12's list also saves aten.abs of every float8 linear input: 2 x (5h + q + f) = 77,824.
+    run.float8 = run.sac_saves_abs = true;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 63616 + 77824);
+    // Compiled: backward never reads w2's output, so the partitioner does not keep it (nor abs).
+    run.compiled = true;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 63616 - 8192);
+    // Layer SAC, selective_ac_option = 2 / 3 on 32 blocks: blocks 2, 4, ... (16) / 3, 6, ... (10)
+    // keep their input 2h = 8,192, the others the eager no-AC 225,416.
+    run = {};
+    run.recompute = calc::Recompute::Selective;
+    run.layers = 32;
+    run.ac_every = 2;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), (16 * 8192 + 16 * 225416) / 32.0);
+    run.ac_every = 3;
+    ck_assert_double_eq_tol(calc::torch_block_bytes_per_token(a, run), (10 * 8192 + 22 * 225416) / 32.0, 1e-9);
+    // TP 8 on Llama 3.1 70B (h = 8192, 64 heads: q = 8192, kv = 1024, f = 28672), eager op SAC:
+    // (x 2h + wq 2q + wv 2kv + out 2q + lse 256 + w1 2f) / 8 = 13,600; reduce_scatter outputs of
+    // wo and w2, 2h / 8 each; w2's local output is the full-sequence partial sum, 2h = 16,384.
+    a = calc::parse_arch("hidden=8192,layers=80,heads=64,kv_heads=8,ffn=28672,vocab=128256");
+    run = {};
+    run.recompute = calc::Recompute::Selective;
+    run.tp = 8;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 13600 + 2048 + 16384 + 2048);
+    // Compiled, no AC, TP 8: (2h + 8 + 2q + 4kv + 2q + 256 + 2h + 4f) / 8 = 23,073, plus the two
+    // all-gathered norm outputs the colwise linears keep, 2 x 2h.
+    run.recompute = calc::Recompute::None;
+    run.compiled = true;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 23073 + 32768);
+}
+END_TEST
+
+// The per-tensor count is what a torchtitan job's activations are: 32 layers x tokens x 63,616
+// plus the int64 token ids (M5's configuration: 2 x 8192 tokens, op SAC, eager).
+START_TEST(torchtitan_job_uses_the_block_count) {
+    calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
+    calc::JobSpec j;
+    for (auto [k, v] : {std::pair{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
+                        {"recompute", "selective"}, {"framework", "torchtitan@2024.12"}})
+        calc::apply_option(j, k, v);
+    const calc::Architecture a = calc::resolve_arch(j, models);
+    calc::MemoryBreakdown m = calc::memory_only(a, calc::count_params(a), j.setup, 8, 8);
+    const double tokens = 2 * 8192;
+    ck_assert_double_eq_tol(m.activations, tokens * (32 * 63616.0 + 8), 1);
+    // Loss 12 B per logit, plus the final norm (fp32 upcast 4h, rsqrt 4, bf16 output 2h = the
+    // LM head's saved input): 6h + 4 per token.
+    ck_assert_double_eq_tol(m.logits, tokens_logits(tokens, 128256, 12) + tokens * (6 * 4096 + 4), 1);
+    calc::apply_option(j, "framework", "fsdp");  // other FSDP loops keep the Korthikanti count
+    ck_assert(calc::memory_only(a, calc::count_params(a), j.setup, 8, 8).activations != m.activations);
 }
 END_TEST
 
@@ -133,6 +223,7 @@ static calc::ValidationRow memory_row(const char* id, const char* profile, doubl
     r.error = error;
     r.band = 0.1;
     r.known_miss = known;
+    r.confidence = "high";
     r.status = std::fabs(error) <= 0.1 ? calc::ValidationRow::Status::Within : calc::ValidationRow::Status::Outside;
     return r;
 }
@@ -171,6 +262,8 @@ int main() {
     tcase_add_test(tc, bare_name_is_the_newest_and_a_version_the_newest_not_after_it);
     tcase_add_test(tc, every_profile_says_what_it_models_and_where_from);
     tcase_add_test(tc, newer_torchtitan_changes_only_the_logits);
+    tcase_add_test(tc, torchtitan_block_saved_tensors_by_hand);
+    tcase_add_test(tc, torchtitan_job_uses_the_block_count);
     tcase_add_test(tc, band_is_the_residual_range_widened_to_three_percent);
     tcase_add_test(tc, table_gives_own_then_base_then_default_band_and_round_trips);
     tcase_add_test(tc, residuals_per_profile_against_the_stored_band);

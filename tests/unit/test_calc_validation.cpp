@@ -47,7 +47,7 @@ START_TEST(every_case_within_band_or_explained) {
         ck_assert_msg(p.outside.empty(), "%s: case %s leaves the stored band %s; regenerate etc/bands.json with "
                       "aifactory validate --write-bands", p.profile.c_str(), p.outside.front().c_str(),
                       describe(p.stored).c_str());
-        ck_assert_msg(p.stored.cases > 0, "%s has cases but no stored band", p.profile.c_str());
+        if (p.high_cases > 0) ck_assert_msg(p.stored.cases > 0, "%s has high-confidence cases but no stored band", p.profile.c_str());
     }
 }
 END_TEST

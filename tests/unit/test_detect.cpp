@@ -192,6 +192,25 @@ START_TEST(shell_forms_are_followed) {
 }
 END_TEST
 
+// torchtitan: its own profile family, torch.compile and the selective-AC option as JobConfig has
+// them (defaults: compile off, selective every 2nd block; 'op' is op-level SAC).
+START_TEST(torchtitan_compile_and_selective_option) {
+    const std::string run = "#!/bin/bash\ntorchrun -m torchtitan.train --model.name llama3 --model.flavor 8B";
+    Detection d = read(run + "\n");
+    ck_assert_str_eq(d.get("framework")->value, "torchtitan");
+    ck_assert_str_eq(d.get("compile")->value, "off");
+    ck_assert_str_eq(d.get("ac-every")->value, "2");
+    d = read(run + " --training.compile --activation_checkpoint.selective_ac_option 3\n");
+    ck_assert_str_eq(d.get("compile")->value, "on");
+    ck_assert_str_eq(d.get("ac-every")->value, "3");
+    d = read(run + " --compile.enable --activation_checkpoint.selective_ac_option op\n");
+    ck_assert_str_eq(d.get("compile")->value, "on");
+    ck_assert_ptr_null(d.get("ac-every"));
+    d = read(run + " --activation_checkpoint.mode full\n");
+    ck_assert_ptr_null(d.get("ac-every"));
+}
+END_TEST
+
 // Scripts that only mention a training program, or run something else, are not training jobs.
 START_TEST(other_jobs_are_not_detected) {
     for (const char* f : {"neg_cfd.sh", "neg_md.sh", "neg_inference.sh"}) {
@@ -378,6 +397,7 @@ int main() {
     tcase_add_test(tc, values_name_their_lines);
     tcase_add_test(tc, dimensions_make_a_valid_architecture);
     tcase_add_test(tc, shell_forms_are_followed);
+    tcase_add_test(tc, torchtitan_compile_and_selective_option);
     tcase_add_test(tc, other_jobs_are_not_detected);
     tcase_add_test(tc, oversized_and_hostile_scripts_are_refused_quickly);
     tcase_add_test(tc, corpus_recognition);

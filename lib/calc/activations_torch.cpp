@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// torchtitan Llama block, read at 9dec370 (2024-12-26, benchmarks of M5-M8) and e7c0cae
+// (2025-06-13, M22): TransformerBlock.forward is
+//   h = x + wo(sdpa(rope(wq(n1(x))), rope(wk(n1(x))), wv(n1(x))));  out = h + w2(silu(w1(n2(h))) * w3(n2(h)))
+// with RMSNorm n (x.float() * rsqrt(mean(x^2) + eps), type_as(x), * weight; torch's composite
+// nn.RMSNorm at e7c0cae upcasts alike; a fused RMSNorm kernel would save less), repeat_kv before
+// SDPA (flash) and FSDP2 bf16 parameters, so activations are bf16. Counts per token below are in
+// bytes: h model width, q = heads x head_dim, kv = kv_heads x head_dim, f the FFN width.
+#include "calc/activations_torch.hpp"
+
+#include "calc/profiles.hpp"
+
+namespace aif::calc {
+
+namespace {
+
+struct Widths {
+    double h, q, kv, f, heads, t;
+};
+
+// Eager, no AC: what autograd saves. Per norm: the fp32 upcast (pow/mul), the fp32 rsqrt per
+// token, the bf16 normalised output (mul by weight); with TP the colwise linears save the
+// all-gathered norm output as well. RoPE saves xq, xk as fp32 complex; SDPA saves q, the
+// repeated k and v (bf16, full heads), its output and the fp32 logsumexp per head; wo saves the
+// contiguous SDPA output; the MLP saves w1's and w3's outputs, silu's output and the product.
+double eager_none(const Widths& w) {
+    double norms = 2 * (4 * w.h + 4 + 2 * w.h) / w.t;
+    if (w.t > 1) norms += 2 * 2 * w.h;  // gathered along the sequence (SequenceParallel norms)
+    const double rope = (4 * w.q + 4 * w.kv) / w.t;
+    const double sdpa = (2 * w.q + 2 * w.q + 2 * w.q + 2 * w.q + 4 * w.heads) / w.t;  // q, k, v, out, lse
+    const double wo_input = 2 * w.q / w.t;
+    const double mlp = 8 * w.f / w.t;
+    return norms + rope + sdpa + wo_input + mlp;
+}
+
+// torch.compile, no AC: min_cut_rematerialization_partition saves the cheapest cut and recomputes
+// pointwise ops, never matmuls or SDPA: the block input, each norm's rsqrt, wq/wk/wv outputs
+// (pre-RoPE, pre-repeat), SDPA output and logsumexp, h (the FFN norm's input), w1 and w3 outputs;
+// with TP also the all-gathered norm outputs the colwise linears read (collectives are not
+// recomputed).
+double compiled_none(const Widths& w) {
+    double bytes = (2 * w.h + 8 + 2 * w.q + 4 * w.kv + 2 * w.q + 4 * w.heads + 2 * w.h + 4 * w.f) / w.t;
+    if (w.t > 1) bytes += 2 * 2 * w.h;
+    return bytes;
+}
+
+// Op-level SAC (parallelize_llama.py _save_list and _custom_policy, same at 9dec370 and e7c0cae):
+// MUST_SAVE the outputs of aten.mm except every second one counted per block (7 mm: wq, wk, wv,
+// wo, w1, w3, w2 -> wq, wv, w1, w2 saved), of flash SDPA (output + logsumexp), of TP's
+// reduce_scatter (wo's and w2's, sequence-sharded) and of aten.max (scalar amax, float8); the
+// block input is kept by the checkpoint. Eager (torch/utils/checkpoint.py
+// _CachingTorchDispatchMode) caches every MUST_SAVE output, used or not; compiled, the
+// partitioner keeps only those backward reads, which drops w2's output and its reduce_scatter.
+// Under TP w2's local output is the full-sequence partial sum (rowwise), hence 2h not 2h/t.
+double op_sac(const Widths& w, const TorchBlockRun& run) {
+    double bytes = (2 * w.h + 2 * w.q + 2 * w.kv + 2 * w.q + 4 * w.heads + 2 * w.f) / w.t;
+    if (w.t > 1) bytes += 2 * w.h / w.t;  // wo's reduce_scatter output (h for the FFN norm)
+    if (!run.compiled) {
+        bytes += 2 * w.h;                       // w2's output
+        if (w.t > 1) bytes += 2 * w.h / w.t;    // and its reduce_scatter output
+        // torchtitan 2024.12 also saved aten.abs: torchao's tensorwise amax is max(abs(x)) of every
+        // Float8Linear input, bf16: wq, wk, wv read n1(x) each and w1, w3 n2(h) (all-gathered
+        // under TP), wo and w2 their head/FFN-sharded inputs.
+        if (run.float8 && run.sac_saves_abs) bytes += 2 * 5 * w.h + 2 * (w.q + w.f) / w.t;
+    }
+    return bytes;
+}
+
+}  // namespace
+
+double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& run) {
+    const double dh = double(a.dim_head());
+    const double kv_heads = double(a.kv_heads > 0 ? a.kv_heads : a.heads);
+    const Widths w{double(a.hidden), a.heads * dh, kv_heads * dh, double(a.ffn), double(a.heads),
+                   double(run.tp < 1 ? 1 : run.tp)};
+    const double none = run.compiled ? compiled_none(w) : eager_none(w);
+    if (run.recompute == Recompute::Selective && run.ac_every > 0 && run.layers > 0) {
+        // _apply_ac_to_transformer_block: a counter over the blocks, 1-based, wraps block k in
+        // full AC when k % N == 0, so floor(L/N) blocks keep only their input (2h/t, sequence
+        // parallel) and the others everything. The one rebuilt in backward is not added: the
+        // loss's peak, before it, is larger for Llama vocabularies.
+        const double checkpointed = double(run.layers / run.ac_every) / double(run.layers);
+        return checkpointed * 2 * w.h / w.t + (1 - checkpointed) * none;
+    }
+    if (run.recompute == Recompute::Selective) return op_sac(w, run);
+    return none;
+}
+
+bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp, bool moe_layer) {
+    return fp.torch_block && !moe_layer && a.gated && !a.mla.enabled() && !a.dropout && s.flash &&
+           s.precision != Precision::FP32;
+}
+
+bool torch_compiled(const TrainingSetup& s, const FrameworkProfile& fp) {
+    return s.compile < 0 ? fp.compile_default : s.compile > 0;
+}
+
+// Transformer.forward: h = norm(h); output(h). apply_ac and apply_compile wrap model.layers only,
+// so the final RMSNorm runs eager: fp32 upcast 4h, rsqrt 4, bf16 output 2h, which the output
+// projection saves as its input. With TP the norm is SequenceParallel (/t) and the colwise output
+// projection saves its all-gathered, full-sequence input (2h).
+double torch_head_bytes_per_token(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp) {
+    if (!fp.torch_block || s.precision == Precision::FP32) return 0;
+    const double h = double(a.hidden), t = s.layout.tp > 1 ? s.layout.tp : 1;
+    return (6 * h + 4) / t + (t > 1 ? 2 * h : 0);
+}
+
+// Eager loss (cross_entropy(pred.flatten(0, 1).float(), labels); train step `del pred` before
+// backward): forward holds bf16 logits + fp32 upcast + fp32 log_softmax (10 B); backward holds the
+// saved log_softmax, nll_loss's dense fp32 gradient and log_softmax_backward's fp32 output (12 B),
+// the larger peak. Compiled with the model (torchtitan components/loss.py, from bbb1b61,
+// 2025-04-02): the upcast fuses into the kernel, leaving the bf16 logits and their bf16 grad (4 B).
+double loss_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp) {
+    if (fp.loss_compiled && torch_compiled(s, fp)) return 4;
+    return fp.logit_bytes;
+}
+
+}  // namespace aif::calc

@@ -76,6 +76,7 @@ json_t* step_json(const JobStep& s) {
     set_real(o, "gpu_util_mean_pct", s.gpu_util_mean_pct);
     set_real(o, "gpu_energy_j", s.gpu_energy_j);
     set_real(o, "node_energy_j", s.node_energy_j);
+    if (!s.gpu_timeline.empty()) set(o, "gpu_timeline", gpu_timeline_json(s.gpu_timeline));
     return o;
 }
 

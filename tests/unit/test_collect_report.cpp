@@ -170,6 +170,8 @@ START_TEST(report_charges_allocation_and_links_the_decision) {
     ck_assert(page.find("<svg class=\"gpu-timeline\" id=\"gpu-timeline-0\"") != std::string::npos);
     ck_assert(page.find("class=\"pred-band\"") != std::string::npos && page.find("class=\"util-line\"") != std::string::npos);
     ck_assert(page.find("<script") == std::string::npos);
+    const json_t* tl = json_object_get(json_array_get(json_object_get(j.get(), "steps"), 1), "gpu_timeline");
+    ck_assert_uint_eq(json_array_size(json_object_get(tl, "gpu_mem_max_bytes")), 3);
     // A user-declared prediction does not link: it may name any decision.
     std::vector<std::string> forged = b;
     for (int i = 0; i < 2; ++i) forged[i].replace(forged[i].find("job_submit"), 10, "user-declared");

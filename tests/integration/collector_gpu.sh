@@ -98,7 +98,7 @@ for sid, s in steps.items():  # each slurmstepd sampled the whole script
     assert tl["gpu_util_mean_pct"] == [0.0, 100.0, 100.0, 100.0, 50.0], (sid, tl)
     assert tl["t_s"][0] == 0 and tl["t_s"] == sorted(tl["t_s"]) and tl["t_s"][-1] >= 0.6, (sid, tl)
 p, u, sub = rep["prediction"], rep["usage"], rep["submission"]
-assert rep["gpu_mem_peak_gib"] == 22.0, rep["gpu_mem_peak_gib"]
+assert rep["observed"]["gpu_mem_peak_gib"] == 22.0, rep["observed"]
 assert 0 < p["gib_per_gpu"] < p["capacity_gib"] and p["gib_lo"] <= p["gib_per_gpu"] <= p["gib_hi"], p
 assert u["gpu_mem_measured_over_predicted"] == round(22.0 / p["gib_per_gpu"], 3), (u, p)
 band = "below" if 22.0 < p["gib_lo"] else "above" if 22.0 > p["gib_hi"] else "within"

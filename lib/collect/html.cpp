@@ -164,7 +164,7 @@ std::string gpu_timeline_chart(const JobStep& st, const record::Prediction& pred
     const double x0 = 60, w = 540, y0 = 20, h = 120;
     // Each point covers [t_s, next t_s); the last one is drawn one step wide.
     const double step_w = tl.size() > 1 ? t_end / static_cast<double>(tl.size() - 1) : 1;
-    const double span = std::max(1e-9, t_end + (tl.size() > 1 ? 0 : step_w));
+    const double span = std::max(1e-9, t_end + step_w);
     auto X = [&](double t) { return x0 + w * t / span; };
     auto Ym = [&](double gib) { return y0 + h - h * gib / mem_top; };
     auto Yu = [&](double pct) { return y0 + h - h * pct / 100; };
@@ -210,8 +210,8 @@ std::string gpu_timeline_chart(const JobStep& st, const record::Prediction& pred
     s += "<text x=\"" + px(x0) + "\" y=\"" + px(y0 + h + 16) + "\" fill=\"#666\">0 s</text><text x=\"" + px(x0 + w - 60) +
          "\" y=\"" + px(y0 + h + 16) + "\" fill=\"#666\">+" + num(span, 1) + " s</text>\n";
     s += "<text x=\"" + px(x0) + "\" y=\"" + px(y0 + h + 40) + "\">" + esc(label) +
-         ": <tspan fill=\"#333\">&#9644; memory (max over GPUs)</tspan>  <tspan fill=\"#c56a00\">&#9644; utilisation (mean)</tspan>"
-         "  <tspan fill=\"#4e79a7\">- - predicted per GPU, shaded: band</tspan></text>\n";
+         ": <tspan fill=\"#333\">&#9644; memory, max over GPUs</tspan> <tspan fill=\"#c56a00\">&#9644; utilisation, mean</tspan>"
+         " <tspan fill=\"#4e79a7\">- - predicted, band shaded</tspan></text>\n";
     return s + "</svg>\n";
 }
 

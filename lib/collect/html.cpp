@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Job page and overview. Charts are drawn as inline SVG by hand: horizontal bars for memory
-// (predicted components against the GPU's capacity, observed peak below), one timeline row per
-// node for the steps, boxes for the binding. Colours have text labels too (no colour-only cues).
+// (predicted components against the GPU's capacity, the band, observed peak below), GPU memory
+// and utilisation over time per step, one timeline row per node for the steps, boxes for the binding. Colours have text labels too (no colour-only cues).
 #include "collect/html.hpp"
 
 #include <algorithm>
@@ -80,6 +80,12 @@ std::string memory_chart(const JobReport& r) {
                  "\" height=\"22\" fill=\"" + (at > 0 ? "#cccccc" : kPalette[0]) + "\"><title>" +
                  (at > 0 ? "other" : "predicted total") + "</title></rect>\n";
         s += "<text x=\"" + px(X(total) + 4) + "\" y=\"36\">" + num(total, 1) + " GiB</text>\n";
+        if (pred.gib_lo && pred.gib_hi && *pred.gib_hi >= *pred.gib_lo) {  // the band as an error bar
+            const std::string a = px(X(*pred.gib_lo)), b = px(X(*pred.gib_hi));
+            s += "<path class=\"band\" d=\"M" + a + " 44L" + a + " 52M" + a + " 48L" + b + " 48M" + b + " 44L" + b +
+                 " 52\" stroke=\"#222\" stroke-width=\"1.5\" fill=\"none\"><title>band " + num(*pred.gib_lo, 1) + " to " +
+                 num(*pred.gib_hi, 1) + " GiB</title></path>\n";
+        }
     } else {
         s += "<text x=\"" + px(x0) + "\" y=\"36\" class=\"muted\">no prediction</text>\n";
     }

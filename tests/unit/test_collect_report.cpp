@@ -169,6 +169,7 @@ START_TEST(report_charges_allocation_and_links_the_decision) {
     ck_assert_msg(text.find("util   \u2585\u2588. of 100 %") != std::string::npos, "%s", text.c_str());
     ck_assert(page.find("<svg class=\"gpu-timeline\" id=\"gpu-timeline-0\"") != std::string::npos);
     ck_assert(page.find("class=\"pred-band\"") != std::string::npos && page.find("class=\"util-line\"") != std::string::npos);
+    ck_assert(page.find("<path class=\"band\"") != std::string::npos);  // the band on the memory chart too
     ck_assert(page.find("<script") == std::string::npos);
     const json_t* tl = json_object_get(json_array_get(json_object_get(j.get(), "steps"), 1), "gpu_timeline");
     ck_assert_uint_eq(json_array_size(json_object_get(tl, "gpu_mem_max_bytes")), 3);

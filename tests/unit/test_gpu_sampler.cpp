@@ -205,6 +205,9 @@ START_TEST(nvml_through_dlopen_exact) {
     ck_assert_double_eq_tol(*u.energy_j, 300 + 60, 1e-9);  // counter differences, mJ -> J
     ck_assert_str_eq(u.energy_basis, "counter");
     ck_assert_double_eq_tol(u.interval_s, 0.05, 1e-12);
+    ck_assert_uint_eq(u.timeline.size(), 4);  // one point per round that read something
+    ck_assert_double_eq_tol(u.timeline[0].t_s, 0, 1e-12);
+    for (std::size_t i = 1; i < u.timeline.size(); ++i) ck_assert(u.timeline[i].t_s > u.timeline[i - 1].t_s);
 }
 END_TEST
 

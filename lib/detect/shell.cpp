@@ -235,6 +235,7 @@ void Shell::expand(Builder& b, std::string_view text, std::size_t& i, int line, 
         std::string_view rest = body.substr(n);
         if (rest == "[@]" || rest == "[*]") {  // an array's elements are words, even in quotes
             if (v == nullptr) return unknown();
+            if (b.text.empty()) b.started = false;  // "${EMPTY[@]}" is no word at all
             b.end_word();
             for (std::size_t k = 0; k < v->value.size() && spend(1); ++k) {
                 if (v->value[k] == ' ' || v->value[k] == '\t' || v->value[k] == '\n') b.end_word();

@@ -111,20 +111,18 @@ bool Shell::spend(std::size_t n) {
 }
 
 const Shell::Var* Shell::find(std::string_view name) const {
-    for (const Var& v : vars_)
-        if (v.name == name) return &v;
-    return nullptr;
+    const auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &vars_[it->second];
 }
 
 void Shell::assign(const Word& w) {
     const std::size_t n = name_length(w.text);
     const bool append = w.text[n] == '+';
     std::string value = w.text.substr(n + (append ? 2 : 1));
-    Var* var = nullptr;
-    for (Var& v : vars_)
-        if (v.name == std::string_view(w.text).substr(0, n)) var = &v;
+    Var* var = const_cast<Var*>(find(std::string_view(w.text).substr(0, n)));
     if (var == nullptr) {
         if (vars_.size() >= kMaxVariables) return;  // later uses read as unknown
+        index_.emplace(w.text.substr(0, n), vars_.size());
         vars_.push_back({w.text.substr(0, n), {}, {}});
         var = &vars_.back();
     }
@@ -315,6 +313,7 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
         out.writes = b.target;
         if (b.overflow_words) exhausted_ = true;
         if (out.words.empty()) return false;
+        if (!spend(kCommandWork)) return false;
         // Assignments apply when the command is only assignments, or export/declare/... of them.
         const bool declares = is_declare(out.words[0].text);
         bool only = true;

@@ -4,6 +4,8 @@
 // (Shell::exhausted) after a fixed amount of work whatever the text holds.
 #pragma once
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,10 @@ struct Command {
 // Limits: far above any real script, low enough that a hostile one costs milliseconds.
 inline constexpr std::size_t kMaxWork = 8u << 20;       // characters scanned or copied, in all
 inline constexpr std::size_t kMaxVariables = 512;
+// A command's fixed cost (words, assignments, the launch-line test), in characters' worth of work:
+// measured at ~200x a character (bench/bench_detect), so 20 000 one-word commands are refused in
+// bounded time; 4 096 commands fit in job_submit's 1 MiB, 20 times a large real script.
+inline constexpr std::size_t kCommandWork = 256;
 inline constexpr std::size_t kMaxValueBytes = 64u << 10;  // one variable's value, one word
 inline constexpr std::size_t kMaxWords = 4096;          // words in one command
 inline constexpr int kMaxNesting = 2;                   // ${A:-${B:-x}}, bash -c "..."
@@ -56,6 +62,8 @@ private:
     };
     struct Builder;
     std::vector<Var> vars_;
+    // name -> index in vars_: a script of thousands of assignments costs no scan per use.
+    std::map<std::string, std::size_t, std::less<>> index_;
     std::size_t max_work_;
     std::size_t work_ = 0;
     bool exhausted_ = false;

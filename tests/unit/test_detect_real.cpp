@@ -110,6 +110,19 @@ START_TEST(torchtitan_inference_is_not_training) {
 }
 END_TEST
 
+// Thousands of one-word commands cost far more than their bytes: job_submit's read is refused
+// (and only warned about) rather than run long; the CLI's larger limits still read it.
+START_TEST(many_small_commands_are_charged) {
+    std::string script = kHead;
+    for (int i = 0; i < 20000; ++i) script += "V" + std::to_string(i) + "=1\n";
+    script += "torchrun pretrain_gpt.py --micro-batch-size 2" + kModel + "\n";
+    ck_assert(script.size() < detect::kSlurmctldLimits.script_bytes);
+    const Detection d = detect::read_script(script, detect::kSlurmctldLimits);
+    ck_assert_int_eq(static_cast<int>(d.status), static_cast<int>(Detection::Status::Refused));
+    ck_assert(detect::read_script(script).detected());
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("detect_real");
     TCase* tc = tcase_create("real_script_forms");
@@ -119,6 +132,7 @@ int main() {
     tcase_add_test(tc, numbers_with_digit_groups);
     tcase_add_test(tc, megatron_deepspeed_model_options);
     tcase_add_test(tc, torchtitan_inference_is_not_training);
+    tcase_add_test(tc, many_small_commands_are_charged);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -255,6 +255,14 @@ void interpret(Detection& d, Launch launch, const Hints* hints) {
     } else if (fw == "torchtitan") {
         name_config(r, "toml", "--job.config_file");
         with_hints(r, opts, hints, "toml", "--");
+        // torchtitan since 2026: `--module llama3 --config llama3_8b` names a Python function of its
+        // config registry. It sets what the command line does not; it is code, never read here.
+        ConfigFile registry;
+        const Option* fn = r.find("--config");
+        if (r.unread == nullptr && config_of(d, "toml") == nullptr && fn != nullptr && !fn->value.text.empty()) {
+            registry = {"py", fn->value.unknown() ? "its Python config" : fn->value.text + " (Python)", "--config", fn->line};
+            r.unread = &registry;
+        }
         read_torchtitan(r);
     } else if (fw == "LitGPT") {
         name_config(r, "yaml", "--config");

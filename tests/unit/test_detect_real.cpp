@@ -110,6 +110,25 @@ START_TEST(torchtitan_inference_is_not_training) {
 }
 END_TEST
 
+// torchtitan since 2026 (run_train.sh): --module llama3 --config llama3_8b, a Python function of its
+// config registry. What it may set is missing, not the defaults of the TOML era.
+START_TEST(torchtitan_python_config_is_not_defaults) {
+    Detection d = detect::read_script(kHead + "CONFIG=${CONFIG:-\"llama3_8b\"}\ntorchrun --nproc_per_node 8 "
+                                              "-m torchtitan.train --module llama3 --config ${CONFIG} "
+                                              "--parallelism.tensor_parallel_degree 2\n");
+    ck_assert(d.detected());
+    ck_assert_ptr_null(d.get("mbs"));
+    ck_assert_ptr_null(d.get("seq"));
+    bool named = false;
+    for (const auto& m : d.missing) named = named || m.find("llama3_8b (Python) may set it") != std::string::npos;
+    ck_assert(named);
+    ck_assert_str_eq(value(d, "layout").c_str(), "tp=2");
+    // Without --config, the defaults stand as before.
+    d = detect::read_script(kHead + "torchrun -m torchtitan.train --parallelism.tensor_parallel_degree 2\n");
+    ck_assert_str_eq(value(d, "mbs").c_str(), "8");
+}
+END_TEST
+
 // Thousands of one-word commands cost far more than their bytes: job_submit's read is refused
 // (and only warned about) rather than run long; the CLI's larger limits still read it.
 START_TEST(many_small_commands_are_charged) {
@@ -133,6 +152,7 @@ int main() {
     tcase_add_test(tc, megatron_deepspeed_model_options);
     tcase_add_test(tc, torchtitan_inference_is_not_training);
     tcase_add_test(tc, many_small_commands_are_charged);
+    tcase_add_test(tc, torchtitan_python_config_is_not_defaults);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -34,7 +34,7 @@ inline constexpr std::size_t kMaxWork = 8u << 20;       // characters scanned or
 inline constexpr std::size_t kMaxVariables = 512;
 // A command's fixed cost (words, assignments, the launch-line test), in characters' worth of work:
 // measured at ~200x a character (bench/bench_detect), so 20 000 one-word commands are refused in
-// bounded time; 4 096 commands fit in job_submit's 1 MiB, 20 times a large real script.
+// bounded time; 2 048 commands fit in job_submit's 512 KiB, 10 times a large real script.
 inline constexpr std::size_t kCommandWork = 256;
 inline constexpr std::size_t kMaxValueBytes = 64u << 10;  // one variable's value, one word
 inline constexpr std::size_t kMaxWords = 4096;          // words in one command

@@ -110,6 +110,7 @@ int main() {
         {"256 KiB: doubling variables", fill(deep, "B=\"$A63 $A63\"\n")},
         {"256 KiB: one long line", fill("#!/bin/bash\necho", " --num-layers $SEQ${TP:-4}")},
         {"256 KiB: nested ${A:-${B:-...}}", fill("#!/bin/bash\n", "X=${A:-${B:-${C:-${D:-1}}}}\n")},
+        {"256 KiB: if nested 20 000 deep", fill("#!/bin/bash\nA=1\n", "if [ $A -eq 1 ]; then\n")},
         {"256 KiB: unclosed quote", fill("#!/bin/bash\nsrun torchrun pretrain_gpt.py \"", "--num-layers 2 ")},
     };
     std::printf("detect::read_script with job_submit's limits (256 KiB, 512 KiB of work), thread CPU time, median of 101;\n"

@@ -314,6 +314,8 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
         if (b.overflow_words) exhausted_ = true;
         if (out.words.empty()) return false;
         if (!spend(kCommandWork)) return false;
+        branches_.follow(out.words);
+        if (out.words.empty() || branches_.skipping()) return out.words.clear(), false;
         // Assignments apply when the command is only assignments, or export/declare/... of them.
         const bool declares = is_declare(out.words[0].text);
         bool only = true;

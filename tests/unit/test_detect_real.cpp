@@ -142,6 +142,34 @@ START_TEST(many_small_commands_are_charged) {
 }
 END_TEST
 
+// Megatron-DeepSpeed: activation_checkpoint="false"; if [ "${activation_checkpoint}" = "true" ]; then
+// ds_args="--recompute-granularity full ..."; fi. The branch the script runs is the one read.
+START_TEST(branches_on_known_values) {
+    const std::string launch = "torchrun pretrain_gpt.py $extra" + kModel + "\n";
+    auto recompute = [&](const std::string& body) { return value(detect::read_script(kHead + body + launch), "recompute"); };
+    const std::string ac = "if [ \"${ac}\" = \"true\" ]; then\n  extra=\"--recompute-granularity full\"\nfi\n";
+    ck_assert_str_eq(recompute("ac=\"false\"\n" + ac).c_str(), "none");
+    ck_assert_str_eq(recompute("ac=\"true\"\n" + ac).c_str(), "full");
+    ck_assert_str_eq(recompute(ac).c_str(), "full");  // ac unset: undecided, every branch read
+    // elif/else, numbers, nesting in a branch not run.
+    const std::string chain = "if [[ $Z -gt 1 ]]; then\n extra=--recompute-activations\n"
+                              "elif [ $Z -eq 1 ]; then\n extra=\"--recompute-granularity full\"\n"
+                              "  if [ 1 = 1 ]; then extra=--recompute-activations; fi\n"
+                              "else\n extra=--bf16\nfi\n";
+    ck_assert_str_eq(recompute("Z=0\n" + chain).c_str(), "none");
+    ck_assert_str_eq(recompute("Z=2\n" + chain).c_str(), "selective");
+    ck_assert_str_eq(recompute("Z=1\n" + chain).c_str(), "selective");
+    // Two tests joined: undecided. A launch line in a branch not run is not the launch line.
+    ck_assert_str_eq(recompute("ac=true\nif [ $ac = true ] || [ 1 = 2 ]; then extra=--recompute-activations; fi\n")
+                         .c_str(), "selective");
+    ck_assert_str_eq(recompute("ac=false\nif [ $ac = true ] && [ 1 = 1 ]\nthen extra=--recompute-activations\nfi\n")
+                         .c_str(), "selective");
+    ck_assert(!detect::read_script(kHead + "DRY=0\nif [ \"$DRY\" = 1 ]; then\n" + launch + "fi\n").detected());
+    // `if torchrun ...; then` runs the command itself.
+    ck_assert(detect::read_script(kHead + "if torchrun pretrain_gpt.py" + kModel + "; then echo ok; fi\n").detected());
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("detect_real");
     TCase* tc = tcase_create("real_script_forms");
@@ -153,6 +181,7 @@ int main() {
     tcase_add_test(tc, torchtitan_inference_is_not_training);
     tcase_add_test(tc, many_small_commands_are_charged);
     tcase_add_test(tc, torchtitan_python_config_is_not_defaults);
+    tcase_add_test(tc, branches_on_known_values);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -350,7 +350,7 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
         heredocs.clear();
     };
     while (pos < text.size()) {
-        if (!spend(1)) return false;
+        if (!spend(1) || b.overflow_words) return exhausted_ = true, false;  // more words than kMaxWords: stop now
         const char c = text[pos];
         const char d = pos + 1 < text.size() ? text[pos + 1] : '\0';
         if (c == '\\') {

@@ -173,6 +173,7 @@ std::string step_end(const StepEnd& s) noexcept {
             r.gpu_energy_basis = s.gpu_energy_basis;
         }
         r.gpu_samples = s.gpu_samples;
+        r.gpu_timeline = s.gpu_timeline;
         r.gpu_sample_interval_s = s.gpu_sample_interval_s;
         r.node_energy_j = s.node_energy_j;
         r.exit_code = s.exit_code;

@@ -11,9 +11,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/json.hpp"
 #include "record/prediction.hpp"
+#include "record/schema.hpp"
 
 namespace aif::acct::hooks {
 
@@ -62,6 +64,7 @@ struct StepEnd : Common {
     std::optional<double> gpu_util_mean_pct, gpu_util_p95_pct, gpu_energy_j, gpu_sample_interval_s, node_energy_j;
     std::string gpu_energy_basis;  // "counter" | "power", with gpu_energy_j
     std::optional<std::uint32_t> gpu_samples;
+    std::vector<record::GpuTimelinePoint> gpu_timeline;  // at most record::kMaxGpuTimelinePoints
     std::optional<std::uint64_t> mem_alloc_bytes;  // Slurm's allocation to the step on this node
     std::optional<std::int32_t> exit_code, exit_signal;
 };

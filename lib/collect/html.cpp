@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Job page and overview. Charts are drawn as inline SVG by hand: horizontal bars for memory
-// (predicted components against the GPU's capacity, observed peak below), one timeline row per
-// node for the steps, boxes for the binding. Colours have text labels too (no colour-only cues).
+// (predicted components against the GPU's capacity, the band, observed peak below), GPU memory
+// and utilisation over time per step, one timeline row per node for the steps, boxes for the binding. Colours have text labels too (no colour-only cues).
 #include "collect/html.hpp"
 
 #include <algorithm>
@@ -80,6 +80,12 @@ std::string memory_chart(const JobReport& r) {
                  "\" height=\"22\" fill=\"" + (at > 0 ? "#cccccc" : kPalette[0]) + "\"><title>" +
                  (at > 0 ? "other" : "predicted total") + "</title></rect>\n";
         s += "<text x=\"" + px(X(total) + 4) + "\" y=\"36\">" + num(total, 1) + " GiB</text>\n";
+        if (pred.gib_lo && pred.gib_hi && *pred.gib_hi >= *pred.gib_lo) {  // the band as an error bar
+            const std::string a = px(X(*pred.gib_lo)), b = px(X(*pred.gib_hi));
+            s += "<path class=\"band\" d=\"M" + a + " 44L" + a + " 52M" + a + " 48L" + b + " 48M" + b + " 44L" + b +
+                 " 52\" stroke=\"#222\" stroke-width=\"1.5\" fill=\"none\"><title>band " + num(*pred.gib_lo, 1) + " to " +
+                 num(*pred.gib_hi, 1) + " GiB</title></path>\n";
+        }
     } else {
         s += "<text x=\"" + px(x0) + "\" y=\"36\" class=\"muted\">no prediction</text>\n";
     }
@@ -148,6 +154,81 @@ std::string timeline(const std::vector<JobStep>& steps) {
          std::to_string(t1 - t0) + " s</text>\n";
     s += "<text x=\"" + px(x0 + 170) + "\" y=\"" + px(ya + 14) + "\" fill=\"#666\">thin grey bar: batch step</text>\n";
     return s + "</svg>\n";
+}
+
+// One step's GPU timeline: memory (max over its GPUs, left axis, GiB) as a filled line,
+// utilisation (mean, right axis, %) as an orange line, and the prediction's value and band
+// for memory per GPU as a dashed line over a shaded strip. Points not read are gaps.
+std::string gpu_timeline_chart(const JobStep& st, const record::Prediction& pred, std::size_t index) {
+    const auto& tl = st.gpu_timeline;
+    double mem_top = 1, t_end = tl.back().t_s;
+    for (const auto& p : tl)
+        if (p.mem_max_bytes) mem_top = std::max(mem_top, static_cast<double>(*p.mem_max_bytes) / GiB);
+    for (const auto& v : {pred.gib_per_gpu, pred.gib_hi})
+        if (v && std::isfinite(*v)) mem_top = std::max(mem_top, *v);
+    mem_top *= 1.1;
+    const double x0 = 60, w = 540, y0 = 20, h = 120;
+    // Each point covers [t_s, next t_s); the last one is drawn one step wide.
+    const double step_w = tl.size() > 1 ? t_end / static_cast<double>(tl.size() - 1) : 1;
+    const double span = std::max(1e-9, t_end + step_w);
+    auto X = [&](double t) { return x0 + w * t / span; };
+    auto Ym = [&](double gib) { return y0 + h - h * gib / mem_top; };
+    auto Yu = [&](double pct) { return y0 + h - h * pct / 100; };
+    const std::string label = "step " + st.step_id.value_or("?") + " on " + st.node.value_or("?");
+    std::string s = "<svg class=\"gpu-timeline\" id=\"gpu-timeline-" + std::to_string(index) +
+                    "\" xmlns=\"http://www.w3.org/2000/svg\" width=\"680\" height=\"190\" role=\"img\" aria-label=\"" +
+                    esc("GPU memory and utilisation over time, " + label) + "\">\n";
+    if (pred.gib_lo && pred.gib_hi && *pred.gib_hi >= *pred.gib_lo)
+        s += "<rect class=\"pred-band\" x=\"" + px(x0) + "\" y=\"" + px(Ym(*pred.gib_hi)) + "\" width=\"" + px(w) +
+             "\" height=\"" + px(Ym(*pred.gib_lo) - Ym(*pred.gib_hi)) + "\" fill=\"#4e79a7\" fill-opacity=\"0.15\">"
+             "<title>predicted band " + num(*pred.gib_lo, 1) + " to " + num(*pred.gib_hi, 1) + " GiB per GPU</title></rect>\n";
+    if (pred.gib_per_gpu)
+        s += "<line class=\"pred-line\" x1=\"" + px(x0) + "\" y1=\"" + px(Ym(*pred.gib_per_gpu)) + "\" x2=\"" + px(x0 + w) +
+             "\" y2=\"" + px(Ym(*pred.gib_per_gpu)) + "\" stroke=\"#4e79a7\" stroke-width=\"2\" stroke-dasharray=\"6,3\"/>\n";
+    std::string mem_path, util_path;
+    bool mem_open = false, util_open = false;
+    for (std::size_t i = 0; i < tl.size(); ++i) {
+        const auto& p = tl[i];
+        const double xa = X(p.t_s), xb = X(i + 1 < tl.size() ? tl[i + 1].t_s : p.t_s + step_w);
+        if (p.mem_max_bytes) {
+            const double y = Ym(static_cast<double>(*p.mem_max_bytes) / GiB);
+            mem_path += (mem_open ? "L" : "M") + px(xa) + " " + px(y) + "L" + px(xb) + " " + px(y);
+        }
+        mem_open = p.mem_max_bytes.has_value();
+        if (p.util_mean_pct) {
+            const double y = Yu(*p.util_mean_pct);
+            util_path += (util_open ? "L" : "M") + px(xa) + " " + px(y) + "L" + px(xb) + " " + px(y);
+        }
+        util_open = p.util_mean_pct.has_value();
+    }
+    if (!mem_path.empty())
+        s += "<path class=\"mem-line\" d=\"" + mem_path + "\" fill=\"none\" stroke=\"#333\" stroke-width=\"2\"/>\n";
+    if (!util_path.empty())
+        s += "<path class=\"util-line\" d=\"" + util_path + "\" fill=\"none\" stroke=\"#f28e2b\" stroke-width=\"2\"/>\n";
+    // Axes: GiB on the left, % on the right, seconds below.
+    s += "<line x1=\"" + px(x0) + "\" y1=\"" + px(y0 + h) + "\" x2=\"" + px(x0 + w) + "\" y2=\"" + px(y0 + h) +
+         "\" stroke=\"#999\"/><line x1=\"" + px(x0) + "\" y1=\"" + px(y0) + "\" x2=\"" + px(x0) + "\" y2=\"" + px(y0 + h) +
+         "\" stroke=\"#999\"/>\n";
+    s += "<text x=\"0\" y=\"" + px(y0 + 4) + "\" fill=\"#333\">" + num(mem_top, 0) + " GiB</text>";
+    s += "<text x=\"0\" y=\"" + px(y0 + h) + "\" fill=\"#333\">0 GiB</text>";
+    s += "<text x=\"" + px(x0 + w + 6) + "\" y=\"" + px(y0 + 4) + "\" fill=\"#c56a00\">100 %</text>";
+    s += "<text x=\"" + px(x0 + w + 6) + "\" y=\"" + px(y0 + h) + "\" fill=\"#c56a00\">0 %</text>\n";
+    s += "<text x=\"" + px(x0) + "\" y=\"" + px(y0 + h + 16) + "\" fill=\"#666\">0 s</text><text x=\"" + px(x0 + w - 60) +
+         "\" y=\"" + px(y0 + h + 16) + "\" fill=\"#666\">+" + num(span, 1) + " s</text>\n";
+    s += "<text x=\"" + px(x0) + "\" y=\"" + px(y0 + h + 40) + "\">" + esc(label) +
+         ": <tspan fill=\"#333\">&#9644; memory, max over GPUs</tspan> <tspan fill=\"#c56a00\">&#9644; utilisation, mean</tspan>"
+         " <tspan fill=\"#4e79a7\">- - predicted, band shaded</tspan></text>\n";
+    return s + "</svg>\n";
+}
+
+std::string gpu_timelines(const JobReport& r) {
+    const record::Prediction none;
+    const record::Prediction& pred = r.prediction ? *r.prediction : none;
+    std::string s;
+    std::size_t shown = 0;
+    for (const JobStep& st : r.steps)
+        if (!st.gpu_timeline.empty() && shown < 16) s += gpu_timeline_chart(st, pred, shown++);
+    return shown ? s : "<p class=\"muted\" id=\"no-gpu-timeline\">No GPU timeline recorded (n/a).</p>\n";
 }
 
 std::string binding_map(const json_t* b) {
@@ -242,6 +323,7 @@ std::string job_page(const JobReport& r) {
     s += row("measured against the band", u.gpu_mem_vs_band.value_or("n/a"), "mem-vs-band");
     s += "</table>\n";
     s += "<h2>Memory per GPU: predicted components, capacity and observed peak (GiB)</h2>\n" + memory_chart(r);
+    s += "<h2>GPU memory and utilisation over time</h2>\n" + gpu_timelines(r);
     s += "<h2>Steps per node</h2>\n" + timeline(r.steps);
     s += "<table id=\"steps\"><tr><th>step</th><th>node</th><th>GPUs</th><th>tasks</th><th>elapsed, s</th>"
          "<th>GPU-seconds</th><th>CPU-seconds</th><th>peak RSS, GiB</th><th>exit</th><th>state</th></tr>\n";

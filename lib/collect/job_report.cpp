@@ -84,6 +84,7 @@ JobStep read_step(const json_t* d) {
         s.gpu_util_mean_pct = opt_real(obs, "gpu_util_mean_pct");
         s.gpu_energy_j = opt_real(obs, "gpu_energy_j");
         s.node_energy_j = opt_real(obs, "node_energy_j");
+        s.gpu_timeline = gpu_timeline_from_json(json_object_get(obs, "gpu_timeline"));
     }
     s.mem_alloc_bytes = opt_int(d, "mem_alloc_bytes");
     return s;

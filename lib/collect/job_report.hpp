@@ -11,6 +11,7 @@
 
 #include "common/json.hpp"
 #include "record/prediction.hpp"
+#include "record/schema.hpp"
 
 namespace aif::collect {
 
@@ -31,7 +32,15 @@ struct JobStep {
     std::optional<long long> mem_alloc_bytes;  // Slurm's memory allocation to the step on the node (v2)
     // The GPU sampler's measurements (v2 observed): absent until a node measures them.
     std::optional<double> gpu_util_mean_pct, gpu_energy_j, node_energy_j;
+    // observed.gpu_timeline: memory (max over GPUs) and utilisation over the step, <= 64 points.
+    std::vector<record::GpuTimelinePoint> gpu_timeline;
 };
+
+// observed.gpu_timeline's form ({"t_s": [...], "gpu_mem_max_bytes": [...], "gpu_util_mean_pct":
+// [...]}, null where not read), shared by the records and the report's JSON. Reading is lenient
+// (the collector validated it): points past the shortest list or kMaxGpuTimelinePoints are left out.
+std::vector<record::GpuTimelinePoint> gpu_timeline_from_json(const json_t* object);
+json_t* gpu_timeline_json(const std::vector<record::GpuTimelinePoint>& points);
 
 // The submit_decision record: what job_submit said.
 struct Submission {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The job report's JSON form (the /v1/jobs API) and its reader. Keys, order and number types are
 // the API's contract: tests/integration/collector_*.sh compare them with Slurm and the HTML page.
+#include <algorithm>
 #include <cstring>
 
 #include "collect/job_report.hpp"
@@ -75,6 +76,7 @@ json_t* step_json(const JobStep& s) {
     set_real(o, "gpu_util_mean_pct", s.gpu_util_mean_pct);
     set_real(o, "gpu_energy_j", s.gpu_energy_j);
     set_real(o, "node_energy_j", s.node_energy_j);
+    if (!s.gpu_timeline.empty()) set(o, "gpu_timeline", gpu_timeline_json(s.gpu_timeline));
     return o;
 }
 
@@ -169,10 +171,42 @@ JobStep read_step(const json_t* o) {
     s.gpu_util_mean_pct = get_real(o, "gpu_util_mean_pct");
     s.gpu_energy_j = get_real(o, "gpu_energy_j");
     s.node_energy_j = get_real(o, "node_energy_j");
+    s.gpu_timeline = gpu_timeline_from_json(json_object_get(o, "gpu_timeline"));
     return s;
 }
 
 }  // namespace
+
+std::vector<record::GpuTimelinePoint> gpu_timeline_from_json(const json_t* tl) {
+    std::vector<record::GpuTimelinePoint> out;
+    const json_t *t = json_object_get(tl, "t_s"), *mem = json_object_get(tl, "gpu_mem_max_bytes"),
+                 *util = json_object_get(tl, "gpu_util_mean_pct");
+    const std::size_t n = std::min({json_array_size(t), json_array_size(mem), json_array_size(util),
+                                    record::kMaxGpuTimelinePoints});
+    for (std::size_t i = 0; i < n; ++i) {
+        const json_t *ti = json_array_get(t, i), *mi = json_array_get(mem, i), *ui = json_array_get(util, i);
+        if (!json_is_number(ti)) break;
+        record::GpuTimelinePoint p;
+        p.t_s = json_number_value(ti);
+        if (json_is_integer(mi) && json_integer_value(mi) >= 0) p.mem_max_bytes = static_cast<std::uint64_t>(json_integer_value(mi));
+        if (json_is_number(ui)) p.util_mean_pct = json_number_value(ui);
+        out.push_back(p);
+    }
+    return out;
+}
+
+json_t* gpu_timeline_json(const std::vector<record::GpuTimelinePoint>& points) {
+    json_t *o = json_object(), *t = json_array(), *mem = json_array(), *util = json_array();
+    for (const auto& p : points) {
+        json_array_append_new(t, json_real(p.t_s));
+        json_array_append_new(mem, p.mem_max_bytes ? json_integer(static_cast<json_int_t>(*p.mem_max_bytes)) : json_null());
+        json_array_append_new(util, p.util_mean_pct ? json_real(*p.util_mean_pct) : json_null());
+    }
+    set(o, "t_s", t);
+    set(o, "gpu_mem_max_bytes", mem);
+    set(o, "gpu_util_mean_pct", util);
+    return o;
+}
 
 json::Ptr to_json(const JobReport& r) {
     json::Ptr rep(json_object());

@@ -100,6 +100,41 @@ std::string usage_lines(const JobReport& r) {
     return o + field("GPU memory", mem + " per GPU");
 }
 
+// Eight-level sparkline of `v` scaled to [0, top]; '.' where a point was not read.
+std::string sparkline(const std::vector<std::optional<double>>& v, double top) {
+    static const char* const kLevels[] = {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"};
+    std::string out;
+    for (const auto& x : v) {
+        if (!x || !(top > 0)) {
+            out += x ? kLevels[0] : ".";
+            continue;
+        }
+        out += kLevels[std::clamp(static_cast<int>(*x / top * 7 + 0.5), 0, 7)];
+    }
+    return out;
+}
+
+// Per step with a GPU timeline: memory (max over its GPUs, GiB) and utilisation (%) over time.
+std::string timeline_lines(const JobReport& r) {
+    std::string o;
+    for (const JobStep& s : r.steps) {
+        if (s.gpu_timeline.empty()) continue;
+        std::vector<std::optional<double>> mem, util;
+        double mem_top = 0;
+        for (const auto& p : s.gpu_timeline) {
+            mem.push_back(p.mem_max_bytes ? std::optional<double>(static_cast<double>(*p.mem_max_bytes) / GiB) : std::nullopt);
+            util.push_back(p.util_mean_pct);
+            if (mem.back()) mem_top = std::max(mem_top, *mem.back());
+        }
+        const double span = s.gpu_timeline.back().t_s;
+        o += "  step " + s.step_id.value_or("?") + " on " + s.node.value_or("?") + ", " +
+             std::to_string(s.gpu_timeline.size()) + " points over " + dur(span) + ":\n";
+        o += "    memory " + sparkline(mem, mem_top) + " max " + (mem_top > 0 ? gib_text(mem_top) : std::string("n/a")) + "\n";
+        o += "    util   " + sparkline(util, 100) + " of 100 %\n";
+    }
+    return o.empty() ? o : "\nGPU timeline (memory: max over the step's GPUs; utilisation: mean)\n" + o;
+}
+
 std::string render_unchecked(const JobReport& r) {
     std::string o = "Job " + std::to_string(r.job_id) + " on " + r.cluster + " (site " + r.site + ")\n";
     if (r.records == 0) return o + "no accounting records for this job\n";
@@ -142,7 +177,7 @@ std::string render_unchecked(const JobReport& r) {
             o += line;
         }
     }
-    return o;
+    return o + timeline_lines(r);
 }
 
 }  // namespace

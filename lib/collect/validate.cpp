@@ -34,7 +34,7 @@ const char* const kFieldsV2[] = {"elapsed_s", "mem_alloc_bytes", "time_limit_s"}
 // Members of `observed`: what a node measured for the step. Schema 2 adds the GPU sampler's.
 const char* const kObservedV1[] = {"max_rss_bytes", "gpu_mem_peak_bytes"};
 const char* const kObservedV2[] = {"gpu_util_mean_pct", "gpu_util_p95_pct", "gpu_energy_j", "gpu_energy_basis",
-                                   "gpu_samples", "gpu_sample_interval_s", "node_energy_j"};
+                                   "gpu_samples", "gpu_sample_interval_s", "node_energy_j", "gpu_timeline"};
 
 template <std::size_t N>
 bool listed(const char* const (&names)[N], const char* key) {
@@ -101,6 +101,34 @@ struct Ctx {
         if (v && !json_is_object(v)) fail(k, "must be a JSON object");
     }
 };
+
+// observed.gpu_timeline: three columns of one length, at most kMaxGpuTimelinePoints
+// (record/schema.hpp): t_s not decreasing, memory an integer >= 0 or null, utilisation 0..100 or null.
+void check_timeline(const Ctx& o) {
+    const json_t* tl = o.get("gpu_timeline");
+    if (!tl) return;
+    const char* k = "gpu_timeline";
+    if (!json_is_object(tl) || json_object_size(tl) != 3) o.fail(k, "must be an object of t_s, gpu_mem_max_bytes and gpu_util_mean_pct");
+    const json_t *t = json_object_get(tl, "t_s"), *mem = json_object_get(tl, "gpu_mem_max_bytes"),
+                 *util = json_object_get(tl, "gpu_util_mean_pct");
+    if (!json_is_array(t) || !json_is_array(mem) || !json_is_array(util))
+        o.fail(k, "must be an object of t_s, gpu_mem_max_bytes and gpu_util_mean_pct lists");
+    const std::size_t n = json_array_size(t);
+    if (n == 0 || n > record::kMaxGpuTimelinePoints)
+        o.fail(k, "must have 1 to " + std::to_string(record::kMaxGpuTimelinePoints) + " points");
+    if (json_array_size(mem) != n || json_array_size(util) != n) o.fail(k, "lists must have the same length");
+    double last = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const json_t *ti = json_array_get(t, i), *mi = json_array_get(mem, i), *ui = json_array_get(util, i);
+        const double tv = json_is_number(ti) ? json_number_value(ti) : -1;
+        if (!(tv >= last) || tv > kMaxSeconds) o.fail(k, "t_s must be numbers >= 0 that do not decrease");
+        last = tv;
+        if (!json_is_null(mi) && !(json_is_integer(mi) && json_integer_value(mi) >= 0))
+            o.fail(k, "gpu_mem_max_bytes must be integers >= 0 or null");
+        if (!json_is_null(ui) && !(json_is_number(ui) && json_number_value(ui) >= 0 && json_number_value(ui) <= 100))
+            o.fail(k, "gpu_util_mean_pct must be numbers within 0..100 or null");
+    }
+}
 
 }  // namespace
 
@@ -214,6 +242,7 @@ Row check_record(std::string_view json_text) {
         o.seconds("gpu_sample_interval_s");
         o.integer("gpu_samples", 0, INT64_MAX);
         o.text("gpu_energy_basis", false, 32);
+        check_timeline(o);
         if (auto p = o.integer("gpu_mem_peak_bytes", 0, INT64_MAX)) r.obs_gpu_peak_bytes = static_cast<double>(*p);
     }
     r.event_time = end ? *end : submit ? *submit : *created;

@@ -149,13 +149,18 @@ bool identify(const std::vector<Word>& w, std::size_t i, bool composer, Launch& 
             out.args.positionals.erase(out.args.positionals.begin());
         return true;
     }
-    if (module && w[i].text.rfind("torchtitan.", 0) == 0) return take("torchtitan", i + 1);
+    // torchtitan.train, torchtitan.models.flux.train; not torchtitan.models.flux.inference.infer.
+    if (module && w[i].text.rfind("torchtitan.", 0) == 0)
+        return w[i].text.substr(w[i].text.rfind('.') + 1).find("train") != std::string::npos &&
+               take("torchtitan", i + 1);
     if (b == "nemo" && word_is(w, i + 1, "llm") && (word_is(w, i + 2, "pretrain") || word_is(w, i + 2, "finetune"))) {
         take("NeMo", i + 3);
         out.entry = "nemo llm " + w[i + 2].text;
         return true;
     }
-    if (w[i].unknown() || (!module && !ends_with(w[i].text, ".py")) || is_wrapper_module(w, i)) return false;
+    if (b.find(kUnknown) != std::string_view::npos || (!module && !ends_with(w[i].text, ".py")) ||
+        is_wrapper_module(w, i))
+        return false;
     Args a = parse_args(w, i + 1);
     if (is_megatron_entry(b)) take(has(a, "--deepspeed") ? "Megatron-DeepSpeed" : "Megatron-LM", i + 1);
     else if (is_nemo_entry(b)) take("NeMo", i + 1);
@@ -176,7 +181,8 @@ bool recognise(const std::vector<Word>& w, Launch& out) {
     for (std::size_t i = first; i < w.size(); ++i) {
         const std::string_view prev = i > 0 ? base_name(w[i - 1].text) : std::string_view();
         if (w[i].text == "-c" && (is_python(prev) || prev == "bash" || prev == "sh")) return false;  // runs a string
-        if (w[i].unknown()) continue;
+        // ${DIR}/pretrain_gpt.py, `pwd`/pretrain_gpt.py: the program is known by its base name.
+        if (base_name(w[i].text).find(kUnknown) != std::string_view::npos) continue;
         if (!identify(w, i, composer, out)) {
             composer = composer || base_name(w[i].text) == "composer";
             if (ends_with(w[i].text, ".py") || (w[i - (i > 0)].text == "-m" && !is_wrapper_module(w, i)))
@@ -249,6 +255,14 @@ void interpret(Detection& d, Launch launch, const Hints* hints) {
     } else if (fw == "torchtitan") {
         name_config(r, "toml", "--job.config_file");
         with_hints(r, opts, hints, "toml", "--");
+        // torchtitan since 2026: `--module llama3 --config llama3_8b` names a Python function of its
+        // config registry. It sets what the command line does not; it is code, never read here.
+        ConfigFile registry;
+        const Option* fn = r.find("--config");
+        if (r.unread == nullptr && config_of(d, "toml") == nullptr && fn != nullptr && !fn->value.text.empty()) {
+            registry = {"py", fn->value.unknown() ? "its Python config" : fn->value.text + " (Python)", "--config", fn->line};
+            r.unread = &registry;
+        }
         read_torchtitan(r);
     } else if (fw == "LitGPT") {
         name_config(r, "yaml", "--config");
@@ -315,6 +329,17 @@ Detection read_script(std::string_view script, const Limits& limits, const Hints
             return;
         }
         if (depth >= 1) return;
+        // `eval ${run_cmd}` (Megatron-DeepSpeed's examples): its words, joined, are read as commands.
+        std::size_t first = 0;
+        while (first < c.words.size() && is_keyword(c.words[first].text)) ++first;
+        if (first + 1 < c.words.size() && c.words[first].text == "eval") {
+            std::string text;
+            for (std::size_t i = first + 1; i < c.words.size(); ++i) text += (i > first + 1 ? " " : "") + c.words[i].text;
+            outer.clear();
+            found_line = c.line;
+            sh.each(text, c.words[first + 1].line, depth + 1, [&](const Command& inner) { self(inner, self, depth + 1); });
+            return;
+        }
         for (std::size_t i = 0; i + 2 < c.words.size(); ++i) {
             const std::string_view b = base_name(c.words[i].text);
             if ((b == "bash" || b == "sh") && c.words[i + 1].text == "-c") {

@@ -37,7 +37,9 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
     };
     const bool gated = r.flag("--swiglu");
     const long groups = r.number("--num-query-groups", "arch", 1, heads);
-    const long kv = r.flag("--group-query-attention") ? (groups > 0 ? groups : 1) : heads;
+    // Megatron-DeepSpeed spells grouped-query attention --num-key-value-heads N (no flag).
+    const long kv_heads = r.number("--num-key-value-heads", "arch", 1, heads);
+    const long kv = kv_heads > 0 ? kv_heads : r.flag("--group-query-attention") ? (groups > 0 ? groups : 1) : heads;
     const long kv_channels = r.number("--kv-channels", "arch", 1, 65536);
     long ffn = r.number("--ffn-hidden-size", "arch");
     if (ffn == 0) ffn = gated ? (4 * hidden * 2 / 3) / 64 * 64 : 4 * hidden;  // Megatron's default
@@ -63,15 +65,18 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
     }
     const std::string* pos = r.text("--position-embedding-type", "arch");
     const bool rope = r.flag("--use-rotary-position-embeddings") ||
-                      (pos != nullptr && (*pos == "rope" || *pos == "none" || *pos == "mrope"));
+                      (pos != nullptr && (*pos == "rope" || *pos == "none" || *pos == "mrope" || *pos == "alibi"));
     const long max_pos = rope ? 0 : r.number("--max-position-embeddings", "arch", 1, 100'000'000);
-    const long experts = r.number("--num-experts", "arch", 1, 100'000);
+    // BigScience's ALiBi (Megatron-DeepSpeed) has no position table either. One expert is a dense
+    // MLP (Megatron-DeepSpeed's dense examples pass --num-experts 1).
+    long experts = r.number("--num-experts", "arch", 1, 100'000);
+    if (experts == 1) experts = 0;
     const long topk = experts > 0 ? r.number("--moe-router-topk", "arch", 1, experts) : 0;
     const long expert_ffn = experts > 0 ? r.number("--moe-ffn-hidden-size", "arch") : 0;
     const long shared = experts > 0 ? r.number("--moe-shared-expert-intermediate-size", "arch") : 0;
     // A dimension given but unreadable (noted in missing) leaves the model unknown: no default
     // stands in for it.
-    for (long v : {groups, kv_channels, ffn, vocab, max_pos, experts, topk, expert_ffn, shared})
+    for (long v : {groups, kv_heads, kv_channels, ffn, vocab, max_pos, experts, topk, expert_ffn, shared})
         if (v < 0) return layers;
     // Learned positions are a table of --max-position-embeddings rows, at least --seq-length of
     // them (Megatron checks max_position_embeddings >= seq_length); without the option the
@@ -104,7 +109,7 @@ long read_arch(Reading& r, long tp) {  // returns the layer count (0 or -1 when 
     add("mlp", gated ? "gated" : "plain");
     add("tied", r.flag("--untie-embeddings-and-output-weights") ? "no" : "yes");
     const std::string* norm = r.text("--normalization", "arch");
-    add("norm", norm != nullptr && *norm == "RMSNorm" ? "rms" : "layer");
+    add("norm", norm != nullptr && lower(*norm) == "rmsnorm" ? "rms" : "layer");  // Megatron-DeepSpeed: rmsnorm
     add("pos_emb", rope ? "rope" : "learned");
     add("bias", !r.flag("--disable-bias-linear") ? "all" : (r.flag("--add-qkv-bias") ? "qkv" : "none"));
     if (r.flag("--qk-layernorm")) add("qk_norm", "yes");

@@ -131,9 +131,15 @@ long Reading::number(std::string_view name, std::string_view key, long lo, long 
     const std::string* v = text(name, key);
     if (v == nullptr) return -1;
     long n = 0;
-    bool ok = !v->empty() && v->size() <= 15;
-    for (char c : *v) ok = ok && std::isdigit(static_cast<unsigned char>(c));
-    if (ok) n = std::stol(*v);
+    // Python's int() takes digit groups: --train-samples 220_000_000 (BigScience).
+    std::string digits;
+    bool ok = !v->empty() && v->size() <= 20 && v->front() != '_' && v->back() != '_';
+    for (char c : *v) {
+        if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+        else ok = ok && c == '_';
+    }
+    ok = ok && !digits.empty() && digits.size() <= 15 && v->find("__") == std::string::npos;
+    if (ok) n = std::stol(digits);
     if (!ok || n < lo || n > hi) {
         miss(std::string(key) + ": " + std::string(name) + " '" + printable(*v, 20) + "' (line " +
              std::to_string(o->line) + ") is not a whole number from " + std::to_string(lo) + " to " +

@@ -111,20 +111,18 @@ bool Shell::spend(std::size_t n) {
 }
 
 const Shell::Var* Shell::find(std::string_view name) const {
-    for (const Var& v : vars_)
-        if (v.name == name) return &v;
-    return nullptr;
+    const auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &vars_[it->second];
 }
 
 void Shell::assign(const Word& w) {
     const std::size_t n = name_length(w.text);
     const bool append = w.text[n] == '+';
     std::string value = w.text.substr(n + (append ? 2 : 1));
-    Var* var = nullptr;
-    for (Var& v : vars_)
-        if (v.name == std::string_view(w.text).substr(0, n)) var = &v;
+    Var* var = const_cast<Var*>(find(std::string_view(w.text).substr(0, n)));
     if (var == nullptr) {
         if (vars_.size() >= kMaxVariables) return;  // later uses read as unknown
+        index_.emplace(w.text.substr(0, n), vars_.size());
         vars_.push_back({w.text.substr(0, n), {}, {}});
         var = &vars_.back();
     }
@@ -235,6 +233,7 @@ void Shell::expand(Builder& b, std::string_view text, std::size_t& i, int line, 
         std::string_view rest = body.substr(n);
         if (rest == "[@]" || rest == "[*]") {  // an array's elements are words, even in quotes
             if (v == nullptr) return unknown();
+            if (b.text.empty()) b.started = false;  // "${EMPTY[@]}" is no word at all
             b.end_word();
             for (std::size_t k = 0; k < v->value.size() && spend(1); ++k) {
                 if (v->value[k] == ' ' || v->value[k] == '\t' || v->value[k] == '\n') b.end_word();
@@ -314,6 +313,9 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
         out.writes = b.target;
         if (b.overflow_words) exhausted_ = true;
         if (out.words.empty()) return false;
+        if (!spend(kCommandWork)) return false;
+        branches_.follow(out.words);
+        if (out.words.empty() || branches_.skipping()) return out.words.clear(), false;
         // Assignments apply when the command is only assignments, or export/declare/... of them.
         const bool declares = is_declare(out.words[0].text);
         bool only = true;
@@ -348,7 +350,7 @@ bool Shell::next(std::string_view text, std::size_t& pos, int& line, Command& ou
         heredocs.clear();
     };
     while (pos < text.size()) {
-        if (!spend(1)) return false;
+        if (!spend(1) || b.overflow_words) return exhausted_ = true, false;  // more words than kMaxWords: stop now
         const char c = text[pos];
         const char d = pos + 1 < text.size() ? text[pos + 1] : '\0';
         if (c == '\\') {

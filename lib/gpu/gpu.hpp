@@ -24,6 +24,16 @@ struct SamplerOptions {
     std::string rocm_smi_library = "librocm_smi64.so";
 };
 
+// One point of a step's GPU timeline: the sampling rounds from `t_s` (seconds after the first
+// round) until the next point. Absent values were not read in those rounds.
+struct TimelinePoint {
+    double t_s = 0;
+    std::optional<std::uint64_t> mem_max_bytes;  // max over the step's GPUs and the rounds
+    std::optional<double> util_mean_pct;         // mean over the step's GPUs and the rounds
+};
+// A timeline never has more points than this, whatever the step's length.
+inline constexpr std::size_t kMaxTimelinePoints = 64;
+
 // What the step's GPUs did on this node. Absent values were not measured (never 0).
 struct StepUsage {
     std::string source;                        // "nvml" | "rocm_smi"
@@ -34,6 +44,7 @@ struct StepUsage {
     std::optional<double> util_mean_pct, util_p95_pct;  // over every GPU's every sample
     std::optional<double> energy_j;            // all sampled GPUs together
     std::string energy_basis;                  // "counter" | "power" (power x interval)
+    std::vector<TimelinePoint> timeline;       // oldest first, at most kMaxTimelinePoints
 };
 
 class Sampler {

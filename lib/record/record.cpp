@@ -3,6 +3,7 @@
 #include "record/record.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -96,9 +97,31 @@ void put_percent(json_t* o, const char* k, const std::optional<double>& v) {
     if (v && !(*v >= 0 && *v <= 100)) throw InputError(std::string("record: ") + k + " must be within 0..100");
     put_seconds(o, k, v, k);
 }
+// {"t_s": [...], "gpu_mem_max_bytes": [...], "gpu_util_mean_pct": [...]}, null where not read.
+void put_timeline(json_t* obs, const std::vector<GpuTimelinePoint>& points) {
+    if (points.empty()) return;
+    if (points.size() > kMaxGpuTimelinePoints)
+        throw InputError("record: gpu_timeline has more than " + std::to_string(kMaxGpuTimelinePoints) + " points");
+    json_t* tl = json_object();
+    set_new(obs, "gpu_timeline", tl);
+    json_t *t = json_array(), *mem = json_array(), *util = json_array();
+    set_new(tl, "t_s", t);
+    set_new(tl, "gpu_mem_max_bytes", mem);
+    set_new(tl, "gpu_util_mean_pct", util);
+    double last = 0;
+    for (const auto& p : points) {
+        if (!(p.t_s >= last) || p.t_s > 1e15) throw InputError("record: gpu_timeline t_s must be >= 0 and not decrease");
+        last = p.t_s;
+        if (p.util_mean_pct && !(*p.util_mean_pct >= 0 && *p.util_mean_pct <= 100))
+            throw InputError("record: gpu_timeline utilisation must be within 0..100");
+        json_array_append_new(t, json_real(std::round(p.t_s * 1000) / 1000));
+        json_array_append_new(mem, p.mem_max_bytes ? json_integer(static_cast<json_int_t>(*p.mem_max_bytes)) : json_null());
+        json_array_append_new(util, p.util_mean_pct ? json_real(std::round(*p.util_mean_pct * 10) / 10) : json_null());
+    }
+}
 void put_observed(json_t* j, const Record& r) {
     if (!r.max_rss_bytes && !r.gpu_mem_peak_bytes && !r.gpu_util_mean_pct && !r.gpu_util_p95_pct && !r.gpu_energy_j &&
-        !r.gpu_samples && !r.gpu_sample_interval_s && !r.node_energy_j)
+        !r.gpu_samples && !r.gpu_sample_interval_s && !r.node_energy_j && r.gpu_timeline.empty())
         return;
     if (r.gpu_energy_basis && *r.gpu_energy_basis != "counter" && *r.gpu_energy_basis != "power")
         throw InputError("record: gpu_energy_basis must be counter or power");
@@ -114,6 +137,7 @@ void put_observed(json_t* j, const Record& r) {
     put_int(obs, "gpu_samples", r.gpu_samples);
     put_seconds(obs, "gpu_sample_interval_s", r.gpu_sample_interval_s, "gpu_sample_interval_s");
     put_seconds(obs, "node_energy_j", r.node_energy_j, "node_energy_j");
+    put_timeline(obs, r.gpu_timeline);
 }
 void require_text(const std::string& v, const char* field) {
     if (v.empty()) throw InputError(std::string("record: ") + field + " is required");

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/json.hpp"
 #include "record/schema.hpp"
@@ -58,6 +59,7 @@ struct Record {
     std::optional<double> gpu_util_mean_pct, gpu_util_p95_pct, gpu_energy_j, gpu_sample_interval_s, node_energy_j;
     std::optional<std::string> gpu_energy_basis;
     std::optional<std::uint32_t> gpu_samples;
+    std::vector<GpuTimelinePoint> gpu_timeline;  // schema.hpp; at most kMaxGpuTimelinePoints
 };
 
 struct Built {

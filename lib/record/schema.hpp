@@ -28,6 +28,17 @@ inline constexpr std::size_t kMaxTextBytes = 1024;
 inline constexpr std::size_t kMaxReasonBytes = 2048;
 inline constexpr std::size_t kMaxObjectBytes = 8 * 1024;
 
+// observed.gpu_timeline (v2): the step's GPU memory and utilisation over time, summarised on the
+// node into at most kMaxGpuTimelinePoints points (neighbouring samples merged). Columns of equal
+// length: t_s (seconds after the step's first sample, not decreasing), gpu_mem_max_bytes (max over
+// the step's GPUs, integer or null) and gpu_util_mean_pct (mean over them, 0..100 or null).
+inline constexpr std::size_t kMaxGpuTimelinePoints = 64;
+struct GpuTimelinePoint {
+    double t_s = 0;
+    std::optional<std::uint64_t> mem_max_bytes;
+    std::optional<double> util_mean_pct;
+};
+
 // Record kinds and submit decisions.
 enum class Kind { SubmitDecision, StepEnd, JobEnd };
 const char* kind_name(Kind k);                       // "submit_decision", "step_end", "job_end"

@@ -42,6 +42,9 @@ void StepUsage::finish(acct::hooks::StepEnd& s) {
     s.gpu_mem_peak_bytes = u.mem_peak_bytes;
     s.gpu_util_mean_pct = u.util_mean_pct;
     s.gpu_util_p95_pct = u.util_p95_pct;
+    for (const gpu::TimelinePoint& p : u.timeline)
+        if (s.gpu_timeline.size() < record::kMaxGpuTimelinePoints)
+            s.gpu_timeline.push_back({p.t_s, p.mem_max_bytes, p.util_mean_pct});
     if (u.energy_j) {
         s.gpu_energy_j = u.energy_j;
         s.gpu_energy_basis = u.energy_basis;

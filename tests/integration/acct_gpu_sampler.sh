@@ -83,8 +83,16 @@ for j in "$j1" "$j2" "$j3"; do job_ends "$j"; done
 wait_for 20 '[ -n "$(record "$j1" batch)" ] && [ -n "$(record "$j3" batch)" ]' || die "step records missing"
 
 expected='"observed":{"gpu_energy_basis":"counter","gpu_energy_j":350.0,"gpu_mem_peak_bytes":7516192768,"gpu_sample_interval_s":0.2,"gpu_samples":10,"gpu_util_mean_pct":50.0,"gpu_util_p95_pct":97.0'
+# The timeline per round: memory max over GPUs 0-1, utilisation mean over them.
+GiBs="2 3 6 7 3 3 3 3 3 2"
+timeline="\"gpu_timeline\":{\"gpu_mem_max_bytes\":[$(for g in $GiBs; do printf '%s,' $((g * GiB)); done | sed 's/,$//')],"
+timeline="$timeline\"gpu_util_mean_pct\":[5.0,45.0,85.0,98.5,65.0,55.0,55.0,60.0,25.0,6.5],\"t_s\":[0.0,"
 for step in 0 batch; do
     body=$(record "$j1" "$step") || die "no record for $j1.$step"
+    grep -qF "$timeline" <<<"$body" || die "step $j1.$step: GPU timeline differs from the script:
+  got      $(grep -o '"gpu_timeline":{[^}]*}' <<<"$body")
+  expected $timeline..."
+    body=$(sed 's/"gpu_timeline":{[^}]*},//' <<<"$body")
     obs=$(grep -o '"observed":{[^}]*}' <<<"$body")
     case "$obs" in
         "$expected"*) ;;
@@ -94,11 +102,11 @@ for step in 0 batch; do
     esac
     grep -q "$((70 * GiB))\|$((60 * GiB))" <<<"$body" && die "another job's GPU got into $j1.$step: $body"
 done
-say "fake NVML, 2 of 4 GPUs, 0.2 s: peak 7 GiB, mean 50 %, p95 97 %, 350 J by counter, 10 samples, in both steps"
+say "fake NVML, 2 of 4 GPUs, 0.2 s: peak 7 GiB, mean 50 %, p95 97 %, 350 J by counter, 10 samples, 10-point timeline, in both steps"
 
 expected='"observed":{"gpu_energy_basis":"counter","gpu_energy_j":500.0,"gpu_mem_peak_bytes":34359738368,"gpu_sample_interval_s":0.2,"gpu_samples":5,"gpu_util_mean_pct":50.0,"gpu_util_p95_pct":100.0'
 for step in 0 batch; do
-    obs=$(record "$j3" "$step" | grep -o '"observed":{[^}]*}')
+    obs=$(record "$j3" "$step" | sed 's/"gpu_timeline":{[^}]*},//' | grep -o '"observed":{[^}]*}')
     case "$obs" in
         "$expected"*) ;;
         *) die "step $j3.$step (MI250X, ROCm SMI): got $obs, expected $expected..." ;;

@@ -158,6 +158,20 @@ START_TEST(record_carries_measured_gpu_usage) {
     bad = r;
     bad.node_energy_j = -1;
     ck_assert(refused(bad));
+    // The timeline: columns, null where a round read nothing; bounded and ordered.
+    r.gpu_timeline = {{0, 1073741824, 25.04}, {10, std::nullopt, std::nullopt}};
+    const std::string with = build(r, 0).json;
+    ck_assert(with.find("\"gpu_timeline\":{\"gpu_mem_max_bytes\":[1073741824,null],"
+                        "\"gpu_util_mean_pct\":[25.0,null],\"t_s\":[0.0,10.0]}") != std::string::npos);
+    bad = r;
+    bad.gpu_timeline.assign(kMaxGpuTimelinePoints + 1, {});
+    ck_assert(refused(bad));
+    bad = r;
+    bad.gpu_timeline = {{10, 1, 1}, {5, 1, 1}};
+    ck_assert(refused(bad));
+    bad = r;
+    bad.gpu_timeline = {{0, 1, 100.5}};
+    ck_assert(refused(bad));
 }
 END_TEST
 

@@ -125,7 +125,8 @@ START_TEST(report_charges_allocation_and_links_the_decision) {
                 "\"observed\":{\"max_rss_bytes\":268435456}" + pred)),
         v2(step(uuid(41), "0", "n1", 12, 240, "2026-08-20T08:00:20Z", "2026-08-20T08:01:20Z",
                 ",\"cpus\":8,\"cpu_seconds\":160,\"elapsed_s\":60,\"observed\":{\"gpu_energy_j\":720000,"
-                "\"gpu_mem_peak_bytes\":32212254720,\"gpu_util_mean_pct\":75}" + pred)),
+                "\"gpu_mem_peak_bytes\":32212254720,\"gpu_timeline\":{\"gpu_mem_max_bytes\":[10737418240,32212254720,null],"
+                "\"gpu_util_mean_pct\":[50.0,100.0,null],\"t_s\":[0.0,20.0,40.0]},\"gpu_util_mean_pct\":75}" + pred)),
         // The decision: no job id, found by the id the signed prediction names.
         "{\"cluster\":\"c1\",\"component\":\"decision/1\",\"created\":\"2026-08-20T07:59:00Z\",\"decision\":\"warned\","
         "\"kind\":\"submit_decision\",\"reason\":\"tight fit\",\"record_id\":\"" + did +
@@ -161,6 +162,17 @@ START_TEST(report_charges_allocation_and_links_the_decision) {
     std::string page = job_page(r);
     ck_assert(page.find("id=\"gpu-hours-charged\">0.1111<") != std::string::npos);
     ck_assert(page.find("id=\"node-energy\">n/a<") != std::string::npos);
+    // The GPU timeline: per step, text sparklines and an SVG with memory, utilisation and the band.
+    ck_assert_uint_eq(r.steps[1].gpu_timeline.size(), 3);
+    ck_assert_msg(text.find("step 0 on n1, 3 points over 40.0 s:") != std::string::npos, "%s", text.c_str());
+    ck_assert_msg(text.find("memory \u2583\u2588. max 30.0 GiB") != std::string::npos, "%s", text.c_str());
+    ck_assert_msg(text.find("util   \u2585\u2588. of 100 %") != std::string::npos, "%s", text.c_str());
+    ck_assert(page.find("<svg class=\"gpu-timeline\" id=\"gpu-timeline-0\"") != std::string::npos);
+    ck_assert(page.find("class=\"pred-band\"") != std::string::npos && page.find("class=\"util-line\"") != std::string::npos);
+    ck_assert(page.find("<path class=\"band\"") != std::string::npos);  // the band on the memory chart too
+    ck_assert(page.find("<script") == std::string::npos);
+    const json_t* tl = json_object_get(json_array_get(json_object_get(j.get(), "steps"), 1), "gpu_timeline");
+    ck_assert_uint_eq(json_array_size(json_object_get(tl, "gpu_mem_max_bytes")), 3);
     // A user-declared prediction does not link: it may name any decision.
     std::vector<std::string> forged = b;
     for (int i = 0; i < 2; ++i) forged[i].replace(forged[i].find("job_submit"), 10, "user-declared");

@@ -113,6 +113,28 @@ START_TEST(schema_2_fields_and_version_1_still_accepted) {
     ck_assert_input_error(check_record(as_v2(over, "")), "gpu_util_mean_pct: 150 is over 100 %");
     ck_assert_input_error(check_record(as_v2(v1, ",\"time_limit_s\":0")), "time_limit_s");
     ck_assert_input_error(check_record(as_v2(v1, ",\"mem_alloc_bytes\":-1")), "mem_alloc_bytes");
+    // The bounded timeline: three equal columns, nulls allowed, ordered, values in range.
+    auto with_timeline = [&](const std::string& tl) {
+        std::string t = sampled;
+        t.replace(t.find("\"node_energy_j\""), 0, "\"gpu_timeline\":" + tl + ",");
+        return as_v2(t, "");
+    };
+    ck_assert_int_eq(*check_record(with_timeline("{\"gpu_mem_max_bytes\":[1024,null],\"gpu_util_mean_pct\":[50.0,null],"
+                                                 "\"t_s\":[0.0,10.0]}")).job_id, 9);
+    ck_assert_input_error(check_record(with_timeline("{\"gpu_mem_max_bytes\":[1],\"gpu_util_mean_pct\":[1,2],\"t_s\":[0,1]}")),
+                          "same length");
+    ck_assert_input_error(check_record(with_timeline("{\"gpu_mem_max_bytes\":[1,1],\"gpu_util_mean_pct\":[1,2],\"t_s\":[5,1]}")),
+                          "do not decrease");
+    ck_assert_input_error(check_record(with_timeline("{\"gpu_mem_max_bytes\":[-1],\"gpu_util_mean_pct\":[1],\"t_s\":[0]}")),
+                          "integers >= 0");
+    ck_assert_input_error(check_record(with_timeline("{\"gpu_mem_max_bytes\":[1],\"gpu_util_mean_pct\":[101],\"t_s\":[0]}")),
+                          "within 0..100");
+    std::string many = "[0";
+    for (int i = 1; i <= 64; ++i) many += "," + std::to_string(i);
+    many += "]";
+    ck_assert_input_error(check_record(with_timeline("{\"gpu_mem_max_bytes\":" + many + ",\"gpu_util_mean_pct\":" + many +
+                                                     ",\"t_s\":" + many + "}")),
+                          "1 to 64 points");
 }
 END_TEST
 

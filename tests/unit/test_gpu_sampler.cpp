@@ -141,6 +141,45 @@ START_TEST(usage_power_when_a_counter_is_missing_or_resets) {
 }
 END_TEST
 
+// The timeline: one point per round up to the cap, then neighbours merged (max of memory, mean
+// of utilisation) so that a step of any length keeps at most kMaxTimelinePoints points.
+START_TEST(usage_timeline_bounded_and_exact) {
+    UsageAccumulator short_step(2);
+    for (int i = 0; i < 3; ++i) {
+        std::vector<Reading> r(2);
+        r[0].mem_used_bytes = (1 + i) * GiB;
+        r[1].mem_used_bytes = 5 * GiB;
+        r[0].util_pct = 20;
+        r[1].util_pct = 40 + 10 * i;
+        short_step.add(100 + 10 * i, r);
+    }
+    StepUsage u;
+    short_step.summarise(u);
+    ck_assert_uint_eq(u.timeline.size(), 3);
+    ck_assert_double_eq_tol(u.timeline[2].t_s, 20, 1e-9);
+    ck_assert_uint_eq(*u.timeline[0].mem_max_bytes, 5 * GiB);
+    ck_assert_double_eq_tol(*u.timeline[2].util_mean_pct, 40, 1e-9);  // (20 + 60) / 2
+
+    // 1000 rounds: memory ramps 0..999 MiB, utilisation alternates 0 and 100.
+    UsageAccumulator acc(1);
+    for (int i = 0; i < 1000; ++i) {
+        std::vector<Reading> r(1);
+        r[0].mem_used_bytes = static_cast<std::uint64_t>(i) << 20;
+        r[0].util_pct = i % 2 ? 100 : 0;
+        acc.add(i, r);
+    }
+    acc.summarise(u);
+    ck_assert_uint_le(u.timeline.size(), kMaxTimelinePoints);
+    ck_assert_uint_gt(u.timeline.size(), kMaxTimelinePoints / 2);
+    // 16 rounds per point: the first covers rounds 0..15, max 15 MiB, mean 50 %.
+    ck_assert_double_eq_tol(u.timeline[0].t_s, 0, 1e-9);
+    ck_assert_double_eq_tol(u.timeline[1].t_s, 16, 1e-9);
+    ck_assert_uint_eq(*u.timeline[0].mem_max_bytes, 15ull << 20);
+    ck_assert_uint_eq(*u.timeline.back().mem_max_bytes, 999ull << 20);
+    for (const auto& p : u.timeline) ck_assert_double_eq_tol(*p.util_mean_pct, 50, 1e-9);
+}
+END_TEST
+
 START_TEST(usage_nothing_read) {
     UsageAccumulator acc(1);
     acc.add(0, std::vector<Reading>(1));
@@ -166,6 +205,9 @@ START_TEST(nvml_through_dlopen_exact) {
     ck_assert_double_eq_tol(*u.energy_j, 300 + 60, 1e-9);  // counter differences, mJ -> J
     ck_assert_str_eq(u.energy_basis, "counter");
     ck_assert_double_eq_tol(u.interval_s, 0.05, 1e-12);
+    ck_assert_uint_eq(u.timeline.size(), 4);  // one point per round that read something
+    ck_assert_double_eq_tol(u.timeline[0].t_s, 0, 1e-12);
+    for (std::size_t i = 1; i < u.timeline.size(); ++i) ck_assert(u.timeline[i].t_s > u.timeline[i - 1].t_s);
 }
 END_TEST
 
@@ -318,6 +360,7 @@ int main() {
     tcase_add_test(tc, devices_mapped_by_minor_then_index);
     tcase_add_test(tc, usage_summary_exact);
     tcase_add_test(tc, usage_power_when_a_counter_is_missing_or_resets);
+    tcase_add_test(tc, usage_timeline_bounded_and_exact);
     tcase_add_test(tc, usage_nothing_read);
     tcase_add_test(tc, nvml_through_dlopen_exact);
     tcase_add_test(tc, nvml_minor_numbers_pick_the_device);

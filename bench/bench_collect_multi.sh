@@ -8,6 +8,7 @@
 # the server keeps its default durability (fsync on). Prints records/s and the 2-vs-1 ratio.
 #   bench/bench_collect_multi.sh [SENDERS=4] [RECORDS=1000] [ROUNDS=2]
 set -eu
+START=$(date +%s)
 S=$(cd "$(dirname "$0")/.." && pwd)
 B=${AIF_BUILDDIR:-$S/build}
 SENDERS=${1:-4} RECORDS=${2:-1000} ROUNDS=${3:-2}
@@ -86,6 +87,7 @@ run() {
 
 echo "bench_collect_multi: $SENDERS senders x $RECORDS records, PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') (fsync on), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 best1=0 best2=0
+echo "  setup (PostgreSQL, certificates, records, 2 collectors): $(($(date +%s) - START)) s"
 for r in $(seq 1 "$ROUNDS"); do
     one=$(run 1); two=$(run 2)
     echo "  round $r: 1 instance $one records/s, 2 instances $two records/s"
@@ -94,3 +96,4 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 echo "  best: 1 instance $best1 records/s (baseline), 2 instances $best2 records/s"
 python3 -c "import sys; print('  ratio 2 vs 1 instance: %.2fx' % (int(sys.argv[2]) / int(sys.argv[1])))" "$best1" "$best2"
+echo "  total: $(($(date +%s) - START)) s"

@@ -91,7 +91,7 @@ public:
             }
             ResultPtr m(PQexec(conn_, sql::jobs_missing().c_str()));
             check(m.r, "checking the job summaries");
-            if (std::string(PQgetvalue(m.r, 0, 0)) == "t") exec(sql::rebuild_jobs().c_str());
+            if (std::string(PQgetvalue(m.r, 0, 0)) == "t") exec(sql::rebuild_jobs(D).c_str());
             exec("COMMIT");
         } catch (...) {
             PQclear(PQexec(conn_, "ROLLBACK"));

@@ -122,9 +122,12 @@ std::string refresh_job(Dialect d) {
     return for_dialect(s, d);
 }
 
-std::string rebuild_jobs() {
+std::string rebuild_jobs(Dialect d) {
+    // PostgreSQL: a collector already running may summarise a job meanwhile (under its job
+    // lock, from the records): its row stands.
     return std::string("INSERT INTO jobs (") + kJobColumns + ")\nSELECT site, cluster, job_id,\n  " + kJobAggregates +
-           "FROM records WHERE job_id IS NOT NULL GROUP BY site, cluster, job_id";
+           "FROM records WHERE job_id IS NOT NULL GROUP BY site, cluster, job_id" +
+           (d == Dialect::Postgres ? " ON CONFLICT (site, cluster, job_id) DO NOTHING" : "");
 }
 
 std::string jobs_missing() {

@@ -41,7 +41,7 @@ std::string count();
 // its records change, in the same transaction; rebuild_jobs fills it for a store that predates it
 // (jobs_missing says so).
 std::string refresh_job(Dialect d);
-std::string rebuild_jobs();
+std::string rebuild_jobs(Dialect d);
 std::string jobs_missing();
 // ?1.. ?25: the Row's columns in the order of kColumns, ?26 received (epoch s).
 std::string insert_or_replace(Dialect d);

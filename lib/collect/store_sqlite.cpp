@@ -85,7 +85,7 @@ public:
         job_ = std::make_unique<Stmt>(db_, sql::job_records());
         refresh_ = std::make_unique<Stmt>(db_, sql::refresh_job(D));
         Stmt missing(db_, sql::jobs_missing());
-        if (missing.step() && missing.i64(0)) exec(sql::rebuild_jobs().c_str());
+        if (missing.step() && missing.i64(0)) exec(sql::rebuild_jobs(D).c_str());
     }
     ~SqliteStore() override {
         find_.reset();

@@ -71,12 +71,32 @@ class PgStore final : public Store {
 public:
     explicit PgStore(std::string conninfo) : conninfo_(std::move(conninfo)) {
         connect();
-        ResultPtr r(PQexec(conn_, sql::schema(D).c_str()));
-        check(r.r, "creating the schema");
-        for (const auto& add : sql::added_columns(D)) exec(add.c_str());
-        ResultPtr m(PQexec(conn_, sql::jobs_missing().c_str()));
-        check(m.r, "checking the job summaries");
-        if (std::string(PQgetvalue(m.r, 0, 0)) == "t") exec(sql::rebuild_jobs().c_str());
+        // Several collectors may start at once on one database: concurrent CREATE TABLE IF NOT
+        // EXISTS fails with a duplicate pg_type key, and two job rebuilds would collide. One
+        // transaction under a database-wide advisory lock makes them take turns.
+        exec("BEGIN");
+        try {
+            exec("SELECT pg_advisory_xact_lock(7366052846339469671)");  // "aifactory schema"
+            ResultPtr r(PQexec(conn_, sql::schema(D).c_str()));
+            check(r.r, "creating the schema");
+            // Only the columns missing: ALTER TABLE takes an exclusive lock even when IF NOT
+            // EXISTS makes it a no-op, which would stall the other collectors' ingest.
+            for (const auto& c : sql::added_column_list(D)) {
+                Params p;
+                p.add(c.table);
+                p.add(c.name);
+                ResultPtr q(run("schema", "SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                                          "current_schema() AND table_name = $1 AND column_name = $2", p));
+                if (PQntuples(q.r) == 0) exec(c.alter.c_str());
+            }
+            ResultPtr m(PQexec(conn_, sql::jobs_missing().c_str()));
+            check(m.r, "checking the job summaries");
+            if (std::string(PQgetvalue(m.r, 0, 0)) == "t") exec(sql::rebuild_jobs(D).c_str());
+            exec("COMMIT");
+        } catch (...) {
+            PQclear(PQexec(conn_, "ROLLBACK"));
+            throw;
+        }
     }
     ~PgStore() override {
         if (conn_) PQfinish(conn_);
@@ -98,15 +118,17 @@ public:
             }
             std::vector<const Row*> todo;
             for (auto& [k, r] : best) todo.push_back(r);
-            // Jobs whose summary changes: locked first (sorted, so two collectors cannot
-            // deadlock), so that a concurrent delivery for the same job waits and then sees ours.
+            // Jobs whose summary changes: locked first, so that a concurrent delivery for the same
+            // job (from this or another collector) waits and then sees ours. One statement, in
+            // the order of the lock keys themselves: two collectors cannot deadlock, not even
+            // when two jobs' keys collide.
             std::set<std::tuple<std::string, std::string, std::int64_t>> touched;
             for (const Row* r : todo)
                 if (r->job_id) touched.insert({r->site, r->cluster, *r->job_id});
-            for (const auto& [site, cluster, job] : touched) {
+            if (!touched.empty()) {
                 Params p;
-                p.add(site + "/" + cluster + "/" + std::to_string(job));
-                ResultPtr q(run("lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", p));
+                p.add(job_lock_keys(touched));
+                ResultPtr q(run("lock", sql::lock_jobs(), p));
             }
             const std::size_t chunk = 500;  // 500 x 26 parameters, well under libpq's 65535
             for (std::size_t at = 0; at < todo.size(); at += chunk) {
@@ -265,6 +287,20 @@ private:
         Params p;
         p.filter(f);
         return std::make_unique<ResultPtr>(run("query", sql::for_dialect(text, D), p));
+    }
+    // The jobs as a PostgreSQL text[] literal of "site/cluster/job" (each element quoted).
+    static std::string job_lock_keys(const std::set<std::tuple<std::string, std::string, std::int64_t>>& jobs) {
+        std::string a = "{";
+        for (const auto& [site, cluster, job] : jobs) {
+            std::string k = site + "/" + cluster + "/" + std::to_string(job);
+            a += a.size() > 1 ? ",\"" : "\"";
+            for (char ch : k) {
+                if (ch == '"' || ch == '\\') a += '\\';
+                a += ch;
+            }
+            a += '"';
+        }
+        return a + "}";
     }
     static void add_row(Params& p, const Row& r) {
         for (const std::string* s : {&r.site, &r.record_id, &r.cluster}) p.add(*s);

@@ -86,16 +86,28 @@ std::string schema(Dialect d) {
            "CREATE INDEX IF NOT EXISTS jobs_t1 ON jobs (t1);\n";
 }
 
-std::vector<std::string> added_columns(Dialect d) {
+std::vector<AddedColumn> added_column_list(Dialect d) {
     const std::string real = d == Dialect::Postgres ? "DOUBLE PRECISION" : "REAL";
     const std::string if_not = d == Dialect::Postgres ? "IF NOT EXISTS " : "";
-    std::vector<std::string> out;
+    std::vector<AddedColumn> out;
     for (const auto& [table, cols] : std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>{
              {"records", {{"part", "TEXT"}, {"gpu_energy_j", real}, {"node_energy_j", real}, {"gpu_util_pct", real}}},
              {"jobs", {{"prt", "TEXT"}, {"ej", real}, {"nej", real}, {"uw", real}, {"uws", real}}}})
         for (const auto& [name, type] : cols)
-            out.push_back("ALTER TABLE " + table + " ADD COLUMN " + if_not + name + " " + type);
+            out.push_back({table, name, "ALTER TABLE " + table + " ADD COLUMN " + if_not + name + " " + type});
     return out;
+}
+
+std::vector<std::string> added_columns(Dialect d) {
+    std::vector<std::string> out;
+    for (const auto& c : added_column_list(d)) out.push_back(c.alter);
+    return out;
+}
+
+std::string lock_jobs() {
+    // Sorted in the subquery, so that each lock is taken in that order (not before a sort).
+    return "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(j, 0) AS k "
+           "FROM unnest($1::text[]) AS j ORDER BY k) AS keys";
 }
 
 std::string refresh_job(Dialect d) {
@@ -110,9 +122,12 @@ std::string refresh_job(Dialect d) {
     return for_dialect(s, d);
 }
 
-std::string rebuild_jobs() {
+std::string rebuild_jobs(Dialect d) {
+    // PostgreSQL: a collector already running may summarise a job meanwhile (under its job
+    // lock, from the records): its row stands.
     return std::string("INSERT INTO jobs (") + kJobColumns + ")\nSELECT site, cluster, job_id,\n  " + kJobAggregates +
-           "FROM records WHERE job_id IS NOT NULL GROUP BY site, cluster, job_id";
+           "FROM records WHERE job_id IS NOT NULL GROUP BY site, cluster, job_id" +
+           (d == Dialect::Postgres ? " ON CONFLICT (site, cluster, job_id) DO NOTHING" : "");
 }
 
 std::string jobs_missing() {

@@ -16,6 +16,13 @@ std::string schema(Dialect d);
 // skips those a table has (IF NOT EXISTS); SQLite refuses them with "duplicate column name",
 // which the caller ignores. Old rows keep NULL there (shown as n/a).
 std::vector<std::string> added_columns(Dialect d);
+struct AddedColumn {
+    std::string table, name, alter;  // alter: the ALTER TABLE statement that adds it
+};
+std::vector<AddedColumn> added_column_list(Dialect d);
+// PostgreSQL: takes the transaction's advisory lock of each job in $1 (a text[] of
+// "site/cluster/job"), in lock-key order.
+std::string lock_jobs();
 std::string find_version();
 std::string job_records();
 std::string record_body();  // ?1 site, ?2 record id
@@ -34,7 +41,7 @@ std::string count();
 // its records change, in the same transaction; rebuild_jobs fills it for a store that predates it
 // (jobs_missing says so).
 std::string refresh_job(Dialect d);
-std::string rebuild_jobs();
+std::string rebuild_jobs(Dialect d);
 std::string jobs_missing();
 // ?1.. ?25: the Row's columns in the order of kColumns, ?26 received (epoch s).
 std::string insert_or_replace(Dialect d);

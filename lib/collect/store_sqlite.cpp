@@ -85,7 +85,7 @@ public:
         job_ = std::make_unique<Stmt>(db_, sql::job_records());
         refresh_ = std::make_unique<Stmt>(db_, sql::refresh_job(D));
         Stmt missing(db_, sql::jobs_missing());
-        if (missing.step() && missing.i64(0)) exec(sql::rebuild_jobs().c_str());
+        if (missing.step() && missing.i64(0)) exec(sql::rebuild_jobs(D).c_str());
     }
     ~SqliteStore() override {
         find_.reset();
@@ -106,9 +106,12 @@ public:
                 find_->bind(1, r.site);
                 find_->bind(2, r.record_id);
                 bool have = find_->step();
+                std::int64_t v = have ? find_->i64(0) : 0;
+                std::string c = have ? find_->text(1) : "";
+                // Reset now: a statement left on a row keeps its read snapshot open after
+                // COMMIT, and this connection would no longer see other processes' writes.
+                find_->reset();
                 if (have) {
-                    std::int64_t v = find_->i64(0);
-                    std::string c = find_->text(1);
                     if (r.version < v || (r.version == v && r.created <= c)) {
                         ++res.unchanged;
                         continue;

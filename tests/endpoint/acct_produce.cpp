@@ -2,9 +2,11 @@
 // Test producer: writes synthetic step-end records into an outbox through the real producer
 // API (Producer::write: tmp → fsync → new/ → dir fsync) and prints each stored id on stdout as
 // soon as write() has returned, so a test that SIGKILLs it knows which ids must survive.
-//   acct_produce OUTBOX COUNT [FIRST_JOB_ID] [--sleep-us N] [--cluster NAME]
+//   acct_produce OUTBOX COUNT [FIRST_JOB_ID] [--sleep-us N] [--cluster NAME] [--per-job N]
+// --per-job N: N consecutive records share a job (step ids 0..N-1), one job otherwise.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,7 +16,7 @@
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: acct_produce OUTBOX COUNT [FIRST_JOB_ID] [--sleep-us N] [--cluster NAME]\n");
+        std::fprintf(stderr, "usage: acct_produce OUTBOX COUNT [FIRST_JOB_ID] [--sleep-us N] [--cluster NAME] [--per-job N]\n");
         return 2;
     }
     aif::acct::ProducerConfig cfg;
@@ -28,19 +30,20 @@ int main(int argc, char** argv) {
     cfg.limits.max_bytes = 1ull << 40;
     long count = std::atol(argv[2]);
     long first = argc > 3 && argv[3][0] != '-' ? std::atol(argv[3]) : 1000;
-    long sleep_us = 0;
+    long sleep_us = 0, per_job = 1;
     for (int i = 3; i + 1 < argc; ++i)
         if (!std::strcmp(argv[i], "--sleep-us")) sleep_us = std::atol(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--cluster")) cfg.cluster = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--per-job")) per_job = std::max(1L, std::atol(argv[i + 1]));
     aif::acct::Producer p(cfg, [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); });
     int failed = 0;
     for (long i = 0; i < count; ++i) {
         aif::record::Record r;
         r.kind = aif::record::Kind::StepEnd;
-        r.job_id = static_cast<std::uint32_t>(first + i);
-        r.step_id = "0";
+        r.job_id = static_cast<std::uint32_t>(first + i / per_job);
+        r.step_id = std::to_string(i % per_job);
         r.node = "node01";
-        r.component = "step/0/node01";
+        r.component = "step/" + *r.step_id + "/node01";
         r.user = p.user_pseudonym("alice");
         r.partition = "gpu";
         r.start_time = 1787212802 + i;

@@ -17,6 +17,7 @@
 
 #include "collect/html.hpp"
 #include "collect/job_report.hpp"
+#include "collect/accuracy.hpp"
 #include "collect/limits.hpp"
 #include "collect/listings.hpp"
 #include "collect/overview.hpp"
@@ -205,7 +206,8 @@ struct Server::Impl {
         std::string query;
         for (const char* k : {"site", "partition", "account", "from", "to"})
             if (std::string v = arg(k); !v.empty()) query += (query.empty() ? "" : "&") + std::string(k) + "=" + url_encode(v);
-        return {200, usage_page(who.site, query, tables), "text/html; charset=utf-8", false};
+        return {200, usage_page(who.site, query, tables, accuracy_html(calculator_accuracy(store, f))),
+                "text/html; charset=utf-8", false};
     }
 
     Reply get(MHD_Connection* c, const std::string& url, const Principal& who) {
@@ -241,6 +243,8 @@ struct Server::Impl {
         if (url == "/v1/jobs") return {200, jobs_json(store.list_jobs(filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/gpu-hours") return {200, gpu_hours_json(store.gpu_hours(filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/rejections") return {200, rejections_json(store.rejections(filter(c, who))), "application/json", false};
+        if (url == "/v1/aggregates/accuracy")
+            return {200, accuracy_json(calculator_accuracy(store, filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/prediction-error")
             return {200, prediction_error_json(store.predictions(filter(c, who))), "application/json", false};
         return err(404, "no such resource: " + url.substr(0, 100));

@@ -3,10 +3,12 @@
 // follow a known formula different from the calculator's (activations really 0.8x, overhead
 // +2 GiB) go through the collector's ingest into a real store; the fit on three jobs in four
 // must move the held-out quarter's predictions toward the truth. Too few jobs: refused.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
 
+#include "collect/accuracy.hpp"
 #include "collect/calibrate.hpp"
 #include "collect/server.hpp"
 #include "check_main.hpp"
@@ -110,6 +112,35 @@ START_TEST(held_out_error_drops_and_small_groups_are_refused) {
 }
 END_TEST
 
+START_TEST(overview_accuracy_per_profile_and_month_or_na) {
+    const std::string dir = tmpdir();
+    auto store = fresh_store(dir);
+    JobFilter f;
+    f.limit = 1000;
+    const std::string empty = accuracy_html(calculator_accuracy(*store, f));
+    ck_assert(empty.find("n/a: no job has both") != std::string::npos);
+    std::vector<double> ratios;
+    for (int i = 0; i < 31; ++i) {
+        const Synthetic s = job_shape(i);
+        put(*store, job_record(i + 1, 100 + i, "torchtitan@2025.06", s, s.measured(i)));
+        ratios.push_back(std::round(s.measured(i) * 1000) / 1000 / std::stod(num(s.predicted())));
+    }
+    put(*store, job_record(99, 999, "hf@4.46", job_shape(1), 99, "user-declared"));  // not counted
+    std::sort(ratios.begin(), ratios.end());
+    const auto rows = calculator_accuracy(*store, f);
+    ck_assert_int_eq(rows.size(), 2);  // the whole period, then August 2026
+    ck_assert_str_eq(rows[0].profile, "torchtitan@2025.06");
+    ck_assert_str_eq(rows[0].month, "");
+    ck_assert_str_eq(rows[1].month, "2026-08");
+    ck_assert_int_eq(rows[0].jobs, 31);
+    ck_assert_double_eq_tol(*rows[0].median, ratios[15], 2e-3);
+    ck_assert_double_eq_tol(*rows[0].p90, ratios[27], 2e-3);  // nearest rank: ceil(0.9 x 31) = 28th
+    const std::string html = accuracy_html(rows);
+    ck_assert(html.find("<td>torchtitan@2025.06</td><td>all</td><td class=\"n\">31</td>") != std::string::npos);
+    ck_assert(accuracy_json(rows).find("\"measured_over_predicted_median\"") != std::string::npos);
+}
+END_TEST
+
 START_TEST(a_recorded_site_correction_is_divided_out) {
     const std::string dir = tmpdir();
     auto store = fresh_store(dir);
@@ -142,6 +173,7 @@ int main() {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, held_out_error_drops_and_small_groups_are_refused);
     tcase_add_test(tc, a_recorded_site_correction_is_divided_out);
+    tcase_add_test(tc, overview_accuracy_per_profile_and_month_or_na);
     tcase_add_test(tc, split_is_deterministic);
     suite_add_tcase(s, tc);
     return run_suite(s);

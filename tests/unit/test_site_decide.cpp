@@ -4,6 +4,7 @@
 // <fstream> first: check.h defines a `fail` macro that breaks the iostream headers.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -29,10 +30,18 @@ static void write_site(const char* text,
     std::ofstream(path) << text;
     const std::string slurm = std::string(dir) + "/slurm.conf";
     std::ofstream(slurm) << slurm_text;
-    snap = load_snapshot(path, slurm);
-    std::remove(path.c_str());
-    std::remove(slurm.c_str());
-    rmdir(dir);
+    auto clean = [&] {
+        std::remove(path.c_str());
+        std::remove(slurm.c_str());
+        rmdir(dir);
+    };
+    try {
+        snap = load_snapshot(path, slurm);
+    } catch (...) {
+        clean();
+        throw;
+    }
+    clean();
 }
 
 static void setup() {
@@ -72,6 +81,32 @@ START_TEST(snapshot_drops_unknown_systems_and_finds_default) {
     ck_assert_int_eq(snap->notes.size(), 1);
     ck_assert(snap->notes[0].find("System=leonardo-boostr") != std::string::npos);
     ck_assert_str_eq(snap->default_partition.c_str(), "boost_usr_prod");
+}
+END_TEST
+
+START_TEST(site_model_of_the_conf_applies_and_travels_in_the_prediction) {
+    const Decision plain = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1), *snap);
+    ck_assert_msg(plain.prediction.find(";profile=megatron@core_r0.12;gpu=nvidia-a100-sxm4-64gb") != std::string::npos,
+                  "%s", plain.prediction.c_str());
+    ck_assert(plain.prediction.find("site_activations") == std::string::npos);
+    char dir[] = "/tmp/aif-site-model.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const std::string model = std::string(dir) + "/site-model.json";
+    std::ofstream(model) << R"({"schema":"aifactory-site-model/1","corrections":[{"profile":"megatron@core_r0.12",)"
+                            R"("gpu":"nvidia-a100-sxm4-64gb","activations":0.5,"overhead":2.0,"jobs":77}]})";
+    write_site(("SiteModel=" + model + "\nPartitionName=boost_usr_prod System=leonardo-booster Headroom=5%\n").c_str());
+    ck_assert_int_eq(snap->site_model.entries().size(), 1);
+    ck_assert(std::find(snap->files.begin(), snap->files.end(), model) != snap->files.end());  // watched
+    const Decision cal = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1), *snap);
+    ck_assert_msg(cal.prediction.find(";site_activations=0.5000;site_overhead=2.0000") != std::string::npos, "%s",
+                  cal.prediction.c_str());
+    ck_assert(cal.prediction.substr(0, 40) != plain.prediction.substr(0, 40));  // another gib_per_gpu
+    // A malformed site model is an error of the snapshot, like a malformed catalogue.
+    std::ofstream(model) << R"({"schema":"aifactory-site-model/1","corrections":[{"profile":"x","gpu":"y","activations":9,"overhead":1}]})";
+    ck_assert_input_error(write_site(("SiteModel=" + model + "\n").c_str()), "activations must be in");
+    std::remove(model.c_str());
+    rmdir(dir);
+    setup();
 }
 END_TEST
 
@@ -450,6 +485,7 @@ int main() {
     tcase_add_test(tc, snapshot_drops_unknown_systems_and_finds_default);
     tcase_add_test(tc, jobs_without_options_pass_untouched);
     tcase_add_test(tc, fitting_job_is_accepted_with_a_prediction);
+    tcase_add_test(tc, site_model_of_the_conf_applies_and_travels_in_the_prediction);
     tcase_add_test(tc, oversized_job_is_rejected_under_enforce);
     tcase_add_test(tc, may_not_fit_is_accepted_under_enforce_with_a_warning);
     tcase_add_test(tc, site_pins_the_framework_version);

@@ -181,8 +181,9 @@ struct Server::Impl {
         return o;
     }
 
-    // The federation overview (HTML), its exports (/v1/overview?group=...&format=csv|json) and the
-    // same aggregates for Prometheus (/metrics), under the token's site and the query's filters.
+    // The federation overview (HTML), its exports (/v1/overview?group=...&format=csv|json, the
+    // calculator's accuracy) and the same aggregates for Prometheus (/metrics), under the token's
+    // site and the query's filters (the newest 1000 jobs unless limit= says otherwise).
     Reply overview(MHD_Connection* c, const std::string& url, const Principal& who) {
         auto arg = [&](const char* k) {
             const char* v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
@@ -190,6 +191,7 @@ struct Server::Impl {
         };
         JobFilter f = filter(c, who);
         if (arg("limit").empty()) f.limit = 1000;
+        if (url == "/v1/aggregates/accuracy") return {200, accuracy_json(calculator_accuracy(store, f)), "application/json", false};
         std::vector<std::pair<GroupBy, std::vector<UsageGroup>>> tables;
         if (url == "/v1/overview") {
             const std::string group = arg("group").empty() ? "partition" : arg("group");
@@ -239,12 +241,11 @@ struct Server::Impl {
                                        store.predictions(f)),
                     "text/html; charset=utf-8", false};
         }
-        if (url == "/v1/overview" || url == "/overview" || url == "/metrics") return overview(c, url, who);
+        if (url == "/v1/overview" || url == "/overview" || url == "/metrics" || url == "/v1/aggregates/accuracy")
+            return overview(c, url, who);
         if (url == "/v1/jobs") return {200, jobs_json(store.list_jobs(filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/gpu-hours") return {200, gpu_hours_json(store.gpu_hours(filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/rejections") return {200, rejections_json(store.rejections(filter(c, who))), "application/json", false};
-        if (url == "/v1/aggregates/accuracy")
-            return {200, accuracy_json(calculator_accuracy(store, filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/prediction-error")
             return {200, prediction_error_json(store.predictions(filter(c, who))), "application/json", false};
         return err(404, "no such resource: " + url.substr(0, 100));

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "collect/calibrate.hpp"
 #include "collect/job_report.hpp"
 #include "common/json.hpp"
 #include "common/text.hpp"
@@ -63,6 +64,16 @@ std::string accuracy_json(const std::vector<AccuracyRow>& rows) {
     }
     json_object_set_new(o.get(), "items", items);
     return json::dump(o.get(), true) + "\n";
+}
+
+bool is_calculator_aggregate(const std::string& url) {
+    return url == "/v1/aggregates/accuracy" || url == "/v1/aggregates/calibration";
+}
+
+std::optional<std::string> calculator_aggregate(Store& store, const JobFilter& f, const std::string& url) {
+    if (url == "/v1/aggregates/accuracy") return accuracy_json(calculator_accuracy(store, f));
+    if (url == "/v1/aggregates/calibration") return calibration_json(gather_calibration(store, f));
+    return std::nullopt;
 }
 
 std::string accuracy_html(const std::vector<AccuracyRow>& rows) {

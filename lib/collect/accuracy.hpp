@@ -24,6 +24,11 @@ struct AccuracyRow {
 std::vector<AccuracyRow> calculator_accuracy(Store& store, const JobFilter& f);
 
 std::string accuracy_json(const std::vector<AccuracyRow>& rows);
+
+// GET /v1/aggregates/accuracy and /v1/aggregates/calibration (collect/calibrate.hpp's pairs):
+// the JSON body for `url`, nullopt for any other URL.
+bool is_calculator_aggregate(const std::string& url);
+std::optional<std::string> calculator_aggregate(Store& store, const JobFilter& f, const std::string& url);
 std::string accuracy_html(const std::vector<AccuracyRow>& rows);  // a <h2> and a table
 
 }  // namespace aif::collect

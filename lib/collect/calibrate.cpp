@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <map>
 
+#include "common/error.hpp"
+#include "common/json.hpp"
+
 namespace aif::collect {
 
 namespace {
@@ -54,11 +57,8 @@ std::optional<CalibrationJob> calibration_job(const JobReport& r, std::string* w
     return j;
 }
 
-Gathered gather_calibration(Store& store, const std::string& site, int max_jobs) {
+Gathered gather_calibration(Store& store, const JobFilter& f) {
     Gathered g;
-    JobFilter f;
-    f.site = site;
-    f.limit = max_jobs;
     std::map<std::string, std::int64_t> skipped;
     for (const PredictionPair& pair : store.predictions(f)) {
         JobReport r = build_job_report(store.job_records(pair.key), pair.key.site, pair.key.cluster, pair.key.job_id);
@@ -67,6 +67,52 @@ Gathered gather_calibration(Store& store, const std::string& site, int max_jobs)
         else ++skipped[why];
     }
     g.skipped.assign(skipped.begin(), skipped.end());
+    return g;
+}
+
+std::string calibration_json(const Gathered& g) {
+    json::Ptr o(json_object());
+    json_t* items = json_array();
+    for (const auto& j : g.jobs)
+        json_array_append_new(items, json_pack("{s:s,s:s,s:I,s:s,s:s,s:f,s:f,s:f,s:f}", "site", j.key.site.c_str(),
+                                               "cluster", j.key.cluster.c_str(), "job_id", json_int_t(j.key.job_id),
+                                               "profile", j.profile.c_str(), "gpu", j.gpu.c_str(), "fixed_gib",
+                                               j.sample.fixed, "activations_gib", j.sample.activations,
+                                               "overhead_gib", j.sample.overhead, "measured_gib", j.sample.measured));
+    json_t* skipped = json_object();
+    for (const auto& [why, n] : g.skipped) json_object_set_new(skipped, why.c_str(), json_integer(n));
+    json_object_set_new(o.get(), "items", items);
+    json_object_set_new(o.get(), "skipped", skipped);
+    return json::dump(o.get(), true) + "\n";
+}
+
+Gathered calibration_from_json(const std::string& text) {
+    json_error_t e;
+    json::Ptr o(json_loads(text.c_str(), 0, &e));
+    const json_t* items = json_object_get(o.get(), "items");
+    if (!json_is_array(items)) throw InputError("collector reply: no 'items' list of calibration pairs");
+    Gathered g;
+    std::size_t i;
+    json_t* v;
+    json_array_foreach(items, i, v) {
+        const std::string where = "collector reply item " + std::to_string(i);
+        CalibrationJob j;
+        auto text_of = [&](const char* k) {
+            const char* s = json_string_value(json_object_get(v, k));
+            if (!s) throw InputError(where + ": '" + k + "' is not a string");
+            return std::string(s);
+        };
+        j.key = {text_of("site"), text_of("cluster"), json::require_integer(v, "job_id", where)};
+        j.profile = text_of("profile"), j.gpu = text_of("gpu");
+        j.sample.fixed = json::require_number(v, "fixed_gib", where);
+        j.sample.activations = json::require_number(v, "activations_gib", where);
+        j.sample.overhead = json::require_number(v, "overhead_gib", where);
+        j.sample.measured = json::require_number(v, "measured_gib", where);
+        g.jobs.push_back(std::move(j));
+    }
+    const char* why;
+    json_t* n;
+    json_object_foreach(json_object_get(o.get(), "skipped"), why, n) g.skipped.emplace_back(why, json_integer_value(n));
     return g;
 }
 

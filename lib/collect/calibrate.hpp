@@ -28,9 +28,14 @@ struct Gathered {
     std::vector<CalibrationJob> jobs;
     std::vector<std::pair<std::string, std::int64_t>> skipped;  // reason, jobs
 };
-// Every job of `site` ("" all) the store holds with a prediction and a measured peak (newest
-// `max_jobs`), read through the same job reports the collector serves.
-Gathered gather_calibration(Store& store, const std::string& site, int max_jobs = 1'000'000);
+// Every job of the filter the store holds with a prediction and a measured peak (the newest
+// f.limit), read through the same job reports the collector serves.
+Gathered gather_calibration(Store& store, const JobFilter& f);
+
+// The pairs as the collector serves them (GET /v1/aggregates/calibration) and as
+// `aifactory calibrate --collector` reads them back (throws InputError when malformed).
+std::string calibration_json(const Gathered& g);
+Gathered calibration_from_json(const std::string& text);
 
 // Deterministic split: a job is held out when the FNV-1a hash of "site/cluster/job_id" is 0 mod 4.
 bool held_out(const JobKey& k);

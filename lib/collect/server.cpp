@@ -191,7 +191,7 @@ struct Server::Impl {
         };
         JobFilter f = filter(c, who);
         if (arg("limit").empty()) f.limit = 1000;
-        if (url == "/v1/aggregates/accuracy") return {200, accuracy_json(calculator_accuracy(store, f)), "application/json", false};
+        if (auto j = calculator_aggregate(store, f, url)) return {200, std::move(*j), "application/json", false};
         std::vector<std::pair<GroupBy, std::vector<UsageGroup>>> tables;
         if (url == "/v1/overview") {
             const std::string group = arg("group").empty() ? "partition" : arg("group");
@@ -241,7 +241,7 @@ struct Server::Impl {
                                        store.predictions(f)),
                     "text/html; charset=utf-8", false};
         }
-        if (url == "/v1/overview" || url == "/overview" || url == "/metrics" || url == "/v1/aggregates/accuracy")
+        if (url == "/v1/overview" || url == "/overview" || url == "/metrics" || is_calculator_aggregate(url))
             return overview(c, url, who);
         if (url == "/v1/jobs") return {200, jobs_json(store.list_jobs(filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/gpu-hours") return {200, gpu_hours_json(store.gpu_hours(filter(c, who))), "application/json", false};

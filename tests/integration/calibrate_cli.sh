@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `aifactory calibrate` against a real collector on 127.0.0.1: synthetic jobs whose measured
 # peaks follow another formula (activations 0.8x, overhead +2 GiB) are posted over HTTPS; the
-# overview shows the calculator's accuracy; calibrate on the collector's database cuts the
+# overview shows the calculator's accuracy; calibrate (over HTTPS and on the collector's
+# database, with the same result) cuts the
 # held-out error, refuses the profile with too few jobs, writes nothing when every group is
 # refused; `fit` applies the written site model (--site-model and aifactory.conf SiteModel=).
 . "$AIF_SRCDIR/tests/collector/lib.sh"
@@ -30,6 +31,15 @@ python3 -c "import sys; r=float(sys.argv[1]); sys.exit(0 if 0.9 < r < 1.1 else 1
 api "$TOKEN_A" GET /overview; expect 200 "overview"
 grep -q "<h2>Calculator accuracy</h2>" "$T/out" || die "overview without the accuracy table"
 grep -q "<td>torchtitan@2025.06</td><td>all</td><td class=\"n\">160</td>" "$T/out" || die "no torchtitan row"
+
+say "calibrate --collector over HTTPS reads the same pairs"
+printf '%s\n' "$TOKEN_A" > "$T/token"; chmod 600 "$T/token"
+"$AIF" calibrate --collector "$URL" --token-file "$T/token" --ca-file "$T/pki/ca.pem" --out "$T/via-http.json" > "$T/http.out" ||
+    die "calibrate --collector failed: $(cat "$T/http.out")"
+grep -q "^172 completed jobs" "$T/http.out" || die "collector pairs: $(cat "$T/http.out")"
+printf '%s\n' "$TOKEN_B" > "$T/token_b"
+rc=0; "$AIF" calibrate --collector "$URL" --token-file "$T/token_b" --ca-file "$T/pki/ca.pem" > "$T/b.out" || rc=$?
+[ "$rc" = 1 ] && grep -q "^0 completed jobs" "$T/b.out" || die "another site's token saw siteA's jobs (exit $rc)"
 stop_collector
 
 say "calibrate: fitted on 3 jobs in 4, judged on the rest; 12 jobs refused"
@@ -50,13 +60,15 @@ assert c["profile"] == "torchtitan@2025.06" and c["activations"] < 0.95 and c["o
 assert h["median_after"] < h["median_before"] / 2 and h["p90_after"] < h["p90_before"] / 2
 PY
 
+cmp "$T/site-model.json" "$T/via-http.json" || die "--collector and --db wrote different site models"
+
 say "every group under --min-jobs: exit 1, nothing written"
 rc=0; "$AIF" calibrate --db "$T/collector.db" --min-jobs 500 --out "$T/none.json" > "$T/none.out" || rc=$?
 [ "$rc" = 1 ] || die "calibrate with --min-jobs 500: exit $rc"
 grep -q "160 jobs, needs at least 500" "$T/none.out" || die "refusal does not give the count"
 [ ! -e "$T/none.json" ] || die "a site model was written from too few jobs"
 rc=0; "$AIF" calibrate 2>"$T/err" || rc=$?
-[ "$rc" = 2 ] && grep -q "give --db FILE" "$T/err" || die "no source: exit $rc"
+[ "$rc" = 2 ] && grep -q "give --collector URL --token-file F, --db FILE" "$T/err" || die "no source: exit $rc"
 
 say "fit applies the site model (option and aifactory.conf SiteModel=)"
 FIT="fit --model llama3.1-8b --gpu nvidia-h100-sxm5-80gb --gpus 8 --framework torchtitan"

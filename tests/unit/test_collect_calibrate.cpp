@@ -77,7 +77,10 @@ START_TEST(held_out_error_drops_and_small_groups_are_refused) {
     put(*store, failed(job_record(n++, 6000, "torchtitan@2025.06", job_shape(1), 99)));
     put(*store, job_record(n++, 6001, "torchtitan@2025.06", job_shape(2), 99, "user-declared"));
 
-    const Gathered g = gather_calibration(*store, "siteA");
+    JobFilter all;
+    all.site = "siteA";
+    all.limit = 100000;
+    const Gathered g = calibration_from_json(calibration_json(gather_calibration(*store, all)));  // as served
     ck_assert_int_eq(g.jobs.size(), 172);
     ck_assert_int_eq(g.skipped.size(), 2);
     calc::SiteModel model;
@@ -148,7 +151,9 @@ START_TEST(a_recorded_site_correction_is_divided_out) {
     Synthetic halved = s;
     halved.activations /= 2, halved.overhead *= 1.5;
     put(*store, job_record(1, 10, "hf@4.46", halved, 30, "job_submit", ",\"site_activations\":0.5,\"site_overhead\":1.5"));
-    const Gathered g = gather_calibration(*store, "");
+    JobFilter all;
+    all.limit = 10;
+    const Gathered g = gather_calibration(*store, all);
     ck_assert_int_eq(g.jobs.size(), 1);
     ck_assert_double_eq_tol(g.jobs[0].sample.activations, s.activations, 0.011);
     ck_assert_double_eq_tol(g.jobs[0].sample.overhead, s.overhead, 0.011);

@@ -4,11 +4,8 @@
 // <fstream> first: check.h defines a `fail` macro that breaks the iostream headers.
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,7 +16,6 @@
 
 #include "common/error.hpp"
 #include "site/decide.hpp"
-#include "site/watcher.hpp"
 
 using namespace aif::site;
 
@@ -84,74 +80,6 @@ START_TEST(snapshot_drops_unknown_systems_and_finds_default) {
     ck_assert_int_eq(snap->notes.size(), 1);
     ck_assert(snap->notes[0].find("System=leonardo-boostr") != std::string::npos);
     ck_assert_str_eq(snap->default_partition.c_str(), "boost_usr_prod");
-}
-END_TEST
-
-START_TEST(site_model_of_the_conf_applies_and_travels_in_the_prediction) {
-    const Decision plain = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1), *snap);
-    ck_assert_msg(plain.prediction.find(";profile=megatron@core_r0.12;gpu=nvidia-a100-sxm4-64gb") != std::string::npos,
-                  "%s", plain.prediction.c_str());
-    ck_assert(plain.prediction.find("site_activations") == std::string::npos);
-    char dir[] = "/tmp/aif-site-model.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    const std::string model = std::string(dir) + "/site-model.json";
-    std::ofstream(model) << R"({"schema":"aifactory-site-model/1","corrections":[{"profile":"megatron@core_r0.12",)"
-                            R"("gpu":"nvidia-a100-sxm4-64gb","activations":0.5,"overhead":2.0,"jobs":77}]})";
-    write_site(("SiteModel=" + model + "\nPartitionName=boost_usr_prod System=leonardo-booster Headroom=5%\n").c_str());
-    ck_assert_int_eq(snap->site_model.entries().size(), 1);
-    ck_assert(std::find(snap->files.begin(), snap->files.end(), model) != snap->files.end());  // watched
-    const Decision cal = decide(job({{"model", "llama3.1-8b"}, {"layout", "tp=4"}}, 4, 1), *snap);
-    ck_assert_msg(cal.prediction.find(";site_activations=0.5000;site_overhead=2.0000") != std::string::npos, "%s",
-                  cal.prediction.c_str());
-    ck_assert(cal.prediction.substr(0, 40) != plain.prediction.substr(0, 40));  // another gib_per_gpu
-    // A malformed site model is an error of the snapshot, like a malformed catalogue.
-    std::ofstream(model) << R"({"schema":"aifactory-site-model/1","corrections":[{"profile":"x","gpu":"y","activations":9,"overhead":1}]})";
-    ck_assert_input_error(write_site(("SiteModel=" + model + "\n").c_str()), "activations must be in");
-    std::remove(model.c_str());
-    rmdir(dir);
-    setup();
-}
-END_TEST
-
-// The watcher reloads when the site model appears, changes or is broken (keeping the last good one).
-START_TEST(watcher_reloads_the_site_model) {
-    char dir[] = "/tmp/aif-site-watch.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    const std::string conf = std::string(dir) + "/aifactory.conf", model = std::string(dir) + "/site-model.json";
-    std::ofstream(conf) << "ReloadInterval=1\nSiteModel=site-model.json\n"
-                           "PartitionName=boost_usr_prod System=leonardo-booster\n";
-    std::vector<std::string> errors;
-    std::mutex mu;
-    ConfigWatcher w(conf, "", [&](ConfigWatcher::Level l, const std::string& m) {
-        std::lock_guard<std::mutex> g(mu);
-        if (l == ConfigWatcher::Level::error) errors.push_back(m);
-    });
-    w.start();
-    ck_assert(w.current()->snap->site_model.empty());  // missing file: no correction
-    auto wait_for = [&](auto pred) {
-        for (int i = 0; i < 60 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        return pred();
-    };
-    auto jobs = [&] {
-        const auto* c = w.current()->snap->site_model.of("megatron@core_r0.12", "nvidia-a100-sxm4-64gb");
-        return c ? c->jobs : 0;
-    };
-    auto write_model = [&](const char* activations, int n) {
-        std::ofstream(model) << R"({"schema":"aifactory-site-model/1","corrections":[{"profile":"megatron@core_r0.12",)"
-                                R"("gpu":"nvidia-a100-sxm4-64gb","activations":)" << activations
-                             << R"(,"overhead":1.0,"jobs":)" << n << "}]}";
-    };
-    write_model("0.9", 31);
-    ck_assert(wait_for([&] { return jobs() == 31; }));
-    write_model("0.8", 4200);  // another size: a changed stamp even within the same second
-    ck_assert(wait_for([&] { return jobs() == 4200; }));
-    write_model("7", 5);  // out of range: logged, the previous model stays
-    ck_assert(wait_for([&] { std::lock_guard<std::mutex> g(mu); return !errors.empty(); }));
-    ck_assert_int_eq(jobs(), 4200);
-    w.stop();
-    std::remove(model.c_str());
-    std::remove(conf.c_str());
-    rmdir(dir);
 }
 END_TEST
 
@@ -530,8 +458,6 @@ int main() {
     tcase_add_test(tc, snapshot_drops_unknown_systems_and_finds_default);
     tcase_add_test(tc, jobs_without_options_pass_untouched);
     tcase_add_test(tc, fitting_job_is_accepted_with_a_prediction);
-    tcase_add_test(tc, site_model_of_the_conf_applies_and_travels_in_the_prediction);
-    tcase_add_test(tc, watcher_reloads_the_site_model);
     tcase_add_test(tc, oversized_job_is_rejected_under_enforce);
     tcase_add_test(tc, may_not_fit_is_accepted_under_enforce_with_a_warning);
     tcase_add_test(tc, site_pins_the_framework_version);

@@ -7,6 +7,7 @@
 #include "calc/bands.hpp"
 #include "calc/hardware.hpp"
 #include "calc/models.hpp"
+#include "calc/site_model.hpp"
 
 namespace aif::cli {
 
@@ -14,9 +15,12 @@ struct Catalogues {
     calc::ModelCatalogue models;
     calc::HardwareCatalogue hardware;
     calc::BandTable bands;  // the profiles' error bands (bands.json; empty when not installed)
+    calc::SiteModel site_model;  // the site's calibration (--site-model, else $AIFACTORY_CONF's SiteModel=)
 };
 
+// `site_model`: a site model file; "" means the SiteModel= of the aifactory.conf named by
+// $AIFACTORY_CONF, if set (a missing file is no correction).
 Catalogues load_catalogues(const std::vector<std::string>& extra_models,
-                           const std::vector<std::string>& extra_hardware);
+                           const std::vector<std::string>& extra_hardware, const std::string& site_model = "");
 
 }  // namespace aif::cli

@@ -69,6 +69,7 @@ const CommandSpec& spec() {
             {"json", Takes::Nothing, "", "one JSON object"},
             {"models", Takes::Value, "FILE", "extra model catalogue (repeatable)"},
             {"hardware", Takes::Value, "FILE", "extra hardware catalogue (repeatable)"},
+            {"site-model", Takes::Value, "FILE", "site calibration (aifactory calibrate; default: $AIFACTORY_CONF's SiteModel=)"},
         },
         "Exit status: 0 computed (whatever the verdict), 2 bad input.",
     };
@@ -82,6 +83,7 @@ struct FitArgs {
     double headroom = site::SiteConfig{}.default_headroom;  // the plugin's default: one rule for both
     bool where = false, json = false;
     std::vector<std::string> extra_models, extra_hardware;
+    std::string site_model;
 };
 
 std::string read_config(const std::string& path) {
@@ -120,6 +122,7 @@ FitArgs parse(int argc, char** argv) {
         else if (a.key == "json") f.json = true;
         else if (a.key == "models") f.extra_models.push_back(a.value);
         else if (a.key == "hardware") f.extra_hardware.push_back(a.value);
+        else if (a.key == "site-model") f.site_model = a.value;
         else if (a.key == "headroom") {
             std::string v = a.value;
             if (!v.empty() && v.back() == '%') v.pop_back();
@@ -137,6 +140,12 @@ FitArgs parse(int argc, char** argv) {
     return f;
 }
 
+// The GPUs with the profile's band and the site's correction for this profile and GPU.
+calc::Target target(const Catalogues& cat, const FitArgs& f, const calc::GpuModel& g, int gpn, int gpus) {
+    return calc::with_site_model(calc::with_band(calc::target_for(g, gpn, gpus, f.headroom), &cat.bands, f.job.setup),
+                                 &cat.site_model, f.job.setup, g.id);
+}
+
 std::string label(const FitArgs& f) {
     if (!f.config_path.empty()) return f.config_path;
     return calc::model_label(f.job);
@@ -150,8 +159,7 @@ int run_where(const FitArgs& f, const Catalogues& cat, const calc::Architecture&
         lim.max_nodes = p.nodes > 0 ? p.nodes : 4096;
         WhereRow r{p.id, p.system, g.id, lim.max_nodes, false, {}};
         calc::SearchResult s = smallest_fit(
-            a, f.job.setup, calc::with_band(calc::target_for(g, p.gpus_per_node, p.gpus_per_node, f.headroom), &cat.bands, f.job.setup),
-            lim);
+            a, f.job.setup, target(cat, f, g, p.gpus_per_node, p.gpus_per_node), lim);
         if (s.best) {
             r.found = true;
             r.estimate = *s.best;
@@ -220,7 +228,7 @@ void not_found(const FitContext& ctx, const calc::Architecture& a, const calc::T
 int cmd_fit(int argc, char** argv) {
     return guarded(spec(), [&] {
         const FitArgs f = parse(argc, argv);
-        Catalogues cat = load_catalogues(f.extra_models, f.extra_hardware);
+        Catalogues cat = load_catalogues(f.extra_models, f.extra_hardware, f.site_model);
         calc::Architecture a = resolve_arch(f.job, cat.models);
         if (f.where) return run_where(f, cat, a);
 
@@ -247,7 +255,7 @@ int cmd_fit(int argc, char** argv) {
         int gpus = f.gpus ? f.gpus : f.nodes * gpn;
         calc::Estimate e;
         if (gpus == 0) {
-            const calc::Target per_node = calc::with_band(calc::target_for(gpu, gpn, gpn, f.headroom), &cat.bands, f.job.setup);
+            const calc::Target per_node = target(cat, f, gpu, gpn, gpn);
             calc::SearchLimits lim;
             lim.max_nodes = ctx.partition_nodes;  // 0: the search's own bound (4096)
             calc::SearchResult s = smallest_fit(a, f.job.setup, per_node, lim);
@@ -259,7 +267,7 @@ int cmd_fit(int argc, char** argv) {
             ctx.why = why_chosen(a, e, s.ranked.size());
             if (!f.json) std::printf("Smallest fit: %d node%s (%d GPUs)\n\n", e.nodes, e.nodes == 1 ? "" : "s", e.gpus);
         } else {
-            e = calc::estimate(a, f.job.setup, calc::with_band(calc::target_for(gpu, gpn, gpus, f.headroom), &cat.bands, f.job.setup));
+            e = calc::estimate(a, f.job.setup, target(cat, f, gpu, gpn, gpus));
             if (!partition_limit(e, ctx.partition_nodes).empty()) e.verdict = calc::Verdict::DoesNotFit;
         }
         if (f.json) {

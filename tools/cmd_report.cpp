@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory report JOBID`: the per-job report from the collector, or from the local outbox
 // when the collector cannot be reached (or with --offline).
-#include <curl/curl.h>
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -18,6 +17,7 @@
 #include "args.hpp"
 #include "acct/config.hpp"
 #include "collect/job_report.hpp"
+#include "collector_client.hpp"
 #include "commands.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -74,55 +74,6 @@ ConfFile read_kv(const std::string& path) {
         c.kv[std::string(trim(l.substr(0, eq)))] = std::string(trim(l.substr(eq + 1)));
     }
     return c;
-}
-
-std::string read_token(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError("--token-file " + path + ": cannot read it (run as root, or pass --token-file)");
-    std::string t;
-    std::getline(in, t);
-    t = std::string(trim(t));
-    if (t.empty()) throw InputError("--token-file " + path + ": empty");
-    return t;
-}
-
-std::size_t on_body(char* p, std::size_t size, std::size_t n, void* user) {
-    auto* s = static_cast<std::string*>(user);
-    if (s->size() > 64 * 1024 * 1024) return 0;
-    s->append(p, size * n);
-    return size * n;
-}
-
-struct Fetched {
-    long status = 0;
-    std::string body, error;
-};
-
-Fetched fetch(const std::string& url, const std::string& token, const std::string& ca) {
-    Fetched f;
-    CURL* h = curl_easy_init();
-    if (!h) return {0, "", "curl_easy_init failed"};
-    std::string auth = "Authorization: Bearer " + token;
-    curl_slist* hdr = curl_slist_append(nullptr, auth.c_str());
-    char errbuf[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-#endif
-    if (!ca.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &f.body);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode rc = curl_easy_perform(h);
-    if (rc != CURLE_OK) f.error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    else curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &f.status);
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    return f;
 }
 
 // Record JSON texts from the outbox (new/, sent/, dead/). A file is "AIFR1 <len> <crc>\n<json>\n".

@@ -15,5 +15,6 @@ int cmd_sender(int argc, char** argv);
 int cmd_spool(int argc, char** argv);
 int cmd_collector(int argc, char** argv);
 int cmd_report(int argc, char** argv);
+int cmd_calibrate(int argc, char** argv);
 
 }  // namespace aif::cli

@@ -44,6 +44,9 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     std::printf("Headroom   %s kept free (--headroom; the plugin's default too, unless aifactory.conf sets Headroom=)\n",
                 percent(c.headroom).c_str());
     if (!c.why.empty()) std::printf("Why        %s\n", c.why.c_str());
+    if (e.site_jobs > 0)
+        std::printf("Site       site-calibrated: activations x%.2f, overhead x%.2f from %d jobs (SiteModel=)\n",
+                    e.activation_scale, e.overhead_scale, e.site_jobs);
     if (std::string(e.mem.stage) == "only")
         std::printf("\nMemory per GPU                            GiB\n");
     else
@@ -113,6 +116,9 @@ json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
     json_object_set_new(o, "headroom", json_real(c.headroom));
     if (c.partition_nodes > 0) json_object_set_new(o, "partition_nodes", json_integer(c.partition_nodes));
     if (!c.why.empty()) json_object_set_new(o, "why", json_string(c.why.c_str()));
+    if (e.site_jobs > 0)
+        json_object_set_new(o, "site_calibration", json_pack("{s:f,s:f,s:i}", "activations", e.activation_scale,
+                                                             "overhead", e.overhead_scale, "jobs", e.site_jobs));
     json_object_set_new(o, "dominant", json_string(e.dominant()));
     json_object_set_new(o, "layout", json_string(calc::describe(e.layout).c_str()));
     json_object_set_new(o, "gpus", json_integer(e.gpus));

@@ -29,6 +29,7 @@ const Command commands[] = {
 #ifdef AIF_HAVE_COLLECTOR  // configure --enable-collector (default where its libraries exist)
     {"collector", aif::cli::cmd_collector, "run the federation endpoint (HTTPS, per-job reports)"},
     {"report", aif::cli::cmd_report, "one job's report: asked, predicted, ran, GPU-hours"},
+    {"calibrate", aif::cli::cmd_calibrate, "fit the site's calculator correction from measured jobs"},
 #endif
 };
 

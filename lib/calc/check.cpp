@@ -41,7 +41,8 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models, co
     const Partition& part = *req.partition;
     const GpuModel& gpu = hw.gpu_of(part);
     const TrainingSetup& s = req.job->setup;
-    Target t = with_band(target_for(gpu, part.gpus_per_node, req.gpus, req.headroom), req.bands, s);
+    Target t = with_site_model(with_band(target_for(gpu, part.gpus_per_node, req.gpus, req.headroom), req.bands, s),
+                               req.site_model, s, gpu.id);
     CheckOutcome out;
     out.estimate = estimate(a, s, t);
     if (out.estimate.verdict == Verdict::Fits) return out;
@@ -95,7 +96,11 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models, co
         SearchLimits l;
         l.max_nodes = alt.nodes > 0 ? alt.nodes : 4096;
         SearchResult r =
-            smallest_fit(a, s, with_band(target_for(*g, alt.gpus_per_node, alt.gpus_per_node, req.headroom), req.bands, s), l);
+            smallest_fit(a, s,
+                         with_site_model(with_band(target_for(*g, alt.gpus_per_node, alt.gpus_per_node, req.headroom),
+                                                   req.bands, s),
+                                         req.site_model, s, g->id),
+                         l);
         if (!r.best || (other && r.best->gpus >= other->estimate.gpus)) continue;
         other.emplace();
         other->kind = Fix::Kind::Partition;
@@ -109,7 +114,7 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models, co
     return out;
 }
 
-record::Prediction to_prediction(const Estimate& e) {
+record::Prediction to_prediction(const Estimate& e, std::string_view profile, std::string_view gpu) {
     record::Prediction p;
     p.verdict = name(e.verdict);
     p.gib_per_gpu = e.mem.total / GiB;
@@ -136,9 +141,17 @@ record::Prediction to_prediction(const Estimate& e) {
         p.train_hours = e.train_hours;
         p.gpu_hours = e.gpu_hours;
     }
+    if (!profile.empty()) p.extra.emplace_back("profile", std::string(profile));
+    if (!gpu.empty()) p.extra.emplace_back("gpu", std::string(gpu));
+    if (e.site_jobs > 0) {
+        p.extra.emplace_back("site_activations", fmt_fixed(e.activation_scale, 4));
+        p.extra.emplace_back("site_overhead", fmt_fixed(e.overhead_scale, 4));
+    }
     return p;
 }
 
-std::string prediction_kv(const Estimate& e) { return to_prediction(e).encode(); }
+std::string prediction_kv(const Estimate& e, std::string_view profile, std::string_view gpu) {
+    return to_prediction(e, profile, gpu).encode();
+}
 
 }  // namespace aif::calc

@@ -10,6 +10,7 @@
 #include "calc/hardware.hpp"
 #include "calc/job.hpp"
 #include "calc/models.hpp"
+#include "calc/site_model.hpp"
 #include "record/prediction.hpp"
 
 namespace aif::calc {
@@ -21,6 +22,7 @@ struct CheckRequest {
     int nodes = 0;                          // nodes the job asked for (0: derive from gpus)
     double headroom = 0.0;                  // fraction of GPU memory kept free
     const BandTable* bands = nullptr;       // error bands of the profiles (nullptr: none)
+    const SiteModel* site_model = nullptr;  // the site's calibration (nullptr: none)
     std::vector<const Partition*> alternatives;  // this site's other partitions, for suggestions
     std::vector<std::string> alternative_names;  // their Slurm names, same order
 };
@@ -54,9 +56,11 @@ CheckOutcome check_job(const CheckRequest& req, const ModelCatalogue& models,
                        const HardwareCatalogue& hw);
 
 // The estimate as the prediction that travels with the job (pinning, accounting); its
-// components add up to gib_per_gpu. record::Prediction owns the wire form.
-record::Prediction to_prediction(const Estimate& e);
-// to_prediction(e).encode(): "verdict=fits;gib_per_gpu=41.30;capacity_gib=60.20;...".
-std::string prediction_kv(const Estimate& e);
+// components add up to gib_per_gpu. record::Prediction owns the wire form. `profile` and `gpu`
+// (catalogue ids), when given, travel as keys profile= and gpu=; a site correction applied
+// travels as site_activations= and site_overhead= (what `aifactory calibrate` divides out).
+record::Prediction to_prediction(const Estimate& e, std::string_view profile = {}, std::string_view gpu = {});
+// to_prediction(e, ...).encode(): "verdict=fits;gib_per_gpu=41.30;capacity_gib=60.20;...".
+std::string prediction_kv(const Estimate& e, std::string_view profile = {}, std::string_view gpu = {});
 
 }  // namespace aif::calc

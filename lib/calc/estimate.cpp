@@ -6,6 +6,7 @@
 #include <string>
 
 #include "calc/modes.hpp"
+#include "calc/site_model.hpp"
 #include "calc/throughput.hpp"
 #include "common/error.hpp"
 
@@ -114,6 +115,10 @@ Estimate estimate(const Architecture& a, const TrainingSetup& s, const Target& t
     e.dp = t.gpus / s.layout.model_parallel();
     e.micro_batches = s.gbs > 0 ? s.gbs / (s.mbs * e.dp) : 1;
     e.mem = memory_only(a, e.params, s, t.gpus, t.gpus_per_node);
+    apply_site_correction(e.mem, t);
+    e.activation_scale = t.activation_scale;
+    e.overhead_scale = t.overhead_scale;
+    e.site_jobs = t.site_jobs;
     e.capacity = t.usable();
     e.total_lo = t.needed_lo(e.mem.total);
     e.total_hi = t.needed_hi(e.mem.total);

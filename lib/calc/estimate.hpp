@@ -19,6 +19,10 @@ struct Target {
     // The profile's error band (calc/bands.hpp), residuals predicted / measured - 1: the job
     // needs between total/(1+band_hi) and total/(1+band_lo). 0, 0: no band.
     double band_lo = 0, band_hi = 0;
+    // The site's calibration of this profile on this GPU (calc/site_model.hpp): multipliers on
+    // the activation and overhead terms, and the jobs they were fitted on (0: none applied).
+    double activation_scale = 1.0, overhead_scale = 1.0;
+    int site_jobs = 0;
     double needed_hi(double total) const { return total / (1.0 + band_lo); }
     double needed_lo(double total) const { return total / (1.0 + band_hi); }
     double usable() const { return memory_bytes * (1.0 - headroom); }
@@ -61,6 +65,8 @@ struct Estimate {
     double bubble = 0;              // pipeline bubble: idle time / compute time, (pp-1)/(m vpp)
     double train_hours = 0, gpu_hours = 0, node_hours = 0, energy_kwh = 0;  // 0 without --tokens
     double mfu = 0;
+    double activation_scale = 1.0, overhead_scale = 1.0;  // the site correction applied (Target's)
+    int site_jobs = 0;                                    // jobs it was fitted on; 0: none
 
     const char* dominant() const;  // largest memory term: "activations", "optimizer", ...
 };

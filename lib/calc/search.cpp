@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "calc/site_model.hpp"
 #include "calc/throughput.hpp"
 
 namespace aif::calc {
@@ -94,6 +95,7 @@ struct Probe {
     }
     bool fits(TrainingSetup& trial, int gpus) const {
         MemoryBreakdown mb = memory_only(a, p, trial, gpus, t.gpus_per_node);
+        apply_site_correction(mb, t);
         return t.needed_hi(mb.total) <= t.usable();
     }
 };

@@ -123,7 +123,8 @@ std::string usage_csv(GroupBy g, const std::vector<UsageGroup>& rows) {
 }
 
 std::string usage_page(const std::string& viewer, const std::string& query,
-                       const std::vector<std::pair<GroupBy, std::vector<UsageGroup>>>& tables) {
+                       const std::vector<std::pair<GroupBy, std::vector<UsageGroup>>>& tables,
+                       const std::string& more_html) {
     const std::string title = viewer == "*" ? "aifactory federation overview" : "aifactory overview: site " + viewer;
     std::string s = page_head(title) + "<h1>" + html_escape(title) + "</h1>\n";
     s += "<form id=\"filters\" method=\"get\" action=\"/overview\">";
@@ -149,7 +150,7 @@ std::string usage_page(const std::string& viewer, const std::string& query,
                  "</td></tr>\n";
         s += "</table>\n";
     }
-    return s + "<p class=\"muted\"><a href=\"/\">Jobs</a> · <a href=\"/metrics\">Prometheus metrics</a></p>\n</body></html>\n";
+    return s + more_html + "<p class=\"muted\"><a href=\"/\">Jobs</a> · <a href=\"/metrics\">Prometheus metrics</a></p>\n</body></html>\n";
 }
 
 std::string usage_metrics(const std::vector<std::pair<GroupBy, std::vector<UsageGroup>>>& tables) {

@@ -25,8 +25,10 @@ std::optional<GroupBy> parse_group(const std::string& s);  // nullopt for anythi
 std::string usage_json(GroupBy g, const std::vector<UsageGroup>& rows);
 std::string usage_csv(GroupBy g, const std::vector<UsageGroup>& rows);
 // `query`: the filter's query string, kept in the export links ("" or "site=a&...").
+// `more_html`: further sections (the calculator's accuracy) before the footer.
 std::string usage_page(const std::string& viewer, const std::string& query,
-                       const std::vector<std::pair<GroupBy, std::vector<UsageGroup>>>& tables);
+                       const std::vector<std::pair<GroupBy, std::vector<UsageGroup>>>& tables,
+                       const std::string& more_html = "");
 // Prometheus text exposition (version 0.0.4) of the same aggregates.
 std::string usage_metrics(const std::vector<std::pair<GroupBy, std::vector<UsageGroup>>>& tables);
 

@@ -17,6 +17,7 @@
 
 #include "collect/html.hpp"
 #include "collect/job_report.hpp"
+#include "collect/accuracy.hpp"
 #include "collect/limits.hpp"
 #include "collect/listings.hpp"
 #include "collect/overview.hpp"
@@ -180,8 +181,9 @@ struct Server::Impl {
         return o;
     }
 
-    // The federation overview (HTML), its exports (/v1/overview?group=...&format=csv|json) and the
-    // same aggregates for Prometheus (/metrics), under the token's site and the query's filters.
+    // The federation overview (HTML), its exports (/v1/overview?group=...&format=csv|json, the
+    // calculator's accuracy) and the same aggregates for Prometheus (/metrics), under the token's
+    // site and the query's filters (the newest 1000 jobs unless limit= says otherwise).
     Reply overview(MHD_Connection* c, const std::string& url, const Principal& who) {
         auto arg = [&](const char* k) {
             const char* v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
@@ -189,6 +191,7 @@ struct Server::Impl {
         };
         JobFilter f = filter(c, who);
         if (arg("limit").empty()) f.limit = 1000;
+        if (auto j = calculator_aggregate(store, f, url)) return {200, std::move(*j), "application/json", false};
         std::vector<std::pair<GroupBy, std::vector<UsageGroup>>> tables;
         if (url == "/v1/overview") {
             const std::string group = arg("group").empty() ? "partition" : arg("group");
@@ -205,7 +208,8 @@ struct Server::Impl {
         std::string query;
         for (const char* k : {"site", "partition", "account", "from", "to"})
             if (std::string v = arg(k); !v.empty()) query += (query.empty() ? "" : "&") + std::string(k) + "=" + url_encode(v);
-        return {200, usage_page(who.site, query, tables), "text/html; charset=utf-8", false};
+        return {200, usage_page(who.site, query, tables, accuracy_html(calculator_accuracy(store, f))),
+                "text/html; charset=utf-8", false};
     }
 
     Reply get(MHD_Connection* c, const std::string& url, const Principal& who) {
@@ -237,7 +241,8 @@ struct Server::Impl {
                                        store.predictions(f)),
                     "text/html; charset=utf-8", false};
         }
-        if (url == "/v1/overview" || url == "/overview" || url == "/metrics") return overview(c, url, who);
+        if (url == "/v1/overview" || url == "/overview" || url == "/metrics" || is_calculator_aggregate(url))
+            return overview(c, url, who);
         if (url == "/v1/jobs") return {200, jobs_json(store.list_jobs(filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/gpu-hours") return {200, gpu_hours_json(store.gpu_hours(filter(c, who))), "application/json", false};
         if (url == "/v1/aggregates/rejections") return {200, rejections_json(store.rejections(filter(c, who))), "application/json", false};

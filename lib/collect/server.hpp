@@ -3,7 +3,7 @@
 //   POST /v1/records                      {"records":[...]} from a site's sender (aifactory sender)
 //   GET  /v1/jobs/SITE/CLUSTER/JOBID      merged per-job report (JSON)
 //   GET  /v1/jobs?site=&account=&verdict=&from=&to=&limit=      job listing
-//   GET  /v1/aggregates/gpu-hours|rejections|prediction-error   same filters
+//   GET  /v1/aggregates/gpu-hours|rejections|prediction-error|accuracy|calibration   same filters
 //   GET  /jobs/SITE/CLUSTER/JOBID, GET /   HTML job page and overview (inline SVG)
 //   GET  /healthz                         "ok" (no authentication, no data)
 // Every other request needs "Authorization: Bearer TOKEN" (or Basic with the token as the

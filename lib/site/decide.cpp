@@ -192,6 +192,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
     req.nodes = static_cast<int>(sub.gpus.nodes);
     req.headroom = rule->headroom;
     req.bands = &snap.bands;
+    req.site_model = &snap.site_model;
     for (const auto& other : snap.config.partitions) {
         if (&other == rule) continue;
         if (const calc::Partition* p = snap.hardware.partition(other.system)) {
@@ -219,7 +220,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
     const TimeLimit limit = time_limit_of(sub, partition, snap);
     const double tokens = job.setup.tokens;
     const std::string assumed = assumed_text(opt, job.setup);
-    d.prediction = calc::prediction_kv(out.estimate);
+    d.prediction = calc::prediction_kv(out.estimate, calc::profile(job.setup).id, req.partition->gpu_id);
     if (estimate != nullptr) *estimate = out.estimate;
     if (out.estimate.verdict != calc::Verdict::DoesNotFit) {
         // May not fit: accepted under any policy (the band straddles usable memory), with what

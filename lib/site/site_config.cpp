@@ -172,6 +172,7 @@ SiteConfig parse_site_config(std::string_view text, std::string_view origin, std
                 for (const auto& f : split(v, ',')) cfg.hardware_files.push_back(resolve(dir, f));
             else if (key_is(k, "ModelCatalogue"))
                 for (const auto& f : split(v, ',')) cfg.model_files.push_back(resolve(dir, f));
+            else if (key_is(k, "SiteModel")) cfg.site_model_file = resolve(dir, v);
             else if (key_is(k, "DefaultPartition")) cfg.default_partition = v;
             else if (key_is(k, "ReloadInterval"))
                 cfg.reload_interval_s = static_cast<int>(parse_int(v, what, 1, 3600));

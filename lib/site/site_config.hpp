@@ -33,6 +33,7 @@ struct SiteConfig {
     bool allow_user_warn = false;  // may --llm-check=warn|off lower the policy?
     std::vector<std::string> exempt_accounts, exempt_users, exempt_qos;
     std::vector<std::string> hardware_files, model_files;  // extra catalogues, absolute paths
+    std::string site_model_file;  // SiteModel=: `aifactory calibrate`'s output ("" none; missing file: none)
     std::string default_partition;  // used when a job names none (else slurm.conf's Default=YES)
     int reload_interval_s = 10;     // how often the plugin looks for changed files
     long min_progress_min = 30;     // MinProgress=: shorter time limits cannot reach a checkpoint

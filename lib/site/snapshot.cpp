@@ -25,6 +25,10 @@ std::shared_ptr<const Snapshot> load_snapshot(const std::string& site_conf,
     const std::string bands = calc::default_catalogue_path("bands.json");
     s->bands = calc::BandTable::load(bands);
     s->files.push_back(bands);
+    if (!s->config.site_model_file.empty()) {
+        s->site_model = calc::SiteModel::load(s->config.site_model_file);
+        s->files.push_back(s->config.site_model_file);
+    }
 
     // A rule naming an unknown catalogue partition is dropped, not fatal: its jobs pass through.
     std::vector<PartitionRule> kept;

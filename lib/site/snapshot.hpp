@@ -9,6 +9,7 @@
 #include "calc/bands.hpp"
 #include "calc/hardware.hpp"
 #include "calc/models.hpp"
+#include "calc/site_model.hpp"
 #include "site/site_config.hpp"
 
 namespace aif::site {
@@ -18,6 +19,7 @@ struct Snapshot {
     calc::ModelCatalogue models;
     calc::HardwareCatalogue hardware;
     calc::BandTable bands;            // the framework profiles' error bands (bands.json)
+    calc::SiteModel site_model;       // the site's calibration (SiteModel=; empty when none)
     std::string default_partition;    // DefaultPartition=, else slurm.conf's Default=YES
     std::vector<PartitionTimes> partition_times;  // DefaultTime/MaxTime from slurm.conf
     std::vector<std::string> files;   // what it was loaded from (watched for changes)

@@ -56,10 +56,16 @@ std::vector<std::string> ConfigWatcher::watched_files() const {
 
 void ConfigWatcher::start() {
     reload("loading configuration");
+    // Stamped here, not when the thread gets to run: an edit made before then must count.
+    std::string stamp;
+    try {
+        stamp = files_stamp(watched_files());
+    } catch (...) {
+    }
     std::lock_guard<std::mutex> lock(stop_mutex_);
     if (thread_.joinable()) return;
     stopping_ = false;
-    thread_ = std::thread([this] { watch(); });
+    thread_ = std::thread([this, stamp] { watch(stamp); });
 }
 
 void ConfigWatcher::stop() {
@@ -72,12 +78,7 @@ void ConfigWatcher::stop() {
 }
 
 // Polls the files' stamps (mtime, size) every reload_interval_s; reloads when one changed.
-void ConfigWatcher::watch() {
-    std::string stamp;
-    try {
-        stamp = files_stamp(watched_files());
-    } catch (...) {
-    }
+void ConfigWatcher::watch(std::string stamp) {
     std::unique_lock<std::mutex> lock(stop_mutex_);
     while (!stopping_) {
         auto l = current();

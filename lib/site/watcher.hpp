@@ -48,7 +48,7 @@ public:
 private:
     std::shared_ptr<const Loaded> load() const;
     std::vector<std::string> watched_files() const;
-    void watch();
+    void watch(std::string stamp);  // `stamp`: the files as start() loaded them
 
     std::string site_conf_, slurm_conf_;
     Log log_;

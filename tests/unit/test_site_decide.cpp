@@ -29,10 +29,18 @@ static void write_site(const char* text,
     std::ofstream(path) << text;
     const std::string slurm = std::string(dir) + "/slurm.conf";
     std::ofstream(slurm) << slurm_text;
-    snap = load_snapshot(path, slurm);
-    std::remove(path.c_str());
-    std::remove(slurm.c_str());
-    rmdir(dir);
+    auto clean = [&] {
+        std::remove(path.c_str());
+        std::remove(slurm.c_str());
+        rmdir(dir);
+    };
+    try {
+        snap = load_snapshot(path, slurm);
+    } catch (...) {
+        clean();
+        throw;
+    }
+    clean();
 }
 
 static void setup() {

@@ -50,11 +50,14 @@ for t in $targets; do
     fi
     corpus="$top/fuzz/corpus/${t#fuzz_}"
     work="$out/corpus/${t#fuzz_}"   # new inputs go here, the checked-in corpus stays as it is
+    # fuzz_detect also starts from the test corpus of real-style scripts (not copied twice).
+    seeds=()
+    [ "$t" = fuzz_detect ] && seeds=("$top/tests/data/detect")
     mkdir -p "$work"
     echo "fuzz: $t for ${secs}s"
     if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
         "$bin" -max_total_time="$secs" -seed="$seed" -timeout=5 -rss_limit_mb=2048 -print_final_stats=0 \
-        -artifact_prefix="$out/artifacts/$t-" "$work" "$corpus" >"$out/$t.log" 2>&1; then
+        -artifact_prefix="$out/artifacts/$t-" "$work" "$corpus" "${seeds[@]}" >"$out/$t.log" 2>&1; then
         echo "FAIL: $t (log: $out/$t.log)"; tail -40 "$out/$t.log"; status=1
     else
         grep -E '^#[0-9]+.*DONE' "$out/$t.log" | tail -1 || true

@@ -62,6 +62,9 @@ in_root() {
         # The third-party test topologies beside the clone (tests read $AIF_SRCDIR/../shared).
         shared=$(dirname "$src")/shared
         if [ -d "$shared" ]; then mkdir -p "$root$shared" && mount --bind "$shared" "$root$shared" || exit 1; fi
+        # This machine'"'"'s host names, as a container gets them: slurmctld resolves the name of
+        # the host srun runs on to reach it; 24.11 retries for 10 s, locks held, per ending job.
+        mount --bind -o ro /etc/hosts "$root/etc/hosts" || exit 1
         mount -t proc proc "$root/proc" &&
         mount --rbind /dev "$root/dev" && mount -t sysfs sys "$root/sys" &&
         mount -t tmpfs tmpfs "$root/tmp" || exit 1

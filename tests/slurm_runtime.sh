@@ -10,7 +10,7 @@
 # bind-mounted at the same path inside it, in a private mount namespace (unshare), so nothing
 # stays mounted when this script ends, however it ends; the machine's /etc/hosts is mounted over
 # the chroot's (slurmctld must resolve the name of the host srun runs on: 24.11 stalls otherwise).
-# Results (2026-12-02): sid 26.05.5 and trixie 24.11.5 pass all 7 tests (about 1 min per suite
+# Results (2026-12-02): sid 26.05.5 and trixie 24.11.5 pass all 7 tests (83 s and 52 s
 # with a built tree; the first build inside a chroot adds about 3 min).
 #   AIF_SLURM_MATRIX           "all": sid (26.05) and trixie (24.11); default: sid only
 #   AIF_SLURM_RUNTIME_SUITES   explicit list of Debian suites (overrides the above)
@@ -22,7 +22,8 @@
 #                              them there in a throwaway overlay and run install_deb.sh on them
 #                              (slurmctld, slurmd and srun load the installed plugins); "only":
 #                              that alone; "reuse": check the last build again. Off by default:
-#                              it adds DEB_MINUTES to a run.
+#                              it adds about 3 min once (the chroot), then per run the package
+#                              build (16 min on 2 busy cores, 2026-12-02) and 20 s of checks.
 # One line per suite: "slurm-runtime: <suite> <slurm version>: ok|FAILED (<why>)|skipped (<why>)",
 # and with AIF_SLURM_RUNTIME_DEB one more: "slurm-runtime: <suite> <version> packages: ...".
 # Exit 0: all ok; 1: one failed; 77: none failed but one could not be run (no root, no mirror).

@@ -131,6 +131,10 @@ _cluster_wait_ready() {
 cluster_start() {
     [ "$(id -u)" -eq 0 ] || { cluster_log "needs root"; return 77; }
     command -v slurmctld >/dev/null || { cluster_log "slurmctld not installed"; return 77; }
+    # slurmctld reaches srun by the name of the host srun runs on; where it does not resolve,
+    # 24.11 stalls 10 s (locks held) at each job's end and waiting sruns time out.
+    getent hosts "$(uname -n)" >/dev/null ||
+        { cluster_log "this host's name '$(uname -n)' does not resolve (add it to /etc/hosts)"; return 1; }
     CLUSTER_ROOT=$(mktemp -d /tmp/aif-cluster.XXXXXX)
     chmod 0755 "$CLUSTER_ROOT"
     export CLUSTER_ROOT

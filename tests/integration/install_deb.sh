@@ -3,9 +3,12 @@
 # The Debian packages as a sysadmin gets them: build them with dpkg-buildpackage, unpack both
 # into a clean root, check what they contain and what they depend on, then start a real local
 # Slurm whose PluginDir is the unpacked plugin directory, with the packaged aifactory.conf, and
-# submit one job that fits and one that does not.
+# submit one job that fits and one that does not; slurmd and srun load the SPANK plugins.
 # Slow (a full package build): runs only with AIF_SLOW_TESTS=1, or with AIF_DEB_DIR=DIR holding
 # already built .debs. Needs root (Slurm daemons) and debhelper + dh-autoreconf.
+# AIF_DEB_INSTALLED=1: the packages are installed on this system (tests/slurm_runtime.sh does
+# so in a throwaway layer over a chroot): check them where dpkg put them, and let Slurm load
+# the plugins from its own PluginDir.
 set -uo pipefail
 src=${AIF_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/lib/testlib.sh
@@ -36,8 +39,18 @@ deb_plug=$(ls "$debs"/slurm-aifactory-plugins_*.deb | head -1)
 [ -f "$deb_tool" ] && [ -f "$deb_plug" ] || die "no .deb files in $debs"
 
 # ---- contents and metadata --------------------------------------------------------------------
-root=$tmp/root
-dpkg -x "$deb_tool" "$root" && dpkg -x "$deb_plug" "$root" || die "dpkg -x"
+if [ "${AIF_DEB_INSTALLED:-0}" = 1 ]; then
+    root=
+    want=$(dpkg-deb -f "$deb_plug" Version)
+    for p in aifactory slurm-aifactory-plugins; do
+        [ "$(dpkg-query -W -f='${Version} ${db:Status-Status}' $p 2>/dev/null)" = "$want installed" ] ||
+            die "$p $want is not installed"
+    done
+    ok "both packages installed ($want)"
+else
+    root=$tmp/root
+    dpkg -x "$deb_tool" "$root" && dpkg -x "$deb_plug" "$root" || die "dpkg -x"
+fi
 pd=$root/usr/lib/x86_64-linux-gnu/slurm-wlm
 for f in usr/bin/aifactory usr/share/aifactory/models.json usr/share/aifactory/hardware.json \
          lib/systemd/system/aifactory-sender.service lib/systemd/system/aifactory-collector.service \
@@ -59,8 +72,13 @@ dpkg-deb -f "$deb_plug" Depends | grep -qF "slurm-wlm-basic-plugins (= $slurm_ve
     fail "plugin Depends: $(dpkg-deb -f "$deb_plug" Depends)"
 dpkg-deb -f "$deb_plug" Conffiles >/dev/null; dpkg-deb -I "$deb_plug" conffiles | grep -q /etc/slurm/aifactory.conf &&
     ok "aifactory.conf is a conffile" || fail "aifactory.conf is not a conffile"
-for m in "$root"/usr/share/man/man*/*.gz; do
-    w=$(zcat "$m" | LC_ALL=C.UTF-8 groff -ww -man -Tutf8 -z 2>&1)
+# Our pages only (installed, the directory holds every package's). Every groff warning but
+# "cannot adjust line" (-Wbreak): that one depends on the groff release (1.24 warns about
+# aifactory.conf(5)'s long AIFACTORY_PREDICTION line, 1.22 does not) and is cosmetic.
+for m in $( (dpkg-deb -c "$deb_tool"; dpkg-deb -c "$deb_plug") |
+        awk '$6 ~ /^\.\/usr\/share\/man\/.*\.gz$/ { print substr($6, 2) }'); do
+    m=$root$m
+    w=$(zcat "$m" | LC_ALL=C.UTF-8 groff -ww -Wbreak -man -Tutf8 -z 2>&1)
     [ -z "$w" ] || fail "$(basename "$m"): $w"
 done
 AIFACTORY_DATADIR=$root/usr/share/aifactory "$root/usr/bin/aifactory" fit --model llama3.1-8b \
@@ -68,17 +86,29 @@ AIFACTORY_DATADIR=$root/usr/share/aifactory "$root/usr/bin/aifactory" fit --mode
     fail "packaged aifactory fit"
 
 # ---- the real Slurm, loading the unpacked plugins ---------------------------------------------
-# lib.sh puts $AIF_BUILDDIR/.libs on PluginDir: point it at the unpacked plugin directory.
-mkdir -p "$tmp/fake-build" && ln -s "$pd" "$tmp/fake-build/.libs"
+# lib.sh puts $AIF_BUILDDIR/.libs on PluginDir: point it at the unpacked plugin directory
+# (installed: Slurm's own PluginDir, already first on the list, has them).
+mkdir -p "$tmp/fake-build"
+[ -n "$root" ] && ln -s "$pd" "$tmp/fake-build/.libs"
 export AIF_SRCDIR=$src AIF_BUILDDIR=$tmp/fake-build
 export AIFACTORY_DATADIR=$root/usr/share/aifactory
 CLUSTER_SPANK=$pd/aifactory.so
 CLUSTER_SITE_CONF=$(cat "$root/etc/slurm/aifactory.conf")
+# The node-side plugins, required: slurmd refuses to start when one does not load.
+head -c 32 /dev/urandom >"$tmp/user.key" && head -c 32 /dev/urandom >"$tmp/prediction.key"
+chmod 600 "$tmp/user.key" "$tmp/prediction.key"
+printf '%s\n' "site = deb-test" "site_namespace = 3f7c2a8e-5d1b-4c6a-9e0f-1a2b3c4d5e6f" \
+    "user_key_file = $tmp/user.key" "prediction_key_file = $tmp/prediction.key" \
+    "outbox = $tmp/outbox" "min_free_mb = 0" >"$tmp/acct.conf"
+mkdir -p "$tmp/outbox"
+CLUSTER_PLUGSTACK_EXTRA="required $pd/aifactory_bind.so cache=$tmp/topology.xml
+required $pd/aifactory_acct.so config=$tmp/acct.conf"
 # shellcheck source=tests/cluster/lib.sh
 source "$src/tests/cluster/lib.sh"
 trap 'cluster_stop; rm -rf "$tmp"' EXIT
 cluster_start || die "cluster did not start"
-grep -q "^PluginDir=.*$tmp/fake-build/.libs" "$SLURM_CONF" && ok "PluginDir has the unpacked plugins" ||
+plugins_at=$pd; [ -n "$root" ] && plugins_at=$tmp/fake-build/.libs
+grep -q "^PluginDir=.*$plugins_at" "$SLURM_CONF" && ok "PluginDir has the packaged plugins ($plugins_at)" ||
     fail "PluginDir: $(grep PluginDir "$SLURM_CONF")"
 cd "$CLUSTER_ROOT/work" || exit 1
 run() { runuser -u nobody -- env SLURM_CONF="$SLURM_CONF" AIFACTORY_DATADIR="$AIFACTORY_DATADIR" "$@"; }
@@ -96,5 +126,15 @@ log=$CLUSTER_ROOT/log/slurmctld.log
 grep -q 'aifactory: loaded' "$log" && ok "slurmctld loaded job_submit_aifactory.so from the package" ||
     fail "no 'aifactory: loaded' in slurmctld.log"
 grep -q "Incompatible" "$log" && fail "version mismatch: $(grep Incompatible "$log")"
+# slurmd loaded aifactory_bind.so (it caches the topology at start); srun and slurmstepd load
+# it for a step; slurmstepd loaded aifactory_acct.so if the jobs left records in the outbox.
+grep -q "aifactory_bind: cached topology" "$CLUSTER_ROOT/log/slurmd.log" && [ -s "$tmp/topology.xml" ] &&
+    ok "slurmd loaded aifactory_bind.so from the package" || fail "slurmd.log lacks the bind plugin's cache line"
+out=$(run srun --mem=100 -n1 --llm-bind=verbose true 2>&1)
+echo "$out" | grep -q "^aifactory_bind: rank 0 host " && ok "srun and slurmstepd ran aifactory_bind.so" ||
+    fail "srun --llm-bind=verbose: $out"
+for i in $(seq 1 50); do [ -n "$(find "$tmp/outbox" -name '*.rec' 2>/dev/null)" ] && break; sleep 0.2; done
+[ -n "$(find "$tmp/outbox" -name '*.rec')" ] && ok "slurmstepd ran aifactory_acct.so (records in the outbox)" ||
+    fail "no accounting record in $tmp/outbox"
 on_failure() { cluster_dump_logs 2>&1 | tail -30; }
 finish "install_deb: all checks passed"

@@ -40,6 +40,9 @@ void fill(record::Record& r, const Common& c, Producer& p) {
     // verdict is not ours).
     if (c.prediction && c.prediction_trusted && !r.verdict && !c.prediction->verdict.empty())
         r.verdict = c.prediction->verdict;
+    // The training run: only from a prediction job_submit signed (the user cannot move a job
+    // into or out of a run after the decision).
+    if (c.prediction && c.prediction_trusted && !c.prediction->run.empty()) r.run = c.prediction->run;
 }
 
 // Builds the record with owned JSON objects for the *_kv fields, then hands it over.

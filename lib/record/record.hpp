@@ -37,6 +37,8 @@ struct Record {
     std::optional<double> elapsed_s;
     std::optional<std::uint64_t> mem_alloc_bytes;
     std::optional<std::int64_t> time_limit_s;
+    // v2: the training run (--llm-run, else account + model) from the signed prediction.
+    std::optional<std::string> run;
 
     // Submit decisions (job_submit): "accepted" | "warned" | "rejected", with the reason shown.
     std::optional<std::string> decision, reason;

@@ -11,6 +11,8 @@
 #include "common/text.hpp"
 #include "detect/config_files.hpp"
 #include "detect/detect.hpp"
+#include "record/prediction.hpp"
+#include "site/runs.hpp"
 #include "site/wording.hpp"
 
 namespace aif::site {
@@ -169,8 +171,17 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
         return d;
     }
     calc::JobSpec job;
+    std::string run;  // --llm-run as given; else account.model, below
     try {
-        for (const auto& [key, value] : opt.values) calc::apply_option(job, key, value, "--llm-");
+        for (const auto& [key, value] : opt.values) {
+            if (key == "run") {
+                if (const std::string why = run_name_problem(value); !why.empty())
+                    throw InputError("--llm-run: '" + printable(value, 70) + "' " + why);
+                run = value;
+                continue;
+            }
+            calc::apply_option(job, key, value, "--llm-");
+        }
         if (!opt.arch.empty()) calc::apply_option(job, "arch", opt.arch, "--llm-");
         pin_framework(job.setup, snap.config);
     } catch (const InputError& e) {
@@ -219,7 +230,18 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
     const TimeLimit limit = time_limit_of(sub, partition, snap);
     const double tokens = job.setup.tokens;
     const std::string assumed = assumed_text(opt, job.setup);
-    d.prediction = calc::prediction_kv(out.estimate);
+    if (run.empty()) run = record::default_run_name(sub.account, label);
+    // What the compute ledger needs, signed with the rest (docs/ai-act.md).
+    record::Prediction pred = calc::to_prediction(out.estimate);
+    if (out.estimate.flops_per_token > 0) pred.flops_per_token = out.estimate.flops_per_token;
+    if (tokens > 0) pred.tokens = tokens;
+    if (req.partition != nullptr) {
+        if (const double tdp = snap.hardware.gpu_of(*req.partition).tdp_w; tdp > 0) pred.tdp_w = tdp;
+    }
+    pred.run = run;
+    d.prediction = pred.encode();
+    const std::string crossing =
+        pred.flops_per_token && tokens > 0 ? threshold_text(snap.runs, run, tokens * *pred.flops_per_token) : "";
     if (estimate != nullptr) *estimate = out.estimate;
     if (out.estimate.verdict != calc::Verdict::DoesNotFit) {
         // May not fit: accepted under any policy (the band straddles usable memory), with what
@@ -255,6 +277,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
                              (exempt ? "exempt" : "policy warn on " + rule->slurm_name) + ")");
         d.log = "does not fit: " + d.prediction;
     }
+    if (!crossing.empty()) add(d.lines, crossing);
     if (!assumed.empty()) add(d.lines, assumed);
     for (const auto& n : notes) add(d.lines, n);
     return d;

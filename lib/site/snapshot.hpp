@@ -9,6 +9,7 @@
 #include "calc/bands.hpp"
 #include "calc/hardware.hpp"
 #include "calc/models.hpp"
+#include "site/runs.hpp"
 #include "site/site_config.hpp"
 
 namespace aif::site {
@@ -20,6 +21,9 @@ struct Snapshot {
     calc::BandTable bands;            // the framework profiles' error bands (bands.json)
     std::string default_partition;    // DefaultPartition=, else slurm.conf's Default=YES
     std::vector<PartitionTimes> partition_times;  // DefaultTime/MaxTime from slurm.conf
+    // The collector's per-run summary synced next to aifactory.conf (kRunSummaryFile); empty
+    // when the site syncs none. A bad file is a note, never a failed load.
+    RunTotals runs;
     std::vector<std::string> files;   // what it was loaded from (watched for changes)
     std::vector<std::string> notes;   // problems that disabled a rule, for the log
 };

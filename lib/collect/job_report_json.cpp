@@ -41,6 +41,10 @@ json_t* prediction_json(const record::Prediction& p, const json::Ptr& raw) {
     set_real(out, "tokens_per_s", p.tokens_per_s);
     set_real(out, "train_hours", p.train_hours);
     set_real(out, "gpu_hours", p.gpu_hours);
+    set_real(out, "flops_per_token", p.flops_per_token);
+    set_real(out, "tokens", p.tokens);
+    set_real(out, "tdp_w", p.tdp_w);
+    text("run", p.run);
     text("verdict", p.verdict);
     text("dominant", p.dominant);
     text("layout", p.layout);

@@ -231,6 +231,7 @@ std::string ledger_text(const RunLedger& l) {
     for (const auto& v : l.sites) sites += (sites.empty() ? "" : ", ") + v;
     for (const auto& v : l.partitions) parts += (parts.empty() ? "" : ", ") + v;
     for (const auto& v : l.accounts) accounts += (accounts.empty() ? "" : ", ") + v;
+    if (accounts.empty()) accounts = "(none given)";
     s += "  sites:           " + sites + "\n  partitions:      " + parts + "\n  accounts:        " + accounts + "\n";
     for (double t : l.thresholds) {
         std::string what = "not reached (" + g6(l.flops / t * 100.0) + " %)";

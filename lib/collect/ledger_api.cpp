@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The collector's run-ledger routes: the runs a token may read, merged from their jobs' records.
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
+#include <stdexcept>
 
 #include "collect/html.hpp"
 #include "collect/ledger.hpp"
@@ -11,6 +13,15 @@
 
 namespace aif::collect {
 namespace {
+
+// All 17 digits: the ledger's totals must add up from its jobs' figures (json::dump keeps 10).
+std::string exact_json(const json::Ptr& j) {
+    char* text = json_dumps(j.get(), JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    if (text == nullptr) throw std::runtime_error("out of memory writing the ledger");
+    std::string s(text);
+    free(text);
+    return s + "\n";
+}
 
 std::string site_of(const Principal& who) { return who.all_sites() ? "" : who.site; }
 
@@ -39,7 +50,7 @@ Reply runs_reply(Store& store, const LedgerConfig& cfg, const Principal& who, co
         return {200, run_summary_file(all_runs(store, cfg, who), cfg.thresholds, format_time(std::time(nullptr))),
                 "text/plain; charset=utf-8", false};
     if (parts.size() == 2 && parts[0] == "v1")
-        return {200, json::dump(runs_json(all_runs(store, cfg, who)).get(), true) + "\n", "application/json", false};
+        return {200, exact_json(runs_json(all_runs(store, cfg, who))), "application/json", false};
     const std::string& run = parts.back();
     if (!record::is_run_name(run)) return error_reply(400, "run: 1-64 of letters, digits, '.', '_' and '-'");
     RunLedger l = run_ledger(store, cfg, run, who);
@@ -48,7 +59,7 @@ Reply runs_reply(Store& store, const LedgerConfig& cfg, const Principal& who, co
     if (format == "csv") return {200, ledger_csv(l), "text/csv; charset=utf-8", false};
     if (format == "text") return {200, ledger_text(l), "text/plain; charset=utf-8", false};
     if (!format.empty() && format != "json") return error_reply(400, "format: json, csv or text");
-    return {200, json::dump(to_json(l).get(), true) + "\n", "application/json", false};
+    return {200, exact_json(to_json(l)), "application/json", false};
 }
 
 }  // namespace aif::collect

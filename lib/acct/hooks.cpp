@@ -180,6 +180,7 @@ std::string step_end(const StepEnd& s) noexcept {
         r.node_energy_j = s.node_energy_j;
         r.exit_code = s.exit_code;
         r.exit_signal = s.exit_signal;
+        r.tokens_reported = s.tokens_reported;
         if (s.exit_code) r.state = (*s.exit_code == 0 && !s.exit_signal) ? "COMPLETED" : "FAILED";
         return hand_over(r, s, [](record::Record& rec) { return g_producer->write(rec); });
     } catch (...) {

@@ -86,6 +86,7 @@ JobStep read_step(const json_t* d) {
         s.node_energy_j = opt_real(obs, "node_energy_j");
     }
     s.mem_alloc_bytes = opt_int(d, "mem_alloc_bytes");
+    s.tokens_reported = opt_int(d, "tokens_reported");
     return s;
 }
 

@@ -31,6 +31,7 @@ struct JobStep {
     std::optional<long long> mem_alloc_bytes;  // Slurm's memory allocation to the step on the node (v2)
     // The GPU sampler's measurements (v2 observed): absent until a node measures them.
     std::optional<double> gpu_util_mean_pct, gpu_energy_j, node_energy_j;
+    std::optional<long long> tokens_reported;  // the job's own count at the step's end (v2)
 };
 
 // The submit_decision record: what job_submit said.

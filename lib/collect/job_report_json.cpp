@@ -78,6 +78,7 @@ json_t* step_json(const JobStep& s) {
     set_int(o, "mem_alloc_bytes", s.mem_alloc_bytes);
     set_real(o, "gpu_util_mean_pct", s.gpu_util_mean_pct);
     set_real(o, "gpu_energy_j", s.gpu_energy_j);
+    set_int(o, "tokens_reported", s.tokens_reported);
     set_real(o, "node_energy_j", s.node_energy_j);
     return o;
 }
@@ -172,6 +173,7 @@ JobStep read_step(const json_t* o) {
     s.mem_alloc_bytes = get_int(o, "mem_alloc_bytes");
     s.gpu_util_mean_pct = get_real(o, "gpu_util_mean_pct");
     s.gpu_energy_j = get_real(o, "gpu_energy_j");
+    s.tokens_reported = get_int(o, "tokens_reported");
     s.node_energy_j = get_real(o, "node_energy_j");
     return s;
 }

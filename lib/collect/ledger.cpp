@@ -52,12 +52,14 @@ RunJob job_of(const JobReport& r) {
     const record::Prediction& p = *r.prediction;
     if (p.flops_per_token && p.tokens_per_s && p.gpus && *p.gpus > 0 && r.gpu_seconds > 0)
         j.flops_gpu_time = r.gpu_seconds * *p.tokens_per_s * *p.flops_per_token / *p.gpus;
-    if (p.flops_per_token && p.tokens && *p.tokens > 0) {
-        j.tokens = p.tokens;
-        j.flops_tokens = *p.tokens * *p.flops_per_token;
-    }
+    std::optional<long long> reported;
+    for (const JobStep& s : r.steps)
+        if (s.tokens_reported) reported = std::max(reported.value_or(0), *s.tokens_reported);
+    if (reported) j.tokens = static_cast<double>(*reported), j.tokens_basis = kBasisTokensReported;
+    else if (p.tokens && *p.tokens > 0) j.tokens = p.tokens, j.tokens_basis = kBasisTokens;
+    if (p.flops_per_token && j.tokens) j.flops_tokens = *j.tokens * *p.flops_per_token;
     if (j.flops_gpu_time) j.flops = *j.flops_gpu_time, j.flops_basis = kBasisGpuTime;
-    else if (j.flops_tokens) j.flops = *j.flops_tokens, j.flops_basis = kBasisTokens;
+    else if (j.flops_tokens) j.flops = *j.flops_tokens, j.flops_basis = j.tokens_basis;
     if (auto e = measured_energy_j(r)) {
         j.energy_j = e, j.energy_basis = kEnergyMeasured;
     } else if (p.tdp_w && r.gpu_seconds > 0) {
@@ -137,6 +139,7 @@ json::Ptr to_json(const RunLedger& l) {
     json_object_set_new(flops, "jobs_unknown", json_integer(l.jobs_no_flops));
     json_object_set_new(flops, "basis_gpu_time", json_string(kBasisGpuTime));
     json_object_set_new(flops, "basis_tokens", json_string(kBasisTokens));
+    json_object_set_new(flops, "basis_tokens_reported", json_string(kBasisTokensReported));
     json_object_set_new(j, "flops", flops);
     json_object_set_new(j, "gpu_hours_used", json_real(l.gpu_hours_used));
     json_object_set_new(j, "gpu_hours_charged", json_real(l.gpu_hours_charged));
@@ -187,6 +190,7 @@ json::Ptr to_json(const RunLedger& l) {
         set_opt(m, "flops_gpu_time", r.flops_gpu_time);
         set_opt(m, "flops_tokens", r.flops_tokens);
         set_opt(m, "tokens", r.tokens);
+        if (!r.tokens_basis.empty()) json_object_set_new(m, "tokens_basis", json_string(r.tokens_basis.c_str()));
         json_object_set_new(m, "flops", json_real(r.flops));
         json_object_set_new(m, "flops_basis", json_string(r.flops_basis.c_str()));
         cumulative += r.flops;
@@ -221,7 +225,7 @@ std::string ledger_text(const RunLedger& l) {
          ", last " + l.jobs.back().end_time.value_or("running") + ")\n";
     s += "  compute:         " + g6(l.flops) + " FLOP (estimated)\n";
     s += "    " + std::to_string(l.jobs_gpu_time) + " jobs: " + kBasisGpuTime + "\n";
-    if (l.jobs_tokens) s += "    " + std::to_string(l.jobs_tokens) + " jobs: " + kBasisTokens + "\n";
+    if (l.jobs_tokens) s += "    " + std::to_string(l.jobs_tokens) + " jobs: tokens (declared or reported) x FLOPs per token\n";
     if (l.jobs_no_flops) s += "    " + std::to_string(l.jobs_no_flops) + " jobs: not counted (no rate, no tokens)\n";
     s += "  GPU-hours:       " + fmt_fixed(l.gpu_hours_used, 3) + " used, " + fmt_fixed(l.gpu_hours_charged, 3) + " charged\n";
     s += "  GPU energy:      " + fmt_fixed(l.energy_j / kJoulesPerKwh, 3) + " kWh (" + std::to_string(l.jobs_energy_measured) +

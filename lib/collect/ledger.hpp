@@ -20,6 +20,7 @@ struct LedgerConfig {
 
 inline constexpr const char* kBasisGpuTime = "measured GPU-seconds x predicted achieved FLOP/s per GPU";
 inline constexpr const char* kBasisTokens = "declared tokens x FLOPs per token (6N + attention)";
+inline constexpr const char* kBasisTokensReported = "reported tokens x FLOPs per token (6N + attention)";
 inline constexpr const char* kEnergyMeasured = "measured (GPU energy counters)";
 inline constexpr const char* kEnergyTdpUtil = "estimated: TDP x measured utilisation x GPU-hours";
 inline constexpr const char* kEnergyTdp = "estimated: TDP x GPU-hours (utilisation not measured: upper bound)";
@@ -31,7 +32,10 @@ struct RunJob {
     double gpu_hours_used = 0;                 // measured: the steps' GPU-seconds / 3600
     std::optional<double> gpu_hours_charged;   // allocation x elapsed
     // (a) GPU-seconds x tokens_per_s x flops_per_token / gpus; (b) tokens x flops_per_token.
+    // tokens: the job's own count (AIFACTORY_TOKENS_FILE, largest over its steps) where it wrote
+    // one, else --llm-tokens as declared; tokens_basis kBasisTokensReported or kBasisTokens.
     std::optional<double> flops_gpu_time, flops_tokens, tokens;
+    std::string tokens_basis;
     double flops = 0;          // the figure the ledger counts: (a) where known, else (b), else 0
     std::string flops_basis;   // kBasis*, "" when neither is known
     std::optional<double> energy_j;  // GPU energy, joules

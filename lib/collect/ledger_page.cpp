@@ -78,7 +78,7 @@ std::string ledger_page(const RunLedger& l) {
          "<a href=\"/v1/runs/" + html_escape(l.run) + "\">JSON</a></p>\n<table>\n";
     s += row("estimated FLOPs", "<span class=\"big\">" + g3(l.flops) + "</span>", "run-flops");
     s += row("basis", std::to_string(l.jobs_gpu_time) + " jobs: " + kBasisGpuTime + "; " + std::to_string(l.jobs_tokens) +
-                          " jobs: " + kBasisTokens + "; " + std::to_string(l.jobs_no_flops) + " jobs: not counted",
+                          " jobs: tokens (reported by the job, else declared) x FLOPs per token (6N + attention); " + std::to_string(l.jobs_no_flops) + " jobs: not counted",
              "run-basis");
     s += row("GPU-hours used / charged", fmt_fixed(l.gpu_hours_used, 3) + " / " + fmt_fixed(l.gpu_hours_charged, 3), "run-gpu-hours");
     s += row("GPU energy", fmt_fixed(l.energy_j / 3.6e6, 3) + " kWh (" + std::to_string(l.jobs_energy_measured) +

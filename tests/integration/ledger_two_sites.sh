@@ -67,7 +67,7 @@ stop_site() {
 llm_job() {
     local site=$1; shift
     sbatch --parsable -o "$T/job-%j.out" --mem=100 --gres=gpu:a100:4 -n1 -t 40 --llm-model=llama3.1-8b \
-        --llm-layout=tp=4,sp=on --llm-mbs=1 --llm-seq=2048 "$@" --wrap "srun -n1 --gres=gpu:a100:4 sleep 2"
+        --llm-layout=tp=4,sp=on --llm-mbs=1 --llm-seq=2048 "$@" --wrap "${WRAP:-srun -n1 --gres=gpu:a100:4 sleep 2}"
 }
 # message FILE: sbatch's lines joined back into one text (the plugin wraps at 80 columns).
 message() { sed 's/^sbatch: *//' "$1" | tr '\n' ' ' | tr -s ' '; }
@@ -88,9 +88,13 @@ CL=$(scontrol show config | sed -n 's/^ClusterName *= *//p')
 if llm_job site-a --llm-run='bad name;x' > "$T/bad.out" 2>&1; then die "a bad --llm-run was accepted"; fi
 message "$T/bad.out" | grep -q -- "--llm-run: 'bad name;x' has ' '" || die "bad --llm-run message: $(cat "$T/bad.out")"
 
-say "site-a: two jobs of run $RUN on fake-NVML GPUs (one with declared tokens), one of another run"
-a1=$(llm_job site-a --llm-run=$RUN) || die "job not accepted"
-a2=$(llm_job site-a --llm-run=$RUN --llm-tokens=1B) || die "job not accepted"
+say "site-a: two jobs of run $RUN on fake-NVML GPUs, one of another run"
+# The first writes its token count to AIFACTORY_TOKENS_FILE; the second declares --llm-tokens and
+# names a symlink there, which the acct plugin (root in slurmstepd) must not follow.
+echo 999 > "$T/elsewhere"; ln -s "$T/elsewhere" "$T/a2.tokens"
+a1=$(WRAP="srun -n1 --gres=gpu:a100:4 sleep 2; echo 123456789 > \$AIFACTORY_TOKENS_FILE" \
+    llm_job site-a --llm-run=$RUN --export=ALL,AIFACTORY_TOKENS_FILE=$T/a1.tokens) || die "job not accepted"
+a2=$(llm_job site-a --llm-run=$RUN --llm-tokens=1B --export=ALL,AIFACTORY_TOKENS_FILE=$T/a2.tokens) || die "job not accepted"
 a3=$(llm_job site-a) || die "job not accepted"   # default run: account.model
 for j in $a1 $a2 $a3; do wait_job site-a "$j"; done
 grep -l "\"job_id\":$a1," "$T"/site-a/outbox/*/*.rec | head -n1 | xargs tail -n +2 | grep -q "\"run\":\"$RUN\"" ||
@@ -123,8 +127,15 @@ for n, rep in reps.items():
     rate = p["tokens_per_s"] * p["flops_per_token"] / p["gpus"]
     assert abs(j["flops_gpu_time"] - rep["gpu_seconds"] * rate) <= 1e-9 * j["flops_gpu_time"], (j, rep["gpu_seconds"], rate)
     assert j["flops"] == j["flops_gpu_time"] and j["flops_basis"].startswith("measured GPU-seconds"), j
-    if "tokens" in p:  # (b) as declared, beside it
+    reported = [s["tokens_reported"] for s in rep["steps"] if "tokens_reported" in s]
+    if n == names[0]:  # (b) from the count the job wrote (read at the batch step's end), beside (a)
+        assert reported == [123456789] and j["tokens"] == 123456789 and j["tokens_basis"].startswith("reported"), (reported, j)
+        assert abs(j["flops_tokens"] - 123456789 * p["flops_per_token"]) <= 1e-9 * j["flops_tokens"], j
+    elif "tokens" in p:  # (b) as declared; the symlinked count file was not read
+        assert reported == [] and j["tokens_basis"].startswith("declared"), (reported, j)
         assert abs(j["flops_tokens"] - p["tokens"] * p["flops_per_token"]) <= 1e-9 * j["flops_tokens"], j
+    else:
+        assert "flops_tokens" not in j, j
     assert abs(j["gpu_hours_used"] - rep["gpu_seconds"] / 3600) < 1e-12, (j, rep["gpu_seconds"])
     srun = [s for s in rep["steps"] if s["step_id"] != "batch"]
     if n.startswith("site-a"):  # measured by the fake NVML counters

@@ -231,17 +231,8 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
     const double tokens = job.setup.tokens;
     const std::string assumed = assumed_text(opt, job.setup);
     if (run.empty()) run = record::default_run_name(sub.account, label);
-    // What the compute ledger needs, signed with the rest (docs/ai-act.md).
-    record::Prediction pred = calc::to_prediction(out.estimate);
-    if (out.estimate.flops_per_token > 0) pred.flops_per_token = out.estimate.flops_per_token;
-    if (tokens > 0) pred.tokens = tokens;
-    if (req.partition != nullptr) {
-        if (const double tdp = snap.hardware.gpu_of(*req.partition).tdp_w; tdp > 0) pred.tdp_w = tdp;
-    }
-    pred.run = run;
-    d.prediction = pred.encode();
-    const std::string crossing =
-        pred.flops_per_token && tokens > 0 ? threshold_text(snap.runs, run, tokens * *pred.flops_per_token) : "";
+    d.prediction = ledger_prediction(out.estimate, tokens, req.partition ? snap.hardware.gpu_of(*req.partition).tdp_w : 0, run);
+    const std::string crossing = threshold_text(snap.runs, run, tokens * out.estimate.flops_per_token);
     if (estimate != nullptr) *estimate = out.estimate;
     if (out.estimate.verdict != calc::Verdict::DoesNotFit) {
         // May not fit: accepted under any policy (the band straddles usable memory), with what

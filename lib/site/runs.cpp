@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "calc/check.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
 #include "record/prediction.hpp"
@@ -13,6 +14,15 @@
 namespace aif::site {
 
 std::string run_name_problem(std::string_view name) { return record::run_name_problem(name); }
+
+std::string ledger_prediction(const calc::Estimate& e, double tokens, double tdp_w, const std::string& run) {
+    record::Prediction p = calc::to_prediction(e);
+    if (e.flops_per_token > 0) p.flops_per_token = e.flops_per_token;
+    if (tokens > 0) p.tokens = tokens;
+    if (tdp_w > 0) p.tdp_w = tdp_w;
+    p.run = run;
+    return p.encode();
+}
 
 std::string fmt_flop(double flops) {
     char b[32];

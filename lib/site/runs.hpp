@@ -8,7 +8,15 @@
 #include <unordered_map>
 #include <vector>
 
+namespace aif::calc {
+struct Estimate;
+}
+
 namespace aif::site {
+
+// The prediction job_submit signs (encoded): the estimate's, plus what the compute ledger needs:
+// FLOPs per token, the declared tokens (0: none), the GPU's TDP (0: unknown) and the run.
+std::string ledger_prediction(const calc::Estimate& e, double tokens, double tdp_w, const std::string& run);
 
 // Where job_submit looks for the summary: this name, in aifactory.conf's directory.
 inline constexpr const char* kRunSummaryFile = "aifactory-runs.txt";

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -41,6 +43,7 @@ const CommandSpec& spec() {
             {"max-body-mb", Takes::Value, "N", "largest request body accepted (default 8)"},
             {"max-per-ip", Takes::Value, "N", "connections from one address (default 32)"},
             {"request-deadline", Takes::Value, "S", "seconds for one request's headers and body (default 60)"},
+            {"thresholds", Takes::Value, "FLOP,...", "training-compute marks of the run ledger (default 1e23,1e25)"},
             {"port-file", Takes::Value, "FILE", "write the listening port here once ready"},
         },
         "The PostgreSQL password comes from ~/.pgpass or PGPASSWORD, never the command line.\n"
@@ -54,6 +57,20 @@ void log_line(const std::string& m) {
     std::lock_guard<std::mutex> g(g_log_mu);
     std::fprintf(stderr, "%s collector: %s\n", ts.c_str(), m.c_str());
     std::fflush(stderr);
+}
+
+// "1e23,1e25" → FLOP marks; each a positive finite number.
+std::vector<double> parse_thresholds(const std::string& text) {
+    std::vector<double> out;
+    for (const auto& item : split(text, ',')) {
+        char* end = nullptr;
+        const double v = std::strtod(item.c_str(), &end);
+        if (end == nullptr || *end != '\0' || !(v > 0) || !std::isfinite(v))
+            throw InputError("--thresholds: '" + printable(item) + "' is not a FLOP count (e.g. 1e23,1e25)");
+        out.push_back(v);
+    }
+    if (out.empty() || out.size() > 16) throw InputError("--thresholds: give 1 to 16 FLOP counts, e.g. 1e23,1e25");
+    return out;
 }
 
 }  // namespace
@@ -75,6 +92,7 @@ int cmd_collector(int argc, char** argv) {
                 cfg.max_body_bytes = static_cast<std::size_t>(parse_int(a.value, "--max-body-mb", 1, 1024)) * 1024 * 1024;
             else if (a.key == "max-per-ip")
                 cfg.max_per_ip = static_cast<unsigned>(parse_int(a.value, "--max-per-ip", 1, 100000));
+            else if (a.key == "thresholds") cfg.ledger.thresholds = parse_thresholds(a.value);
             else if (a.key == "request-deadline")
                 cfg.request_deadline_s = static_cast<unsigned>(parse_int(a.value, "--request-deadline", 1, 3600));
         }

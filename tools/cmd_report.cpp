@@ -23,6 +23,7 @@
 #include "common/files.hpp"
 #include "common/json.hpp"
 #include "common/text.hpp"
+#include "record/prediction.hpp"
 
 namespace aif::cli {
 namespace {
@@ -30,9 +31,11 @@ namespace {
 const CommandSpec& spec() {
     static const CommandSpec s{
         "report",
-        "JOBID [options]",
-        "Shows one job's report: what was asked, predicted, what ran where, GPU-hours.",
+        "JOBID [options] | --run NAME [options]",
+        "Shows one job's report: what was asked, predicted, what ran where, GPU-hours; or with --run\n"
+        "a training run's compute and energy ledger across sites (docs/ai-act.md).",
         {
+            {"run", Takes::Value, "NAME", "the training run's ledger from the collector (no JOBID)"},
             {"cluster", Takes::Value, "NAME",
              "cluster of the job (default: 'cluster' in the acct config, else the one cluster with records of JOBID)"},
             {"site", Takes::Value, "NAME", "site of the job (default: 'site' in the acct config)"},
@@ -139,10 +142,34 @@ std::string base_of(std::string url) {
     return url;
 }
 
+// `aifactory report --run NAME`: the collector's text (or JSON) form of the run's ledger.
+int report_run(const std::string& url, const std::string& token_file, const std::string& ca, const std::string& run,
+               bool as_json) {
+    std::string token;
+    try {
+        token = read_token(token_file.empty() ? "/etc/aifactory/sender.token" : token_file);
+    } catch (const InputError& e) {
+        std::fprintf(stderr, "aifactory report: %s\n", e.what());
+        return 2;
+    }
+    Fetched f = fetch(base_of(url) + "/v1/runs/" + run + (as_json ? "" : "?format=text"), token, ca);
+    if (f.status == 200) {
+        std::printf("%s", collect::terminal_safe(f.body).c_str());
+        return 0;
+    }
+    if (f.status == 404) std::fprintf(stderr, "aifactory report: the collector has no jobs of run %s\n", run.c_str());
+    else if (f.status == 401 || f.status == 403)
+        std::fprintf(stderr, "aifactory report: the collector refused the token (HTTP %ld)\n", f.status);
+    else
+        std::fprintf(stderr, "aifactory report: collector unreachable (%s)\n",
+                     f.status ? ("HTTP " + std::to_string(f.status)).c_str() : f.error.c_str());
+    return 1;
+}
+
 }  // namespace
 
 int cmd_report(int argc, char** argv) {
-    std::string cluster, site, url, token_file, ca, outbox;
+    std::string cluster, site, url, token_file, ca, outbox, run;
     std::string sender_conf = acct::kDefaultSenderConfig, acct_conf = acct::kDefaultProducerConfig;
     if (const char* env = std::getenv(names::kAcctConfEnv); env && *env) acct_conf = env;
     bool offline = false, as_json = false;
@@ -161,6 +188,20 @@ int cmd_report(int argc, char** argv) {
             else if (a.key == "outbox") outbox = a.value;
             else if (a.key == "sender-config") sender_conf = a.value, explicit_sender = true;
             else if (a.key == "acct-config") acct_conf = a.value, explicit_acct = true;
+            else if (a.key == "run") run = a.value;
+        }
+        if (!run.empty()) {
+            if (!args.words.empty()) throw InputError("give JOBID or --run NAME, not both");
+            if (const std::string why = record::run_name_problem(run); !why.empty())
+                throw InputError("--run: '" + printable(run, 70) + "' " + why);
+            ConfFile sc = read_kv(sender_conf);
+            if (explicit_sender && !sc.missing.empty()) throw InputError("--sender-config: " + sc.missing);
+            if (url.empty() && sc.kv.count("url")) url = base_of(sc.kv["url"]);
+            if (token_file.empty() && sc.kv.count("token_file")) token_file = sc.kv["token_file"];
+            if (ca.empty() && sc.kv.count("ca_file")) ca = sc.kv["ca_file"];
+            if (url.empty()) throw InputError("--run needs the collector: --url URL (or 'url' in " + sender_conf + ")");
+            if (offline) throw InputError("--run reads the collector's ledger; it has no --offline form");
+            return -1;
         }
         if (args.words.empty()) throw InputError("JOBID is required (aifactory report 1234)");
         job_id = parse_int(args.words[0], "JOBID", 0, 0xFFFFFFFFLL);
@@ -185,6 +226,7 @@ int cmd_report(int argc, char** argv) {
         return -1;
     });
     if (rc >= 0) return rc;
+    if (!run.empty()) return report_run(url, token_file, ca, run, as_json);
 
     const bool online = !offline && !url.empty();
     std::string token;

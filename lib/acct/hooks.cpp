@@ -40,6 +40,9 @@ void fill(record::Record& r, const Common& c, Producer& p) {
     // verdict is not ours).
     if (c.prediction && c.prediction_trusted && !r.verdict && !c.prediction->verdict.empty())
         r.verdict = c.prediction->verdict;
+    // The training run: only from a prediction job_submit signed (the user cannot move a job
+    // into or out of a run after the decision).
+    if (c.prediction && c.prediction_trusted && !c.prediction->run.empty()) r.run = c.prediction->run;
 }
 
 // Builds the record with owned JSON objects for the *_kv fields, then hands it over.
@@ -178,6 +181,7 @@ std::string step_end(const StepEnd& s) noexcept {
         r.node_energy_j = s.node_energy_j;
         r.exit_code = s.exit_code;
         r.exit_signal = s.exit_signal;
+        r.tokens_reported = s.tokens_reported;
         if (s.exit_code) r.state = (*s.exit_code == 0 && !s.exit_signal) ? "COMPLETED" : "FAILED";
         return hand_over(r, s, [](record::Record& rec) { return g_producer->write(rec); });
     } catch (...) {

@@ -67,6 +67,7 @@ struct StepEnd : Common {
     std::vector<record::GpuTimelinePoint> gpu_timeline;  // at most record::kMaxGpuTimelinePoints
     std::optional<std::uint64_t> mem_alloc_bytes;  // Slurm's allocation to the step on this node
     std::optional<std::int32_t> exit_code, exit_signal;
+    std::optional<std::uint64_t> tokens_reported;  // from the job's AIFACTORY_TOKENS_FILE
 };
 std::string step_end(const StepEnd& s) noexcept;
 

@@ -87,6 +87,7 @@ JobStep read_step(const json_t* d) {
         s.gpu_timeline = gpu_timeline_from_json(json_object_get(obs, "gpu_timeline"));
     }
     s.mem_alloc_bytes = opt_int(d, "mem_alloc_bytes");
+    s.tokens_reported = opt_int(d, "tokens_reported");
     return s;
 }
 

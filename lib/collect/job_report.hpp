@@ -34,6 +34,7 @@ struct JobStep {
     std::optional<double> gpu_util_mean_pct, gpu_energy_j, node_energy_j;
     // observed.gpu_timeline: memory (max over GPUs) and utilisation over the step, <= 64 points.
     std::vector<record::GpuTimelinePoint> gpu_timeline;
+    std::optional<long long> tokens_reported;  // the job's own count at the step's end (v2)
 };
 
 // observed.gpu_timeline's form ({"t_s": [...], "gpu_mem_max_bytes": [...], "gpu_util_mean_pct":

@@ -42,6 +42,10 @@ json_t* prediction_json(const record::Prediction& p, const json::Ptr& raw) {
     set_real(out, "tokens_per_s", p.tokens_per_s);
     set_real(out, "train_hours", p.train_hours);
     set_real(out, "gpu_hours", p.gpu_hours);
+    set_real(out, "flops_per_token", p.flops_per_token);
+    set_real(out, "tokens", p.tokens);
+    set_real(out, "tdp_w", p.tdp_w);
+    text("run", p.run);
     text("verdict", p.verdict);
     text("dominant", p.dominant);
     text("layout", p.layout);
@@ -75,6 +79,7 @@ json_t* step_json(const JobStep& s) {
     set_int(o, "mem_alloc_bytes", s.mem_alloc_bytes);
     set_real(o, "gpu_util_mean_pct", s.gpu_util_mean_pct);
     set_real(o, "gpu_energy_j", s.gpu_energy_j);
+    set_int(o, "tokens_reported", s.tokens_reported);
     set_real(o, "node_energy_j", s.node_energy_j);
     if (!s.gpu_timeline.empty()) set(o, "gpu_timeline", gpu_timeline_json(s.gpu_timeline));
     return o;
@@ -170,6 +175,7 @@ JobStep read_step(const json_t* o) {
     s.mem_alloc_bytes = get_int(o, "mem_alloc_bytes");
     s.gpu_util_mean_pct = get_real(o, "gpu_util_mean_pct");
     s.gpu_energy_j = get_real(o, "gpu_energy_j");
+    s.tokens_reported = get_int(o, "tokens_reported");
     s.node_energy_j = get_real(o, "node_energy_j");
     s.gpu_timeline = gpu_timeline_from_json(json_object_get(o, "gpu_timeline"));
     return s;

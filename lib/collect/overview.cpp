@@ -21,17 +21,6 @@ double round_to(double v, int decimals) {
 }
 std::string na(const std::optional<double>& v, int decimals) { return v ? fmt_fixed(*v, decimals) : "n/a"; }
 
-// A CSV field: quoted when it holds a separator, quote or newline; a leading = + - @ is
-// neutralised so a spreadsheet does not run it as a formula (keys come from submissions).
-std::string csv_field(const std::string& s) {
-    std::string v = s;
-    if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v = "'" + v;
-    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-    std::string q = "\"";
-    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
 // A Prometheus label value: backslash, double quote and newline escaped.
 std::string label(const std::string& s) {
     std::string o;
@@ -48,6 +37,17 @@ std::string label(const std::string& s) {
 std::optional<double> hours(const UsageGroup& r) { return r.jobs ? std::optional<double>(r.gpu_hours) : std::nullopt; }
 
 }  // namespace
+
+// A CSV field: quoted when it holds a separator, quote or newline; a leading = + - @ is
+// neutralised so a spreadsheet does not run it as a formula (keys come from submissions).
+std::string csv_field(const std::string& s) {
+    std::string v = s;
+    if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v = "'" + v;
+    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
 
 UsageGroup usage_group(std::string site, std::string key, std::int64_t jobs, double gpu_hours,
                        std::optional<double> gpu_energy_j, std::optional<double> node_energy_j,

@@ -23,6 +23,8 @@ const char* group_name(GroupBy g);                        // "partition" | "acco
 std::optional<GroupBy> parse_group(const std::string& s);  // nullopt for anything else
 
 std::string usage_json(GroupBy g, const std::vector<UsageGroup>& rows);
+// A CSV field: quoted where needed; a leading = + - @ neutralised (no spreadsheet formulas).
+std::string csv_field(const std::string& s);
 std::string usage_csv(GroupBy g, const std::vector<UsageGroup>& rows);
 // `query`: the filter's query string, kept in the export links ("" or "site=a&...").
 // `more_html`: further sections (the calculator's accuracy) before the footer.

@@ -214,6 +214,12 @@ struct Server::Impl {
 
     Reply get(MHD_Connection* c, const std::string& url, const Principal& who) {
         auto parts = split(url, '/');
+        if ((parts.size() == 2 && parts[0] == "v1" && (parts[1] == "runs" || parts[1] == "runs-summary")) ||
+            (parts.size() == 3 && parts[0] == "v1" && parts[1] == "runs") || (parts.size() == 2 && parts[0] == "runs"))
+        {
+            const char* f = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+            return runs_reply(store, cfg.ledger, who, parts, f ? f : "");
+        }
         bool html = !parts.empty() && parts[0] == "jobs" && parts.size() == 4;
         bool api_job = parts.size() == 5 && parts[0] == "v1" && parts[1] == "jobs";
         if (html || api_job) {

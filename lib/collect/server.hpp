@@ -5,6 +5,8 @@
 //   GET  /v1/jobs?site=&account=&verdict=&from=&to=&limit=      job listing
 //   GET  /v1/aggregates/gpu-hours|rejections|prediction-error|accuracy|calibration   same filters
 //   GET  /jobs/SITE/CLUSTER/JOBID, GET /   HTML job page and overview (inline SVG)
+//   GET  /v1/runs, /v1/runs/NAME[?format=csv|text], /runs/NAME   training-run ledger (JSON, CSV,
+//        text, HTML page), /v1/runs-summary: the per-run file sites sync (docs/ai-act.md)
 //   GET  /healthz                         "ok" (no authentication, no data)
 // Every other request needs "Authorization: Bearer TOKEN" (or Basic with the token as the
 // password, for browsers). A site token reads only its own site.
@@ -14,7 +16,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "collect/ledger.hpp"
 #include "collect/store.hpp"
 #include "collect/tokens.hpp"
 
@@ -31,6 +35,7 @@ struct ServerConfig {
     unsigned timeout_s = 30;            // idle connection timeout (every byte restarts it)
     unsigned request_deadline_s = 60;   // headers and body of one request, however they trickle
     unsigned max_query_args = 32;
+    LedgerConfig ledger;  // FLOP thresholds (aifactory collector --thresholds)
 };
 
 // POST /v1/records without the HTTP layer: status and JSON body. Exposed for unit tests.
@@ -43,6 +48,10 @@ struct Reply {
 Reply ingest(Store& store, const Principal& who, std::string_view body, const ServerConfig& cfg,
              const std::function<void(const std::string&)>& log = {});
 Reply error_reply(int status, const std::string& message);  // {"error": message}
+// GET /v1/runs, /v1/runs-summary, /v1/runs/NAME and /runs/NAME (`parts`: the URL's segments),
+// over the jobs `who` may read (a site token: its own site's). ledger_api.cpp.
+Reply runs_reply(Store& store, const LedgerConfig& cfg, const Principal& who, const std::vector<std::string>& parts,
+                 const std::string& format);
 
 class Server {
 public:

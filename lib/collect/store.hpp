@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "collect/validate.hpp"
@@ -80,6 +81,9 @@ public:
     virtual std::vector<PredictionPair> predictions(const JobFilter& f) = 0;
     virtual std::vector<UsageGroup> usage_groups(const JobFilter& f, GroupBy g) = 0;
     virtual std::int64_t count() = 0;
+    // Jobs of training runs (the compute ledger): each job with a step record whose top-level
+    // "run" is `run` ("" any run), with that run, on `site` ("" every site), oldest first.
+    virtual std::vector<std::pair<JobKey, std::string>> run_jobs(const std::string& site, const std::string& run) = 0;
 };
 
 // SQLite file (created if missing) in WAL mode. Safe to share between threads.

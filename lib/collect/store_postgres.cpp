@@ -168,6 +168,19 @@ public:
         return out;
     }
 
+    std::vector<std::pair<JobKey, std::string>> run_jobs(const std::string& site, const std::string& run) override {
+        std::lock_guard<std::mutex> g(mu_);
+        ensure();
+        Params p;
+        p.add(site);
+        p.add(sql::run_pattern(run));
+        ResultPtr r(this->run("runs", sql::for_dialect(sql::run_records(), D), p));
+        std::vector<std::pair<JobKey, std::string>> out;
+        for (int i = 0; i < PQntuples(r.r); ++i)
+            sql::add_run_job(out, {text(r.r, i, 0), text(r.r, i, 1), i64(r.r, i, 2)}, text(r.r, i, 3), run);
+        return out;
+    }
+
     std::optional<std::string> record_body(const std::string& site, const std::string& record_id) override {
         std::lock_guard<std::mutex> g(mu_);
         ensure();

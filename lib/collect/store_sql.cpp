@@ -5,6 +5,8 @@
 #include <cctype>
 #include <utility>
 
+#include <jansson.h>
+
 namespace aif::collect::sql {
 namespace {
 
@@ -137,6 +139,33 @@ std::string jobs_missing() {
 std::string record_body() { return "SELECT body FROM records WHERE site = ?1 AND record_id = ?2"; }
 
 std::string find_version() { return "SELECT version, created FROM records WHERE site = ?1 AND record_id = ?2"; }
+
+std::string run_records() {
+    return "SELECT site, cluster, job_id, body FROM records WHERE kind = 'step_end' AND job_id IS NOT NULL\n"
+           "  AND (CAST(?1 AS TEXT) = '' OR site = ?1) AND body LIKE ?2 ORDER BY event_time, record_id";
+}
+
+// Run names hold no '%' and no quote; '_' matches itself among others (run_of() decides).
+std::string run_pattern(const std::string& run) { return "%\"run\":\"" + run + (run.empty() ? "%" : "\"%"); }
+
+std::string run_of(const std::string& body) {
+    json_error_t e;
+    json_t* doc = json_loadb(body.data(), body.size(), 0, &e);
+    if (!doc) return {};
+    const json_t* v = json_object_get(doc, "run");
+    std::string run = json_is_string(v) ? json_string_value(v) : "";
+    json_decref(doc);
+    return run;
+}
+
+void add_run_job(std::vector<std::pair<JobKey, std::string>>& out, JobKey key, const std::string& body,
+                 const std::string& want) {
+    const std::string run = run_of(body);
+    if (run.empty() || (!want.empty() && run != want)) return;
+    for (const auto& [k, r] : out)
+        if (k.site == key.site && k.cluster == key.cluster && k.job_id == key.job_id) return;
+    out.emplace_back(std::move(key), run);
+}
 
 std::string job_records() {
     return "SELECT body FROM records WHERE site = ?1 AND cluster = ?2 AND job_id = ?3 ORDER BY event_time, record_id";

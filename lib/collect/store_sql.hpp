@@ -36,6 +36,15 @@ std::string usage_groups(Dialect d, GroupBy g);
 // Per site, group and decision: submit decisions counted.
 std::string decision_groups(Dialect d, GroupBy g);
 std::string count();
+// ?1 site ("" all), ?2 LIKE pattern on the body (run_pattern): site, cluster, job_id, body of step
+// records, oldest first. A prefilter: run_of() reads the record's own top-level "run".
+std::string run_records();
+std::string run_pattern(const std::string& run);
+// The record's top-level "run" ("" when none or not JSON).
+std::string run_of(const std::string& body);
+// Adds (key, run) to `out` unless the key is there already or the run is not `want` ("" any).
+void add_run_job(std::vector<std::pair<JobKey, std::string>>& out, JobKey key, const std::string& body,
+                 const std::string& want);
 // The `jobs` table summarises each job's records (what listings and aggregates read, so they do
 // not scan every record): refresh_job recomputes one job (?1 site, ?2 cluster, ?3 job id) after
 // its records change, in the same transaction; rebuild_jobs fills it for a store that predates it

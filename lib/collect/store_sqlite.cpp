@@ -166,6 +166,16 @@ public:
         return out;
     }
 
+    std::vector<std::pair<JobKey, std::string>> run_jobs(const std::string& site, const std::string& run) override {
+        std::lock_guard<std::mutex> g(mu_);
+        Stmt s(db_, sql::run_records());
+        s.bind(1, site);
+        s.bind(2, sql::run_pattern(run));
+        std::vector<std::pair<JobKey, std::string>> out;
+        while (s.step()) sql::add_run_job(out, {s.text(0), s.text(1), s.i64(2)}, s.text(3), run);
+        return out;
+    }
+
     std::optional<std::string> record_body(const std::string& site, const std::string& record_id) override {
         std::lock_guard<std::mutex> g(mu_);
         Stmt s(db_, sql::record_body());

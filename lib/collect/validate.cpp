@@ -29,7 +29,7 @@ const char* const kFields[] = {
     "submit_time", "start_time", "end_time", "nodes", "gpus", "tasks", "cpus", "gpu_model", "gpu_seconds",
     "cpu_seconds", "state", "exit_code", "exit_signal", "decision", "reason", "training", "prediction", "verdict",
     "binding", "observed", "record_version", "prediction_origin", "truncated"};
-const char* const kFieldsV2[] = {"elapsed_s", "mem_alloc_bytes", "time_limit_s"};
+const char* const kFieldsV2[] = {"elapsed_s", "mem_alloc_bytes", "time_limit_s", "run", "tokens_reported"};
 
 // Members of `observed`: what a node measured for the step. Schema 2 adds the GPU sampler's.
 const char* const kObservedV1[] = {"max_rss_bytes", "gpu_mem_peak_bytes"};
@@ -210,6 +210,9 @@ Row check_record(std::string_view json_text) {
     c.seconds("elapsed_s");
     c.integer("mem_alloc_bytes", 0, INT64_MAX);
     c.integer("time_limit_s", 1, 0xFFFFFFFFLL * 60);
+    c.integer("tokens_reported", 0, 1000000000000000000LL);
+    if (const std::string run = c.text("run", false, record::kMaxRunBytes); c.get("run") && !record::is_run_name(run))
+        c.fail("run", "must be 1-64 of letters, digits, '.', '_' and '-'");
     for (const char* k : {"training", "prediction", "binding", "observed"}) c.object(k);
     r.verdict = c.text("verdict", false, 64);
     const json_t* pred = c.get("prediction");

@@ -3,6 +3,7 @@
 // always signed), strict decoding, and the record's JSON object.
 #include "record/prediction.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -17,6 +18,7 @@ namespace {
 constexpr const char* kMemPrefix = "mem_";
 constexpr const char* kMemSuffix = "_gib";
 constexpr const char* kDecisionIdKey = "decision_id";
+constexpr const char* kRunKey = "run";
 
 std::optional<double> parse_number(std::string_view text) {
     std::string v(trim(text));
@@ -57,6 +59,13 @@ bool set_field(Prediction& p, const std::string& key, std::string_view value, bo
     else if (key == "tokens_per_s") return number(p.tokens_per_s);
     else if (key == "train_hours") return number(p.train_hours);
     else if (key == "gpu_hours") return number(p.gpu_hours);
+    else if (key == "flops_per_token") return number(p.flops_per_token);
+    else if (key == "tokens") return number(p.tokens);
+    else if (key == "tdp_w") return number(p.tdp_w);
+    else if (key == kRunKey) {
+        if (is_run_name(value)) p.run = value;
+        else if (strict) throw InputError("prediction: run='" + printable(value, 70) + "' is not a run name");
+    }
     else if (key == "gpus") {
         auto n = parse_number(value);
         if (n && *n >= 0 && *n <= 1e8 && *n == std::floor(*n)) p.gpus = static_cast<int>(*n);
@@ -101,6 +110,10 @@ std::string Prediction::encode() const {
     for (const auto& [name, gib] : components) add(kMemPrefix + name + kMemSuffix, fmt_fixed(gib, 2));
     num("train_hours", train_hours, 2);
     num("gpu_hours", gpu_hours, 1);
+    num("flops_per_token", flops_per_token, 0);
+    num("tokens", tokens, 0);
+    num("tdp_w", tdp_w, 0);
+    if (!run.empty()) add(kRunKey, run);
     if (!decision_id.empty()) add(kDecisionIdKey, decision_id);
     for (const auto& [key, value] : extra) add(key, value);
     return s;
@@ -137,6 +150,10 @@ json::Ptr Prediction::to_json() const {
         json_object_set_new(j, (kMemPrefix + name + kMemSuffix).c_str(), json_real(gib));
     put_number(j, "train_hours", train_hours, false);
     put_number(j, "gpu_hours", gpu_hours, false);
+    put_number(j, "flops_per_token", flops_per_token, true);
+    put_number(j, "tokens", tokens, true);
+    put_number(j, "tdp_w", tdp_w, true);
+    put_text(j, kRunKey, run);
     put_text(j, kDecisionIdKey, decision_id);
     for (const auto& [key, value] : extra)
         if (json_t* v = kv_value_json(value)) json_object_set_new(j, key.c_str(), v);
@@ -189,9 +206,37 @@ Prediction Prediction::from_json(const json_t* obj) {
         else if (k == "gpu_hours" && !p.gpu_hours) p.gpu_hours = one.gpu_hours;
         else if (k == "gpus" && !p.gpus) p.gpus = one.gpus;
         else if (k == kDecisionIdKey && p.decision_id.empty()) p.decision_id = one.decision_id;
+        else if (k == kRunKey && p.run.empty()) p.run = one.run;
+        else if (k == "flops_per_token" && !p.flops_per_token) p.flops_per_token = one.flops_per_token;
+        else if (k == "tokens" && !p.tokens) p.tokens = one.tokens;
+        else if (k == "tdp_w" && !p.tdp_w) p.tdp_w = one.tdp_w;
         else if (!one.components.empty()) p.components.push_back(one.components.front());
     }
     return p;
+}
+
+bool is_run_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxRunBytes) return false;
+    for (char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+    return true;
+}
+
+std::string run_name_problem(std::string_view name) {
+    if (name.empty()) return "is empty";
+    if (name.size() > kMaxRunBytes) return "is " + std::to_string(name.size()) + " bytes (at most " + std::to_string(kMaxRunBytes) + ")";
+    for (char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+            return "has '" + printable(std::string_view(&c, 1)) + "': use letters, digits, '.', '_' and '-'";
+    return {};
+}
+
+std::string default_run_name(std::string_view account, std::string_view model) {
+    std::string s = std::string(account.empty() ? "noaccount" : account) + "." + std::string(model.empty() ? "model" : model);
+    for (char& c : s)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) c = '_';
+    if (s.size() > kMaxRunBytes) s.resize(kMaxRunBytes);
+    return s;
 }
 
 std::pair<std::string, std::string> split_signature(const std::string& text) {

@@ -39,6 +39,11 @@ struct Prediction {
     // gib_per_gpu. Wire key mem_<name>_gib.
     std::vector<std::pair<std::string, double>> components;
     std::optional<double> train_hours, gpu_hours;
+    // The compute ledger (docs/ai-act.md): model FLOPs per token (6N + attention), the tokens the
+    // job declared (--llm-tokens), the GPU's TDP in W, and the training run the job belongs to
+    // (--llm-run, else account + model; [A-Za-z0-9._-], at most 64 bytes). Signed with the rest.
+    std::optional<double> flops_per_token, tokens, tdp_w;
+    std::string run;
     std::string decision_id;  // record id of the job's submit_decision record; "" when none
     std::vector<std::pair<std::string, std::string>> extra;  // keys this version does not know, as sent
     std::string sig;  // job_submit's signature, when the text carried one (never encoded)
@@ -48,9 +53,18 @@ struct Prediction {
     json::Ptr to_json() const;
     static Prediction from_json(const json_t* object);  // nullptr or not an object → empty
     bool empty() const {
-        return verdict.empty() && !gib_per_gpu && extra.empty() && components.empty() && decision_id.empty();
+        return verdict.empty() && !gib_per_gpu && extra.empty() && components.empty() && decision_id.empty() &&
+               run.empty();
     }
 };
+
+// Training-run names (--llm-run): 1..kMaxRunBytes of [A-Za-z0-9._-].
+inline constexpr std::size_t kMaxRunBytes = 64;
+bool is_run_name(std::string_view name);
+// "" when `name` is a run name, else what is wrong with it ("is empty", "has ' '...").
+std::string run_name_problem(std::string_view name);
+// The run of a job that names none: "<account>.<model>", other characters replaced by '_'.
+std::string default_run_name(std::string_view account, std::string_view model);
 
 // "<encoded>;sig=<hex>" → {"<encoded>", "<hex>"}; {text, ""} when unsigned.
 std::pair<std::string, std::string> split_signature(const std::string& text);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "record/prediction.hpp"
 
 namespace aif::record {
 namespace {
@@ -233,6 +234,9 @@ Built build(const Record& r, std::int64_t created) {
     put_object(j, "prediction", r.prediction, truncated);
     put_text(j, "verdict", r.verdict, truncated);
     put(j, "prediction_origin", r.prediction_origin);
+    if (r.run && !is_run_name(*r.run)) throw InputError("record: run is not a run name");
+    put(j, "run", r.run);
+    put_int(j, "tokens_reported", r.tokens_reported);
     put_object(j, "binding", r.binding, truncated);
     put_observed(j, r);
     // Still too big (many capped fields at once): leave out the optional parts, largest first

@@ -38,6 +38,11 @@ struct Record {
     std::optional<double> elapsed_s;
     std::optional<std::uint64_t> mem_alloc_bytes;
     std::optional<std::int64_t> time_limit_s;
+    // v2: the training run (--llm-run, else account + model) from the signed prediction.
+    std::optional<std::string> run;
+    // v2 step_end: tokens the job reported having processed so far (AIFACTORY_TOKENS_FILE, read
+    // at the step's end): the user's own figure, cumulative over the job.
+    std::optional<std::uint64_t> tokens_reported;
 
     // Submit decisions (job_submit): "accepted" | "warned" | "rejected", with the reason shown.
     std::optional<std::string> decision, reason;

@@ -11,6 +11,8 @@
 #include "common/text.hpp"
 #include "detect/config_files.hpp"
 #include "detect/detect.hpp"
+#include "record/prediction.hpp"
+#include "site/runs.hpp"
 #include "site/wording.hpp"
 
 namespace aif::site {
@@ -169,8 +171,17 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
         return d;
     }
     calc::JobSpec job;
+    std::string run;  // --llm-run as given; else account.model, below
     try {
-        for (const auto& [key, value] : opt.values) calc::apply_option(job, key, value, "--llm-");
+        for (const auto& [key, value] : opt.values) {
+            if (key == "run") {
+                if (const std::string why = run_name_problem(value); !why.empty())
+                    throw InputError("--llm-run: '" + printable(value, 70) + "' " + why);
+                run = value;
+                continue;
+            }
+            calc::apply_option(job, key, value, "--llm-");
+        }
         if (!opt.arch.empty()) calc::apply_option(job, "arch", opt.arch, "--llm-");
         pin_framework(job.setup, snap.config);
     } catch (const InputError& e) {
@@ -220,7 +231,11 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
     const TimeLimit limit = time_limit_of(sub, partition, snap);
     const double tokens = job.setup.tokens;
     const std::string assumed = assumed_text(opt, job.setup);
-    d.prediction = calc::prediction_kv(out.estimate, calc::profile(job.setup).id, req.partition->gpu_id);
+    if (run.empty()) run = record::default_run_name(sub.account, label);
+    const std::string gpu_id = req.partition ? req.partition->gpu_id : std::string();
+    const double tdp_w = req.partition ? snap.hardware.gpu_of(*req.partition).tdp_w : 0;
+    d.prediction = ledger_prediction(out.estimate, calc::profile(job.setup).id, gpu_id, tokens, tdp_w, run);
+    const std::string crossing = threshold_text(snap.runs, run, tokens * out.estimate.flops_per_token);
     if (estimate != nullptr) *estimate = out.estimate;
     if (out.estimate.verdict != calc::Verdict::DoesNotFit) {
         // May not fit: accepted under any policy (the band straddles usable memory), with what
@@ -256,6 +271,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
                              (exempt ? "exempt" : "policy warn on " + rule->slurm_name) + ")");
         d.log = "does not fit: " + d.prediction;
     }
+    if (!crossing.empty()) add(d.lines, crossing);
     if (!assumed.empty()) add(d.lines, assumed);
     for (const auto& n : notes) add(d.lines, n);
     return d;

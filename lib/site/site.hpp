@@ -5,6 +5,7 @@
 
 #include "site/decide.hpp"
 #include "site/gpu_request.hpp"
+#include "site/runs.hpp"
 #include "site/site_config.hpp"
 #include "site/snapshot.hpp"
 #include "site/spank_env.hpp"

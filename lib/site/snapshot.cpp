@@ -2,6 +2,7 @@
 #include "site/snapshot.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -42,6 +43,19 @@ std::shared_ptr<const Snapshot> load_snapshot(const std::string& site_conf,
         }
     }
     s->config.partitions = std::move(kept);
+
+    // The run summary: optional (a missing file is watched too, so a first sync is noticed).
+    const std::size_t slash = site_conf.find_last_of('/');
+    const std::string runs = (slash == std::string::npos ? std::string(".") : site_conf.substr(0, slash)) + "/" +
+                             kRunSummaryFile;
+    s->files.push_back(runs);
+    if (access(runs.c_str(), F_OK) == 0) {
+        try {
+            s->runs = parse_run_summary(read_file(runs, kMaxRunSummaryBytes), runs);
+        } catch (const InputError& e) {
+            s->notes.push_back(std::string("run summary not used: ") + e.what());
+        }
+    }
 
     s->default_partition = s->config.default_partition;
     if (!slurm_conf.empty()) {

@@ -10,6 +10,7 @@
 #include "calc/hardware.hpp"
 #include "calc/models.hpp"
 #include "calc/site_model.hpp"
+#include "site/runs.hpp"
 #include "site/site_config.hpp"
 
 namespace aif::site {
@@ -22,6 +23,9 @@ struct Snapshot {
     calc::SiteModel site_model;       // the site's calibration (SiteModel=; empty when none)
     std::string default_partition;    // DefaultPartition=, else slurm.conf's Default=YES
     std::vector<PartitionTimes> partition_times;  // DefaultTime/MaxTime from slurm.conf
+    // The collector's per-run summary synced next to aifactory.conf (kRunSummaryFile); empty
+    // when the site syncs none. A bad file is a note, never a failed load.
+    RunTotals runs;
     std::vector<std::string> files;   // what it was loaded from (watched for changes)
     std::vector<std::string> notes;   // problems that disabled a rule, for the log
 };

@@ -10,7 +10,8 @@ namespace aif::site {
 const std::vector<std::string>& llm_option_names() {
     static const std::vector<std::string> names = {
         "model", "config", "layout", "zero", "mbs", "gbs", "seq", "tokens",
-        "precision", "optimizer", "recompute", "framework", "check", "master", "lora", "quant"};
+        "precision", "optimizer", "recompute", "framework", "check", "master", "lora", "quant", "compile",
+        "ac-every", "run"};
     return names;
 }
 

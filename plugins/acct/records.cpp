@@ -2,7 +2,11 @@
 #include "plugins/acct/records.hpp"
 
 #include <slurm/slurm.h>
+#include <fcntl.h>
+#include <sys/fsuid.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +22,9 @@ namespace aif::acct_plugin {
 namespace {
 
 using aif::plugin::count_devices;
+
+// Names the file where a job writes the tokens it has processed so far (docs/ai-act.md).
+constexpr const char* kTokensFileEnv = "AIFACTORY_TOKENS_FILE";
 
 // How Slurm forwards the --llm-* options into a step's environment.
 constexpr const char* kOptionEnv[] = {names::kOptionPrefix, names::kStepOptionPrefix};
@@ -57,6 +64,31 @@ void set_prediction(acct::hooks::Common& c, const std::string& text) {
     auto checked = acct::hooks::check_prediction(c.uid, text);
     c.prediction = checked.prediction;
     c.prediction_trusted = checked.trusted;
+}
+
+// The job's own token count (docs/ai-act.md): AIFACTORY_TOKENS_FILE names a file the job writes.
+// slurmstepd runs as root and the path is the user's, so the file is opened with the user's file
+// permissions (setfsuid/setfsgid: this thread only), not through a final symlink, without
+// blocking (a FIFO), and used only when it is a regular file the user owns, of at most 64 bytes
+// holding one decimal integer. Anything else: no count (never an error: the step's record stays).
+std::optional<std::uint64_t> reported_tokens(const std::string& path, uid_t uid, gid_t gid) {
+    if (path.empty() || path[0] != '/' || path.size() > 4096) return std::nullopt;
+    const int old_uid = setfsuid(uid), old_gid = setfsgid(gid);
+    int fd = -1;
+    if (setfsuid(static_cast<uid_t>(-1)) == static_cast<int>(uid) && setfsgid(static_cast<gid_t>(-1)) == static_cast<int>(gid))
+        fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    setfsgid(static_cast<gid_t>(old_gid));
+    setfsuid(static_cast<uid_t>(old_uid));
+    if (fd < 0) return std::nullopt;
+    struct stat st {};
+    char buf[65] = {0};
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == uid && st.st_size <= 64) n = read(fd, buf, 64);
+    close(fd);
+    if (n <= 0) return std::nullopt;
+    const std::string_view text = aif::trim(std::string_view(buf, static_cast<std::size_t>(n)));
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    return std::strtoull(std::string(text).c_str(), nullptr, 10);
 }
 
 }  // namespace
@@ -109,6 +141,9 @@ void write_step_end(spank_t sp, const StepTimes& t, StepUsage& usage) {
         s.exit_code = t.exit_code;
         if (t.exit_signal) s.exit_signal = t.exit_signal;
     }
+    gid_t gid = 0;
+    if (s.uid && spank_get_item(sp, S_JOB_GID, &gid) == ESPANK_SUCCESS)
+        s.tokens_reported = reported_tokens(aif::plugin::job_getenv(sp, kTokensFileEnv), *s.uid, gid);
     usage.finish(s);
     acct::hooks::step_end(s);
 }

@@ -75,6 +75,7 @@ const OptionHelp kHelp[] = {
     {"compile", "on|off", "torch.compile (torchtitan; default: the version's)"},
     {"ac-every", "N", "torchtitan layer SAC: every N-th block full AC"},
     {"check", "MODE", "enforce, warn or off (warn/off only where allowed)"},
+    {"run", "NAME", "training run for the compute ledger (default: account.model)"},
 };
 constexpr int kOptions = sizeof kHelp / sizeof kHelp[0];
 
@@ -92,6 +93,9 @@ std::string resolve_config_path(const std::string& path) {
 void validate(const std::string& key, const std::string& value) {
     if (key == "check") {
         aif::site::parse_policy(value, "--llm-check");
+    } else if (key == "run") {
+        if (const std::string why = aif::site::run_name_problem(value); !why.empty())
+            throw aif::InputError("--llm-run: '" + aif::printable(value, 70) + "' " + why);
     } else if (key == "config") {
         const std::string path = resolve_config_path(value);
         std::string text;
@@ -151,7 +155,7 @@ void parse_args(int ac, char** av) {
     for (const auto& k : defaults)
         args.use(k, [&](const std::string& v) {
             const std::string key = k.substr(8);
-            if (key == "check" || key == "config" || key == "model")
+            if (key == "check" || key == "config" || key == "model" || key == "run")
                 throw aif::InputError("--llm-" + key + " has no site default");
             validate(key, v);
             state.defaults[key] = v;

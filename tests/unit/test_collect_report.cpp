@@ -17,6 +17,7 @@
 #include "collect_test_util.hpp"
 #include "collect/html.hpp"
 #include "collect/job_report.hpp"
+#include "collect/ledger.hpp"
 #include "collect/validate.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -186,6 +187,64 @@ START_TEST(report_charges_allocation_and_links_the_decision) {
 }
 END_TEST
 
+// A job of the ledger test: `origin` job_submit unless forged; end time orders the jobs.
+JobReport run_job(long long id, const std::string& run, const std::string& end, double gpu_seconds,
+                  const std::string& origin = "job_submit") {
+    JobReport r;
+    r.site = "siteA", r.cluster = "c1", r.job_id = id, r.records = 2, r.partition = "p1", r.account = "acct";
+    r.prediction = record::Prediction();
+    r.prediction->run = run;
+    r.prediction->gpus = 4;
+    r.prediction->tokens_per_s = 1000;
+    r.prediction->flops_per_token = 1e9;
+    r.prediction_origin = origin;
+    r.gpu_seconds = gpu_seconds;
+    r.outcome.end_time = end;
+    return r;
+}
+
+START_TEST(ledger_sums_with_basis_and_marks_the_crossing) {
+    std::vector<JobReport> jobs;
+    jobs.push_back(run_job(3, "r1", "2026-08-20T03:00:00Z", 7200));  // energy from TDP x utilisation
+    jobs.back().prediction->tdp_w = 400;
+    jobs.back().usage.gpu_util_mean_pct = 50;
+    jobs.push_back(run_job(1, "r1", "2026-08-20T01:00:00Z", 3600));  // measured energy
+    JobStep st;
+    st.step_id = "0", st.gpu_energy_j = 1000, st.tokens_reported = 5;
+    jobs.back().steps.push_back(st);
+    jobs.push_back(run_job(2, "r1", "2026-08-20T02:00:00Z", 0));     // no GPU time: declared tokens
+    jobs.back().prediction->tokens = 1e6;
+    jobs.push_back(run_job(4, "r2", "2026-08-20T02:30:00Z", 3600));  // another run
+    jobs.push_back(run_job(5, "r1", "2026-08-20T02:40:00Z", 3600, "user-declared"));  // not signed
+    LedgerConfig cfg;
+    cfg.thresholds = {1e30, 1e15};
+    const RunLedger l = build_run_ledger("r1", jobs, cfg);
+    ck_assert_int_eq(l.jobs.size(), 3);
+    ck_assert_int_eq(l.jobs[0].job_id, 1);  // by end time
+    ck_assert_double_eq_tol(l.jobs[0].flops, 3600 * 1000 * 1e9 / 4, 1);
+    ck_assert_str_eq(l.jobs[0].flops_basis.c_str(), kBasisGpuTime);
+    ck_assert(l.jobs[0].tokens_basis == kBasisTokensReported && *l.jobs[0].tokens == 5);
+    ck_assert_str_eq(l.jobs[1].flops_basis.c_str(), kBasisTokens);
+    ck_assert_double_eq_tol(l.jobs[1].flops, 1e15, 1);
+    ck_assert(!l.jobs[1].energy_j);  // no TDP, nothing measured: unknown, not 0
+    ck_assert_str_eq(l.jobs[2].energy_basis.c_str(), kEnergyTdpUtil);
+    ck_assert_double_eq_tol(*l.jobs[2].energy_j, 7200 * 400 * 0.5, 1e-9);
+    ck_assert_double_eq_tol(l.energy_j, 1000 + 7200 * 400 * 0.5, 1e-9);
+    ck_assert_double_eq_tol(l.flops, 9e14 + 1e15 + 1.8e15, 1);
+    ck_assert_double_eq_tol(l.gpu_hours_used, 3.0, 1e-12);
+    ck_assert(l.jobs_energy_measured == 1 && l.jobs_energy_estimated == 1 && l.jobs_no_energy == 1);
+    // 1e15 is reached by job 2 (9e14 + 1e15), in threshold order whatever the configuration's.
+    ck_assert_int_eq(l.crossed.size(), 1);
+    ck_assert(l.crossed[0].first == 1e15 && l.jobs[l.crossed[0].second].job_id == 2);
+    const std::string page = ledger_page(l), csv = ledger_csv(l), text = ledger_text(l);
+    ck_assert(page.find("class=\"crossing\"") != std::string::npos);
+    ck_assert(text.find("threshold 1e+15 FLOP: crossed by job siteA/2") != std::string::npos);
+    ck_assert(csv.find("r1,total,") != std::string::npos);
+    const std::string summary = run_summary_file({l}, l.thresholds, "2026-08-20T04:00:00Z");
+    ck_assert(summary.rfind("aifactory.runs/1\n", 0) == 0 && summary.find("\nrun r1 3700000000000000\n") != std::string::npos);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("collect_report");
     TCase* tc = tcase_create("collect_report");
@@ -195,6 +254,7 @@ int main() {
     tcase_add_test(tc, report_text_has_no_control_characters);
     tcase_add_test(tc, report_json_reads_back_the_same);
     tcase_add_test(tc, report_charges_allocation_and_links_the_decision);
+    tcase_add_test(tc, ledger_sums_with_basis_and_marks_the_crossing);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Unit tests for lib/site: aifactory.conf parsing, GPU counts from TRES strings, the forwarded
 // --llm-* options, and message wrapping.
+#include "record/prediction.hpp"
+#include "site/runs.hpp"
+
 #include <check.h>
 #include "check_main.hpp"  // ck_assert_str_eq that is safe with temporaries
 
@@ -263,14 +266,66 @@ END_TEST
 START_TEST(option_names_match_slurm_env_names) {
     ck_assert_str_eq(option_key_from_env("dist_opt").c_str(), "dist-opt");
     ck_assert_str_eq(option_key_from_env("model").c_str(), "model");
-    ck_assert_int_eq(llm_option_names().size(), 16);
+    ck_assert_int_eq(llm_option_names().size(), 19);
+}
+END_TEST
+
+START_TEST(run_names_are_validated) {
+    ck_assert(run_name_problem("llama-70b.pretrain_v2").empty());
+    ck_assert(run_name_problem(std::string(64, 'a')).empty());
+    ck_assert(run_name_problem(std::string(65, 'a')).find("at most 64") != std::string::npos);
+    ck_assert(run_name_problem("").find("empty") != std::string::npos);
+    ck_assert(run_name_problem("a b").find("' '") != std::string::npos);
+    ck_assert(run_name_problem("a;sig=x").find("';'") != std::string::npos);
+    ck_assert_str_eq(aif::record::default_run_name("proj1", "Llama 3.1/70B").c_str(), "proj1.Llama_3.1_70B");
+    // The run travels inside the signed prediction, and a forged one does not decode.
+    aif::record::Prediction p;
+    p.verdict = "fits";
+    p.run = "r1";
+    p.flops_per_token = 4.2e11;
+    p.tokens = 1e9;
+    const auto back = aif::record::Prediction::decode(p.encode());
+    ck_assert_str_eq(back.run.c_str(), "r1");
+    ck_assert(*back.flops_per_token == 4.2e11 && *back.tokens == 1e9);
+    ck_assert_str_eq(p.encode().c_str(), "verdict=fits;flops_per_token=420000000000;tokens=1000000000;run=r1");
+    try {
+        aif::record::Prediction::decode("verdict=fits;run=a b");
+        ck_abort_msg("a bad run name decoded");
+    } catch (const aif::InputError&) {
+    }
+}
+END_TEST
+
+START_TEST(run_summary_and_threshold_line) {
+    const RunTotals t = parse_run_summary("aifactory.runs/1\n# comment\nas_of 2026-12-01T00:00:00Z\n"
+                                          "threshold 1e25\nthreshold 1e23\nrun X 7.9e24\n", "runs.txt");
+    ck_assert_int_eq(t.thresholds.size(), 2);
+    ck_assert(t.thresholds[0] == 1e23);
+    ck_assert_str_eq(threshold_text(t, "X", 3e24).c_str(),
+                     "run X: 7.9e24 FLOP so far (as of 2026-12-01T00:00:00Z); this job adds ~3e24 -> crosses 1e25");
+    ck_assert(threshold_text(t, "X", 1e24).empty());               // stays under 1e25
+    ck_assert_str_eq(threshold_text(t, "new", 2e23).c_str(),         // unknown run: from 0
+                     "run new: 0 FLOP so far (as of 2026-12-01T00:00:00Z); this job adds ~2e23 -> crosses 1e23");
+    ck_assert_str_eq(fmt_flop(1e25).c_str(), "1e25");
+    for (const char* bad : {"", "run X 1\n", "aifactory.runs/1\nrun X -1\n", "aifactory.runs/1\nrun a;b 1\n",
+                            "aifactory.runs/1\nthreshold\n"}) {
+        try {
+            parse_run_summary(bad, "runs.txt");
+            ck_abort_msg("accepted: %s", bad);
+        } catch (const aif::InputError& e) {
+            ck_assert(std::string(e.what()).find("runs.txt") == 0);
+        }
+    }
 }
 END_TEST
 
 int main() {
     Suite* s = suite_create("site");
+
     TCase* tc = tcase_create("site");
     tcase_add_test(tc, site_conf_reads_partitions_and_globals);
+    tcase_add_test(tc, run_names_are_validated);
+    tcase_add_test(tc, run_summary_and_threshold_line);
     tcase_add_test(tc, site_conf_errors_name_file_and_line);
     tcase_add_test(tc, site_conf_missing_file_is_an_input_error);
     tcase_add_test(tc, default_partition_from_slurm_conf);

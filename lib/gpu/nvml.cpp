@@ -33,13 +33,7 @@ public:
 
     bool resolve(std::string& why) {
         bool ok = true;
-        auto need = [&](auto& fn, const char* sym) {
-            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib_, sym));
-            if (!fn && ok) {
-                why = std::string("no symbol ") + sym;
-                ok = false;
-            }
-        };
+        auto need = [&](auto& fn, const char* sym) { need_symbol(lib_, fn, sym, ok, why); };
         need(init_, "nvmlInit_v2");
         need(count_, "nvmlDeviceGetCount_v2");
         need(handle_, "nvmlDeviceGetHandleByIndex_v2");

@@ -28,13 +28,7 @@ public:
 
     bool resolve(std::string& why) {
         bool ok = true;
-        auto need = [&](auto& fn, const char* sym) {
-            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib_, sym));
-            if (!fn && ok) {
-                why = std::string("no symbol ") + sym;
-                ok = false;
-            }
-        };
+        auto need = [&](auto& fn, const char* sym) { need_symbol(lib_, fn, sym, ok, why); };
         need(init_, "rsmi_init");
         need(count_, "rsmi_num_monitor_devices");
         need(memory_, "rsmi_dev_memory_usage_get");

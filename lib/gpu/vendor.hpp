@@ -5,10 +5,13 @@
 #ifdef AIF_PLUGIN
 #error "lib/gpu/vendor.hpp is internal to libaifgpu: include gpu/gpu.hpp"
 #endif
+#include <dlfcn.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace aif::gpu {
@@ -20,6 +23,17 @@ struct Reading {
     std::optional<double> energy_j;  // cumulative counter (since driver load), joules
     std::optional<double> power_w;   // instantaneous draw
 };
+
+// Looks up a required symbol of a vendor library into `fn`; the first one missing is named in
+// `why` and clears `ok` (later lookups still run, so every pointer is set or null).
+template <class Fn>
+void need_symbol(void* lib, Fn& fn, const char* sym, bool& ok, std::string& why) {
+    fn = reinterpret_cast<std::remove_reference_t<Fn>>(dlsym(lib, sym));
+    if (!fn && ok) {
+        why = std::string("no symbol ") + sym;
+        ok = false;
+    }
+}
 
 class Vendor {
 public:

@@ -13,30 +13,8 @@ need_root "to run slurmd"
 . "$CLUSTER_LIB"
 trap 'cluster_stop; cleanup' EXIT
 
-printf 'test-site %s\n* %s\n' "$TOKEN_A" "$TOKEN_FED" > "$T/tokens"
-printf '%s\n' "$TOKEN_A" > "$T/site.token"; chmod 600 "$T/site.token"
-start_collector
-
-head -c 32 /dev/urandom > "$T/user.key"; chmod 600 "$T/user.key"
-head -c 32 /dev/urandom > "$T/prediction.key"; chmod 600 "$T/prediction.key"
-cat > "$T/acct.conf" <<CONF
-site = test-site
-site_namespace = 3f7c2a8e-5d1b-4c6a-9e0f-1a2b3c4d5e6f
-user_key_file = $T/user.key
-prediction_key_file = $T/prediction.key
-outbox = $T/outbox
-min_free_mb = 0
-CONF
-cat > "$T/sender.conf" <<CONF
-url = $URL/v1/records
-ca_file = $T/pki/ca.pem
-token_file = $T/site.token
-outbox = $T/outbox
-poll_interval = 0.1
-backoff_min = 0.2
-backoff_max = 1
-min_free_mb = 0
-CONF
+# A collector for site test-site, and the site's acct.conf and sender.conf (tests/collector/lib.sh).
+start_site_collector
 # With the sbatch-time check built (job_submit/aifactory + aifactory.so), an LLM job also carries
 # its declared setup and the calculator's prediction into the report.
 LLM=0

@@ -4,13 +4,13 @@
 # bounded time on its checked-in corpus (fuzz/corpus/<target>/). Fails on any crash, leak, timeout
 # or out-of-memory. Crash inputs are left in $AIF_FUZZ_OUT (default build-fuzz/artifacts/); turn
 # each into a regression unit test.
-#   AIF_FUZZ_SECONDS  seconds per target (default 20)
+#   AIF_FUZZ_SECONDS  seconds per target (default 10)
 #   AIF_FUZZ_TARGETS  space-separated subset (default: every fuzz/fuzz_*.cpp)
 # Needs clang-14 and libclang-rt-14-dev (Debian). Exit 77 when clang is missing.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${AIF_FUZZ_BUILDDIR:-$top/build-fuzz}
-secs=${AIF_FUZZ_SECONDS:-20}
+secs=${AIF_FUZZ_SECONDS:-10}
 CXX=${FUZZ_CXX:-$(command -v clang++-14 || command -v clang++ || true)}
 if [ -z "$CXX" ]; then echo "fuzz_all: clang++ not found (apt-get install clang-14 libclang-rt-14-dev)"; exit 77; fi
 

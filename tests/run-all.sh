@@ -36,10 +36,12 @@ fi
 make -j1 check || status=$?
 if [ "$status" -ne 0 ] && [ -f test-suite.log ]; then cat test-suite.log; fi
 if [ -n "$background" ]; then
+    # The other stages run now, beside what is left of the background ones (fuzzing uses one core).
+    foreground_log=$top/build/release-foreground.log
+    AIF_RELEASE_STAGES=${AIF_FOREGROUND_STAGES-slurm-matrix distcheck deb} "$top/tests/release_checks.sh" \
+        >"$foreground_log" 2>&1 || status=1
     wait "$background" || status=1
-    cat "$background_log" | tee -a "$release_log"
-    AIF_RELEASE_STAGES=${AIF_FOREGROUND_STAGES-slurm-matrix distcheck deb} "$top/tests/release_checks.sh" 2>&1 |
-        tee -a "$release_log" || status=1
+    cat "$background_log" "$foreground_log" | tee -a "$release_log"
 fi
 if [ -n "$runtime" ]; then
     wait "$runtime" || status=1

@@ -186,7 +186,13 @@ int register_options(spank_t sp) {
 void forward_script_hints(spank_t sp) {
     const std::string script = aif::spank::sbatch_script_path();
     if (script.empty()) return;
-    const aif::spank::ScriptHints h = aif::spank::read_script_hints(script);
+    aif::spank::ScriptHints h;
+    try {
+        h = aif::spank::read_script_hints(script);
+    } catch (const std::exception& e) {  // a job without --llm-* options is never refused for this
+        slurm_error("aifactory: the script's config files were not read: %s", e.what());
+        return;
+    }
     for (const auto& p : h.problems)  // "sbatch: " + 65 columns: an 80-column terminal
         for (const auto& line : aif::site::wrap("aifactory: " + p)) slurm_info("%s", line.c_str());
     if (!h.encoded.empty() && spank_job_control_setenv(sp, aif::site::kHintsEnv, h.encoded.c_str(), 1) != ESPANK_SUCCESS)

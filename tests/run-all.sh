@@ -12,7 +12,7 @@ make -j"$(nproc)" >/dev/null
 status=0
 # Release checks (issues 7, 16): Slurm compile matrix, sanitizers, fuzzing, distcheck, packages; timed per stage.
 # AIF_RELEASE_CHECKS=0 skips them; their stage results count in the closing line.
-# The CPU-bound stages (sanitizer build, fuzzing) run at the lowest priority beside the
+# The CPU-bound stages (sanitizer build, fuzzing, distcheck) run at the lowest priority beside the
 # integration tests, which mostly wait on Slurm daemons; the rest runs after them.
 release_log=$top/build/release-checks.log
 background_log=$top/build/release-background.log
@@ -20,7 +20,7 @@ background_log=$top/build/release-background.log
 : > "$background_log"
 background=
 if [ "${AIF_RELEASE_CHECKS:-1}" = 1 ]; then
-    AIF_RELEASE_STAGES=${AIF_BACKGROUND_STAGES-sanitizers fuzz} nice -n 19 "$top/tests/release_checks.sh" \
+    AIF_RELEASE_STAGES=${AIF_BACKGROUND_STAGES-sanitizers fuzz distcheck} nice -n 19 "$top/tests/release_checks.sh" \
         >"$background_log" 2>&1 &
     background=$!
 fi
@@ -36,9 +36,9 @@ fi
 make -j1 check || status=$?
 if [ "$status" -ne 0 ] && [ -f test-suite.log ]; then cat test-suite.log; fi
 if [ -n "$background" ]; then
-    # The other stages run now, beside what is left of the background ones (fuzzing uses one core).
+    # The other stages run now, beside what is left of the background ones.
     foreground_log=$top/build/release-foreground.log
-    AIF_RELEASE_STAGES=${AIF_FOREGROUND_STAGES-slurm-matrix distcheck deb} "$top/tests/release_checks.sh" \
+    AIF_RELEASE_STAGES=${AIF_FOREGROUND_STAGES-slurm-matrix deb} "$top/tests/release_checks.sh" \
         >"$foreground_log" 2>&1 || status=1
     wait "$background" || status=1
     cat "$background_log" "$foreground_log" | tee -a "$release_log"

@@ -22,7 +22,8 @@ constexpr FrameworkProfile kProfiles[] = {
      "megatron/core/tensor_parallel/cross_entropy.py; docs/source/api-guide/dist_optimizer.md",
      1.00, 1.00, 4, 1.05, false, false, false, false},
     {"torchtitan@2024.12", "torchtitan", Framework::FSDP, "",
-     "torchtitan benchmarks/llama3_h100_202412_torchtitan.md (cases M5-M8)",
+     "torchtitan benchmarks/llama3_h100_202412_torchtitan.md (cases M5-M8 and their compile, float8 and "
+     "async-TP rows; the 405B PP rows are not reachable, M23)",
      "eager loss: fp32 log-softmax, its fp32 gradient and log_softmax_backward's output at the backward "
      "peak (12 bytes per logit); Llama block saved tensors counted per AC mode (op SAC: every second mm, "
      "flash SDPA, reduce_scatter, max and abs), eager or compiled blocks; compile off by default",

@@ -24,6 +24,15 @@ Band band_from_residuals(const std::vector<double>& r) {
     return b;
 }
 
+Band band_from_cases(const std::vector<double>& r) {
+    Band b = band_from_residuals(r);
+    if (b.cases < kMinCasesForOwnBand) {
+        b.lo = std::min(b.lo, -kDefaultBand);
+        b.hi = std::max(b.hi, kDefaultBand);
+    }
+    return b;
+}
+
 BandTable BandTable::load(const std::string& path) {
     BandTable t;
     struct stat st {};
@@ -62,7 +71,8 @@ std::string BandTable::to_json() const {
     json_object_set_new(root.get(), "note",
                         json_string("Written by `aifactory validate --write-bands` from the residuals of each "
                                     "profile's memory cases in validation.json; do not edit by hand. "
-                                    "Band = [min, max] of predicted/measured - 1, at least +-3% each side."));
+                                    "Band = [min, max] of predicted/measured - 1 over the high-confidence cases, at least +-3% "
+                                    "each side, and at least +-10% with fewer than 5 cases."));
     json_t* bands = json_object();
     for (const auto& [id, b] : bands_) {  // rounded outwards: every case stays inside
         json_object_set_new(bands, id.c_str(),

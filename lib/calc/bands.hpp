@@ -23,8 +23,16 @@ inline constexpr double kMinBand = 0.03;
 // The band of a profile without cases of its own or of the one it is based on.
 inline constexpr double kDefaultBand = 0.10;
 
+// Fewer high-confidence cases than this leave a profile's band at least the default: the range of
+// two or three residuals is narrower than the spread it samples (n cases bracket about
+// (n-1)/(n+1) of it), and the band decides rejections under Policy=enforce.
+inline constexpr int kMinCasesForOwnBand = 5;
+
 // [min, max] of the residuals, widened to at least ±kMinBand. No residuals: the default band.
 Band band_from_residuals(const std::vector<double>& residuals);
+// The band `validate --write-bands` stores: band_from_residuals, widened to at least
+// ±kDefaultBand while there are fewer than kMinCasesForOwnBand residuals.
+Band band_from_cases(const std::vector<double>& residuals);
 
 class BandTable {
 public:

@@ -162,6 +162,13 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     return bytes + attention_scores;
 }
 
+// Under full recompute, the one layer rebuilt at a time in backward (0 otherwise). It exists only
+// after the loss has freed its tensors, so it competes with the loss's peak instead of adding to it.
+double recompute_working(const TrainingSetup& s, long layers, long moe_layers, double dense, double moe) {
+    if (s.recompute != Recompute::Full) return 0;
+    return std::max(layers - moe_layers ? dense : 0.0, moe_layers ? moe : 0.0);
+}
+
 // Activations a stage holds at its peak, over the micro-batches in flight. `dense`/`moe` are one
 // layer's bytes; `logits` what the loss holds on this stage (0 off the last stage).
 double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, long layers, long moe_layers,
@@ -182,7 +189,7 @@ double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, lon
         const bool split = sequence_parallel(s) || s.partition_activations;
         const double input = tokens * a.hidden * elem / (split ? l.tp : 1);
         const long stored = s.cpu_checkpointing ? std::min(layers, 1L) : kept(layers);
-        const double working = std::max(dense_layers ? dense : 0.0, moe_layers ? moe : 0.0);
+        const double working = recompute_working(s, layers, moe_layers, dense, moe);
         return (input * stored + ids) * in_flight + std::max(0.0, working - logits);
     }
     if (s.offload_activations) {
@@ -190,6 +197,52 @@ double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, lon
         return (per_layer * kept(layers) + ids) * in_flight;
     }
     return (dense * dense_layers + moe * moe_layers + ids) * in_flight;
+}
+
+// FSDP's root unit. The frameworks whose profile says so (FsdpRoot) call fully_shard on each
+// block and then on the model, so the root unit holds the embedding, the final norm and the output
+// projection. torch never reshards the root after forward (FSDP2 _fsdp_state.py FSDPState._lazy_init:
+// post_forward_mesh_info = None, "the parameters would be freed and all-gathered immediately";
+// FSDP1 _runtime_utils.py _post_forward_reshard skips the root), and the root's post-backward runs
+// only in the final callback (its input, the token ids, needs no gradient), so its unsharded bf16
+// parameters stay allocated from the start of forward to the end of backward. Two moments then
+// compete for the peak:
+//  - the loss's backward: every block's activations and the loss's peak; gathered are the root and
+//    the blocks not resharded after forward (torchtitan: the last one; with PP, every one);
+//  - a block's backward, after the loss has freed its tensors: the root, the output projection's
+//    unsharded bf16 gradient (autograd makes it right after the loss; it waits for the root's
+//    post-backward) and the per-block buffers, beside the layer rebuilt under full recompute.
+struct FsdpMoments {
+    double at_loss = 0, at_block = 0;  // buffers at each moment
+};
+
+bool fsdp_root_applies(const TrainingSetup& s, const FrameworkProfile& fp) {
+    if (s.fsdp == Fsdp::Off || s.framework != Framework::FSDP) return false;
+    return fp.fsdp_root == FsdpRoot::Root || fp.fsdp_root == FsdpRoot::RootLastBlock ||
+           (fp.fsdp_root == FsdpRoot::LoraRecipe && s.lora_rank > 0);
+}
+
+FsdpMoments fsdp_root_moments(const Architecture& a, const ParamCount& p, const TrainingSetup& s,
+                              const FrameworkProfile& fp, const StageParams& sp, bool embedding, bool head,
+                              double block_backward) {
+    const Layout& l = s.layout;
+    double root = embedding ? p.embedding : 0;
+    if (head) root += p.final_norm + (a.tied ? (embedding ? 0 : p.embedding) : p.lm_head);
+    // bf16, divided by TP as the stage's parameters are (torchtitan shards the embedding rowwise and
+    // the output colwise; torchtune's LoRA keeps both unquantized: nn.Embedding, nn.Linear)
+    const double gathered = 2 * root / l.tp;
+    const double head_grad = head && s.lora_rank == 0 ? 2 * (a.tied ? p.embedding : p.lm_head) / l.tp : 0;
+    FsdpMoments m{gathered, gathered + head_grad + block_backward};
+    if (fp.fsdp_root != FsdpRoot::RootLastBlock) return m;
+    if (l.pp > 1) {
+        // torchtitan apply_fsdp with PP: no block is resharded after forward, the stage stays
+        // gathered; a block's backward adds only its unsharded bf16 gradients.
+        m.at_loss = 2 * (sp.dense + sp.expert);
+        m.at_block = m.at_loss + head_grad + 2 * sp.layer_max;
+    } else {
+        m.at_loss += 2 * sp.layer_max;  // reshard_after_forward = layer_id < last: the last block
+    }
+    return m;
 }
 
 double comm_buffers(const Layout& l, int dp) {
@@ -267,10 +320,17 @@ struct StageModel {
         // Transient buffers inside the allocator at the peak.
         const double stage_params_gpu = sp.dense + sp.expert;
         const double frozen_bytes = s.quant == Quant::NF4 ? kNf4BytesPerParam : 2.0;
-        if (s.fsdp != Fsdp::Off && s.framework != Framework::DeepSpeed)
+        if (s.fsdp != Fsdp::Off && s.framework != Framework::DeepSpeed) {
             // two gathered bf16 units + one unsharded bf16 grad unit (LoRA: frozen units, no grads)
             mb.buffers = s.lora_rank > 0 ? 2 * frozen_bytes * sp.layer_max : 6 * sp.layer_max;
-        else if (stage >= 3)
+            if (fsdp_root_applies(s, fp)) {
+                // The larger moment counts: the activations and logits above hold kept + max(working,
+                // logits), so these buffers make the sum kept + max(logits + at_loss, working + at_block).
+                const FsdpMoments fm = fsdp_root_moments(a, p, s, fp, sp, embedding, head, mb.buffers);
+                const double working = recompute_working(s, layers, sp.moe_layers, dense_layer, moe_layer);
+                mb.buffers = std::max(mb.logits + fm.at_loss, working + fm.at_block) - std::max(working, mb.logits);
+            }
+        } else if (stage >= 3)
             mb.buffers = 4 * sp.layer_max + 1e8;  // DeepSpeed: largest layer param+grad, prefetch bucket
         else if (s.framework == Framework::DeepSpeed)
             mb.buffers = std::min(2e9, 4 * stage_params_gpu);  // reduce + allgather buckets (5e8 each)

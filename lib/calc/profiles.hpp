@@ -12,6 +12,17 @@
 
 namespace aif::calc {
 
+// What FSDP's root unit holds when the framework wraps each block and then the whole model
+// (fully_shard(model) last): the embedding, the final norm and the output projection, which torch
+// keeps gathered from the start of forward to the end of backward (calc/memory.cpp, "FSDP root").
+enum class FsdpRoot {
+    None,           // not read for this family (or no FSDP): per-block buffers only
+    LoraRecipe,     // torchtune: its LoRA recipes wrap only layers.N; its full recipes' configs
+                    // shard tok_embeddings and output as units of their own (custom_sharded_layers)
+    Root,           // every block resharded after forward, the root not
+    RootLastBlock,  // torchtitan: the last block is not resharded after forward either
+};
+
 struct FrameworkProfile {
     const char* id;          // "torchtitan@2025.06": family@version, what users type
     const char* family;      // "torchtitan": the bare name (means the newest version)
@@ -30,6 +41,7 @@ struct FrameworkProfile {
     bool sac_saves_abs;    // its op-SAC _save_list holds aten.abs (float8 amax inputs)
     bool compile_default;  // training.compile when the job does not say (--compile)
     bool loss_compiled;    // the loss is compiled with the model when compile is on (4 B/logit)
+    FsdpRoot fsdp_root;    // what its FSDP wrapping leaves gathered between forward and backward
 };
 
 // Every profile, oldest first within a family.

@@ -171,7 +171,7 @@ std::vector<ProfileResiduals> profile_residuals(const std::vector<ValidationRow>
         for (double e : pr.residuals) pr.max_abs = std::max(pr.max_abs, std::fabs(e));
         pr.high_cases = pr.band_residuals.size();
         pr.median_abs_high = median_abs(pr.band_residuals);
-        pr.computed = band_from_residuals(pr.band_residuals);
+        pr.computed = band_from_cases(pr.band_residuals);
         pr.computed.from = p.id;
         out.push_back(std::move(pr));
     }

@@ -87,7 +87,7 @@ rm -f "$cases" "$bands"
 
 # Versioned framework profiles: listed with what they model, their source and their band.
 "$AIF" models --frameworks > "$out"
-check "models --frameworks lists every profile, the newest marked" 'grep -qxF "torchtitan@2025.06 (newest: the bare name)  band -13.5..+3.0% (2 cases)" "$out" && grep -q "^megatron@core_r0\.12 (newest" "$out" && grep -q "^deepspeed@0\.16" "$out" && grep -q "^hf@4\.46 .*(default, no cases)" "$out" && grep -qxF "megatron@core_r0.12 (newest: the bare name)  band -10.0..+10.0% (default, no cases)" "$out" && grep -q "^    source:  torchtitan/components/loss.py" "$out"'
+check "models --frameworks lists every profile, the newest marked (fewer than 5 cases keep at least +-10 %)" 'grep -qxF "torchtitan@2025.06 (newest: the bare name)  band -10.9..+10.0% (2 cases)" "$out" && grep -q "^megatron@core_r0\.12 (newest" "$out" && grep -q "^deepspeed@0\.16" "$out" && grep -q "^hf@4\.46 .*(default, no cases)" "$out" && grep -qxF "megatron@core_r0.12 (newest: the bare name)  band -10.0..+10.0% (2 cases)" "$out" && grep -q "^    source:  torchtitan/components/loss.py" "$out"'
 "$AIF" models --frameworks --json > "$out"
 check "models --frameworks --json" 'python3 -c "import json,sys; d={p[\"id\"]:p for p in json.load(open(sys.argv[1]))}; assert d[\"torchtitan@2024.12\"][\"band\"][\"cases\"]==12 and not d[\"torchtitan@2024.12\"][\"newest\"] and d[\"hf@4.46\"][\"band\"][\"from\"]==\"default\"" "$out"'
 tt() { "$AIF" fit --model llama3.1-8b --system leonardo-booster --gpus 4 --fsdp --seq 8192 --json "$@"; }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Versioned framework profiles (parsing, listing, what a version changes) and the error bands
 // computed from validation residuals (rule, table, file round trip, the stored-band check).
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -167,6 +169,57 @@ START_TEST(torchtitan_job_uses_the_block_count) {
 }
 END_TEST
 
+static calc::JobSpec llama_job(std::initializer_list<std::pair<const char*, const char*>> options) {
+    calc::JobSpec j;
+    for (auto [k, v] : options) calc::apply_option(j, k, v);
+    return j;
+}
+
+// FSDP's root unit (embedding, final norm, output) is never resharded after forward and is
+// resharded only in backward's final callback, so its bf16 parameters are gathered at the loss's
+// backward; torchtitan also keeps the last block (reshard_after_forward = layer_id < last).
+// Llama 3.1 8B: root 2 x 128256 x 4096 + 4096 parameters, one block 218,112,000.
+START_TEST(fsdp_root_unit_stays_gathered_through_backward) {
+    calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
+    calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
+                                 {"recompute", "selective"}, {"framework", "torchtitan@2024.12"}});
+    const calc::Architecture a = calc::resolve_arch(j, models);
+    const calc::ParamCount p = calc::count_params(a);
+    const double root = 2.0 * (2.0 * 128256 * 4096 + 4096), block = 218112000;
+    ck_assert_double_eq(p.layer_dense(), block);
+    // M5: the loss's peak (12 B per logit) outweighs a block's backward: root + the last block, bf16.
+    calc::MemoryBreakdown m = calc::memory_only(a, p, j.setup, 8, 8);
+    ck_assert_double_eq_tol(m.buffers, root + 2 * block, 1);
+    // A short sequence: a block's backward, once the loss has freed its tensors, is the larger
+    // moment: root + the output projection's unsharded bf16 grad + 2 gathered blocks + 1 grad block.
+    calc::apply_option(j, "seq", "256");
+    m = calc::memory_only(a, p, j.setup, 8, 8);
+    ck_assert_double_eq_tol(m.buffers + m.logits, root + 2.0 * 128256 * 4096 + 6 * block, 1);
+    // Pipeline parallel: torchtitan reshards no block after forward; the last of 2 stages keeps its
+    // 16 blocks, the final norm and the output projection gathered.
+    calc::apply_option(j, "seq", "8192");
+    calc::apply_option(j, "layout", "pp=2");
+    m = calc::memory_by_stage(a, p, j.setup, 8, 8).last;
+    ck_assert_double_eq_tol(m.buffers, 2 * (16 * block + 4096 + 128256.0 * 4096), 1);
+    // The generic FSDP profile: the root, no block kept (FSDP1 and FSDP2 reshard every block).
+    j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
+                   {"recompute", "selective"}, {"framework", "fsdp"}});
+    ck_assert_double_eq_tol(calc::memory_only(a, p, j.setup, 8, 8).buffers, root, 1);
+    // torchtune: its full fine-tune configs shard tok_embeddings and output as units of their own
+    // (custom_sharded_layers): the per-block buffers only.
+    j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "2048"}, {"mbs", "2"},
+                   {"recompute", "full"}, {"master", "bf16"}, {"framework", "torchtune@0.4"}});
+    ck_assert_double_eq_tol(calc::memory_only(a, p, j.setup, 8, 8).buffers, 6 * block, 1);
+    // Its LoRA recipe wraps only layers.N: the frozen root (bf16), no grads; without AC (no layer
+    // rebuilt) a block's backward adds two gathered frozen blocks where the loss's peak has gone.
+    calc::apply_option(j, "lora", "8");
+    calc::apply_option(j, "recompute", "none");
+    calc::apply_option(j, "seq", "512");  // a loss peak below two gathered blocks
+    m = calc::memory_only(a, p, j.setup, 8, 8);
+    ck_assert_double_eq_tol(m.buffers + m.logits, root + 4 * block, 1);
+}
+END_TEST
+
 START_TEST(band_is_the_residual_range_widened_to_three_percent) {
     calc::Band b = calc::band_from_residuals({-0.152, 0.044, -0.02});
     ck_assert_double_eq(b.lo, -0.152);
@@ -183,6 +236,20 @@ START_TEST(band_is_the_residual_range_widened_to_three_percent) {
     ck_assert_double_eq(b.hi, calc::kDefaultBand);
     ck_assert_int_eq(b.cases, 0);
     ck_assert_str_eq(calc::describe(calc::band_from_residuals({-0.071, 0.01})), "-7.1..+3.0%");
+}
+END_TEST
+
+START_TEST(few_cases_keep_at_least_the_default_band) {
+    calc::Band b = calc::band_from_cases({-0.047, -0.035});  // two cases: not enough to narrow it
+    ck_assert_double_eq(b.lo, -calc::kDefaultBand);
+    ck_assert_double_eq(b.hi, calc::kDefaultBand);
+    ck_assert_int_eq(b.cases, 2);
+    b = calc::band_from_cases({-0.249, -0.1, -0.08});  // wider than the default on one side
+    ck_assert_double_eq(b.lo, -0.249);
+    ck_assert_double_eq(b.hi, calc::kDefaultBand);
+    b = calc::band_from_cases({-0.047, -0.035, -0.02, 0.01, 0.015});  // enough: the cases' own range
+    ck_assert_double_eq(b.lo, -0.047);
+    ck_assert_double_eq(b.hi, calc::kMinBand);
 }
 END_TEST
 
@@ -252,7 +319,8 @@ START_TEST(residuals_per_profile_against_the_stored_band) {
     ck_assert(prof[1].outside.empty());  // D inside the default +-10 %
     calc::BandTable written = calc::computed_bands(prof);
     ck_assert_double_eq(written.of(calc::parse_profile("megatron", "x")).lo, -0.30);
-    ck_assert_double_eq(written.of(calc::parse_profile("deepspeed", "x")).hi, calc::kMinBand);
+    // One case (fewer than kMinCasesForOwnBand): at least the default band.
+    ck_assert_double_eq(written.of(calc::parse_profile("deepspeed", "x")).hi, calc::kDefaultBand);
 }
 END_TEST
 
@@ -264,7 +332,9 @@ int main() {
     tcase_add_test(tc, newer_torchtitan_changes_only_the_logits);
     tcase_add_test(tc, torchtitan_block_saved_tensors_by_hand);
     tcase_add_test(tc, torchtitan_job_uses_the_block_count);
+    tcase_add_test(tc, fsdp_root_unit_stays_gathered_through_backward);
     tcase_add_test(tc, band_is_the_residual_range_widened_to_three_percent);
+    tcase_add_test(tc, few_cases_keep_at_least_the_default_band);
     tcase_add_test(tc, table_gives_own_then_base_then_default_band_and_round_trips);
     tcase_add_test(tc, residuals_per_profile_against_the_stored_band);
     suite_add_tcase(s, tc);

@@ -7,7 +7,8 @@
 // - torch/distributed/pipelining/stage.py backward_maybe_with_nosync: set_requires_gradient_sync,
 //   set_reshard_after_backward and set_is_last_backward False for every backward, FSDP's
 //   post_backward run by hand after the last micro-batch.
-// - torch/distributed/fsdp/_fully_shard/_fsdp_param.py FSDPParam.to_accumulated_grad_if_needed /
+// - torch/distributed/fsdp/_fully_shard/_fsdp_param.py (torch/distributed/_composable/fsdp/ in
+//   older releases) FSDPParam.to_accumulated_grad_if_needed /
 //   accumulate_unsharded_grad_if_needed: without gradient sync the unsharded gradient is kept as
 //   unsharded_accumulated_grad in the reduce dtype when it differs from the param dtype.
 // - torch/distributed/pipelining/schedules.py Schedule1F1B._step_microbatches (warm-up

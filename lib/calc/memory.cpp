@@ -6,6 +6,7 @@
 
 #include "calc/activations_torch.hpp"
 #include "calc/estimate.hpp"
+#include "calc/fsdp_pipeline.hpp"
 #include "calc/modes.hpp"
 #include "calc/profiles.hpp"
 #include "common/text.hpp"
@@ -273,6 +274,7 @@ struct StageModel {
     double logits = 0;                 // the loss's bytes on the last stage
     double comm = 0;
     double lora_dense = 0, lora_moe = 0;  // adapter parameters of one layer (before TP)
+    bool keeps_unsharded = false;      // torchtitan FSDP2 under PP (calc/fsdp_pipeline.hpp)
 
     // Micro-batches pipeline rank r holds at its peak (Megatron-Core schedules.py warm-up + 1;
     // interleaved counts model chunks of 1/v of the stage).
@@ -282,6 +284,25 @@ struct StageModel {
         if (l.vpp == 1) return std::min<double>(l.pp - r, double(m));
         const double chunks = 2.0 * (l.pp - r - 1) + double(l.vpp - 1) * l.pp + 1;
         return std::min(chunks / l.vpp, double(m));
+    }
+
+    // torchtitan FSDP2 under PP (calc/fsdp_pipeline.hpp): the stage's parameters stay unsharded in
+    // bf16 and its gradients accumulate unsharded in fp32 until the last micro-batch; the peak is
+    // the moment of the schedule where held activations plus those gradients are largest.
+    void keep_stage_unsharded(MemoryBreakdown& mb, const StageParams& sp, int r, long layers) const {
+        const UnshardedStageBytes u = unsharded_stage_bytes(s);
+        const double params = sp.dense + sp.expert;
+        // The two gathered units of the FSDP buffers term (below) are among the kept ones.
+        mb.weights += u.weights * std::max(0.0, params - 2 * sp.layer_max);
+        // Activations are affine in the micro-batches held (the recompute working set is fixed).
+        const double none = stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, 0, mb.logits);
+        const double per_mb =
+            stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, 1, mb.logits) - none;
+        const PipelinePeak peak = torch_pipeline_peak(s.layout, r, m, per_mb, u.grads * params);
+        mb.activations = none + per_mb * peak.held;
+        // Sharded gradients only appear at the last micro-batch's reduce-scatter (zero_grad set
+        // them to None): at the peak the gradients are the unsharded accumulation.
+        mb.gradients = u.grads * params * peak.share;
     }
 
     MemoryBreakdown at(int r) const {
@@ -317,13 +338,16 @@ struct StageModel {
         mb.logits = head ? logits : 0;
         mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, in_flight(r),
                                                 mb.logits);
+        if (keeps_unsharded) keep_stage_unsharded(mb, sp, r, layers);
         // Transient buffers inside the allocator at the peak.
         const double stage_params_gpu = sp.dense + sp.expert;
         const double frozen_bytes = s.quant == Quant::NF4 ? kNf4BytesPerParam : 2.0;
         if (s.fsdp != Fsdp::Off && s.framework != Framework::DeepSpeed) {
             // two gathered bf16 units + one unsharded bf16 grad unit (LoRA: frozen units, no grads)
             mb.buffers = s.lora_rank > 0 ? 2 * frozen_bytes * sp.layer_max : 6 * sp.layer_max;
-            if (fsdp_root_applies(s, fp)) {
+            // Under PP torchtitan keeps the whole stage, the root's share included, unsharded
+            // (keep_stage_unsharded above): no root term on top.
+            if (fsdp_root_applies(s, fp) && !keeps_unsharded) {
                 // The larger moment counts: the activations and logits above hold kept + max(working,
                 // logits), so these buffers make the sum kept + max(logits + at_loss, working + at_block).
                 const FsdpMoments fm = fsdp_root_moments(a, p, s, fp, sp, embedding, head, mb.buffers);
@@ -378,6 +402,7 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
     sm.logits = double(s.seq) / l.cp * s.mbs *
                 (double(a.vocab) / l.tp * loss_bytes_per_logit(s, sm.fp) + torch_head_bytes_per_token(a, s, sm.fp));
     sm.comm = comm_buffers(l, sm.dp);
+    sm.keeps_unsharded = fsdp_keeps_stage_unsharded(s, sm.fp, sm.shard);
 
     StageMemory out;
     out.first = out.worst = sm.at(0);

@@ -23,21 +23,23 @@ constexpr FrameworkProfile kProfiles[] = {
      1.00, 1.00, 4, 1.05, false, false, false, false, FsdpRoot::None},
     {"torchtitan@2024.12", "torchtitan", Framework::FSDP, "",
      "torchtitan benchmarks/llama3_h100_202412_torchtitan.md (cases M5-M8 and their compile, float8 and "
-     "async-TP rows; the 405B PP rows are not reachable, M23)",
+     "async-TP rows; the 405B PP rows M23, low confidence)",
      "eager loss: fp32 log-softmax, its fp32 gradient and log_softmax_backward's output at the backward "
      "peak (12 bytes per logit); Llama block saved tensors counted per AC mode (op SAC: every second mm, "
      "flash SDPA, reduce_scatter, max and abs), eager or compiled blocks; compile off by default; FSDP2 root "
-     "unit (embedding, final norm, output) and the last block stay gathered through the loss's backward",
+     "unit (embedding, final norm, output) and the last block stay gathered through the loss's backward; "
+     "under PP every stage stays gathered and accumulates unsharded fp32 gradients (calc/fsdp_pipeline.hpp)",
      "torchtitan at 9dec370 (benchmark commit): train.py loss_fn (compile off since e8977b0), "
      "parallelize_llama.py _save_list/apply_ac/apply_compile/apply_fsdp (reshard_after_forward = "
      "layer_id < last, then fully_shard(model)), models/llama/model.py, models/norms.py; torch FSDP2 "
-     "_fsdp_state.py _lazy_init (the root is not resharded after forward)",
+     "_fsdp_state.py _lazy_init (the root is not resharded after forward); torch.distributed.pipelining "
+     "stage.py backward_maybe_with_nosync, _fsdp_param.py to_accumulated_grad_if_needed",
      1.00, 1.00, 12, 1.06, true, true, false, false, FsdpRoot::RootLastBlock},
     {"torchtitan@2025.06", "torchtitan", Framework::FSDP, "torchtitan@2024.12",
      "torchtitan benchmarks/llama3_8b_h200_2025-06_torchtitan.md at e7c0cae (cases M22, float8 + compile)",
      "compiled loss with compiled blocks (torch.compile fuses the fp32 upcast into the cross entropy: bf16 "
      "logits and their bf16 grad, 2+2 bytes per logit), compile on by default as in the published configs; "
-     "op-SAC save list without aten.abs; block count and FSDP2 root unit as 2024.12",
+     "op-SAC save list without aten.abs; block count, FSDP2 root unit and FSDP under PP as 2024.12",
      "torchtitan/components/loss.py build_cross_entropy_loss (bbb1b61, #1033, 2025-04-02; in v0.1.0, "
      "2025-06-17; compile.components since 08b8b24, 2025-08-20); models/llama3/parallelize_llama.py at e7c0cae "
      "(apply_fsdp as at 9dec370)",

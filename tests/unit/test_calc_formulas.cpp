@@ -6,8 +6,10 @@
 #include "calc/anchors.hpp"
 #include "calc/arch_spec.hpp"
 #include "calc/estimate.hpp"
+#include "calc/fsdp_pipeline.hpp"
 #include "calc/job.hpp"
 #include "calc/models.hpp"
+#include "calc/profiles.hpp"
 #include "calc/throughput.hpp"
 #include "check_main.hpp"
 #include "common/error.hpp"
@@ -306,6 +308,67 @@ START_TEST(pipeline_bubble_in_time) {
 }
 END_TEST
 
+// torch.distributed.pipelining's op order (schedules.py): the moment where held activations plus
+// accumulated gradients peak. Schedule1F1B rank 0 with m = pp runs every forward first, so the
+// gradients come with one micro-batch fewer; interleaved backwards the last local stage first, so
+// all gradients exist only once the first local stage's chunks have mostly been freed.
+START_TEST(torch_pipeline_peak_follows_the_op_order) {
+    calc::Layout l;
+    l.pp = 8;
+    calc::PipelinePeak p = calc::torch_pipeline_peak(l, 0, 8, 1.0, 0.0);  // no gradients: all 8 forwards
+    ck_assert_double_eq(p.held, 8);
+    ck_assert_double_eq(p.share, 0);
+    p = calc::torch_pipeline_peak(l, 0, 8, 1.0, 100.0);
+    ck_assert_double_eq(p.held, 7);
+    ck_assert_double_eq(p.share, 1);
+    p = calc::torch_pipeline_peak(l, 0, 16, 1.0, 100.0);  // more micro-batches: steady 1F1B refills
+    ck_assert_double_eq(p.held, 8);
+    p = calc::torch_pipeline_peak(l, 7, 8, 1.0, 100.0);  // last rank: one micro-batch
+    ck_assert_double_eq(p.held, 1);
+    l.vpp = 2;  // warm-up min((v - 1) x 8 + 2 x 7, 16) = 16 chunks: all forwards first
+    p = calc::torch_pipeline_peak(l, 0, 8, 1.0, 0.0);
+    ck_assert_double_eq(p.held, 8);
+    p = calc::torch_pipeline_peak(l, 0, 8, 1.0, 3.0);  // after the last local stage's first backward
+    ck_assert_double_eq(p.held, 7.5);
+    ck_assert_double_eq(p.share, 0.5);
+    p = calc::torch_pipeline_peak(l, 0, 8, 1.0, 10.0);  // after the first local stage's: 7 chunks
+    ck_assert_double_eq(p.held, 3.5);
+    ck_assert_double_eq(p.share, 1);
+    l.pp = 4;  // many micro-batches: Megatron's count, 2(p - 1) + (v - 1)p + 1 chunks (5.5 stages)
+    ck_assert_double_eq(calc::torch_pipeline_peak(l, 0, 64, 1.0, 0.0).held, 5.5);
+}
+END_TEST
+
+// torchtitan FSDP2 under PP (apply_fsdp reshard_after_forward=False; no gradient sync before the
+// last micro-batch): each stage keeps bf16 unsharded weights and fp32 unsharded gradients.
+START_TEST(torchtitan_fsdp_under_pipeline_keeps_stages_unsharded) {
+    calc::Architecture a = calc::parse_arch("hidden=1024,layers=4,heads=8,ffn=4096,vocab=32000");
+    const calc::ParamCount p = calc::count_params(a);
+    calc::TrainingSetup s;
+    s.framework = calc::Framework::FSDP;
+    s.profile = &calc::parse_profile("torchtitan@2024.12", "--framework");
+    s.fsdp = calc::Fsdp::Full;
+    s.recompute = calc::Recompute::Full;
+    s.layout.pp = 2;
+    s.gbs = 8;  // 4 GPUs: dp 2, m = 4
+    const double stage0 = 2 * p.layer_dense() + p.embedding;
+    calc::MemoryBreakdown m = calc::memory_by_stage(a, p, s, 4, 8).first;
+    ck_assert_double_eq_tol(m.weights, 4 * stage0 / 2 + 2 * (stage0 - 2 * p.layer_dense()), 1);
+    ck_assert_double_eq_tol(m.gradients, 4 * stage0, 1);  // unsharded fp32; the sharded ones come later
+    for (const char* other : {"fsdp@2.4", "megatron"}) {  // no such state: sharded weights and grads
+        calc::TrainingSetup o = s;
+        o.profile = &calc::parse_profile(other, "--framework");
+        o.framework = o.profile->framework;
+        ck_assert(!calc::fsdp_keeps_stage_unsharded(o, *o.profile, 2));
+    }
+    ck_assert(calc::fsdp_keeps_stage_unsharded(s, calc::parse_profile("torchtitan@2025.06", "--"), 2));
+    ck_assert(!calc::fsdp_keeps_stage_unsharded(s, *s.profile, 1));  // no FSDP group: nothing to keep
+    s.layout.pp = 1;
+    ck_assert(!calc::fsdp_keeps_stage_unsharded(s, *s.profile, 2));
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 4, 8).gradients, 4 * p.total / 4, 1);
+}
+END_TEST
+
 int main() {
     Suite* s = suite_create("calc-formulas");
     TCase* tc = tcase_create("formulas");
@@ -324,6 +387,8 @@ int main() {
     tcase_add_test(tc, full_recompute_takes_the_larger_peak);
     tcase_add_test(tc, plain_ddp_gradient_buckets);
     tcase_add_test(tc, pipeline_bubble_in_time);
+    tcase_add_test(tc, torch_pipeline_peak_follows_the_op_order);
+    tcase_add_test(tc, torchtitan_fsdp_under_pipeline_keeps_stages_unsharded);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -12,40 +12,33 @@ make -j"$(nproc)" >/dev/null
 status=0
 # Release checks (issues 7, 16): Slurm compile matrix, sanitizers, fuzzing, distcheck, packages; timed per stage.
 # AIF_RELEASE_CHECKS=0 skips them; their stage results count in the closing line.
-# The CPU-bound stages (sanitizer build, fuzzing, distcheck) run at the lowest priority beside the
-# integration tests, which mostly wait on Slurm daemons; the rest runs after them.
+# The CPU-bound stages run at the lowest priority beside the suite, whose integration tests mostly
+# wait on Slurm daemons, in two chains so that one core each is busy when the suite ends:
+# sanitizers then fuzzing (it links the sanitizer build's libraries), and distcheck then the Slurm
+# compile matrix. The Slurm runtime matrix (tests/slurm_runtime.sh: the Slurm-facing integration
+# tests on 26.05 in a Debian sid chroot) runs beside them at nice 5. What is left (the .deb test,
+# AIF_SLOW_TESTS=1) runs after the suite.
 release_log=$top/build/release-checks.log
-background_log=$top/build/release-background.log
 : > "$release_log"
-: > "$background_log"
-background=
+chains=() chain_logs=()
+start_chain() {  # log-name stages nice
+    [ -n "$2" ] || return 0
+    AIF_RELEASE_STAGES=$2 nice -n "$3" "$top/tests/release_checks.sh" >"$top/build/release-$1.log" 2>&1 &
+    chains+=($!) chain_logs+=("$top/build/release-$1.log")
+}
 if [ "${AIF_RELEASE_CHECKS:-1}" = 1 ]; then
-    AIF_RELEASE_STAGES=${AIF_BACKGROUND_STAGES-sanitizers fuzz distcheck} nice -n 19 "$top/tests/release_checks.sh" \
-        >"$background_log" 2>&1 &
-    background=$!
+    start_chain background "${AIF_BACKGROUND_STAGES-sanitizers fuzz}" 19
+    start_chain background2 "${AIF_BACKGROUND2_STAGES-distcheck slurm-matrix}" 19
+    # AIF_SLURM_RUNTIME=0 leaves the runtime matrix out.
+    if [ "${AIF_SLURM_RUNTIME:-1}" = 1 ]; then start_chain runtime slurm-runtime 5; fi
 fi
-# The Slurm runtime matrix (tests/slurm_runtime.sh: the Slurm-facing integration tests on 26.05
-# in a Debian sid chroot) runs beside the suite: its chroot is fetched and its build compiled
-# while the suite's tests mostly wait on daemons.
-runtime=
-# AIF_SLURM_RUNTIME=0 leaves it out.
-if [ "${AIF_RELEASE_CHECKS:-1}" = 1 ] && [ "${AIF_SLURM_RUNTIME:-1}" = 1 ]; then
-    AIF_RELEASE_STAGES=slurm-runtime nice -n 5 "$top/tests/release_checks.sh" >"$top/build/release-runtime.log" 2>&1 &
-    runtime=$!
-fi
-make -j1 check || status=$?
+# Tests in parallel, one per core: each integration test runs its own cluster on random ports.
+make -j"$(nproc)" check || status=$?
 if [ "$status" -ne 0 ] && [ -f test-suite.log ]; then cat test-suite.log; fi
-if [ -n "$background" ]; then
-    # The other stages run now, beside what is left of the background ones.
-    foreground_log=$top/build/release-foreground.log
-    AIF_RELEASE_STAGES=${AIF_FOREGROUND_STAGES-slurm-matrix deb} "$top/tests/release_checks.sh" \
-        >"$foreground_log" 2>&1 || status=1
-    wait "$background" || status=1
-    cat "$background_log" "$foreground_log" | tee -a "$release_log"
-fi
-if [ -n "$runtime" ]; then
-    wait "$runtime" || status=1
-    cat "$top/build/release-runtime.log" | tee -a "$release_log"
+if [ "${AIF_RELEASE_CHECKS:-1}" = 1 ]; then
+    start_chain foreground "${AIF_FOREGROUND_STAGES-deb}" 0
+    for pid in "${chains[@]}"; do wait "$pid" || status=1; done
+    cat "${chain_logs[@]}" | tee -a "$release_log"
 fi
 # One closing line for people and CI: counts from the automake test logs and the release stages.
 count() {  # the suite's own logs, not those of a distcheck tree left behind

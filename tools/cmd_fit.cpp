@@ -51,7 +51,7 @@ const CommandSpec& spec() {
             {"optimizer", Takes::Value, enum_names(calc::kOptimizerNames, "|"), "optimizer"},
             {"recompute", Takes::Value, enum_names(calc::kRecomputeNames, "|"), "activation recomputation"},
             {"flash", Takes::Value, "on|off", "flash attention"},
-            {"compile", Takes::Value, "on|off", "torch.compile (torchtitan; default: the profile's)"},
+            {"compile", Takes::Value, "on|off", "torch.compile (torchtitan, torchtune; default: the profile's)"},
             {"ac-every", Takes::Value, "N", "torchtitan layer SAC: every N-th block full AC (with --recompute selective)"},
             {"framework", Takes::Value, "NAME[@VERSION]", "framework profile (aifactory models --frameworks)"},
             {"master", Takes::Value, enum_names(calc::kMasterNames, "|"), "optimizer's weight copy: fp32 (mixed precision) or bf16 (pure bf16)"},

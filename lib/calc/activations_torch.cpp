@@ -110,8 +110,9 @@ double torch_head_bytes_per_token(const Architecture& a, const TrainingSetup& s,
 // saved log_softmax, nll_loss's dense fp32 gradient and log_softmax_backward's fp32 output (12 B),
 // the larger peak. Compiled with the model (torchtitan components/loss.py, from bbb1b61,
 // 2025-04-02): the upcast fuses into the kernel, leaving the bf16 logits and their bf16 grad (4 B).
+// torchtune's chunked loss has its own pair (profiles.cpp). The profile says which.
 double loss_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp) {
-    if (fp.loss_compiled && torch_compiled(s, fp)) return 4;
+    if (fp.compiled_logit_bytes > 0 && torch_compiled(s, fp)) return fp.compiled_logit_bytes;
     return fp.logit_bytes;
 }
 

@@ -20,7 +20,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "fused vocab-parallel cross entropy (bf16 logits + grad, 4 bytes per logit); Korthikanti activations; "
      "selective recompute drops the s^2 attention term",
      "megatron/core/tensor_parallel/cross_entropy.py; docs/source/api-guide/dist_optimizer.md",
-     1.00, 1.00, 4, 1.05, false, false, false, false, FsdpRoot::None},
+     1.00, 1.00, 4, 1.05, false, false, false, 0, FsdpRoot::None},
     {"torchtitan@2024.12", "torchtitan", Framework::FSDP, "",
      "torchtitan benchmarks/llama3_h100_202412_torchtitan.md (cases M5-M8 and their compile, float8 and "
      "async-TP rows; the 405B PP rows M23, low confidence)",
@@ -34,7 +34,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "layer_id < last, then fully_shard(model)), models/llama/model.py, models/norms.py; torch FSDP2 "
      "_fsdp_state.py _lazy_init (the root is not resharded after forward); torch.distributed.pipelining "
      "stage.py backward_maybe_with_nosync, _fsdp_param.py to_accumulated_grad_if_needed",
-     1.00, 1.00, 12, 1.06, true, true, false, false, FsdpRoot::RootLastBlock},
+     1.00, 1.00, 12, 1.06, true, true, false, 0, FsdpRoot::RootLastBlock},
     {"torchtitan@2025.06", "torchtitan", Framework::FSDP, "torchtitan@2024.12",
      "torchtitan benchmarks/llama3_8b_h200_2025-06_torchtitan.md at e7c0cae (cases M22, float8 + compile)",
      "compiled loss with compiled blocks (torch.compile fuses the fp32 upcast into the cross entropy: bf16 "
@@ -43,36 +43,40 @@ constexpr FrameworkProfile kProfiles[] = {
      "torchtitan/components/loss.py build_cross_entropy_loss (bbb1b61, #1033, 2025-04-02; in v0.1.0, "
      "2025-06-17; compile.components since 08b8b24, 2025-08-20); models/llama3/parallelize_llama.py at e7c0cae "
      "(apply_fsdp as at 9dec370)",
-     1.00, 1.00, 12, 1.06, true, false, true, true, FsdpRoot::RootLastBlock},
+     1.00, 1.00, 12, 1.06, true, false, true, 4, FsdpRoot::RootLastBlock},
     {"fsdp@2.4", "fsdp", Framework::FSDP, "torchtitan@2024.12",
      "constants of torchtitan@2024.12 (same FSDP code path); llm-foundry verdict cases F7",
      "PyTorch FSDP/FSDP2 loop with an eager fp32 cross entropy (2+4+4 bytes per logit); op-level SAC 65%; "
      "blocks wrapped, the rest in the root unit, gathered from forward to the end of backward",
      "torch.distributed.fsdp: FSDP1 _runtime_utils.py _post_forward_reshard (the root is not freed), FSDP2 "
      "_fsdp_state.py _lazy_init (post_forward_mesh_info = None for the root); torchtitan@2024.12 above",
-     1.00, 0.65, 10, 1.06, false, false, false, false, FsdpRoot::Root},
+     1.00, 0.65, 10, 1.06, false, false, false, 0, FsdpRoot::Root},
     {"torchtune@0.4", "torchtune", Framework::FSDP, "",
      "torchtune README tables (cases M12-M14: Llama 3.1 8B/70B/405B, 3.2 3B; 2024-10 and 2024-11)",
-     "torchtune's llama3 modules with SDPA (Megatron-style count); chunked cross entropy: the output "
-     "projection in 8 chunks, bf16 logits kept for the loss, each chunk's fp32 softmax and bf16 grad made "
-     "one chunk at a time in backward (2 + 6/8 bytes per logit); full-layer AC only; distributed LoRA: the "
+     "torchtune's llama3 modules with SDPA (Megatron-style count); chunked cross entropy, the output "
+     "projection in 8 chunks: eager (compile: False, its configs' default), every chunk's fp32 log_softmax "
+     "kept for backward beside the bf16 logits and one chunk's fp32 upcast (2 + 4 + 4/8 = 6.5 bytes per "
+     "logit); compiled (compile_loss compiles compute_cross_entropy), the upcast fuses into the kernel and "
+     "each chunk's softmax and grad are made one chunk at a time in backward (2 + 6/8); full-layer AC "
+     "only; distributed LoRA: the "
      "FSDP2 root unit (embedding, final norm, output, bf16) gathered from forward to the end of backward",
      "torchtune/modules/loss/ce_chunked_output_loss.py (num_output_chunks=8, logits.float() per chunk), "
-     "recipes/full_finetune_single_device.py and lora_finetune_single_device.py at bd2a0fc7 (v0.6.0+220); "
+     "training/_compile.py compile_loss, recipes/full_finetune_single_device.py (del logits before "
+     "backward) and lora_finetune_single_device.py at 1814feb and bd2a0fc7 (v0.6.0+220); "
      "recipes/lora_finetune_distributed.py _is_layer_name and training/_distributed.py shard_model at 0031bfb "
      "(full recipes' configs shard tok_embeddings and output apart: custom_sharded_layers)",
-     1.00, 1.00, 2.75, 1.06, false, false, false, false, FsdpRoot::LoraRecipe},
+     1.00, 1.00, 6.5, 1.06, false, false, false, 2.75, FsdpRoot::LoraRecipe},
     {"deepspeed@0.16", "deepspeed", Framework::DeepSpeed, "",
      "BigScience Megatron-DeepSpeed runs (case M17, 2022); DeepSpeed's own ZeRO estimators",
      "ZeRO estimators' state bytes; fp32 loss on fp16/bf16 logits (6 bytes per logit); 8% fragmentation",
      "deepspeed/runtime/zero/stage3.py, stage_1_and_2.py (estimate_zero*_model_states_mem_needs)",
-     1.00, 1.00, 6, 1.08, false, false, false, false, FsdpRoot::None},
+     1.00, 1.00, 6, 1.08, false, false, false, 0, FsdpRoot::None},
     {"hf@4.46", "hf", Framework::HF, "",
      "no measured case: the activation count of feasibility.md section 2.4",
      "HF Trainer eager Llama: ~28 bf16 hidden-state copies per layer where Megatron counts 17 (x1.65); "
      "fp32 logits upcast (8 bytes per logit)",
      "transformers models/llama/modeling_llama.py, trainer.py",
-     1.65, 0.70, 8, 1.08, false, false, false, false, FsdpRoot::None},
+     1.65, 0.70, 8, 1.08, false, false, false, 0, FsdpRoot::None},
 };
 
 // "core_r0.12" → {0, 12}; "2025.06" → {2025, 6}: the numbers in the text, in order.

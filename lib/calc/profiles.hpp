@@ -40,7 +40,8 @@ struct FrameworkProfile {
     bool torch_block;
     bool sac_saves_abs;    // its op-SAC _save_list holds aten.abs (float8 amax inputs)
     bool compile_default;  // training.compile when the job does not say (--compile)
-    bool loss_compiled;    // the loss is compiled with the model when compile is on (4 B/logit)
+    // logit_bytes when compile is on and the framework compiles its loss then (0: the loss stays eager)
+    double compiled_logit_bytes;
     FsdpRoot fsdp_root;    // what its FSDP wrapping leaves gathered between forward and backward
 };
 

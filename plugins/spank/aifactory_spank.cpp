@@ -72,7 +72,7 @@ const OptionHelp kHelp[] = {
     {"master", "M", "fp32 (mixed precision) or bf16 (pure bf16, no fp32 master copy)"},
     {"lora", "RANK", "LoRA fine-tuning with adapters of this rank (base frozen)"},
     {"quant", "Q", "frozen LoRA base: bf16 or nf4 (QLoRA)"},
-    {"compile", "on|off", "torch.compile (torchtitan; default: the version's)"},
+    {"compile", "on|off", "torch.compile (torchtitan, torchtune; default: the version's)"},
     {"ac-every", "N", "torchtitan layer SAC: every N-th block full AC"},
     {"check", "MODE", "enforce, warn or off (warn/off only where allowed)"},
     {"run", "NAME", "training run for the compute ledger (default: account.model)"},

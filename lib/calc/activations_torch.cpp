@@ -116,4 +116,19 @@ double loss_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp) 
     return fp.logit_bytes;
 }
 
+// The eager loss's order of allocations: forward makes the bf16 logits A (2 B), the fp32 upcast B
+// (4) and log_softmax's output C (4); B dies with cross_entropy's return, A with `del pred`. In
+// backward nll_loss's gradient (4) fits in B's freed block, but log_softmax_backward's output (4)
+// fits in neither A's 2 nor what is left, so the allocator maps 4 more and A's block stays reserved
+// beside the 12 in use: PyTorch's CUDACachingAllocator returns cached blocks to the driver only on
+// empty_cache() or an allocation failure; torchtitan runs with expandable_segments:True
+// (run_llama_train.sh at 9dec370, run_train.sh at e7c0cae), where A and B's freed blocks merge into
+// 6, nll_loss's gradient takes 4 of them and the 2 left still cannot hold the next 4. fp32 logits
+// have no upcast copy (C's 4 then reuse A's). Compiled, the loss holds its two tensors together.
+double loss_cached_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp) {
+    if (!fp.torch_block || s.precision == Precision::FP32) return 0;
+    if (fp.compiled_logit_bytes > 0 && torch_compiled(s, fp)) return 0;
+    return 2;
+}
+
 }  // namespace aif::calc

@@ -41,5 +41,8 @@ double torch_head_bytes_per_token(const Architecture& a, const TrainingSetup& s,
 
 // Bytes per logit the loss holds at its peak on the last stage.
 double loss_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp);
+// Bytes per logit the loss leaves reserved but unused at that peak: blocks the caching allocator
+// keeps that the loss's next, larger request cannot use (torchtitan's eager loss: 2).
+double loss_cached_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp);
 
 }  // namespace aif::calc

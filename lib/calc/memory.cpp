@@ -272,6 +272,7 @@ struct StageModel {
     long m = 1;                        // micro-batches per optimizer step
     double dense_layer = 0, moe_layer = 0;  // one layer's activations
     double logits = 0;                 // the loss's bytes on the last stage
+    double loss_cached = 0;            // reserved beside them, unused at the loss's peak
     double comm = 0;
     double lora_dense = 0, lora_moe = 0;  // adapter parameters of one layer (before TP)
     bool keeps_unsharded = false;      // torchtitan FSDP2 under PP (calc/fsdp_pipeline.hpp)
@@ -368,7 +369,7 @@ struct StageModel {
         // QLoRA dequantizes one frozen weight to bf16 for its matmul (torchao linear_nf4).
         if (s.quant == Quant::NF4) mb.buffers += 2 * sp.largest_linear;
         mb.allocated = mb.weights + mb.gradients + mb.optimizer + mb.activations + mb.logits + mb.buffers;
-        mb.reserved = mb.allocated * fp.fragmentation;
+        mb.reserved = mb.allocated * fp.fragmentation + (head ? loss_cached : 0);
         mb.cuda_context = 0.6 * GiB;
         mb.comm = comm;
         mb.total = mb.reserved + mb.cuda_context + mb.comm;
@@ -401,6 +402,7 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
     sm.lora_moe = lora_params_per_layer(a, s, true);
     sm.logits = double(s.seq) / l.cp * s.mbs *
                 (double(a.vocab) / l.tp * loss_bytes_per_logit(s, sm.fp) + torch_head_bytes_per_token(a, s, sm.fp));
+    sm.loss_cached = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp * loss_cached_bytes_per_logit(s, sm.fp);
     sm.comm = comm_buffers(l, sm.dp);
     sm.keeps_unsharded = fsdp_keeps_stage_unsharded(s, sm.fp, sm.shard);
 

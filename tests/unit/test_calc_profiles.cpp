@@ -191,6 +191,30 @@ START_TEST(torchtune_chunked_loss_eager_and_compiled) {
 }
 END_TEST
 
+// torchtitan's eager loss leaves the freed bf16 logits' block (2 B per logit) reserved at its
+// backward peak: log_softmax_backward's fp32 output cannot use it. Compiled or fp32: nothing.
+START_TEST(torchtitan_eager_loss_leaves_the_logits_block_reserved) {
+    calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
+    calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
+                                 {"recompute", "selective"}, {"framework", "torchtitan@2024.12"}});
+    const calc::Architecture a = calc::resolve_arch(j, models);
+    const calc::ParamCount p = calc::count_params(a);
+    const double fragmentation = calc::profile(j.setup).fragmentation, logits = 2.0 * 8192 * 128256;
+    calc::MemoryBreakdown m = calc::memory_only(a, p, j.setup, 8, 8);
+    ck_assert_double_eq_tol(m.reserved - m.allocated * fragmentation, 2 * logits, 1);
+    calc::apply_option(j, "layout", "tp=2");  // one vocabulary shard per TP rank
+    m = calc::memory_only(a, p, j.setup, 8, 8);
+    ck_assert_double_eq_tol(m.reserved - m.allocated * fragmentation, logits, 1);
+    calc::apply_option(j, "layout", "tp=1");
+    calc::apply_option(j, "framework", "torchtitan@2025.06");  // compiled loss by default
+    m = calc::memory_only(a, p, j.setup, 8, 8);
+    ck_assert_double_eq_tol(m.reserved - m.allocated * fragmentation, 0, 1);
+    calc::apply_option(j, "compile", "off");  // eager again
+    m = calc::memory_only(a, p, j.setup, 8, 8);
+    ck_assert_double_eq_tol(m.reserved - m.allocated * fragmentation, 2 * logits, 1);
+}
+END_TEST
+
 // FSDP's root unit (embedding, final norm, output) is never resharded after forward and is
 // resharded only in backward's final callback, so its bf16 parameters are gathered at the loss's
 // backward; torchtitan also keeps the last block (reshard_after_forward = layer_id < last).
@@ -356,6 +380,7 @@ int main() {
     tcase_add_test(tc, band_is_the_residual_range_widened_to_three_percent);
     tcase_add_test(tc, few_cases_keep_at_least_the_default_band);
     tcase_add_test(tc, torchtune_chunked_loss_eager_and_compiled);
+    tcase_add_test(tc, torchtitan_eager_loss_leaves_the_logits_block_reserved);
     tcase_add_test(tc, table_gives_own_then_base_then_default_band_and_round_trips);
     tcase_add_test(tc, residuals_per_profile_against_the_stored_band);
     suite_add_tcase(s, tc);

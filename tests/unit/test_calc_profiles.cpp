@@ -175,43 +175,44 @@ static calc::JobSpec llama_job(std::initializer_list<std::pair<const char*, cons
     return j;
 }
 
+// The job's worst stage on `gpus` GPUs in one node, its model from the shipped catalogue.
+static calc::MemoryBreakdown memory_of(const calc::JobSpec& j, int gpus) {
+    static const calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
+    const calc::Architecture a = calc::resolve_arch(j, models);
+    return calc::memory_only(a, calc::count_params(a), j.setup, gpus, gpus);
+}
+
 // torchtune's chunked cross entropy: eager (its configs' compile: False) every chunk's fp32
 // log_softmax is saved for backward beside the bf16 logits and one chunk's fp32 upcast (6.5 B per
 // logit); with compile_loss the upcast fuses into the kernel (2.75). Llama 3.1 8B, 2 x 4096 tokens.
 START_TEST(torchtune_chunked_loss_eager_and_compiled) {
-    calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
     calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"seq", "4096"}, {"mbs", "2"}, {"recompute", "full"},
                                  {"master", "bf16"}, {"framework", "torchtune@0.4"}});
-    const calc::Architecture a = calc::resolve_arch(j, models);
-    const calc::ParamCount p = calc::count_params(a);
     const double logits = 2.0 * 4096 * 128256;
-    ck_assert_double_eq_tol(calc::memory_only(a, p, j.setup, 1, 1).logits, 6.5 * logits, 1);
+    ck_assert_double_eq_tol(memory_of(j, 1).logits, 6.5 * logits, 1);
     calc::apply_option(j, "compile", "on");
-    ck_assert_double_eq_tol(calc::memory_only(a, p, j.setup, 1, 1).logits, 2.75 * logits, 1);
+    ck_assert_double_eq_tol(memory_of(j, 1).logits, 2.75 * logits, 1);
 }
 END_TEST
 
 // torchtitan's eager loss leaves the freed bf16 logits' block (2 B per logit) reserved at its
 // backward peak: log_softmax_backward's fp32 output cannot use it. Compiled or fp32: nothing.
 START_TEST(torchtitan_eager_loss_leaves_the_logits_block_reserved) {
-    calc::ModelCatalogue models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
     calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
                                  {"recompute", "selective"}, {"framework", "torchtitan@2024.12"}});
-    const calc::Architecture a = calc::resolve_arch(j, models);
-    const calc::ParamCount p = calc::count_params(a);
-    const double fragmentation = calc::profile(j.setup).fragmentation, logits = 2.0 * 8192 * 128256;
-    calc::MemoryBreakdown m = calc::memory_only(a, p, j.setup, 8, 8);
-    ck_assert_double_eq_tol(m.reserved - m.allocated * fragmentation, 2 * logits, 1);
+    const double logits = 2.0 * 8192 * 128256;
+    auto cached = [&] {  // reserved beyond the fragmentation factor
+        const calc::MemoryBreakdown m = memory_of(j, 8);
+        return m.reserved - m.allocated * calc::profile(j.setup).fragmentation;
+    };
+    ck_assert_double_eq_tol(cached(), 2 * logits, 1);
     calc::apply_option(j, "layout", "tp=2");  // one vocabulary shard per TP rank
-    m = calc::memory_only(a, p, j.setup, 8, 8);
-    ck_assert_double_eq_tol(m.reserved - m.allocated * fragmentation, logits, 1);
+    ck_assert_double_eq_tol(cached(), logits, 1);
     calc::apply_option(j, "layout", "tp=1");
     calc::apply_option(j, "framework", "torchtitan@2025.06");  // compiled loss by default
-    m = calc::memory_only(a, p, j.setup, 8, 8);
-    ck_assert_double_eq_tol(m.reserved - m.allocated * fragmentation, 0, 1);
+    ck_assert_double_eq_tol(cached(), 0, 1);
     calc::apply_option(j, "compile", "off");  // eager again
-    m = calc::memory_only(a, p, j.setup, 8, 8);
-    ck_assert_double_eq_tol(m.reserved - m.allocated * fragmentation, 2 * logits, 1);
+    ck_assert_double_eq_tol(cached(), 2 * logits, 1);
 }
 END_TEST
 

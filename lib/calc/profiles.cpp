@@ -16,11 +16,15 @@ namespace {
 constexpr FrameworkProfile kProfiles[] = {
     {"megatron@core_r0.12", "megatron", Framework::Megatron, "",
      "Megatron-LM functional-test golden values at d98e8a64 (Mixtral 8x7B, 8x22B; 15B on H100/A100/GB200 and "
-     "Mixtral alltoall, cases M20-M21); ZeRO/dist-opt byte tables",
-     "fused vocab-parallel cross entropy (bf16 logits + grad, 4 bytes per logit); Korthikanti activations; "
-     "selective recompute drops the s^2 attention term",
-     "megatron/core/tensor_parallel/cross_entropy.py; docs/source/api-guide/dist_optimizer.md",
-     1.00, 1.00, 4, 1.05, false, false, false, 0, FsdpRoot::None},
+     "Mixtral alltoall, cases M20-M21; 7B memory tests with their world size, M24); ZeRO/dist-opt byte tables",
+     "vocab-parallel cross entropy as Megatron runs it by default and with --cross-entropy-fusion-impl native: "
+     "the logits upcast to fp32, exp and normalised in place and saved for backward, beside the bf16 logits in "
+     "forward and the bf16 copy of the gradient made from them in backward (6 bytes per logit); Korthikanti "
+     "activations; selective recompute drops the s^2 attention term",
+     "megatron/core/tensor_parallel/cross_entropy.py (calculate_logits_max: .float(); save_for_backward of "
+     "exp_logits; backward's grad_input is the saved softmax) and core/fusions/fused_cross_entropy.py "
+     "(grad_input.to(torch.bfloat16)) at d98e8a64; docs/source/api-guide/dist_optimizer.md",
+     1.00, 1.00, 6, 1.05, false, false, false, 0, FsdpRoot::None},
     {"torchtitan@2024.12", "torchtitan", Framework::FSDP, "",
      "torchtitan benchmarks/llama3_h100_202412_torchtitan.md (cases M5-M8 and their compile, float8 and "
      "async-TP rows; the 405B PP rows M23, low confidence)",

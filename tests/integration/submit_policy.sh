@@ -42,14 +42,14 @@ expect_rc 1 "--llm-check=off refused where not allowed"
 as_user sbatch -p boost_usr_prod --llm-model=llama3.1-8b --llm-layout=tp=4 --llm-mbs=3 --llm-seq=4096 \
     --llm-recompute=none -N 1 --gpus-per-node=4 --mem=100 -o may.%j.out --wrap 'echo "pred=$AIFACTORY_PREDICTION"'
 expect_rc 0 "may not fit: accepted under enforce"
-expect_line "$ERR" '^sbatch: aifactory: llama3\.1-8b may not fit: needs 60\.8 GiB per GPU$' "may-not-fit verdict"
-expect_line "$ERR" '^sbatch:   \(55\.3-67\.6\) of 60\.2 usable$' "its band against usable memory"
+expect_line "$ERR" '^sbatch: aifactory: llama3\.1-8b may not fit: needs 61\.6 GiB per GPU$' "may-not-fit verdict"
+expect_line "$ERR" '^sbatch:   \(56\.0-68\.4\) of 60\.2 usable$' "its band against usable memory"
 expect_line "$ERR" "^sbatch: aifactory: the band's upper end decides; largest term: optimizer$" "what decides"
 expect_line "$ERR" '^sbatch: aifactory: to be safe: --llm-recompute=full \([0-9.]+ GiB, at most$' "the smallest safe change"
 expect_line "$ERR" "^sbatch: aifactory: accepted anyway: the band's low end fits$" "why it was accepted"
 expect_narrow "$ERR" "may-not-fit warning"
 id=$(job_id_of "$OUT")
 cluster_wait_job "$id" 30 >/dev/null
-expect_line "may.$id.out" '^pred=verdict=may-not-fit;gib_per_gpu=60\.8[0-9];capacity_gib=60\.[0-9]+;gib_lo=55\.[0-9]+;gib_hi=67\.[0-9]+;' "the band travels with the job"
+expect_line "may.$id.out" '^pred=verdict=may-not-fit;gib_per_gpu=61\.6[0-9];capacity_gib=60\.[0-9]+;gib_lo=56\.[0-9]+;gib_hi=68\.[0-9]+;' "the band travels with the job"
 expect_line "$CLUSTER_ROOT/log/slurmctld.log" 'gpus=4: warn \(may not fit: verdict=may-not-fit' "controller log line"
 finish

@@ -107,8 +107,8 @@ START_TEST(fitting_job_is_accepted_with_a_prediction) {
     ck_assert(d.prediction.rfind("verdict=fits;", 0) == 0);
     // What was not given is said (issue 17), as the options that would set it.
     // The estimate with the Megatron profile's band (etc/bands.json), against usable memory.
-    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: needs 44.6 GiB per GPU\n"
-                                        "  (40.5-49.5) of 60.2 usable\n"
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: needs 44.8 GiB per GPU\n"
+                                        "  (40.8-49.8) of 60.2 usable\n"
                                         "aifactory: assumed (not given): --llm-seq=4096 --llm-mbs=1\n"
                                         "  --llm-recompute=none\n");
     all_narrow(d);
@@ -126,16 +126,16 @@ START_TEST(time_limit_is_compared_with_the_estimate) {
     // 2T tokens in 1 h: accepted, with how much one job does and how many jobs the run needs.
     Decision d = run("2T", 60);
     ck_assert_str_eq(name(d.action), "accept");
-    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: needs 44.6 GiB per GPU\n"
-                                        "  (40.5-49.5) of 60.2 usable\n"
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: needs 44.8 GiB per GPU\n"
+                                        "  (40.8-49.8) of 60.2 usable\n"
                                         "aifactory: est. 5.4 years, 191K GPU-hours on 4 GPUs\n"
                                         "aifactory: the 1 h limit (-t) holds 41.9M of 2T tokens: the run\n"
                                         "  needs 47730 jobs\n");
     all_narrow(d);
     // Tiny runs read honestly: no "1 min, 0 GPU-hours".
     d = run("1M", -1);
-    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: needs 44.6 GiB per GPU\n"
-                                        "  (40.5-49.5) of 60.2 usable\n"
+    ck_assert_str_eq(joined(d).c_str(), "aifactory: OK, llama3.1-8b fits: needs 44.8 GiB per GPU\n"
+                                        "  (40.8-49.8) of 60.2 usable\n"
                                         "aifactory: est. 1 min, <0.1 GPU-hours on 4 GPUs\n");
     ck_assert(has_line(run("100K", -1), "est. under 1 min, <0.1 GPU-hours"));
     // A run that fits in its limit gets no extra line.
@@ -224,15 +224,15 @@ START_TEST(may_not_fit_is_accepted_under_enforce_with_a_warning) {
                         *snap);
     ck_assert_str_eq(name(d.action), "warn");
     ck_assert(d.problem == Problem::None);
-    ck_assert_msg(d.prediction.rfind("verdict=may-not-fit;gib_per_gpu=60.83;capacity_gib=60.15;gib_lo=55.30;gib_hi=67.59;", 0) == 0,
+    ck_assert_msg(d.prediction.rfind("verdict=may-not-fit;gib_per_gpu=61.60;capacity_gib=60.15;gib_lo=56.00;gib_hi=68.44;", 0) == 0,
                   "%s", d.prediction.c_str());
     ck_assert_str_eq(joined(d).c_str(),
-                     "aifactory: llama3.1-8b may not fit: needs 60.8 GiB per GPU\n"
-                     "  (55.3-67.6) of 60.2 usable\n"
+                     "aifactory: llama3.1-8b may not fit: needs 61.6 GiB per GPU\n"
+                     "  (56.0-68.4) of 60.2 usable\n"
                      "aifactory: the band's upper end decides; largest term: optimizer\n"
                      "  states, 22.4 GiB per GPU\n"
-                     "aifactory: to be safe: --llm-recompute=full (41.1 GiB, at most\n"
-                     "  45.7)\n"
+                     "aifactory: to be safe: --llm-recompute=full (41.9 GiB, at most\n"
+                     "  46.6)\n"
                      "aifactory: accepted anyway: the band's low end fits\n");
     ck_assert(d.log.rfind("may not fit: verdict=may-not-fit;", 0) == 0);
     all_narrow(d);

@@ -78,9 +78,11 @@ constexpr FrameworkProfile kProfiles[] = {
     {"hf@4.46", "hf", Framework::HF, "",
      "no measured case: the activation count of feasibility.md section 2.4",
      "HF Trainer eager Llama: ~28 bf16 hidden-state copies per layer where Megatron counts 17 (x1.65); "
-     "fp32 logits upcast (8 bytes per logit)",
-     "transformers models/llama/modeling_llama.py, trainer.py",
-     1.65, 0.70, 8, 1.08, false, false, false, 0, FsdpRoot::None},
+     "the causal-LM loss upcasts the logits to fp32 and copies the shifted view before cross_entropy: "
+     "bf16 logits, fp32 upcast, fp32 shifted copy and fp32 log_softmax at once (2+4+4+4 = 14 bytes per logit)",
+     "transformers models/llama/modeling_llama.py, trainer.py; loss/loss_utils.py ForCausalLMLoss "
+     "(logits.float(), logits[..., :-1, :].contiguous())",
+     1.65, 0.70, 14, 1.08, false, false, false, 0, FsdpRoot::None},
 };
 
 // "core_r0.12" → {0, 12}; "2025.06" → {2025, 6}: the numbers in the text, in order.

@@ -195,6 +195,14 @@ START_TEST(torchtune_chunked_loss_eager_and_compiled) {
 }
 END_TEST
 
+// transformers' causal-LM loss (ForCausalLMLoss): bf16 logits, their fp32 upcast, the fp32 copy of
+// the shifted view and log_softmax's fp32 output are alive at once: 14 B per logit.
+START_TEST(hf_loss_upcasts_and_copies_the_shifted_logits) {
+    calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"seq", "4096"}, {"mbs", "1"}, {"framework", "hf"}});
+    ck_assert_double_eq_tol(memory_of(j, 1).logits, 14.0 * 4096 * 128256, 1);
+}
+END_TEST
+
 // torchtitan's eager loss leaves the freed bf16 logits' block (2 B per logit) reserved at its
 // backward peak: log_softmax_backward's fp32 output cannot use it. Compiled or fp32: nothing.
 START_TEST(torchtitan_eager_loss_leaves_the_logits_block_reserved) {
@@ -381,6 +389,7 @@ int main() {
     tcase_add_test(tc, band_is_the_residual_range_widened_to_three_percent);
     tcase_add_test(tc, few_cases_keep_at_least_the_default_band);
     tcase_add_test(tc, torchtune_chunked_loss_eager_and_compiled);
+    tcase_add_test(tc, hf_loss_upcasts_and_copies_the_shifted_logits);
     tcase_add_test(tc, torchtitan_eager_loss_leaves_the_logits_block_reserved);
     tcase_add_test(tc, table_gives_own_then_base_then_default_band_and_round_trips);
     tcase_add_test(tc, residuals_per_profile_against_the_stored_band);

@@ -29,8 +29,11 @@ rm -f "$out"/tmp/*
 # compiled here once (only what changed).
 asan=${AIF_FUZZ_LIBDIR:-$top/build-asan}
 if grep -q -- '-fsanitize=fuzzer-no-link' "$asan/config.status" 2>/dev/null && [ -f "$asan/.libs/libaifcommon.a" ]; then
-    make -C "$asan" -j"${AIF_FUZZ_JOBS:-2}" $(cd "$asan" && ls lib*.la) >/dev/null  # up to date with the tree
-    archive=(-Wl,--start-group "$asan"/.libs/libaif*.a -Wl,--end-group)
+    # The libraries its Makefile builds now (not whatever an older tree left in .libs/).
+    las=$(printf 'print-las:\n\t@echo $(noinst_LTLIBRARIES)\n' | make -s -C "$asan" -f Makefile -f - print-las)
+    make -C "$asan" -j"${AIF_FUZZ_JOBS:-2}" $las >/dev/null  # up to date with the tree
+    archives=()
+    for la in $las; do archives+=("$asan/.libs/${la%.la}.a"); done
     echo "fuzz: library from $asan"
 else
     objs=()
@@ -48,7 +51,7 @@ else
     done
     for p in "${pids[@]}"; do wait "$p"; done
     rm -f "$out/libaif-fuzz.a"; ar rcs "$out/libaif-fuzz.a" "${objs[@]}"
-    archive=("$out/libaif-fuzz.a")
+    archives=("$out/libaif-fuzz.a")
 fi
 
 targets=${AIF_FUZZ_TARGETS:-$(cd "$top/fuzz" && ls fuzz_*.cpp | sed 's/\.cpp$//')}
@@ -57,8 +60,9 @@ seed=${AIF_FUZZ_SEED:-1}
 status=0
 for t in $targets; do
     bin="$out/$t"
-    if [ ! -x "$bin" ] || [ "$top/fuzz/$t.cpp" -nt "$bin" ] || [ -n "$(find "${archive[@]}" -newer "$bin" 2>/dev/null)" ]; then
-        "$CXX" "${flags[@]}" -fsanitize=fuzzer "$top/fuzz/$t.cpp" "${archive[@]}" $libs -o "$bin"
+    if [ ! -x "$bin" ] || [ "$top/fuzz/$t.cpp" -nt "$bin" ] || [ -n "$(find "${archives[@]}" -newer "$bin")" ]; then
+        "$CXX" "${flags[@]}" -fsanitize=fuzzer "$top/fuzz/$t.cpp" -Wl,--start-group "${archives[@]}" -Wl,--end-group \
+            $libs -o "$bin"
     fi
     corpus="$top/fuzz/corpus/${t#fuzz_}"
     work="$out/corpus/${t#fuzz_}"   # new inputs go here, the checked-in corpus stays as it is

@@ -21,8 +21,12 @@ cd "$top"
 mkdir -p build-asan && cd build-asan
 # -O1: what ASan needs for useful reports; -g1: line tables for the reports' stack traces, at
 # less than half the compile time of -g.
+clang=$(command -v clang++-14 || command -v clang++ || true)
+# A tree configured otherwise (an older g++ one) is made again with clang.
+if [ -n "$clang" ] && [ -f Makefile ] && ! grep -q -- '-fsanitize=fuzzer-no-link' config.status; then
+    find . -mindepth 1 -delete
+fi
 if [ ! -f Makefile ]; then
-    clang=$(command -v clang++-14 || command -v clang++ || true)
     if [ -n "$clang" ]; then
         ../configure --enable-sanitizers --quiet CXX="$clang" CC="${clang/clang++/clang}" \
             CXXFLAGS="-g1 -O1 -fsanitize=fuzzer-no-link" CFLAGS="-g1 -O1"

@@ -34,9 +34,12 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     if (!c.system.empty())
         std::printf("System     %s: %d x %s per node%s\n", c.system.c_str(), c.gpus_per_node, c.gpu_name.c_str(),
                     c.partition_nodes > 0 ? (", " + std::to_string(c.partition_nodes) + " nodes").c_str() : "");
-    std::printf("Layout     %s on %d GPUs (%d node%s), data-parallel %d, %ld micro-batch%s per step\n",
-                calc::describe(e.layout).c_str(), e.gpus, e.nodes, e.nodes == 1 ? "" : "s", e.dp, e.micro_batches,
-                e.micro_batches == 1 ? "" : "es");
+    // Without --gbs the memory and time estimates assume 2 x pp micro-batches under PP.
+    const bool assumed = s.gbs <= 0 && e.layout.pp > 1;
+    const long m = assumed ? 2L * e.layout.pp : e.micro_batches;
+    std::printf("Layout     %s on %d GPUs (%d node%s), data-parallel %d, %ld micro-batch%s per step%s\n",
+                calc::describe(e.layout).c_str(), e.gpus, e.nodes, e.nodes == 1 ? "" : "s", e.dp, m,
+                m == 1 ? "" : "es", assumed ? " (assumed: no --gbs)" : "");
     std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s, seq %ld, micro-batch %ld\n",
                 calc::name(s.precision), calc::name(s.optimizer), calc::profile(s).id, s.shard_stage(), calc::name(s.recompute),
                 s.flash ? "on" : "off", s.seq, s.mbs);

@@ -126,9 +126,9 @@ double loss_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp) 
 // 6, nll_loss's gradient takes 4 of them and the 2 left still cannot hold the next 4. fp32 logits
 // have no upcast copy (C's 4 then reuse A's). Compiled, the loss holds its two tensors together.
 double loss_cached_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp) {
-    if (!fp.torch_block || s.precision == Precision::FP32) return 0;
+    if (s.precision == Precision::FP32) return 0;
     if (fp.compiled_logit_bytes > 0 && torch_compiled(s, fp)) return 0;
-    return 2;
+    return fp.eager_loss_cached_bytes;
 }
 
 }  // namespace aif::calc

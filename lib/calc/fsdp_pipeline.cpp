@@ -33,7 +33,8 @@ UnshardedStageBytes unsharded_stage_bytes(const TrainingSetup& s) {
     return {s.precision == Precision::FP32 ? 4.0 : 2.0, 4.0};
 }
 
-PipelinePeak torch_pipeline_peak(const Layout& l, int rank, long m, double activations, double grad_bytes) {
+PipelinePeak torch_pipeline_peak(const Layout& l, int rank, long m, double activations, double grad_bytes,
+                                 double loss_bytes) {
     const long v = std::max(1, l.vpp), pp = std::max(1, l.pp), total = v * std::max(1L, m);
     // Micro-batches per round of the interleaved schedule (m // (m // pp) when m >= pp).
     const long round = v == 1 ? total : std::max(1L, m) / std::max(1L, std::max(1L, m) / pp);
@@ -46,15 +47,18 @@ PipelinePeak torch_pipeline_peak(const Layout& l, int rank, long m, double activ
         if (v == 1) return b <= steady ? warmup : warmup - (b - steady);
         return b < steady ? warmup + 1 : warmup - (b - steady);
     };
+    // A forward runs next to backward b while forwards are left: Schedule1F1B's loop does b's
+    // forward after it (b <= steady), the interleaved steady phase before it (b < steady).
+    auto forward_with = [&](long b) { return b == 0 || (v == 1 ? b <= steady : b < steady); };
     // Held chunks only fall as backwards are done and gradients only grow, by one local stage at
     // the first backward of each: the peak is at b = 0 or at one of those.
-    PipelinePeak best{double(held(0)) / v, 0};
-    double best_bytes = activations * best.held;
+    PipelinePeak best{double(held(0)) / v, 0, true};
+    double best_bytes = activations * best.held + loss_bytes;
     for (long t = 0; t < v; ++t) {
         const long b = t * round + 1;
         if (b > total) break;
-        const PipelinePeak p{double(held(b)) / v, double(t + 1) / v};
-        const double bytes = activations * p.held + grad_bytes * p.share;
+        const PipelinePeak p{double(held(b)) / v, double(t + 1) / v, forward_with(b)};
+        const double bytes = activations * p.held + grad_bytes * p.share + (p.loss ? loss_bytes : 0);
         if (bytes > best_bytes) best = p, best_bytes = bytes;
     }
     return best;

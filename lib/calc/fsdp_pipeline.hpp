@@ -23,16 +23,19 @@ struct UnshardedStageBytes {
 };
 UnshardedStageBytes unsharded_stage_bytes(const TrainingSetup& s);
 
-// The peak of `activations x held + grad_bytes x share` over one step of pipeline rank `rank`,
-// following torch.distributed.pipelining's op order (Schedule1F1B for vpp 1,
-// ScheduleInterleaved1F1B otherwise). `held` counts micro-batches of the rank's whole layer set
-// (model chunks / vpp); `share` the fraction of its parameters whose gradient has been made
-// (a local stage has one after its first backward; the last local stage goes first).
+// The peak of `activations x held + grad_bytes x share (+ loss_bytes while a loss is alive)` over
+// one step of pipeline rank `rank`, following torch.distributed.pipelining's op order
+// (Schedule1F1B for vpp 1, ScheduleInterleaved1F1B otherwise). `held` counts micro-batches of the
+// rank's whole layer set (model chunks / vpp); `share` the fraction of its parameters whose
+// gradient has been made (a local stage has one after its first backward; the last local stage
+// goes first); `loss_bytes` is the last rank's loss peak (0 elsewhere), alive at a moment only if
+// a forward (with its loss) runs there: not after the last forward.
 struct PipelinePeak {
-    double held = 0;   // micro-batches of activations held at the peak
-    double share = 0;  // fraction of the rank's parameters with an accumulated gradient then
+    double held = 0;    // micro-batches of activations held at the peak
+    double share = 0;   // fraction of the rank's parameters with an accumulated gradient then
+    bool loss = true;   // a forward's loss is alive then
 };
 PipelinePeak torch_pipeline_peak(const Layout& l, int rank, long micro_batches, double activations,
-                                 double grad_bytes);
+                                 double grad_bytes, double loss_bytes = 0);
 
 }  // namespace aif::calc

@@ -229,19 +229,20 @@ FsdpMoments fsdp_root_moments(const Architecture& a, const ParamCount& p, const 
     const Layout& l = s.layout;
     double root = embedding ? p.embedding : 0;
     if (head) root += p.final_norm + (a.tied ? (embedding ? 0 : p.embedding) : p.lm_head);
-    // bf16, divided by TP as the stage's parameters are (torchtitan shards the embedding rowwise and
+    // The param dtype (bf16; fp32 training: 4), divided by TP as the stage's parameters are (torchtitan shards the embedding rowwise and
     // the output colwise; torchtune's LoRA keeps both unquantized: nn.Embedding, nn.Linear)
-    const double gathered = 2 * root / l.tp;
-    const double head_grad = head && s.lora_rank == 0 ? 2 * (a.tied ? p.embedding : p.lm_head) / l.tp : 0;
+    const double elem = s.precision == Precision::FP32 ? 4.0 : 2.0;  // the param dtype FSDP gathers in
+    const double gathered = elem * root / l.tp;
+    const double head_grad = head && s.lora_rank == 0 ? elem * (a.tied ? p.embedding : p.lm_head) / l.tp : 0;
     FsdpMoments m{gathered, gathered + head_grad + block_backward};
     if (fp.fsdp_root != FsdpRoot::RootLastBlock) return m;
     if (l.pp > 1) {
         // torchtitan apply_fsdp with PP: no block is resharded after forward, the stage stays
         // gathered; a block's backward adds only its unsharded bf16 gradients.
-        m.at_loss = 2 * (sp.dense + sp.expert);
-        m.at_block = m.at_loss + head_grad + 2 * sp.layer_max;
+        m.at_loss = elem * (sp.dense + sp.expert);
+        m.at_block = m.at_loss + head_grad + elem * sp.layer_max;
     } else {
-        m.at_loss += 2 * sp.layer_max;  // reshard_after_forward = layer_id < last: the last block
+        m.at_loss += elem * sp.layer_max;  // reshard_after_forward = layer_id < last: the last block
     }
     return m;
 }
@@ -299,8 +300,9 @@ struct StageModel {
         const double none = stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, 0, mb.logits);
         const double per_mb =
             stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, 1, mb.logits) - none;
-        const PipelinePeak peak = torch_pipeline_peak(s.layout, r, m, per_mb, u.grads * params);
+        const PipelinePeak peak = torch_pipeline_peak(s.layout, r, m, per_mb, u.grads * params, mb.logits);
         mb.activations = none + per_mb * peak.held;
+        if (!peak.loss) mb.logits = 0;  // the peak comes after the last forward: no loss alive
         // Sharded gradients only appear at the last micro-batch's reduce-scatter (zero_grad set
         // them to None): at the peak the gradients are the unsharded accumulation.
         mb.gradients = u.grads * params * peak.share;

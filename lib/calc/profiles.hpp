@@ -42,6 +42,9 @@ struct FrameworkProfile {
     bool compile_default;  // training.compile when the job does not say (--compile)
     // logit_bytes when compile is on and the framework compiles its loss then (0: the loss stays eager)
     double compiled_logit_bytes;
+    // Bytes per logit its eager loss leaves reserved but unused at the loss's peak: freed blocks
+    // the caching allocator keeps that the next, larger request cannot use (calc/activations_torch.cpp).
+    double eager_loss_cached_bytes;
     FsdpRoot fsdp_root;    // what its FSDP wrapping leaves gathered between forward and backward
 };
 

@@ -326,6 +326,14 @@ START_TEST(torch_pipeline_peak_follows_the_op_order) {
     ck_assert_double_eq(p.held, 8);
     p = calc::torch_pipeline_peak(l, 7, 8, 1.0, 100.0);  // last rank: one micro-batch
     ck_assert_double_eq(p.held, 1);
+    // Its loss is alive beside that micro-batch and the gradients while forwards are left, not
+    // after the last one: with one micro-batch the peak after its backward holds no loss.
+    p = calc::torch_pipeline_peak(l, 7, 2, 1.0, 100.0, 50.0);
+    ck_assert(p.loss);
+    ck_assert_double_eq(p.share, 1);
+    p = calc::torch_pipeline_peak(l, 7, 1, 1.0, 100.0, 50.0);
+    ck_assert(!p.loss);
+    ck_assert_double_eq(p.held, 0);
     l.vpp = 2;  // warm-up min((v - 1) x 8 + 2 x 7, 16) = 16 chunks: all forwards first
     p = calc::torch_pipeline_peak(l, 0, 8, 1.0, 0.0);
     ck_assert_double_eq(p.held, 8);

@@ -221,6 +221,8 @@ START_TEST(torchtitan_eager_loss_leaves_the_logits_block_reserved) {
     ck_assert_double_eq_tol(cached(), 0, 1);
     calc::apply_option(j, "compile", "off");  // eager again
     ck_assert_double_eq_tol(cached(), 2 * logits, 1);
+    calc::apply_option(j, "precision", "fp32");  // no upcast copy: C reuses A's block
+    ck_assert_double_eq_tol(cached(), 0, 1);
 }
 END_TEST
 

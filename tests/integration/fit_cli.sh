@@ -159,6 +159,11 @@ check "--where states the headroom" 'grep -qxF "Where can llama3.1-70b train (bf
 # The band straddles usable memory: may not fit (sbatch accepts it with a warning).
 "$AIF" fit --model llama3.1-8b --system leonardo-booster --gpus 4 --layout tp=4 --mbs 3 --headroom 5% > "$out"
 check "a band across usable memory: may-not-fit" 'grep -qxF "Verdict    may-not-fit: needs 61.6 GiB per GPU (56.0-68.4), 102% of usable memory; largest term: optimizer states" "$out"'
+# Under PP without --gbs the Layout line says how many micro-batches the estimate assumed.
+"$AIF" fit --model llama3.1-8b --gpu-mem 80 --gpus 4 --layout pp=2 > "$out"
+check "assumed micro-batches are said" 'grep -q "^Layout     pp=2 on 4 GPUs (1 node), data-parallel 2, 4 micro-batches per step (assumed: no --gbs)$" "$out"'
+"$AIF" fit --model llama3.1-8b --gpu-mem 80 --gpus 4 --layout pp=2 --gbs 4 > "$out"
+check "given micro-batches are not called assumed" 'grep -q "^Layout     pp=2 on 4 GPUs (1 node), data-parallel 2, 2 micro-batches per step$" "$out"'
 
 # --fsdp takes its value as the synopsis shows it: `--fsdp full` = `--fsdp=full` = `--fsdp`.
 fsdp() { "$AIF" fit --model llama2-7b --system lumi-g --gpus 8 --json "$@"; }

@@ -308,6 +308,29 @@ struct StageModel {
         mb.gradients = u.grads * params * peak.share;
     }
 
+    // Gradient moments. A loop that frees the gradients after each step (profile
+    // grads_freed_before_forward) holds none at the loss's peak, beyond the one tensor's that
+    // optimizer-in-backward is making. All of them exist only at the end of backward, when the
+    // activations and the loss are gone but for the first block's (rebuilt, under full recompute)
+    // or, with a tied embedding, the embedding's own gradient, made while the output projection's
+    // waits in autograd's input buffer to be summed with it. The larger moment is the peak.
+    void gradients_at_their_moment(MemoryBreakdown& mb, const StageParams& sp, bool embedding, long layers) const {
+        const double at_loss_grads = s.optim_in_backward ? mb.gradients : 0.0;
+        const double first_block = s.recompute == Recompute::Full
+                                       ? recompute_working(s, layers, sp.moe_layers, dense_layer, moe_layer)
+                                       : std::max(layers > sp.moe_layers ? dense_layer : 0.0,
+                                                  sp.moe_layers ? moe_layer : 0.0);
+        const bool tied_grad = a.tied && embedding && s.lora_rank == 0 && !s.optim_in_backward;
+        const double embedding_grad = tied_grad ? b.grads * p.embedding / s.layout.tp : 0.0;
+        const double at_end = mb.gradients + std::max(first_block, embedding_grad);
+        if (at_end > mb.activations + mb.logits + at_loss_grads) {
+            mb.activations = std::max(first_block, embedding_grad);
+            mb.logits = 0;
+        } else {
+            mb.gradients = at_loss_grads;
+        }
+    }
+
     MemoryBreakdown at(int r) const {
         const Layout& l = s.layout;
         const long first = stage_start(l, a.layers, r), layers = stage_layers(l, a.layers, r);
@@ -342,6 +365,8 @@ struct StageModel {
         mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, in_flight(r),
                                                 mb.logits);
         if (keeps_unsharded) keep_stage_unsharded(mb, sp, r, layers);
+        else if (fp.grads_freed_before_forward && l.pp == 1 && s.zero == 0 && !fsdp_root_applies(s, fp))
+            gradients_at_their_moment(mb, sp, embedding, layers);
         // Transient buffers inside the allocator at the peak.
         const double stage_params_gpu = sp.dense + sp.expert;
         const double frozen_bytes = s.quant == Quant::NF4 ? kNf4BytesPerParam : 2.0;

@@ -46,6 +46,10 @@ struct FrameworkProfile {
     // the caching allocator keeps that the next, larger request cannot use (calc/activations_torch.cpp).
     double eager_loss_cached_bytes;
     FsdpRoot fsdp_root;    // what its FSDP wrapping leaves gathered between forward and backward
+    // Its loop calls zero_grad(set_to_none=True) after each step and makes the gradients on the
+    // compute stream, so the next forward reuses their blocks: the loss's peak holds none, and all
+    // of them exist only at the end of backward (calc/memory.cpp, "gradient moments").
+    bool grads_freed_before_forward;
 };
 
 // Every profile, oldest first within a family.

@@ -41,6 +41,9 @@ struct MemoryBreakdown {
     const char* stage = "only";  // pipeline stage these figures are for: "only", "first", "middle" or "last"
     int rank = 0;                // its pipeline rank
     long layers = 0;             // transformer layers on it
+    // The peak is the end of backward (every gradient made, the loss freed), not the loss's
+    // backward: loops that free the gradients between steps (calc/memory.cpp, gradient moments).
+    bool peak_at_backward_end = false;
 };
 
 // Against usable memory, with the band: fits (even the upper end fits), may not fit (the band

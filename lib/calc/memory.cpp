@@ -326,6 +326,7 @@ struct StageModel {
         if (at_end > mb.activations + mb.logits + at_loss_grads) {
             mb.activations = std::max(first_block, embedding_grad);
             mb.logits = 0;
+            mb.peak_at_backward_end = true;
         } else {
             mb.gradients = at_loss_grads;
         }

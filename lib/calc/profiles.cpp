@@ -62,13 +62,14 @@ constexpr FrameworkProfile kProfiles[] = {
      "torchtune's llama3 modules with SDPA (Megatron-style count); chunked cross entropy, the output "
      "projection in 8 chunks: eager (compile: False, its configs' default), every chunk's fp32 log_softmax "
      "kept for backward beside the bf16 logits and one chunk's fp32 upcast (2 + 4 + 4/8 = 6.5 bytes per "
-     "logit); compiled (compile_loss compiles compute_cross_entropy), the upcast fuses into the kernel and "
-     "each chunk's softmax and grad are made one chunk at a time in backward (2 + 6/8); full-layer AC "
-     "only; distributed LoRA: the "
+     "logit); compiled (compile_loss compiles compute_cross_entropy), inductor saves only the bf16 chunks and "
+     "writes each chunk's bf16 gradient in one fused kernel (2 + 2/8); gradients freed after each step: none "
+     "at the loss's peak, all at the end of backward; full-layer AC only; distributed LoRA: the "
      "FSDP2 root unit (embedding, final norm, output, bf16) gathered from forward to the end of backward",
      "torchtune/modules/loss/ce_chunked_output_loss.py (num_output_chunks=8, logits.float() per chunk), "
      "training/_compile.py compile_loss, recipes/full_finetune_single_device.py (del logits before "
-     "backward) and lora_finetune_single_device.py at 1814feb and bd2a0fc7 (v0.6.0+220); "
+     "backward; zero_grad(set_to_none=True) after the step) and lora_finetune_single_device.py at 1814feb "
+     "and bd2a0fc7 (v0.6.0+220); torch inductor scatter_upon_const_tensor (pytorch#129043, torch 2.5); "
      "recipes/lora_finetune_distributed.py _is_layer_name and training/_distributed.py shard_model at 0031bfb "
      "(full recipes' configs shard tok_embeddings and output apart: custom_sharded_layers)",
      1.00, 1.00, 6.5, 1.06, false, false, false, 2.25, 0, FsdpRoot::LoraRecipe, true},
@@ -81,8 +82,9 @@ constexpr FrameworkProfile kProfiles[] = {
      "no measured case: the activation count of feasibility.md section 2.4",
      "HF Trainer eager Llama: ~28 bf16 hidden-state copies per layer where Megatron counts 17 (x1.65); "
      "the causal-LM loss upcasts the logits to fp32 and copies the shifted view before cross_entropy: "
-     "bf16 logits, fp32 upcast, fp32 shifted copy and fp32 log_softmax at once (2+4+4+4 = 14 bytes per logit)",
-     "transformers models/llama/modeling_llama.py, trainer.py; loss/loss_utils.py ForCausalLMLoss "
+     "bf16 logits, fp32 upcast, fp32 shifted copy and fp32 log_softmax at once (2+4+4+4 = 14 bytes per logit); "
+     "gradients freed after each step (model.zero_grad()): none at the loss's peak, all at the end of backward",
+     "transformers models/llama/modeling_llama.py, trainer.py (_inner_training_loop); loss/loss_utils.py ForCausalLMLoss "
      "(logits.float(), logits[..., :-1, :].contiguous())",
      1.65, 0.70, 14, 1.08, false, false, false, 0, 0, FsdpRoot::None, true},
 };

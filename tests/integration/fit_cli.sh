@@ -164,6 +164,13 @@ check "a band across usable memory: may-not-fit" 'grep -qxF "Verdict    may-not-
 check "assumed micro-batches are said" 'grep -q "^Layout     pp=2 on 4 GPUs (1 node), data-parallel 2, 4 micro-batches per step (assumed: no --gbs)$" "$out"'
 "$AIF" fit --model llama3.1-8b --gpu-mem 80 --gpus 4 --layout pp=2 --gbs 4 > "$out"
 check "given micro-batches are not called assumed" 'grep -q "^Layout     pp=2 on 4 GPUs (1 node), data-parallel 2, 2 micro-batches per step$" "$out"'
+# torchtune frees gradients between steps: a full fine-tune peaks at the end of backward, and
+# fit says so (the logits line is 0 then); a LoRA job peaks at the loss, and fit says nothing.
+tune() { "$AIF" fit --model llama3.2-3b --gpu-mem 80 --gpus 1 --framework torchtune --compile on --mbs 2 --seq 4096 --recompute full --master bf16 "$@"; }
+tune > "$out"
+check "the end-of-backward moment is said" 'grep -qxF "  at the end of backward: every gradient made, the loss freed (its peak is lower)" "$out" && grep -q "^  logits and loss  *0.00$" "$out"'
+tune --lora 64 > "$out"
+check "the loss's moment is not remarked" '! grep -q "end of backward" "$out" && ! grep -q "^  logits and loss  *0.00$" "$out"'
 
 # --fsdp takes its value as the synopsis shows it: `--fsdp full` = `--fsdp=full` = `--fsdp`.
 fsdp() { "$AIF" fit --model llama2-7b --system lumi-g --gpus 8 --json "$@"; }

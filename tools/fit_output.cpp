@@ -55,8 +55,10 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     else
         std::printf("\nMemory per GPU, %s pipeline stage (rank %d, %ld layers; the worst) GiB\n", e.mem.stage,
                     e.mem.rank, e.mem.layers);
-    if (e.mem.peak_at_backward_end)
+    if (e.mem.moment == calc::PeakMoment::BackwardEnd)
         std::printf("  at the end of backward: every gradient made, the loss freed (its peak is lower)\n");
+    else if (e.mem.moment == calc::PeakMoment::OptimizerStep)
+        std::printf("  at the optimizer step: every gradient beside foreach AdamW's temporary (the loss's peak is lower)\n");
     row("weights", e.mem.weights);
     row("gradients", e.mem.gradients);
     row("optimizer states", e.mem.optimizer);
@@ -109,7 +111,7 @@ json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
     json_object_set_new(o, "stage", json_string(m.stage));
     json_object_set_new(o, "stage_rank", json_integer(m.rank));
     json_object_set_new(o, "stage_layers", json_integer(m.layers));
-    json_object_set_new(o, "peak_moment", json_string(m.peak_at_backward_end ? "backward-end" : "loss"));
+    json_object_set_new(o, "peak_moment", json_string(calc::name(m.moment)));
     json_object_set_new(o, "capacity_bytes", whole(e.capacity));
     json_object_set_new(o, "verdict", json_string(calc::name(e.verdict)));
     json_object_set_new(o, "total_lo_bytes", whole(e.total_lo));  // the band around per_gpu_bytes.total

@@ -21,6 +21,15 @@ const char* name(Verdict v) {
     return "?";
 }
 
+const char* name(PeakMoment m) {
+    switch (m) {
+        case PeakMoment::Loss: return "loss";
+        case PeakMoment::BackwardEnd: return "backward-end";
+        case PeakMoment::OptimizerStep: return "optimizer-step";
+    }
+    return "?";
+}
+
 Verdict verdict_for(double total_lo, double total_hi, double capacity) {
     if (total_hi <= capacity) return Verdict::Fits;
     return total_lo > capacity ? Verdict::DoesNotFit : Verdict::MayNotFit;

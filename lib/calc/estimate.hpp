@@ -30,6 +30,11 @@ struct Target {
 
 // Bytes per GPU on the worst pipeline stage. allocated/reserved/total follow the three counters
 // people read: the PyTorch allocator peak, reserved with fragmentation, and nvidia-smi.
+// The loss's backward; the end of backward (every gradient made, the loss freed); the optimizer
+// step (foreach AdamW's temporary beside every gradient).
+enum class PeakMoment { Loss, BackwardEnd, OptimizerStep };
+const char* name(PeakMoment);  // "loss", "backward-end", "optimizer-step"
+
 struct MemoryBreakdown {
     double weights = 0, gradients = 0, optimizer = 0, activations = 0, logits = 0;
     double buffers = 0;       // temporaries inside the allocator: comm buckets, gathered ZeRO-3 units
@@ -41,9 +46,9 @@ struct MemoryBreakdown {
     const char* stage = "only";  // pipeline stage these figures are for: "only", "first", "middle" or "last"
     int rank = 0;                // its pipeline rank
     long layers = 0;             // transformer layers on it
-    // The peak is the end of backward (every gradient made, the loss freed), not the loss's
-    // backward: loops that free the gradients between steps (calc/memory.cpp, gradient moments).
-    bool peak_at_backward_end = false;
+    // When the peak happens. Loops that free the gradients between steps (calc/memory.cpp,
+    // gradient moments) can peak at the end of backward or at the optimizer step instead.
+    PeakMoment moment = PeakMoment::Loss;
 };
 
 // Against usable memory, with the band: fits (even the upper end fits), may not fit (the band

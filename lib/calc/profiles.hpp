@@ -50,6 +50,9 @@ struct FrameworkProfile {
     // compute stream, so the next forward reuses their blocks: the loss's peak holds none, and all
     // of them exist only at the end of backward (calc/memory.cpp, "gradient moments").
     bool grads_freed_before_forward;
+    // Its default AdamW is torch's foreach implementation, whose step allocates one state-sized
+    // temporary (_multi_tensor_adamw: exp_avg_sq_sqrt = torch._foreach_sqrt(exp_avg_sqs)).
+    bool foreach_adamw;
 };
 
 // Every profile, oldest first within a family.

@@ -199,8 +199,8 @@ END_TEST
 
 // torchtune and the HF Trainer free the gradients after each step (zero_grad, set_to_none): the
 // loss's moment holds none, and the end of backward holds all of them beside the first block's
-// rebuild or, for a tied embedding, the embedding's own gradient. Megatron's gradient buffer
-// persists: it is counted with the loss. Llama 3.2 3B (tied), 2 x 4096 tokens, one GPU.
+// rebuild or, for a tied embedding, the embedding's own gradient; the HF Trainer's foreach AdamW
+// adds a temporary at the step. Megatron's gradient buffer persists: it is counted with the loss. Llama 3.2 3B (tied), 2 x 4096 tokens, one GPU.
 START_TEST(gradients_are_counted_at_their_moment) {
     calc::JobSpec j = llama_job({{"model", "llama3.2-3b"}, {"seq", "4096"}, {"mbs", "2"}, {"recompute", "full"},
                                  {"master", "bf16"}, {"compile", "on"}, {"framework", "torchtune@0.4"}});
@@ -211,6 +211,7 @@ START_TEST(gradients_are_counted_at_their_moment) {
     calc::MemoryBreakdown m = memory_of(j, 1);
     ck_assert_double_eq_tol(m.gradients, 2 * p.total, 1);
     ck_assert_double_eq(m.logits, 0);
+    ck_assert(m.moment == calc::PeakMoment::BackwardEnd);
     ck_assert_double_ge(m.activations, embedding_grad);
     ck_assert_double_lt(m.activations, 1.5 * embedding_grad);  // not the 28 checkpoints
     // Optimizer in backward: only the tied weight's gradient waits through backward.
@@ -224,19 +225,32 @@ START_TEST(gradients_are_counted_at_their_moment) {
     m = memory_of(j, 1);
     ck_assert_double_eq(m.gradients, 0);
     ck_assert_double_gt(m.logits, 0);
+    ck_assert(m.moment == calc::PeakMoment::Loss);
+    // HF Trainer's default AdamW is torch's foreach one: its step adds one fp32 state-sized
+    // temporary beside every gradient, the peak of a short-sequence full fine-tune.
+    j = llama_job({{"model", "llama3.2-3b"}, {"seq", "1024"}, {"mbs", "1"}, {"recompute", "full"}, {"framework", "hf"}});
+    m = memory_of(j, 1);
+    ck_assert(m.moment == calc::PeakMoment::OptimizerStep);
+    ck_assert_double_eq_tol(m.gradients, 4 * p.total, 1);
+    ck_assert_double_eq_tol(m.buffers, 4 * p.total, 1);  // no autocast copies after backward
+    ck_assert_double_eq(m.logits + m.activations, 0);
+    calc::apply_option(j, "optimizer", "sgd");  // no such temporary: the end of backward
+    ck_assert(memory_of(j, 1).moment == calc::PeakMoment::BackwardEnd);
     // Megatron keeps its gradient buffer: gradients and the loss are counted together.
     j = llama_job({{"model", "llama3.2-3b"}, {"seq", "4096"}, {"mbs", "2"}, {"recompute", "full"}, {"master", "bf16"},
                    {"framework", "megatron"}});
     m = memory_of(j, 1);
     ck_assert_double_eq_tol(m.gradients, 2 * p.total, 1);
     ck_assert_double_gt(m.logits, 0);
+    ck_assert(m.moment == calc::PeakMoment::Loss);
 }
 END_TEST
 
 // transformers' causal-LM loss (ForCausalLMLoss): bf16 logits, their fp32 upcast, the fp32 copy of
-// the shifted view and log_softmax's fp32 output are alive at once: 14 B per logit.
+// the shifted view and log_softmax's fp32 output are alive at once: 14 B per logit. (LoRA: the
+// loss's moment is the peak; a full fine-tune's is its optimizer step.)
 START_TEST(hf_loss_upcasts_and_copies_the_shifted_logits) {
-    calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"seq", "4096"}, {"mbs", "1"}, {"framework", "hf"}});
+    calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"seq", "4096"}, {"mbs", "1"}, {"lora", "8"}, {"framework", "hf"}});
     ck_assert_double_eq_tol(memory_of(j, 1).logits, 14.0 * 4096 * 128256, 1);
 }
 END_TEST

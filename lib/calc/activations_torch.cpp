@@ -52,8 +52,14 @@ double compiled_none(const Widths& w) {
 // _CachingTorchDispatchMode) caches every MUST_SAVE output, used or not; compiled, the
 // partitioner keeps only those backward reads, which drops w2's output and its reduce_scatter.
 // Under TP w2's local output is the full-sequence partial sum (rowwise), hence 2h not 2h/t.
+// torchtitan from 114151ad (2026-03-23) saves torch's compute-intensive ops (partitioners.py
+// get_default_op_list: mm, bmm, addmm, SDPA, ...) plus max, linear, flex attention and inductor's
+// compiled regions, and still recomputes every second mm of a block: for a Llama block the same
+// tensors as before. With a fused wqkv (3396a4b, 2026-06-24) the block has 5 mm: wqkv, wo, w1, w3,
+// w2 -> wqkv (q + 2kv), w1, w2 saved.
 double op_sac(const Widths& w, const TorchBlockRun& run) {
-    double bytes = (2 * w.h + 2 * w.q + 2 * w.kv + 2 * w.q + 4 * w.heads + 2 * w.f) / w.t;
+    const double qkv = run.fused_qkv ? 2 * (w.q + 2 * w.kv) : 2 * w.q + 2 * w.kv;  // wqkv, or wq and wv
+    double bytes = (2 * w.h + qkv + 2 * w.q + 4 * w.heads + 2 * w.f) / w.t;
     if (w.t > 1) bytes += 2 * w.h / w.t;  // wo's reduce_scatter output (h for the FFN norm)
     if (!run.compiled) {
         bytes += 2 * w.h;                       // w2's output
@@ -99,10 +105,13 @@ bool torch_compiled(const TrainingSetup& s, const FrameworkProfile& fp) {
 // so the final RMSNorm runs eager: fp32 upcast 4h, rsqrt 4, bf16 output 2h, which the output
 // projection saves as its input. With TP the norm is SequenceParallel (/t) and the colwise output
 // projection saves its all-gathered, full-sequence input (2h).
+// The chunked loss (profile logit_chunks > 1) also makes an fp32 buffer for the hidden states'
+// gradient (components/loss.py GradAccumulator: zeros_like(hidden_states, float32), the TP-replicated
+// states, so 4h unsharded) before its first chunk; it lives until the loss returns.
 double torch_head_bytes_per_token(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp) {
     if (!fp.torch_block || s.precision == Precision::FP32) return 0;
     const double h = double(a.hidden), t = s.layout.tp > 1 ? s.layout.tp : 1;
-    return (6 * h + 4) / t + (t > 1 ? 2 * h : 0);
+    return (6 * h + 4) / t + (t > 1 ? 2 * h : 0) + (fp.logit_chunks > 1 ? 4 * h : 0);
 }
 
 // Eager loss (cross_entropy(pred.flatten(0, 1).float(), labels); train step `del pred` before
@@ -111,9 +120,15 @@ double torch_head_bytes_per_token(const Architecture& a, const TrainingSetup& s,
 // the larger peak. Compiled with the model (torchtitan components/loss.py, from bbb1b61,
 // 2025-04-02): the upcast fuses into the kernel, leaving the bf16 logits and their bf16 grad (4 B).
 // torchtune's chunked loss has its own pair (profiles.cpp). The profile says which.
+// torchtitan's ChunkedLossWrapper (components/loss.py, from 786e26f, 2026-04-27) runs the output
+// projection, the loss and its backward per chunk of 1/N of the tokens: its pair is per logit of one
+// chunk. Eager, `logits = lm_head(h_chunk)` stays bound through `chunk_loss.backward()`, so the peak
+// is the bf16 logits (2) beside the 12 above: 14; the compiled inner loss keeps the bf16 logits and
+// writes their bf16 grad: 4. Per logit of the sequence, / N.
 double loss_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp) {
-    if (fp.compiled_logit_bytes > 0 && torch_compiled(s, fp)) return fp.compiled_logit_bytes;
-    return fp.logit_bytes;
+    const double chunks = fp.logit_chunks > 1 ? fp.logit_chunks : 1;
+    if (fp.compiled_logit_bytes > 0 && torch_compiled(s, fp)) return fp.compiled_logit_bytes / chunks;
+    return fp.logit_bytes / chunks;
 }
 
 // The eager loss's order of allocations: forward makes the bf16 logits A (2 B), the fp32 upcast B

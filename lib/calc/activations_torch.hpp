@@ -19,6 +19,7 @@ struct TorchBlockRun {
     int tp = 1;
     int ac_every = 0;  // selective_ac_option = N: every N-th block full AC (0: op SAC)
     long layers = 0;   // the model's blocks (layer SAC counts them across the model)
+    bool fused_qkv = false;  // q, k, v projected by one matmul, wqkv (torchtitan from 2026-06)
 };
 
 // Bytes one block saves for backward per token of the micro-batch (tokens = seq/cp x mbs). With

@@ -114,7 +114,7 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     const Layout& l = s.layout;
     if (torch_block_applies(a, s, fp, moe_layer)) {
         const TorchBlockRun run{s.recompute, torch_compiled(s, fp), s.precision == Precision::FP8, fp.sac_saves_abs,
-                                l.tp, s.ac_every, a.layers};
+                                l.tp, s.ac_every, a.layers, fp.fused_qkv};
         return double(s.seq) / l.cp * s.mbs * torch_block_bytes_per_token(a, run);
     }
     const double t = l.tp;
@@ -220,7 +220,33 @@ struct FsdpMoments {
 bool fsdp_root_applies(const TrainingSetup& s, const FrameworkProfile& fp) {
     if (s.fsdp == Fsdp::Off || s.framework != Framework::FSDP) return false;
     return fp.fsdp_root == FsdpRoot::Root || fp.fsdp_root == FsdpRoot::RootLastBlock ||
-           (fp.fsdp_root == FsdpRoot::LoraRecipe && s.lora_rank > 0);
+           fp.fsdp_root == FsdpRoot::HeadUnit || (fp.fsdp_root == FsdpRoot::LoraRecipe && s.lora_rank > 0);
+}
+
+// torchtitan from 83e6941 (2025-07-28; distributed/fsdp.py apply_fsdp_to_decoder at b5bcd76): the
+// embedding and every block are resharded after forward, the final norm and the output projection
+// form a unit that is not (a tied embedding joins it), and the root unit holds no parameters. Its
+// chunked loss (profile logit_chunks > 1, components/loss.py ChunkedLossWrapper) runs each chunk's
+// backward inside the loss with set_requires_gradient_sync(False) until the last chunk, so FSDP2 keeps
+// the output projection's unsharded gradient, accumulated in the fp32 reduce dtype
+// (_fsdp_param.py to_accumulated_grad_if_needed; mixed_precision_reduce = float32), from the first
+// chunk to the last; each later chunk's output-projection backward makes one more unsharded gradient
+// in the param dtype beside its bf16 logits and their grad (2 + 2 per chunk logit), a moment that
+// outweighs the loss's own peak when the chunk is short. After the loop lm_head.reshard() and the
+// last chunk's reduce-scatter leave nothing of the unit for the blocks' backward.
+FsdpMoments head_unit_moments(const Architecture& a, const ParamCount& p, const TrainingSetup& s,
+                              const FrameworkProfile& fp, bool head, double block_backward) {
+    if (!head) return {0, block_backward};
+    const Layout& l = s.layout;
+    const double elem = s.precision == Precision::FP32 ? 4.0 : 2.0;
+    const double output = (a.tied ? p.embedding : p.lm_head) / l.tp;
+    const double unit = elem * (p.final_norm / l.tp + output);
+    if (s.lora_rank > 0) return {unit, block_backward};  // a frozen output projection: no gradient
+    if (fp.logit_chunks <= 1) return {unit, unit + elem * output + block_backward};
+    const double chunk_logits = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp / fp.logit_chunks;
+    const double loss_peak = loss_bytes_per_logit(s, fp) * fp.logit_chunks * chunk_logits;
+    const double output_backward = 2 * elem * chunk_logits + elem * output;
+    return {unit + 4 * output + std::max(0.0, output_backward - loss_peak), block_backward};
 }
 
 FsdpMoments fsdp_root_moments(const Architecture& a, const ParamCount& p, const TrainingSetup& s,
@@ -235,6 +261,7 @@ FsdpMoments fsdp_root_moments(const Architecture& a, const ParamCount& p, const 
     const double gathered = elem * root / l.tp;
     const double head_grad = head && s.lora_rank == 0 ? elem * (a.tied ? p.embedding : p.lm_head) / l.tp : 0;
     FsdpMoments m{gathered, gathered + head_grad + block_backward};
+    if (fp.fsdp_root == FsdpRoot::HeadUnit) return head_unit_moments(a, p, s, fp, head, block_backward);
     if (fp.fsdp_root != FsdpRoot::RootLastBlock) return m;
     if (l.pp > 1) {
         // torchtitan apply_fsdp with PP: no block is resharded after forward, the stage stays

@@ -21,6 +21,9 @@ enum class FsdpRoot {
                     // shard tok_embeddings and output as units of their own (custom_sharded_layers)
     Root,           // every block resharded after forward, the root not
     RootLastBlock,  // torchtitan: the last block is not resharded after forward either
+    HeadUnit,       // torchtitan from 83e6941 (2025-07-28): the final norm and the output projection are a
+                    // unit of their own, not resharded after forward; the embedding and every block are
+                    // resharded, the root unit holds no parameters
 };
 
 struct FrameworkProfile {
@@ -33,7 +36,9 @@ struct FrameworkProfile {
     const char* source;      // file and version read
     double activation_factor;  // stored activations relative to the Megatron/Korthikanti count
     double selective_factor;   // what selective recompute keeps, relative to none (besides s^2 terms)
-    double logit_bytes;        // bytes per logit element on the last stage (logits, upcasts, grads)
+    // Bytes per logit element on the last stage (logits, upcasts, grads); with logit_chunks > 1, per
+    // logit of the one chunk alive at the loss's peak.
+    double logit_bytes;
     double fragmentation;      // reserved / allocated
     // torchtitan's Llama block counted tensor by tensor (calc/activations_torch.hpp) instead of
     // Korthikanti x the factors above; false for the other families.
@@ -53,6 +58,13 @@ struct FrameworkProfile {
     // Its default AdamW is torch's foreach implementation, whose step allocates one state-sized
     // temporary (_multi_tensor_adamw: exp_avg_sq_sqrt = torch._foreach_sqrt(exp_avg_sqs)).
     bool foreach_adamw;
+    // Its Llama block projects q, k and v in one matmul (wqkv): op SAC's every-second-mm count then
+    // saves that whole output (calc/activations_torch.cpp).
+    bool fused_qkv;
+    // Its loss runs the output projection and the cross entropy one sequence chunk at a time, forward
+    // and backward (torchtitan ChunkedLossWrapper, num_chunks): the full logits never exist and the
+    // loss's peak holds one chunk's. 1: the whole sequence at once.
+    int logit_chunks;
 };
 
 // Every profile, oldest first within a family.

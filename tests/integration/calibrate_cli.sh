@@ -71,7 +71,7 @@ rc=0; "$AIF" calibrate 2>"$T/err" || rc=$?
 [ "$rc" = 2 ] && grep -q "give --collector URL --token-file F, --db FILE" "$T/err" || die "no source: exit $rc"
 
 say "fit applies the site model (option and aifactory.conf SiteModel=)"
-FIT="fit --model llama3.1-8b --gpu nvidia-h100-sxm5-80gb --gpus 8 --framework torchtitan"
+FIT="fit --model llama3.1-8b --gpu nvidia-h100-sxm5-80gb --gpus 8 --framework torchtitan@2025.06"
 "$AIF" $FIT --site-model "$T/site-model.json" > "$T/fit.out"
 grep -q "site-calibrated: activations x0\.[0-9][0-9], overhead x1\.[0-9][0-9] from 1[0-9][0-9] jobs" "$T/fit.out" ||
     die "fit does not say it was calibrated: $(cat "$T/fit.out")"

@@ -26,11 +26,14 @@ static std::string id_of(const char* spec) { return calc::parse_profile(spec, "-
 static double tokens_logits(double tokens, double vocab, double bytes) { return tokens * vocab * bytes; }
 
 START_TEST(bare_name_is_the_newest_and_a_version_the_newest_not_after_it) {
-    ck_assert_str_eq(id_of("torchtitan"), "torchtitan@2025.06");
+    ck_assert_str_eq(id_of("torchtitan"), "torchtitan@2026.06");
     ck_assert_str_eq(id_of("TorchTitan@2025.06"), "torchtitan@2025.06");
     ck_assert_str_eq(id_of("torchtitan@2024.12"), "torchtitan@2024.12");
     ck_assert_str_eq(id_of("torchtitan@2025.03"), "torchtitan@2024.12");  // before the compiled loss
     ck_assert_str_eq(id_of("torchtitan@2025.10"), "torchtitan@2025.06");
+    ck_assert_str_eq(id_of("torchtitan@2026.05"), "torchtitan@2025.06");  // before the fused wqkv default
+    ck_assert_str_eq(id_of("torchtitan@2026.06"), "torchtitan@2026.06");
+    ck_assert_str_eq(id_of("torchtitan@2026.08.21"), "torchtitan@2026.06");
     ck_assert_str_eq(id_of("torchtitan@2024.01"), "torchtitan@2024.12");  // older than all: the oldest
     ck_assert_str_eq(id_of("megatron@core_r0.12"), "megatron@core_r0.12");
     ck_assert_str_eq(id_of("megatron"), "megatron@core_r0.12");
@@ -72,8 +75,8 @@ START_TEST(newer_torchtitan_changes_only_the_logits) {
         calc::apply_option(*j, "mbs", "2");
     }
     calc::apply_option(old_job, "framework", "torchtitan@2024.12");
-    calc::apply_option(new_job, "framework", "torchtitan");
-    ck_assert(old_job.setup.profile_versioned && !new_job.setup.profile_versioned);
+    calc::apply_option(new_job, "framework", "torchtitan@2025.06");
+    ck_assert(old_job.setup.profile_versioned && new_job.setup.profile_versioned);
     ck_assert(old_job.setup.framework == calc::Framework::FSDP && new_job.setup.framework == calc::Framework::FSDP);
     const calc::Architecture a = calc::resolve_arch(old_job, models);
     const calc::ParamCount p = calc::count_params(a);
@@ -181,6 +184,59 @@ static calc::MemoryBreakdown memory_of(const calc::JobSpec& j, int gpus) {
     const calc::Architecture a = calc::resolve_arch(j, models);
     return calc::memory_only(a, calc::count_params(a), j.setup, gpus, gpus);
 }
+
+// torchtitan 2026.06 (read at b5bcd76): the chunked loss (ChunkedLossWrapper, 8 chunks) never makes
+// the full logits: eager a chunk's backward holds its bf16 logits, the saved fp32 log_softmax,
+// nll_loss's fp32 gradient and log_softmax_backward's fp32 output (14 B per chunk logit), compiled
+// its bf16 logits and bf16 grad (4), beside an fp32 buffer for the hidden states' gradient (4h per
+// token). Op SAC with the fused wqkv saves wqkv's whole output (q + 2kv) where the unfused block
+// saved wq and wv. FSDP keeps only the norm + output unit gathered, plus the output projection's
+// unsharded fp32 gradient accumulated over the chunks. Llama 3.1 8B, FSDP on 8 GPUs, 2 x 8192
+// tokens, selective AC.
+START_TEST(torchtitan_2026_chunked_loss_fused_qkv_head_unit) {
+    calc::Architecture a = calc::parse_arch("hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=128256");
+    calc::TorchBlockRun run;
+    run.recompute = calc::Recompute::Selective;
+    run.fused_qkv = true;
+    // x 2h + wqkv 2(q + 2kv) + out 2q + lse 128 + w1 2f + w2 2h: the unfused 63,616 + 2kv.
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 63616 + 2048);
+    run.compiled = true;  // without w2's output
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 63616 + 2048 - 8192);
+    run = {};  // no AC: the fused projection changes nothing there
+    run.fused_qkv = true;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 225416);
+
+    calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
+                                 {"recompute", "selective"}, {"framework", "torchtitan"}});
+    ck_assert_str_eq(calc::profile(j.setup).id, "torchtitan@2026.06");
+    ck_assert(!j.setup.profile_versioned);
+    const double tokens = 2 * 8192, h = 4096, vocab = 128256, out = vocab * h;
+    // Compile off, the llama3 configs' default: eager blocks and the eager chunked loss.
+    calc::MemoryBreakdown m = memory_of(j, 8);
+    ck_assert_double_eq_tol(m.activations, tokens * (32 * (63616.0 + 2048) + 8), 1);
+    ck_assert_double_eq_tol(m.logits, tokens_logits(tokens, vocab, 14.0 / 8) + tokens * (10 * h + 4), 1);
+    // The unit (bf16 norm + output) and the fp32 accumulated output gradient; no block, no embedding.
+    ck_assert_double_eq_tol(m.buffers, 2 * (h + out) + 4 * out, 1);
+    ck_assert_double_eq_tol(m.reserved, m.allocated * 1.06, 1);  // no eager-loss block left reserved
+    // A third less than torchtitan@2025.06 run alike (eager, its full 12 B-per-logit loss).
+    calc::JobSpec old = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
+                                   {"recompute", "selective"}, {"framework", "torchtitan@2025.06"}, {"compile", "off"}});
+    const calc::MemoryBreakdown o = memory_of(old, 8);
+    ck_assert_double_lt(m.total, 0.75 * o.total);
+    // Compiled: the inner loss keeps 4 B per chunk logit; the output projection's backward, with one
+    // more unsharded bf16 gradient beside the chunk's logits and grad, is then the larger moment.
+    calc::apply_option(j, "compile", "on");
+    m = memory_of(j, 8);
+    ck_assert_double_eq_tol(m.activations, tokens * (32 * (63616.0 + 2048 - 8192) + 8), 1);
+    ck_assert_double_eq_tol(m.logits, tokens_logits(tokens, vocab, 4.0 / 8) + tokens * (10 * h + 4), 1);
+    ck_assert_double_eq_tol(m.buffers, 2 * (h + out) + 4 * out + 2 * out, 1);
+    // Eager with a short micro-batch (4096 tokens, below 8h/5): the same moment outweighs the loss's
+    // 14 B peak by 2 x out - 10 x the chunk's logits.
+    j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "4096"}, {"mbs", "1"},
+                   {"recompute", "selective"}, {"framework", "torchtitan"}});
+    ck_assert_double_eq_tol(memory_of(j, 8).buffers, 2 * (h + out) + 4 * out + 2 * out - 10 * 4096 * vocab / 8, 1);
+}
+END_TEST
 
 // torchtune's chunked cross entropy: eager (its configs' compile: False) every chunk's fp32
 // log_softmax is saved for backward beside the bf16 logits and one chunk's fp32 upcast (6.5 B per
@@ -439,6 +495,7 @@ int main() {
     tcase_add_test(tc, newer_torchtitan_changes_only_the_logits);
     tcase_add_test(tc, torchtitan_block_saved_tensors_by_hand);
     tcase_add_test(tc, torchtitan_job_uses_the_block_count);
+    tcase_add_test(tc, torchtitan_2026_chunked_loss_fused_qkv_head_unit);
     tcase_add_test(tc, fsdp_root_unit_stays_gathered_through_backward);
     tcase_add_test(tc, band_is_the_residual_range_widened_to_three_percent);
     tcase_add_test(tc, few_cases_keep_at_least_the_default_band);

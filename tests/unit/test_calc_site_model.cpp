@@ -107,7 +107,7 @@ START_TEST(check_applies_the_site_correction_of_its_profile_and_gpu) {
     const auto models = calc::ModelCatalogue::load({calc::default_catalogue_path("models.json")});
     const auto hw = calc::HardwareCatalogue::load({calc::default_catalogue_path("hardware.json")});
     calc::JobSpec j;
-    for (auto [k, v] : {std::pair{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"framework", "torchtitan"}})
+    for (auto [k, v] : {std::pair{"model", "llama3.1-8b"}, {"layout", "tp=4"}, {"framework", "torchtitan@2025.06"}})
         calc::apply_option(j, k, v, "--llm-");
     calc::CheckRequest r;
     r.job = &j;

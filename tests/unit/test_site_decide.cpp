@@ -250,7 +250,7 @@ START_TEST(site_pins_the_framework_version) {
                "PartitionName=boost_usr_prod System=leonardo-booster Policy=enforce Headroom=5%\n");
     ck_assert_int_eq(snap->config.framework_pins.size(), 1);
     ck_assert_str_eq(gib(decide(tt("torchtitan"), *snap)).c_str(), old.c_str());
-    ck_assert_str_eq(gib(decide(tt("torchtitan@2025.06"), *snap)).c_str(), newest.c_str());
+    ck_assert_str_eq(gib(decide(tt("torchtitan@2026.06"), *snap)).c_str(), newest.c_str());
     setup();
 }
 END_TEST

@@ -43,13 +43,14 @@ constexpr FrameworkProfile kProfiles[] = {
     {"torchtitan@2025.06", "torchtitan", Framework::FSDP, "torchtitan@2024.12",
      "torchtitan benchmarks/llama3_8b_h200_2025-06_torchtitan.md at e7c0cae (cases M22, float8 + compile)",
      "compiled loss with compiled blocks (torch.compile fuses the fp32 upcast into the cross entropy: bf16 "
-     "logits and their bf16 grad, 2+2 bytes per logit), compile on by default as in the published configs; "
+     "logits and their bf16 grad, 2+2 bytes per logit) when compile is on; off by default, as the 8B and 70B "
+     "configs (compile = false; the 405B one sets true); "
      "op-SAC save list without aten.abs; block count, FSDP2 root unit and FSDP under PP as 2024.12; with "
      "compile off, the eager loss of 2024.12 and its reserved logits block",
      "torchtitan/components/loss.py build_cross_entropy_loss (bbb1b61, #1033, 2025-04-02; in v0.1.0, "
      "2025-06-17; compile.components since 08b8b24, 2025-08-20); models/llama3/parallelize_llama.py at e7c0cae "
-     "(apply_fsdp as at 9dec370)",
-     1.00, 1.00, 12, 1.06, true, false, true, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1},
+     "(apply_fsdp as at 9dec370), models/llama3/train_configs/llama3_{8b,70b,405b}.toml at e7c0cae",
+     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1},
     {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.06",
      "no measured case: constants read from the source at b5bcd76 (2026-08-21); borrows the band of "
      "torchtitan@2025.06",

@@ -35,6 +35,12 @@ struct Target {
 enum class PeakMoment { Loss, BackwardEnd, OptimizerStep };
 const char* name(PeakMoment);  // "loss", "backward-end", "optimizer-step"
 
+// The lines of a breakdown that differ between those moments.
+struct PeakLines {
+    double gradients = 0, activations = 0, logits = 0, buffers = 0;
+    double sum() const { return gradients + activations + logits + buffers; }
+};
+
 struct MemoryBreakdown {
     double weights = 0, gradients = 0, optimizer = 0, activations = 0, logits = 0;
     double buffers = 0;       // temporaries inside the allocator: comm buckets, gathered ZeRO-3 units
@@ -49,6 +55,7 @@ struct MemoryBreakdown {
     // When the peak happens. Loops that free the gradients between steps (calc/memory.cpp,
     // gradient moments) can peak at the end of backward or at the optimizer step instead.
     PeakMoment moment = PeakMoment::Loss;
+    PeakLines at_loss;  // when the moment is not the loss's: its lines there (a site's activation scale may tip it)
 };
 
 // Against usable memory, with the band: fits (even the upper end fits), may not fit (the band

@@ -336,34 +336,45 @@ struct StageModel {
     }
 
     // Gradient moments. A loop that frees the gradients after each step (profile
-    // grads_freed_before_forward) holds none at the loss's peak, beyond the one tensor's that
-    // optimizer-in-backward is making. All of them exist only at the end of backward, when the
+    // grads_freed_before_forward), unsharded and without gradient accumulation, holds at the loss's
+    // peak only the output projection's gradient, made right after the loss (optimizer in
+    // backward: the one tensor's being made). All of them exist at the end of backward, when the
     // activations and the loss are gone but for the first block's (rebuilt, under full recompute)
     // or, with a tied embedding, the embedding's own gradient, made while the output projection's
     // waits in autograd's input buffer to be summed with it; and at the optimizer step, beside
-    // foreach AdamW's state-sized temporary (profile foreach_adamw). The largest moment is the peak.
-    // Returns the buffers that moment adds (the step's temporary).
-    double gradients_at_their_moment(MemoryBreakdown& mb, const StageParams& sp, bool embedding, long layers,
-                                     double trainable, double shard) const {
-        const double at_loss_grads = s.optim_in_backward ? mb.gradients : 0.0;
-        const bool foreach_step = fp.foreach_adamw && s.optimizer == Optimizer::AdamW && !s.optim_in_backward;
-        const double step_temp = foreach_step ? optimizer_state_bytes(s.optimizer, s.master) / 2 * trainable / shard : 0;
+    // foreach AdamW's state-sized temporary (profile foreach_adamw). autocast's weight copies live
+    // only until the end of backward. The largest moment is the peak; `mb` holds the loss's on entry.
+    bool gradient_moments_apply() const {
+        return fp.grads_freed_before_forward && s.layout.pp == 1 && s.zero == 0 && s.fsdp == Fsdp::Off && m == 1;
+    }
+
+    void choose_gradient_moment(MemoryBreakdown& mb, const StageParams& sp, bool embedding, bool head, long layers,
+                                double trainable, double autocast_copies) const {
+        const double all_grads = mb.gradients;
+        const double head_params = a.tied ? p.embedding : p.lm_head;
+        const double head_grad = head && s.lora_rank == 0 ? b.grads * head_params / s.layout.tp : 0.0;
+        const PeakLines at_loss{s.optim_in_backward ? all_grads : std::min(all_grads, head_grad), mb.activations,
+                                mb.logits, mb.buffers};
         const double first_block = s.recompute == Recompute::Full
                                        ? recompute_working(s, layers, sp.moe_layers, dense_layer, moe_layer)
                                        : std::max(layers > sp.moe_layers ? dense_layer : 0.0,
                                                   sp.moe_layers ? moe_layer : 0.0);
         const bool tied_grad = a.tied && embedding && s.lora_rank == 0 && !s.optim_in_backward;
         const double embedding_grad = tied_grad ? b.grads * p.embedding / s.layout.tp : 0.0;
-        const double at_end = mb.gradients + std::max(first_block, embedding_grad);
-        const double at_step = mb.gradients + step_temp;
-        if (std::max(at_end, at_step) > mb.activations + mb.logits + at_loss_grads) {
-            mb.moment = at_step > at_end ? PeakMoment::OptimizerStep : PeakMoment::BackwardEnd;
-            mb.activations = mb.moment == PeakMoment::BackwardEnd ? std::max(first_block, embedding_grad) : 0.0;
-            mb.logits = 0;
-            return mb.moment == PeakMoment::OptimizerStep ? step_temp : 0.0;
-        }
-        mb.gradients = at_loss_grads;
-        return 0;
+        const double after = mb.buffers - autocast_copies;  // buffers that outlive backward
+        const PeakLines at_end = embedding_grad > first_block ? PeakLines{all_grads + embedding_grad, 0, 0, after}
+                                                              : PeakLines{all_grads, first_block, 0, after};
+        const bool foreach_step = fp.foreach_adamw && s.optimizer == Optimizer::AdamW && !s.optim_in_backward &&
+                                  !s.offload_optimizer;
+        const double step_temp = foreach_step ? optimizer_state_bytes(s.optimizer, s.master) / 2 * trainable : 0.0;
+        const PeakLines at_step{all_grads, 0, 0, after + step_temp};
+        const PeakLines* peak = &at_loss;
+        mb.moment = PeakMoment::Loss;
+        if (at_end.sum() > peak->sum()) peak = &at_end, mb.moment = PeakMoment::BackwardEnd;
+        if (at_step.sum() > peak->sum()) peak = &at_step, mb.moment = PeakMoment::OptimizerStep;
+        mb.gradients = peak->gradients, mb.activations = peak->activations, mb.logits = peak->logits;
+        mb.buffers = peak->buffers;
+        if (mb.moment != PeakMoment::Loss) mb.at_loss = at_loss;
     }
 
     MemoryBreakdown at(int r) const {
@@ -399,11 +410,9 @@ struct StageModel {
         mb.logits = head ? logits : 0;
         mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, in_flight(r),
                                                 mb.logits);
-        double step_temp = 0;
         if (keeps_unsharded) keep_stage_unsharded(mb, sp, r, layers);
-        else if (fp.grads_freed_before_forward && l.pp == 1 && s.zero == 0 && !fsdp_root_applies(s, fp))
-            step_temp = gradients_at_their_moment(mb, sp, embedding, layers, trainable, over(1));
         // Transient buffers inside the allocator at the peak.
+        double autocast_copies = 0;
         const double stage_params_gpu = sp.dense + sp.expert;
         const double frozen_bytes = s.quant == Quant::NF4 ? kNf4BytesPerParam : 2.0;
         if (s.fsdp != Fsdp::Off && s.framework != Framework::DeepSpeed) {
@@ -425,14 +434,15 @@ struct StageModel {
         else if (s.framework == Framework::HF || s.framework == Framework::FSDP) {
             // autocast's bf16 copies of fp32 weights (none when they are bf16 already), freed by the
             // end of backward (autocast's cache is cleared on leaving its region)
-            if (b.weights >= 4 && mb.moment == PeakMoment::Loss) mb.buffers = 2 * trainable;
+            if (b.weights >= 4) autocast_copies = mb.buffers = 2 * trainable;
             // Plain DDP: its buckets copy every gradient in the gradients' dtype (torch DDP,
             // gradient_as_bucket_view=False by default).
             if (stage == 0 && dp * l.cp > 1) mb.buffers += b.grads * trainable;
         }
         // QLoRA dequantizes one frozen weight to bf16 for its matmul (torchao linear_nf4).
         if (s.quant == Quant::NF4) mb.buffers += 2 * sp.largest_linear;
-        mb.buffers += step_temp;
+        if (gradient_moments_apply())
+            choose_gradient_moment(mb, sp, embedding, head, layers, trainable, autocast_copies);
         mb.allocated = mb.weights + mb.gradients + mb.optimizer + mb.activations + mb.logits + mb.buffers;
         mb.reserved = mb.allocated * fp.fragmentation + (head ? loss_cached : 0);
         mb.cuda_context = 0.6 * GiB;

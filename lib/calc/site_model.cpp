@@ -88,6 +88,15 @@ void apply_site_correction(MemoryBreakdown& m, const Target& t) {
     const double a = t.activation_scale, o = t.overhead_scale;
     if (a == 1.0 && o == 1.0) return;
     const double fragmentation = m.reserved - m.allocated;
+    if (m.moment != PeakMoment::Loss) {
+        // Scaled activations may make the loss's moment the peak again (calc/memory.cpp, gradient moments).
+        const auto scaled = [&](const PeakLines& l) { return l.gradients + a * l.activations + l.logits + o * l.buffers; };
+        if (scaled(m.at_loss) > scaled(PeakLines{m.gradients, m.activations, m.logits, m.buffers})) {
+            m.gradients = m.at_loss.gradients, m.activations = m.at_loss.activations;
+            m.logits = m.at_loss.logits, m.buffers = m.at_loss.buffers;
+            m.moment = PeakMoment::Loss;
+        }
+    }
     m.activations *= a;
     m.buffers *= o;
     m.cuda_context *= o;

@@ -172,6 +172,10 @@ tune > "$out"
 check "the end-of-backward moment is said" 'grep -qxF "  at the end of backward: every gradient made, the loss freed (its peak is lower)" "$out" && grep -q "^  logits and loss  *0.00$" "$out"'
 tune --lora 64 > "$out"
 check "the loss's moment is not remarked" '! grep -q "end of backward" "$out" && ! grep -q "^  logits and loss  *0.00$" "$out"'
+# The HF Trainer's foreach AdamW step (a state-sized temporary beside every gradient) is a moment too.
+"$AIF" fit --model llama3.2-3b --gpu-mem 80 --gpus 1 --framework hf --seq 1024 --mbs 1 --recompute full > "$out"
+check "the optimizer-step moment is said" 'grep -q "^  at the optimizer step: every gradient beside foreach AdamW" "$out"'
+check "JSON names each moment" 'tune --json | grep -q "\"peak_moment\": *\"backward-end\"" && tune --lora 64 --json | grep -q "\"peak_moment\": *\"loss\"" && "$AIF" fit --model llama3.2-3b --gpu-mem 80 --gpus 1 --framework hf --seq 1024 --mbs 1 --recompute full --json | grep -q "\"peak_moment\": *\"optimizer-step\""'
 
 # --fsdp takes its value as the synopsis shows it: `--fsdp full` = `--fsdp=full` = `--fsdp`.
 fsdp() { "$AIF" fit --model llama2-7b --system lumi-g --gpus 8 --json "$@"; }

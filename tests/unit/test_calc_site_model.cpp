@@ -75,6 +75,29 @@ START_TEST(correction_scales_only_activations_and_overhead) {
 }
 END_TEST
 
+// A breakdown whose peak is the end of backward (gradients freed between steps) keeps the loss's
+// lines: a site's activation scale that makes them the larger switches the moment back.
+START_TEST(scaled_activations_can_make_the_loss_the_peak_again) {
+    calc::MemoryBreakdown m;
+    m.weights = 4, m.gradients = 10, m.optimizer = 8, m.activations = 1, m.logits = 0, m.buffers = 0;
+    m.moment = calc::PeakMoment::BackwardEnd;
+    m.at_loss = calc::PeakLines{1, 6, 2, 0};  // 9 < 11
+    m.allocated = m.reserved = 23, m.total = 23;
+    calc::Target t;
+    t.activation_scale = 1.1;  // 1 + 6.6 + 2 = 9.6 < 10 + 1.1: unchanged
+    calc::MemoryBreakdown same = m;
+    calc::apply_site_correction(same, t);
+    ck_assert(same.moment == calc::PeakMoment::BackwardEnd);
+    ck_assert_double_eq_tol(same.gradients, 10, 1e-12);
+    t.activation_scale = 1.5;  // 1 + 9 + 2 = 12 > 10 + 1.5: the loss's moment
+    calc::apply_site_correction(m, t);
+    ck_assert(m.moment == calc::PeakMoment::Loss);
+    ck_assert_double_eq_tol(m.gradients, 1, 1e-12);
+    ck_assert_double_eq_tol(m.activations, 9, 1e-12);
+    ck_assert_double_eq_tol(m.allocated, 4 + 1 + 8 + 9 + 2, 1e-12);
+}
+END_TEST
+
 START_TEST(file_round_trips_and_bad_files_name_themselves) {
     calc::SiteModel m;
     calc::SiteCorrection c;
@@ -145,6 +168,7 @@ int main() {
     tcase_add_test(tc, fit_recovers_the_true_multipliers);
     tcase_add_test(tc, fit_clamps_and_refits_the_other_term);
     tcase_add_test(tc, correction_scales_only_activations_and_overhead);
+    tcase_add_test(tc, scaled_activations_can_make_the_loss_the_peak_again);
     tcase_add_test(tc, file_round_trips_and_bad_files_name_themselves);
     tcase_add_test(tc, check_applies_the_site_correction_of_its_profile_and_gpu);
     suite_add_tcase(s, tc);

@@ -124,10 +124,13 @@ double torch_head_bytes_per_token(const Architecture& a, const TrainingSetup& s,
 // projection, the loss and its backward per chunk of 1/N of the tokens: its pair is per logit of one
 // chunk. Eager, `logits = lm_head(h_chunk)` stays bound through `chunk_loss.backward()`, so the peak
 // is the bf16 logits (2) beside the 12 above: 14; the compiled inner loss keeps the bf16 logits and
-// writes their bf16 grad: 4. Per logit of the sequence, / N.
+// writes their bf16 grad: 4. Per logit of the sequence, / N. Under TP its _LossParallelCrossEntropy
+// (the only path since #3694) saves fp32 log_probs, and backward holds them beside zeros_like(log_probs),
+// exp(log_probs) and their sum, the bf16 logits still bound: 2 + 4 x 4 = 18 (profile tp_logit_bytes).
 double loss_bytes_per_logit(const TrainingSetup& s, const FrameworkProfile& fp) {
     const double chunks = fp.logit_chunks > 1 ? fp.logit_chunks : 1;
     if (fp.compiled_logit_bytes > 0 && torch_compiled(s, fp)) return fp.compiled_logit_bytes / chunks;
+    if (fp.tp_logit_bytes > 0 && s.layout.tp > 1) return fp.tp_logit_bytes / chunks;
     return fp.logit_bytes / chunks;
 }
 

@@ -246,7 +246,11 @@ FsdpMoments head_unit_moments(const Architecture& a, const ParamCount& p, const 
     const double chunk_logits = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp / fp.logit_chunks;
     const double loss_peak = loss_bytes_per_logit(s, fp) * fp.logit_chunks * chunk_logits;
     const double output_backward = 2 * elem * chunk_logits + elem * output;
-    return {unit + 4 * output + std::max(0.0, output_backward - loss_peak), block_backward};
+    // The last chunk's reduce-scatter: FSDP2 foreach_reduce copies the fp32 accumulated gradient into
+    // its fp32 reduce-scatter input while both exist, beside that chunk's logits gradient.
+    const double reduce_copy_in = 4 * output + elem * chunk_logits;
+    return {unit + 4 * output + std::max({0.0, output_backward - loss_peak, reduce_copy_in - loss_peak}),
+            block_backward};
 }
 
 FsdpMoments fsdp_root_moments(const Architecture& a, const ParamCount& p, const TrainingSetup& s,

@@ -65,6 +65,9 @@ struct FrameworkProfile {
     // and backward (torchtitan ChunkedLossWrapper, num_chunks): the full logits never exist and the
     // loss's peak holds one chunk's. 1: the whole sequence at once.
     int logit_chunks;
+    // Eager bytes per logit when TP shards the vocabulary and the framework's own vocab-parallel
+    // cross entropy runs instead (0: logit_bytes; with logit_chunks, per chunk logit).
+    double tp_logit_bytes;
 };
 
 // Every profile, oldest first within a family.

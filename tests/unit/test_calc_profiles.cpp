@@ -223,18 +223,29 @@ START_TEST(torchtitan_2026_chunked_loss_fused_qkv_head_unit) {
                                    {"recompute", "selective"}, {"framework", "torchtitan@2025.06"}, {"compile", "off"}});
     const calc::MemoryBreakdown o = memory_of(old, 8);
     ck_assert_double_lt(m.total, 0.75 * o.total);
-    // Compiled: the inner loss keeps 4 B per chunk logit; the output projection's backward, with one
-    // more unsharded bf16 gradient beside the chunk's logits and grad, is then the larger moment.
+    // Compiled: the inner loss keeps 4 B per chunk logit; the last chunk's reduce-scatter, where
+    // FSDP2 copies the fp32 accumulated gradient into its fp32 input beside the chunk's bf16 logits
+    // gradient, is then the larger moment (4 x out + 2 x chunk - 4 x chunk over the loss's peak).
     calc::apply_option(j, "compile", "on");
     m = memory_of(j, 8);
+    const double chunk = tokens * vocab / 8;
     ck_assert_double_eq_tol(m.activations, tokens * (32 * (63616.0 + 2048 - 8192) + 8), 1);
     ck_assert_double_eq_tol(m.logits, tokens_logits(tokens, vocab, 4.0 / 8) + tokens * (10 * h + 4), 1);
-    ck_assert_double_eq_tol(m.buffers, 2 * (h + out) + 4 * out + 2 * out, 1);
-    // Eager with a short micro-batch (4096 tokens, below 8h/5): the same moment outweighs the loss's
-    // 14 B peak by 2 x out - 10 x the chunk's logits.
+    ck_assert_double_eq_tol(m.buffers, 2 * (h + out) + 4 * out + 4 * out - 2 * chunk, 1);
+    // Eager with a short micro-batch (4096 tokens): the same moment outweighs the loss's 14 B peak.
     j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "4096"}, {"mbs", "1"},
                    {"recompute", "selective"}, {"framework", "torchtitan"}});
-    ck_assert_double_eq_tol(memory_of(j, 8).buffers, 2 * (h + out) + 4 * out + 2 * out - 10 * 4096 * vocab / 8, 1);
+    ck_assert_double_eq_tol(memory_of(j, 8).buffers, 2 * (h + out) + 4 * out + 4 * out - 12 * 4096 * vocab / 8, 1);
+    // TP: the vocab-parallel cross entropy holds fp32 log_probs, zeros, exp and their sum beside the
+    // bf16 logits in backward (18 B per local chunk logit); compiled, its inner loss keeps 4.
+    j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
+                   {"recompute", "selective"}, {"layout", "tp=8"}, {"framework", "torchtitan"}});
+    ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 18.0 / 8, 1e-12);
+    calc::apply_option(j, "compile", "on");
+    ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 4.0 / 8, 1e-12);
+    calc::apply_option(j, "framework", "torchtitan@2025.06");  // loss_parallel there: still counted as 12
+    calc::apply_option(j, "compile", "off");
+    ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 12, 1e-12);
 }
 END_TEST
 

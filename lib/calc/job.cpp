@@ -71,6 +71,7 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
         s.zero = int(parse_int(value, flag, 0, 3));
     } else if (key == "fsdp") {
         s.fsdp = trim(value).empty() ? Fsdp::Full : parse_enum(value, flag, kFsdpNames);
+        s.fsdp_given = true;
     } else if (key == "dist-opt") {
         s.dist_opt = trim(value).empty() ? true : parse_bool(value, flag);
     } else if (key == "offload") {
@@ -105,6 +106,7 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
         s.framework = p.framework;
         s.profile = &p;
         s.profile_versioned = value.find('@') != std::string_view::npos;
+        if (!s.fsdp_given) s.fsdp = p.fsdp_by_default ? Fsdp::Full : Fsdp::Off;
     } else if (key == "master") {
         s.master = parse_enum(value, flag, kMasterNames);
     } else if (key == "optim-in-bwd") {

@@ -24,7 +24,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "megatron/core/tensor_parallel/cross_entropy.py (calculate_logits_max: .float(); save_for_backward of "
      "exp_logits; backward's grad_input is the saved softmax) and core/fusions/fused_cross_entropy.py "
      "(grad_input.to(torch.bfloat16)) at d98e8a64; docs/source/api-guide/dist_optimizer.md",
-     1.00, 1.00, 6, 1.05, false, false, false, 0, 0, FsdpRoot::None, false, false, false, 1, 0},
+     1.00, 1.00, 6, 1.05, false, false, false, 0, 0, FsdpRoot::None, false, false, false, 1, 0, false},
     {"torchtitan@2024.12", "torchtitan", Framework::FSDP, "",
      "torchtitan benchmarks/llama3_h100_202412_torchtitan.md (cases M5-M8 and their compile, float8 and "
      "async-TP rows; the 405B PP rows M23, low confidence)",
@@ -39,7 +39,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "layer_id < last, then fully_shard(model)), models/llama/model.py, models/norms.py; torch FSDP2 "
      "_fsdp_state.py _lazy_init (the root is not resharded after forward); torch.distributed.pipelining "
      "stage.py backward_maybe_with_nosync, _fsdp_param.py to_accumulated_grad_if_needed",
-     1.00, 1.00, 12, 1.06, true, true, false, 0, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 0},
+     1.00, 1.00, 12, 1.06, true, true, false, 0, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 0, true},
     {"torchtitan@2025.06", "torchtitan", Framework::FSDP, "torchtitan@2024.12",
      "torchtitan benchmarks/llama3_8b_h200_2025-06_torchtitan.md at e7c0cae (cases M22, float8 + compile)",
      "compiled loss with compiled blocks (torch.compile fuses the fp32 upcast into the cross entropy: bf16 "
@@ -50,7 +50,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "torchtitan/components/loss.py build_cross_entropy_loss (bbb1b61, #1033, 2025-04-02; in v0.1.0, "
      "2025-06-17; compile.components since 08b8b24, 2025-08-20); models/llama3/parallelize_llama.py at e7c0cae "
      "(apply_fsdp as at 9dec370), models/llama3/train_configs/llama3_{8b,70b,405b}.toml at e7c0cae",
-     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 0},
+     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 0, true},
     {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.06",
      "no measured case: constants read from the source at b5bcd76 (2026-08-21); borrows the band of "
      "torchtitan@2025.06",
@@ -72,14 +72,14 @@ constexpr FrameworkProfile kProfiles[] = {
      "models/llama3/__init__.py fuse_qkv (default from 3396a4b, 2026-06-24), distributed/fsdp.py "
      "apply_fsdp_to_decoder (norm + output unit from 83e6941, 2025-07-28), all at b5bcd76; torch FSDP2 "
      "_fsdp_param.py to_accumulated_grad_if_needed",
-     1.00, 1.00, 14, 1.06, true, false, false, 4, 0, FsdpRoot::HeadUnit, false, false, true, 8, 18},
+     1.00, 1.00, 14, 1.06, true, false, false, 4, 0, FsdpRoot::HeadUnit, false, false, true, 8, 18, true},
     {"fsdp@2.4", "fsdp", Framework::FSDP, "torchtitan@2024.12",
      "constants of torchtitan@2024.12 (same FSDP code path); llm-foundry verdict cases F7",
      "PyTorch FSDP/FSDP2 loop with an eager fp32 cross entropy (2+4+4 bytes per logit); op-level SAC 65%; "
      "blocks wrapped, the rest in the root unit, gathered from forward to the end of backward",
      "torch.distributed.fsdp: FSDP1 _runtime_utils.py _post_forward_reshard (the root is not freed), FSDP2 "
      "_fsdp_state.py _lazy_init (post_forward_mesh_info = None for the root); torchtitan@2024.12 above",
-     1.00, 0.65, 10, 1.06, false, false, false, 0, 0, FsdpRoot::Root, false, false, false, 1, 0},
+     1.00, 0.65, 10, 1.06, false, false, false, 0, 0, FsdpRoot::Root, false, false, false, 1, 0, true},
     {"torchtune@0.4", "torchtune", Framework::FSDP, "",
      "torchtune README tables (cases M12-M14: Llama 3.1 8B/70B/405B, 3.2 3B; 2024-10 and 2024-11)",
      "torchtune's llama3 modules with SDPA (Megatron-style count); chunked cross entropy, the output "
@@ -95,12 +95,12 @@ constexpr FrameworkProfile kProfiles[] = {
      "and bd2a0fc7 (v0.6.0+220); torch inductor scatter_upon_const_tensor (pytorch#129043, torch 2.5); "
      "recipes/lora_finetune_distributed.py _is_layer_name and training/_distributed.py shard_model at 0031bfb "
      "(full recipes' configs shard tok_embeddings and output apart: custom_sharded_layers)",
-     1.00, 1.00, 6.5, 1.06, false, false, false, 2.25, 0, FsdpRoot::LoraRecipe, true, false, false, 1, 0},
+     1.00, 1.00, 6.5, 1.06, false, false, false, 2.25, 0, FsdpRoot::LoraRecipe, true, false, false, 1, 0, false},
     {"deepspeed@0.16", "deepspeed", Framework::DeepSpeed, "",
      "BigScience Megatron-DeepSpeed runs (case M17, 2022); DeepSpeed's own ZeRO estimators",
      "ZeRO estimators' state bytes; fp32 loss on fp16/bf16 logits (6 bytes per logit); 8% fragmentation",
      "deepspeed/runtime/zero/stage3.py, stage_1_and_2.py (estimate_zero*_model_states_mem_needs)",
-     1.00, 1.00, 6, 1.08, false, false, false, 0, 0, FsdpRoot::None, false, false, false, 1, 0},
+     1.00, 1.00, 6, 1.08, false, false, false, 0, 0, FsdpRoot::None, false, false, false, 1, 0, false},
     {"hf@4.46", "hf", Framework::HF, "",
      "no measured case: the activation count of feasibility.md section 2.4",
      "HF Trainer eager Llama: ~28 bf16 hidden-state copies per layer where Megatron counts 17 (x1.65); "
@@ -111,7 +111,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "transformers models/llama/modeling_llama.py, trainer.py (_inner_training_loop), training_args.py (optim); "
      "torch optim/adamw.py _multi_tensor_adamw (_foreach_sqrt); loss/loss_utils.py ForCausalLMLoss "
      "(logits.float(), logits[..., :-1, :].contiguous())",
-     1.65, 0.70, 14, 1.08, false, false, false, 0, 0, FsdpRoot::None, true, true, false, 1, 0},
+     1.65, 0.70, 14, 1.08, false, false, false, 0, 0, FsdpRoot::None, true, true, false, 1, 0, false},
 };
 
 // "core_r0.12" → {0, 12}; "2025.06" → {2025, 6}: the numbers in the text, in order.

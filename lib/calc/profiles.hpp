@@ -68,6 +68,10 @@ struct FrameworkProfile {
     // Eager bytes per logit when TP shards the vocabulary and the framework's own vocab-parallel
     // cross entropy runs instead (0: logit_bytes; with logit_chunks, per chunk logit).
     double tp_logit_bytes;
+    // Its launcher shards over every data-parallel rank unless told otherwise (torchtitan:
+    // data_parallel_shard_degree = -1; the plain FSDP loop by its name): FSDP full when the job does
+    // not say (--fsdp).
+    bool fsdp_by_default;
 };
 
 // Every profile, oldest first within a family.

@@ -46,6 +46,25 @@ START_TEST(bare_name_is_the_newest_and_a_version_the_newest_not_after_it) {
 }
 END_TEST
 
+// torchtitan shards over every data-parallel rank unless told (data_parallel_shard_degree = -1),
+// and the plain FSDP loop is FSDP by its name: FSDP full unless the job says --fsdp, in any order.
+START_TEST(torchtitan_and_fsdp_profiles_shard_unless_told) {
+    auto fsdp_of = [](std::initializer_list<std::pair<const char*, const char*>> options) {
+        calc::JobSpec j;
+        for (auto [k, v] : options) calc::apply_option(j, k, v);
+        return j.setup.fsdp;
+    };
+    ck_assert(fsdp_of({{"framework", "torchtitan"}}) == calc::Fsdp::Full);
+    ck_assert(fsdp_of({{"framework", "torchtitan@2024.12"}}) == calc::Fsdp::Full);
+    ck_assert(fsdp_of({{"framework", "fsdp"}}) == calc::Fsdp::Full);
+    ck_assert(fsdp_of({{"fsdp", "off"}, {"framework", "torchtitan"}}) == calc::Fsdp::Off);
+    ck_assert(fsdp_of({{"framework", "torchtitan"}, {"fsdp", "hybrid"}}) == calc::Fsdp::Hybrid);
+    ck_assert(fsdp_of({{"framework", "torchtitan"}, {"framework", "megatron"}}) == calc::Fsdp::Off);
+    ck_assert(fsdp_of({{"framework", "torchtune"}}) == calc::Fsdp::Off);
+    ck_assert(fsdp_of({{"framework", "hf"}}) == calc::Fsdp::Off);
+}
+END_TEST
+
 START_TEST(every_profile_says_what_it_models_and_where_from) {
     std::set<std::string> ids, families;
     for (const calc::FrameworkProfile& p : calc::framework_profiles()) {
@@ -532,6 +551,7 @@ int main() {
     TCase* tc = tcase_create("profiles");
     tcase_add_test(tc, bare_name_is_the_newest_and_a_version_the_newest_not_after_it);
     tcase_add_test(tc, every_profile_says_what_it_models_and_where_from);
+    tcase_add_test(tc, torchtitan_and_fsdp_profiles_shard_unless_told);
     tcase_add_test(tc, newer_torchtitan_changes_only_the_logits);
     tcase_add_test(tc, torchtitan_block_saved_tensors_by_hand);
     tcase_add_test(tc, torchtitan_job_uses_the_block_count);

@@ -30,16 +30,18 @@ constexpr FrameworkProfile kProfiles[] = {
      "async-TP rows; the 405B PP rows M23, low confidence)",
      "eager loss: fp32 log-softmax, its fp32 gradient and log_softmax_backward's output at the backward "
      "peak (12 bytes per logit), and the freed bf16 logits' block left reserved beside them (2 more, in "
-     "reserved only); Llama block saved tensors counted per AC mode (op SAC: every second mm, "
+     "reserved only); under TP loss_parallel's backward, (zeros + exp(log_softmax)) x grad beside the saved "
+     "log_softmax (16 per local logit); Llama block saved tensors counted per AC mode (op SAC: every second mm, "
      "flash SDPA, reduce_scatter, max and abs), eager or compiled blocks; compile off by default; FSDP2 root "
      "unit (embedding, final norm, output) and the last block stay gathered through the loss's backward; "
      "under PP every stage stays gathered and accumulates unsharded fp32 gradients (calc/fsdp_pipeline.hpp)",
      "torchtitan at 9dec370 (benchmark commit): train.py loss_fn (compile off since e8977b0), "
      "parallelize_llama.py _save_list/apply_ac/apply_compile/apply_fsdp (reshard_after_forward = "
      "layer_id < last, then fully_shard(model)), models/llama/model.py, models/norms.py; torch FSDP2 "
-     "_fsdp_state.py _lazy_init (the root is not resharded after forward); torch.distributed.pipelining "
+     "_fsdp_state.py _lazy_init (the root is not resharded after forward); torch "
+     "distributed/tensor/parallel/loss.py _nll_loss_and_log_softmax_backward; torch.distributed.pipelining "
      "stage.py backward_maybe_with_nosync, _fsdp_param.py to_accumulated_grad_if_needed",
-     1.00, 1.00, 12, 1.06, true, true, false, 0, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 0, true},
+     1.00, 1.00, 12, 1.06, true, true, false, 0, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 16, true},
     {"torchtitan@2025.06", "torchtitan", Framework::FSDP, "torchtitan@2024.12",
      "torchtitan benchmarks/llama3_8b_h200_2025-06_torchtitan.md at e7c0cae (cases M22, float8 + compile)",
      "compiled loss with compiled blocks (torch.compile fuses the fp32 upcast into the cross entropy: bf16 "
@@ -50,7 +52,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "torchtitan/components/loss.py build_cross_entropy_loss (bbb1b61, #1033, 2025-04-02; in v0.1.0, "
      "2025-06-17; compile.components since 08b8b24, 2025-08-20); models/llama3/parallelize_llama.py at e7c0cae "
      "(apply_fsdp as at 9dec370), models/llama3/train_configs/llama3_{8b,70b,405b}.toml at e7c0cae",
-     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 0, true},
+     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 16, true},
     {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.06",
      "no measured case: constants read from the source at b5bcd76 (2026-08-21); borrows the band of "
      "torchtitan@2025.06",

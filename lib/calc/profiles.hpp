@@ -65,8 +65,8 @@ struct FrameworkProfile {
     // and backward (torchtitan ChunkedLossWrapper, num_chunks): the full logits never exist and the
     // loss's peak holds one chunk's. 1: the whole sequence at once.
     int logit_chunks;
-    // Eager bytes per logit when TP shards the vocabulary and the framework's own vocab-parallel
-    // cross entropy runs instead (0: logit_bytes; with logit_chunks, per chunk logit).
+    // Eager bytes per logit when TP shards the vocabulary and a vocab-parallel cross entropy runs
+    // instead (torch loss_parallel, torchtitan's own; 0: logit_bytes; with logit_chunks, per chunk logit).
     double tp_logit_bytes;
     // Its launcher shards over every data-parallel rank unless told otherwise (torchtitan:
     // data_parallel_shard_degree = -1; the plain FSDP loop by its name): FSDP full when the job does

@@ -262,8 +262,14 @@ START_TEST(torchtitan_2026_chunked_loss_fused_qkv_head_unit) {
     ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 18.0 / 8, 1e-12);
     calc::apply_option(j, "compile", "on");
     ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 4.0 / 8, 1e-12);
-    calc::apply_option(j, "framework", "torchtitan@2025.06");  // loss_parallel there: still counted as 12
+    // torch's loss_parallel (2024.12, 2025.06 eager): (zeros + exp(log_softmax)) x grad beside the
+    // saved fp32 log_softmax, 16 B per local logit; 12 without TP.
+    calc::apply_option(j, "framework", "torchtitan@2025.06");
     calc::apply_option(j, "compile", "off");
+    ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 16, 1e-12);
+    calc::apply_option(j, "framework", "torchtitan@2024.12");
+    ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 16, 1e-12);
+    calc::apply_option(j, "layout", "tp=1");
     ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 12, 1e-12);
 }
 END_TEST

@@ -9,7 +9,7 @@ namespace aif::site {
 
 const std::vector<std::string>& llm_option_names() {
     static const std::vector<std::string> names = {
-        "model", "config", "layout", "zero", "mbs", "gbs", "seq", "tokens",
+        "model", "config", "layout", "zero", "fsdp", "mbs", "gbs", "seq", "tokens",
         "precision", "optimizer", "recompute", "framework", "check", "master", "lora", "quant", "compile",
         "ac-every", "run"};
     return names;

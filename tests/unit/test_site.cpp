@@ -266,7 +266,7 @@ END_TEST
 START_TEST(option_names_match_slurm_env_names) {
     ck_assert_str_eq(option_key_from_env("dist_opt").c_str(), "dist-opt");
     ck_assert_str_eq(option_key_from_env("model").c_str(), "model");
-    ck_assert_int_eq(llm_option_names().size(), 19);
+    ck_assert_int_eq(llm_option_names().size(), 20);
 }
 END_TEST
 

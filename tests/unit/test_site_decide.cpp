@@ -289,6 +289,25 @@ START_TEST(warn_policy_exemption_and_user_check) {
 }
 END_TEST
 
+// torchtitan shards over every data-parallel rank unless told: --llm-fsdp=off is plain DDP, whose
+// fp32 weights, gradients and Adam states (16 B/param) do not fit Llama 3.1 8B in 64 GB.
+START_TEST(llm_fsdp_sets_the_sharding) {
+    const std::initializer_list<std::pair<std::string, std::string>> base = {
+        {"model", "llama3.1-8b"}, {"framework", "torchtitan"}, {"seq", "4096"}, {"recompute", "full"}};
+    Decision d = decide(job(base, 8, 2), *snap);
+    ck_assert_msg(d.action == Action::Accept, "%s", joined(d).c_str());
+    Submission ddp = job(base, 8, 2);
+    ddp.options.values.emplace_back("fsdp", "off");
+    d = decide(ddp, *snap);
+    ck_assert_msg(d.action == Action::Reject, "%s", joined(d).c_str());
+    Submission bad = job(base, 8, 2);
+    bad.options.values.emplace_back("fsdp", "maybe");
+    d = decide(bad, *snap);
+    ck_assert(d.problem == Problem::BadRequest);
+    ck_assert(has_line(d, "--llm-fsdp"));
+}
+END_TEST
+
 START_TEST(bad_requests_name_what_is_wrong) {
     Decision d = decide(job({{"model", "lama3-70b"}}, 4, 1), *snap);
     ck_assert_str_eq(name(d.action), "reject");
@@ -466,6 +485,7 @@ int main() {
     tcase_add_test(tc, config_models_are_named_and_not_mixed_with_model);
     tcase_add_test(tc, warn_policy_exemption_and_user_check);
     tcase_add_test(tc, bad_requests_name_what_is_wrong);
+    tcase_add_test(tc, llm_fsdp_sets_the_sharding);
     tcase_add_test(tc, wrap_keeps_indentation_and_width);
     tcase_add_test(tc, decision_cache_keys_on_every_input);
     tcase_add_test(tc, user_text_cannot_forge_or_flood_the_log);

@@ -41,7 +41,8 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
                 calc::describe(e.layout).c_str(), e.gpus, e.nodes, e.nodes == 1 ? "" : "s", e.dp, m,
                 m == 1 ? "" : "es", assumed ? " (assumed: no --gbs)" : "");
     std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s, seq %ld, micro-batch %ld\n",
-                calc::name(s.precision), calc::name(s.optimizer), calc::profile(s).id, s.shard_stage(), calc::name(s.recompute),
+                calc::name(s.precision), calc::name(s.optimizer), calc::profile(s).id,
+                calc::effective_setup(s, e.gpus).shard_stage(), calc::name(s.recompute),
                 s.flash ? "on" : "off", s.seq, s.mbs);
     if (const std::string modes = calc::describe_modes(s); !modes.empty()) std::printf("Modes      %s\n", modes.c_str());
     std::printf("Headroom   %s kept free (--headroom; the plugin's default too, unless aifactory.conf sets Headroom=)\n",

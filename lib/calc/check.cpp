@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "calc/profiles.hpp"
 #include "calc/search.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -28,7 +29,8 @@ std::vector<Fix> same_gpu_variants(const TrainingSetup& s) {
         with(Fix::Kind::Recompute, [](TrainingSetup& t) { t.recompute = Recompute::Full; });
     if (s.framework == Framework::Megatron && !s.dist_opt && s.zero == 0)
         with(Fix::Kind::DistOpt, [](TrainingSetup& t) { t.dist_opt = true; });
-    if (s.framework != Framework::Megatron && s.fsdp == Fsdp::Off)
+    // ZeRO stages for the frameworks that take them; a profile that shards by default is FSDP already.
+    if (s.framework != Framework::Megatron && s.fsdp == Fsdp::Off && (s.fsdp_given || !profile(s).fsdp_by_default))
         for (int z = s.zero + 1; z <= 3; ++z) with(Fix::Kind::Zero, [z](TrainingSetup& t) { t.zero = z; });
     if (s.mbs > 1) with(Fix::Kind::Mbs, [](TrainingSetup& t) { t.mbs = 1; });
     return v;

@@ -106,7 +106,6 @@ void apply_option(JobSpec& job, std::string_view key_in, std::string_view value,
         s.framework = p.framework;
         s.profile = &p;
         s.profile_versioned = value.find('@') != std::string_view::npos;
-        if (!s.fsdp_given) s.fsdp = p.fsdp_by_default ? Fsdp::Full : Fsdp::Off;
     } else if (key == "master") {
         s.master = parse_enum(value, flag, kMasterNames);
     } else if (key == "optim-in-bwd") {

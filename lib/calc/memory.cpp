@@ -461,8 +461,9 @@ struct StageModel {
 
 }  // namespace
 
-StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const TrainingSetup& s, int gpus,
+StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const TrainingSetup& given, int gpus,
                             int gpus_per_node) {
+    const TrainingSetup s = effective_setup(given, gpus);
     const Layout& l = s.layout;
     StageModel sm{a, p, s, profile(s), state_bytes(s)};
     sm.dp = std::max(1, gpus / std::max(1, l.tp * l.pp * l.cp));

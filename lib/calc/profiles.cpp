@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "calc/profiles.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <vector>
 
@@ -159,6 +160,15 @@ const FrameworkProfile& newest_profile(Framework f) {
 
 const FrameworkProfile& profile(const TrainingSetup& s) {
     return s.profile != nullptr ? *s.profile : newest_profile(s.framework);
+}
+
+TrainingSetup effective_setup(const TrainingSetup& s, int gpus) {
+    TrainingSetup e = s;
+    const Layout& l = s.layout;
+    const int dp = std::max(1, gpus / std::max(1, l.tp * l.pp * l.cp));
+    if (!s.fsdp_given && s.zero == 0 && profile(s).fsdp_by_default && dp * l.cp > 1) e.fsdp = Fsdp::Full;
+    e.fsdp_given = true;  // resolved: a second call changes nothing
+    return e;
 }
 
 const FrameworkProfile& parse_profile(std::string_view spec_in, const std::string& flag) {

@@ -87,6 +87,12 @@ const FrameworkProfile& newest_profile(Framework f);
 // Throws InputError naming `flag` and the known names.
 const FrameworkProfile& parse_profile(std::string_view spec, const std::string& flag);
 
+// The setup a job runs with on `gpus` GPUs: without --fsdp and --zero, a profile that shards by
+// default (fsdp_by_default) uses FSDP full when there is more than one data-parallel or context-
+// parallel rank (torchtitan: parallel_dims.fsdp_enabled; data_parallel_shard_degree -1 resolves to
+// 1 on one GPU or with TP alone). The estimate and what `fit` prints use it.
+TrainingSetup effective_setup(const TrainingSetup& s, int gpus);
+
 // The family's newest profile; nullptr for an unknown family name.
 const FrameworkProfile* newest_of_family(std::string_view family);
 

@@ -61,7 +61,7 @@ struct TrainingSetup {
     Layout layout;
     int zero = 0;            // DeepSpeed ZeRO stage 0-3
     Fsdp fsdp = Fsdp::Off;   // PyTorch FSDP; Full == ZeRO-3, Hybrid shards within a node
-    bool fsdp_given = false;  // the job said --fsdp (else the profile's default: fsdp_by_default)
+    bool fsdp_given = false;  // the job said --fsdp (else calc::effective_setup applies the profile's default)
     bool dist_opt = false;   // Megatron distributed optimizer (ZeRO-1 over DP)
     bool flash = true;       // flash attention (no s^2 activation term)
     bool offload_optimizer = false;

@@ -230,7 +230,7 @@ Decision decide_unchecked(const Submission& sub, const Snapshot& snap, calc::Est
     }
     const TimeLimit limit = time_limit_of(sub, partition, snap);
     const double tokens = job.setup.tokens;
-    const std::string assumed = assumed_text(opt, job.setup);
+    const std::string assumed = assumed_text(opt, calc::effective_setup(job.setup, out.estimate.gpus));
     if (run.empty()) run = record::default_run_name(sub.account, label);
     const std::string gpu_id = req.partition ? req.partition->gpu_id : std::string();
     const double tdp_w = req.partition ? snap.hardware.gpu_of(*req.partition).tdp_w : 0;

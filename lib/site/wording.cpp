@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "calc/profiles.hpp"
 #include "common/text.hpp"
 
 namespace aif::site {
@@ -159,6 +160,7 @@ std::string assumed_text(const LlmOptions& given, const calc::TrainingSetup& s) 
     add("mbs", "--llm-mbs=" + std::to_string(s.mbs));
     add("recompute", std::string("--llm-recompute=") + calc::name(s.recompute));
     add("layout", layout_flag(s.layout) + (calc::describe(s.layout) == "dp only" ? " (dp only)" : ""));
+    if (s.fsdp == calc::Fsdp::Full && calc::profile(s).fsdp_by_default) add("fsdp", "--llm-fsdp=full");
     return what.empty() ? "" : "assumed (not given): " + what;
 }
 

@@ -45,7 +45,8 @@ std::string time_limit_text(const calc::Estimate& e, double tokens, const TimeLi
 std::string too_short_text(const TimeLimit& limit, long min_progress_min);
 
 // What the check assumed because the job did not say: sequence length, micro-batch, recompute,
-// layout. "" when all were given.
+// layout, and FSDP where the profile's default made it full (`setup`: calc::effective_setup's).
+// "" when all were given.
 std::string assumed_text(const LlmOptions& given, const calc::TrainingSetup& setup);
 
 // What job_submit read from a batch script without --llm-* options, before the verdict:

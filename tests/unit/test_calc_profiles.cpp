@@ -46,22 +46,33 @@ START_TEST(bare_name_is_the_newest_and_a_version_the_newest_not_after_it) {
 }
 END_TEST
 
-// torchtitan shards over every data-parallel rank unless told (data_parallel_shard_degree = -1),
-// and the plain FSDP loop is FSDP by its name: FSDP full unless the job says --fsdp, in any order.
+// torchtitan shards over every data-parallel rank unless told (data_parallel_shard_degree = -1;
+// FSDP only with more than one DP or CP rank), and the plain FSDP loop is FSDP by its name: FSDP
+// full unless the job says --fsdp or --zero, in any order.
 START_TEST(torchtitan_and_fsdp_profiles_shard_unless_told) {
-    auto fsdp_of = [](std::initializer_list<std::pair<const char*, const char*>> options) {
+    auto setup_of = [](std::initializer_list<std::pair<const char*, const char*>> options, int gpus = 8) {
         calc::JobSpec j;
         for (auto [k, v] : options) calc::apply_option(j, k, v);
-        return j.setup.fsdp;
+        return calc::effective_setup(j.setup, gpus);
     };
-    ck_assert(fsdp_of({{"framework", "torchtitan"}}) == calc::Fsdp::Full);
-    ck_assert(fsdp_of({{"framework", "torchtitan@2024.12"}}) == calc::Fsdp::Full);
-    ck_assert(fsdp_of({{"framework", "fsdp"}}) == calc::Fsdp::Full);
-    ck_assert(fsdp_of({{"fsdp", "off"}, {"framework", "torchtitan"}}) == calc::Fsdp::Off);
-    ck_assert(fsdp_of({{"framework", "torchtitan"}, {"fsdp", "hybrid"}}) == calc::Fsdp::Hybrid);
-    ck_assert(fsdp_of({{"framework", "torchtitan"}, {"framework", "megatron"}}) == calc::Fsdp::Off);
-    ck_assert(fsdp_of({{"framework", "torchtune"}}) == calc::Fsdp::Off);
-    ck_assert(fsdp_of({{"framework", "hf"}}) == calc::Fsdp::Off);
+    ck_assert(setup_of({{"framework", "torchtitan"}}).fsdp == calc::Fsdp::Full);
+    ck_assert(setup_of({{"framework", "torchtitan@2024.12"}}).fsdp == calc::Fsdp::Full);
+    ck_assert(setup_of({{"framework", "fsdp"}}).fsdp == calc::Fsdp::Full);
+    ck_assert(setup_of({{"fsdp", "off"}, {"framework", "torchtitan"}}).fsdp == calc::Fsdp::Off);
+    ck_assert(setup_of({{"framework", "torchtitan"}, {"fsdp", "hybrid"}}).fsdp == calc::Fsdp::Hybrid);
+    ck_assert(setup_of({{"framework", "torchtitan"}, {"framework", "megatron"}}).fsdp == calc::Fsdp::Off);
+    ck_assert(setup_of({{"framework", "torchtune"}}).fsdp == calc::Fsdp::Off);
+    ck_assert(setup_of({{"framework", "hf"}}).fsdp == calc::Fsdp::Off);
+    // One data-parallel rank: nothing to shard over (1 GPU, or TP over all of them).
+    ck_assert(setup_of({{"framework", "torchtitan"}}, 1).fsdp == calc::Fsdp::Off);
+    ck_assert(setup_of({{"framework", "torchtitan"}, {"layout", "tp=8"}}).fsdp == calc::Fsdp::Off);
+    ck_assert(setup_of({{"framework", "torchtitan"}, {"layout", "tp=4"}}).fsdp == calc::Fsdp::Full);
+    // --zero says how it shards (detection's SHARD_GRAD_OP: framework fsdp, zero 2), in either order.
+    ck_assert_int_eq(setup_of({{"framework", "fsdp"}, {"zero", "2"}}).shard_stage(), 2);
+    ck_assert_int_eq(setup_of({{"zero", "2"}, {"framework", "fsdp"}}).shard_stage(), 2);
+    // Resolved once: a second call changes nothing.
+    const calc::TrainingSetup once = setup_of({{"framework", "torchtitan"}});
+    ck_assert(calc::effective_setup(once, 1).fsdp == calc::Fsdp::Full);
 }
 END_TEST
 

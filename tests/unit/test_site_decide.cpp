@@ -296,6 +296,7 @@ START_TEST(llm_fsdp_sets_the_sharding) {
         {"model", "llama3.1-8b"}, {"framework", "torchtitan"}, {"seq", "4096"}, {"recompute", "full"}};
     Decision d = decide(job(base, 8, 2), *snap);
     ck_assert_msg(d.action == Action::Accept, "%s", joined(d).c_str());
+    ck_assert_msg(has_line(d, "--llm-fsdp=full"), "%s", joined(d).c_str());  // said as assumed
     Submission ddp = job(base, 8, 2);
     ddp.options.values.emplace_back("fsdp", "off");
     d = decide(ddp, *snap);

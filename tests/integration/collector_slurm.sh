@@ -50,7 +50,8 @@ epoch() { date -u -d "$1" +%s; }
 for j in $j1 $j2; do
     say "job $j: waiting for its records at the collector"
     wait_for 30 'api "$TOKEN_A" GET /v1/jobs/test-site/$CL/$j; [ "$CODE" = 200 ] &&
-        [ "$(jget "$T/out" "len(d[\"steps\"])")" = 2 ] && [ "$(jget "$T/out" "d[\"outcome\"].get(\"state\")")" != RUNNING ]' ||
+        [ "$(jget "$T/out" "len(d[\"steps\"])")" = 2 ] && [ "$(jget "$T/out" "d[\"outcome\"].get(\"state\")")" != RUNNING ] &&
+        [ -n "$(jget "$T/out" "d.get(\"partition\", \"\")")" ]' ||
         die "job $j: report incomplete: $(cat "$T/out")"
     cp "$T/out" "$T/rep$j.json"
     state=$(tval "$j" JobState) exitc=$(tval "$j" ExitCode) nodes=$(tval "$j" NodeList) part=$(tval "$j" Partition)

@@ -37,8 +37,8 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     // Without --gbs the memory and time estimates assume 2 x pp micro-batches under PP.
     const bool assumed = s.gbs <= 0 && e.layout.pp > 1;
     const long m = assumed ? 2L * e.layout.pp : e.micro_batches;
-    std::printf("Layout     %s on %d GPUs (%d node%s), data-parallel %d, %ld micro-batch%s per step%s\n",
-                calc::describe(e.layout).c_str(), e.gpus, e.nodes, e.nodes == 1 ? "" : "s", e.dp, m,
+    std::printf("Layout     %s on %d GPU%s (%d node%s), data-parallel %d, %ld micro-batch%s per step%s\n",
+                calc::describe(e.layout).c_str(), e.gpus, e.gpus == 1 ? "" : "s", e.nodes, e.nodes == 1 ? "" : "s", e.dp, m,
                 m == 1 ? "" : "es", assumed ? " (assumed: no --gbs)" : "");
     std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s, seq %ld, micro-batch %ld\n",
                 calc::name(s.precision), calc::name(s.optimizer), calc::profile(s).id,
@@ -57,9 +57,11 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
         std::printf("\nMemory per GPU, %s pipeline stage (rank %d, %ld layers; the worst) GiB\n", e.mem.stage,
                     e.mem.rank, e.mem.layers);
     if (e.mem.moment == calc::PeakMoment::BackwardEnd)
-        std::printf("  at the end of backward: every gradient made, the loss freed (its peak is lower)\n");
+        std::printf("  at the end of backward: every gradient made (a tied embedding's twice), the loss freed;"
+                    " the loss's peak is lower\n");
     else if (e.mem.moment == calc::PeakMoment::OptimizerStep)
-        std::printf("  at the optimizer step: every gradient beside foreach AdamW's temporary (the loss's peak is lower)\n");
+        std::printf("  at the optimizer step: every gradient plus foreach AdamW's temporary (in buffers);"
+                    " the loss's peak is lower\n");
     row("weights", e.mem.weights);
     row("gradients", e.mem.gradients);
     row("optimizer states", e.mem.optimizer);

@@ -55,7 +55,8 @@ constexpr FrameworkProfile kProfiles[] = {
      "(apply_fsdp as at 9dec370), models/llama3/train_configs/llama3_{8b,70b,405b}.toml at e7c0cae",
      1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 16, true},
     {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.06",
-     "no measured case: constants read from the source at b5bcd76 (2026-08-21); borrows the band of "
+     "two low-confidence cases (M25-llama3-8b, M25-qwen3-8b: torchtitan's NVFP4 doc's BF16 baselines, compile "
+     "components not stated); constants read from the source at b5bcd76 (2026-08-21); borrows the band of "
      "torchtitan@2025.06",
      "chunked loss (ChunkedLossWrapper, the llama3 configs' default): the output projection and the cross "
      "entropy run one of 8 sequence chunks at a time, forward and backward, so the full logits never exist; "

@@ -61,7 +61,7 @@ const OptionHelp kHelp[] = {
     {"config", "FILE", "Hugging Face config.json describing the model"},
     {"layout", "LAYOUT", "parallel layout, e.g. tp=4,pp=4"},
     {"zero", "STAGE", "DeepSpeed ZeRO stage 0-3"},
-    {"fsdp", "MODE", "FSDP sharding: off, full or hybrid (default: full for torchtitan)"},
+    {"fsdp", "MODE", "FSDP sharding: off, full or hybrid (default: full for torchtitan, fsdp)"},
     {"mbs", "N", "micro-batch size (sequences per GPU)"},
     {"gbs", "N", "global batch size (sequences)"},
     {"seq", "N", "sequence length in tokens"},

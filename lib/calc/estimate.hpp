@@ -56,6 +56,9 @@ struct MemoryBreakdown {
     // gradient moments) can peak at the end of backward or at the optimizer step instead.
     PeakMoment moment = PeakMoment::Loss;
     PeakLines at_loss;  // when the moment is not the loss's: its lines there (a site's activation scale may tip it)
+
+    PeakLines lines() const { return {gradients, activations, logits, buffers}; }
+    void set_lines(const PeakLines& l) { gradients = l.gradients, activations = l.activations, logits = l.logits, buffers = l.buffers; }
 };
 
 // Against usable memory, with the band: fits (even the upper end fits), may not fit (the band

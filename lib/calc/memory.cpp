@@ -163,12 +163,19 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     return bytes + attention_scores;
 }
 
+// The larger of one dense and one MoE layer's activations, among the kinds the stage has.
+double largest_layer(long layers, long moe_layers, double dense, double moe) {
+    return std::max(layers - moe_layers ? dense : 0.0, moe_layers ? moe : 0.0);
+}
+
 // Under full recompute, the one layer rebuilt at a time in backward (0 otherwise). It exists only
 // after the loss has freed its tensors, so it competes with the loss's peak instead of adding to it.
 double recompute_working(const TrainingSetup& s, long layers, long moe_layers, double dense, double moe) {
-    if (s.recompute != Recompute::Full) return 0;
-    return std::max(layers - moe_layers ? dense : 0.0, moe_layers ? moe : 0.0);
+    return s.recompute == Recompute::Full ? largest_layer(layers, moe_layers, dense, moe) : 0.0;
 }
+
+// Bytes of one parameter in the dtype FSDP gathers (bf16; fp32 training: 4).
+double param_elem(const TrainingSetup& s) { return s.precision == Precision::FP32 ? 4.0 : 2.0; }
 
 // Activations a stage holds at its peak, over the micro-batches in flight. `dense`/`moe` are one
 // layer's bytes; `logits` what the loss holds on this stage (0 off the last stage).
@@ -194,7 +201,7 @@ double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, lon
         return (input * stored + ids) * in_flight + std::max(0.0, working - logits);
     }
     if (s.offload_activations) {
-        const double per_layer = std::max(dense_layers ? dense : 0.0, moe_layers ? moe : 0.0);
+        const double per_layer = largest_layer(layers, moe_layers, dense, moe);
         return (per_layer * kept(layers) + ids) * in_flight;
     }
     return (dense * dense_layers + moe * moe_layers + ids) * in_flight;
@@ -238,11 +245,10 @@ FsdpMoments head_unit_moments(const Architecture& a, const ParamCount& p, const 
                               const FrameworkProfile& fp, bool head, double block_backward) {
     if (!head) return {0, block_backward};
     const Layout& l = s.layout;
-    const double elem = s.precision == Precision::FP32 ? 4.0 : 2.0;
+    const double elem = param_elem(s);
     const double output = (a.tied ? p.embedding : p.lm_head) / l.tp;
     const double unit = elem * (p.final_norm / l.tp + output);
     if (s.lora_rank > 0) return {unit, block_backward};  // a frozen output projection: no gradient
-    if (fp.logit_chunks <= 1) return {unit, unit + elem * output + block_backward};
     const double chunk_logits = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp / fp.logit_chunks;
     const double loss_peak = loss_bytes_per_logit(s, fp) * fp.logit_chunks * chunk_logits;
     const double output_backward = 2 * elem * chunk_logits + elem * output;
@@ -261,7 +267,7 @@ FsdpMoments fsdp_root_moments(const Architecture& a, const ParamCount& p, const 
     if (head) root += p.final_norm + (a.tied ? (embedding ? 0 : p.embedding) : p.lm_head);
     // The param dtype (bf16; fp32 training: 4), divided by TP as the stage's parameters are (torchtitan shards the embedding rowwise and
     // the output colwise; torchtune's LoRA keeps both unquantized: nn.Embedding, nn.Linear)
-    const double elem = s.precision == Precision::FP32 ? 4.0 : 2.0;  // the param dtype FSDP gathers in
+    const double elem = param_elem(s);
     const double gathered = elem * root / l.tp;
     const double head_grad = head && s.lora_rank == 0 ? elem * (a.tied ? p.embedding : p.lm_head) / l.tp : 0;
     FsdpMoments m{gathered, gathered + head_grad + block_backward};
@@ -359,10 +365,7 @@ struct StageModel {
         const double head_grad = head && s.lora_rank == 0 ? b.grads * head_params / s.layout.tp : 0.0;
         const PeakLines at_loss{s.optim_in_backward ? all_grads : std::min(all_grads, head_grad), mb.activations,
                                 mb.logits, mb.buffers};
-        const double first_block = s.recompute == Recompute::Full
-                                       ? recompute_working(s, layers, sp.moe_layers, dense_layer, moe_layer)
-                                       : std::max(layers > sp.moe_layers ? dense_layer : 0.0,
-                                                  sp.moe_layers ? moe_layer : 0.0);
+        const double first_block = largest_layer(layers, sp.moe_layers, dense_layer, moe_layer);
         const bool tied_grad = a.tied && embedding && s.lora_rank == 0 && !s.optim_in_backward;
         const double embedding_grad = tied_grad ? b.grads * p.embedding / s.layout.tp : 0.0;
         const double after = mb.buffers - autocast_copies;  // buffers that outlive backward
@@ -376,8 +379,7 @@ struct StageModel {
         mb.moment = PeakMoment::Loss;
         if (at_end.sum() > peak->sum()) peak = &at_end, mb.moment = PeakMoment::BackwardEnd;
         if (at_step.sum() > peak->sum()) peak = &at_step, mb.moment = PeakMoment::OptimizerStep;
-        mb.gradients = peak->gradients, mb.activations = peak->activations, mb.logits = peak->logits;
-        mb.buffers = peak->buffers;
+        mb.set_lines(*peak);
         if (mb.moment != PeakMoment::Loss) mb.at_loss = at_loss;
     }
 

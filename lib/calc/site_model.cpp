@@ -91,9 +91,8 @@ void apply_site_correction(MemoryBreakdown& m, const Target& t) {
     if (m.moment != PeakMoment::Loss) {
         // Scaled activations may make the loss's moment the peak again (calc/memory.cpp, gradient moments).
         const auto scaled = [&](const PeakLines& l) { return l.gradients + a * l.activations + l.logits + o * l.buffers; };
-        if (scaled(m.at_loss) > scaled(PeakLines{m.gradients, m.activations, m.logits, m.buffers})) {
-            m.gradients = m.at_loss.gradients, m.activations = m.at_loss.activations;
-            m.logits = m.at_loss.logits, m.buffers = m.at_loss.buffers;
+        if (scaled(m.at_loss) > scaled(m.lines())) {
+            m.set_lines(m.at_loss);
             m.moment = PeakMoment::Loss;
         }
     }

@@ -297,6 +297,11 @@ START_TEST(llm_fsdp_sets_the_sharding) {
     Decision d = decide(job(base, 8, 2), *snap);
     ck_assert_msg(d.action == Action::Accept, "%s", joined(d).c_str());
     ck_assert_msg(has_line(d, "--llm-fsdp=full"), "%s", joined(d).c_str());  // said as assumed
+    // torch.compile moves the loss's bytes per logit: its default is said too, and not once given.
+    ck_assert_msg(has_line(d, "--llm-compile=off"), "%s", joined(d).c_str());
+    Submission compiled = job(base, 8, 2);
+    compiled.options.values.emplace_back("compile", "on");
+    ck_assert_msg(!has_line(decide(compiled, *snap), "--llm-compile"), "%s", joined(d).c_str());
     Submission ddp = job(base, 8, 2);
     ddp.options.values.emplace_back("fsdp", "off");
     d = decide(ddp, *snap);

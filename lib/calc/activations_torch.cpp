@@ -72,6 +72,19 @@ double op_sac(const Widths& w, const TorchBlockRun& run) {
     return bytes;
 }
 
+// The rebuilt block's backward, on top of what it saved (full AC): the gradients autograd makes.
+// Its peak is the SwiGLU product's backward: the product's gradient (w2's input gradient) and the
+// two it makes for w1's and w3's outputs, 3 x 2f/t, beside the block's incoming gradient (2h/t,
+// held until the residual's sum). Eager, mul's backward runs after w2's has freed the saved
+// product (2f/t); compiled, inductor's backward graph recomputes the product for w2's weight
+// gradient and frees it before the fused silu-mul backward kernel. Later moments (w1's and w3's
+// input gradients, 2h each, full-sequence under TP) come after the saved w1/w3 outputs and one of
+// the f-wide gradients are freed, and the attention's (dq, dk, dv: 6q/t) is smaller for FFN widths
+// of 2.7h and more: neither is larger for Llama-shaped blocks.
+double rebuilt_backward(const Widths& w, bool compiled) {
+    return 2 * w.h / w.t + (compiled ? 6 : 4) * w.f / w.t;
+}
+
 }  // namespace
 
 double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& run) {
@@ -89,6 +102,7 @@ double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& r
         return checkpointed * 2 * w.h / w.t + (1 - checkpointed) * none;
     }
     if (run.recompute == Recompute::Selective) return op_sac(w, run);
+    if (run.recompute == Recompute::Full) return none + rebuilt_backward(w, run.compiled);
     return none;
 }
 

@@ -24,7 +24,8 @@ struct TorchBlockRun {
 
 // Bytes one block saves for backward per token of the micro-batch (tokens = seq/cp x mbs). With
 // Recompute::Full it is the working set of the one block rebuilt in backward (the eager or
-// compiled no-AC count); the kept block inputs are counted by the caller. Layer SAC gives the
+// compiled no-AC count, plus the gradients of its backward's peak); the kept block inputs are
+// counted by the caller. Layer SAC gives the
 // mean over the model's blocks.
 double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& run);
 

@@ -144,8 +144,14 @@ START_TEST(torchtitan_block_saved_tensors_by_hand) {
     // + h 2h + w1, w3 4f = 8192 + 8 + 8192 + 4096 + 8192 + 128 + 8192 + 57344.
     run.compiled = true;
     ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 94344);
-    run.recompute = calc::Recompute::Full;  // the one block rebuilt in backward: the same count
-    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 94344);
+    // Full AC: the one block rebuilt in backward, the same count, plus its backward's peak: the
+    // incoming gradient 2h and, compiled, the SwiGLU product's gradient with the two it makes, 3 x 2f
+    // = 8192 + 86016; eager, w2's backward has freed the saved product first: 2 x 2f net.
+    run.recompute = calc::Recompute::Full;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 94344 + 8192 + 86016);
+    run.compiled = false;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 225416 + 8192 + 57344);
+    run.compiled = true;
     // Op SAC, eager: x 2h + mm outputs 1, 3, 5, 7 (wq 2q, wv 2kv, w1 2f, w2 2h) + SDPA out 2q
     // + lse 128 = 8192 + 8192 + 2048 + 28672 + 8192 + 8192 + 128.
     run = {};
@@ -179,6 +185,10 @@ START_TEST(torchtitan_block_saved_tensors_by_hand) {
     run.recompute = calc::Recompute::None;
     run.compiled = true;
     ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 23073 + 32768);
+    // Rebuilt under full AC, TP 8: the incoming gradient is sequence-sharded, 2h / 8 = 2,048, and
+    // the three f-wide gradients head-sharded, 6f / 8 = 21,504.
+    run.recompute = calc::Recompute::Full;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 23073 + 32768 + 2048 + 21504);
 }
 END_TEST
 

@@ -106,6 +106,22 @@ double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& r
     return none;
 }
 
+// torchao's tensorwise scale of each Float8Linear weight is amax = max(abs(W)) of the all-gathered
+// bf16 weight (float8_utils.py tensor_to_amax), taken in the block's forward unless the FSDP
+// all-gather is float8 or the scales are precomputed (both off in torchtitan's presets). Eager op
+// SAC with 2024.12's list caches that aten.abs output too: a bf16 copy of every linear weight of
+// the block (TP-sharded), kept to the block's backward. Compiled, the partitioner drops it (backward
+// never reads it); the list lost aten.abs in 88247277c (#820, 2025-02-06: "unexpected increase in
+// peak memory usage for float8 training").
+double torch_block_saved_weight_bytes(const Architecture& a, const TorchBlockRun& run) {
+    if (!run.float8 || !run.sac_saves_abs || run.compiled || run.recompute != Recompute::Selective || run.ac_every > 0)
+        return 0;
+    const double dh = double(a.dim_head());
+    const double q = a.heads * dh, kv = (a.kv_heads > 0 ? a.kv_heads : a.heads) * dh, h = double(a.hidden);
+    const double linears = h * (q + 2 * kv) + q * h + 3 * h * double(a.ffn);  // wq wk wv, wo, w1 w3 w2
+    return 2 * linears / (run.tp < 1 ? 1 : run.tp);
+}
+
 bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp, bool moe_layer) {
     return fp.torch_block && !moe_layer && a.gated && !a.mla.enabled() && !a.dropout && s.flash &&
            s.precision != Precision::FP32;

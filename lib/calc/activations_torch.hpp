@@ -29,6 +29,10 @@ struct TorchBlockRun {
 // mean over the model's blocks.
 double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& run);
 
+// Bytes one block saves for backward that do not scale with tokens: with 2024.12's op-SAC list,
+// eager float8 keeps the abs of every all-gathered linear weight (0 otherwise).
+double torch_block_saved_weight_bytes(const Architecture& a, const TorchBlockRun& run);
+
 // Whether the per-tensor count models this layer: a torchtitan profile, a dense Llama-style block
 // (gated MLP, no MLA, no dropout), flash attention, low-precision activations.
 bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp, bool moe_layer);

@@ -115,7 +115,8 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     if (torch_block_applies(a, s, fp, moe_layer)) {
         const TorchBlockRun run{s.recompute, torch_compiled(s, fp), s.precision == Precision::FP8, fp.sac_saves_abs,
                                 l.tp, s.ac_every, a.layers, fp.fused_qkv};
-        return double(s.seq) / l.cp * s.mbs * torch_block_bytes_per_token(a, run);
+        return double(s.seq) / l.cp * s.mbs * torch_block_bytes_per_token(a, run) +
+               torch_block_saved_weight_bytes(a, run);
     }
     const double t = l.tp;
     const double sbh = double(s.seq) / l.cp * s.mbs * a.hidden;

@@ -160,9 +160,16 @@ START_TEST(torchtitan_block_saved_tensors_by_hand) {
     // 2024.12's list also saves aten.abs of every float8 linear input: 2 x (5h + q + f) = 77,824.
     run.float8 = run.sac_saves_abs = true;
     ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 63616 + 77824);
+    // ... and, per block, the abs of every all-gathered bf16 weight torchao takes its scale from:
+    // 2 x (h(q + 2kv) + qh + 3hf) = 2 x 218,103,808 bytes, whatever the tokens (M27-pr812-fp8-eager).
+    ck_assert_double_eq(calc::torch_block_saved_weight_bytes(a, run), 2 * 218103808.0);
+    run.sac_saves_abs = false;  // 2025.06's list: no abs cached
+    ck_assert_double_eq(calc::torch_block_saved_weight_bytes(a, run), 0);
+    run.sac_saves_abs = true;
     // Compiled: backward never reads w2's output, so the partitioner does not keep it (nor abs).
     run.compiled = true;
     ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 63616 - 8192);
+    ck_assert_double_eq(calc::torch_block_saved_weight_bytes(a, run), 0);
     // Layer SAC, selective_ac_option = 2 / 3 on 32 blocks: blocks 2, 4, ... (16) / 3, 6, ... (10)
     // keep their input 2h = 8,192, the others the eager no-AC 225,416.
     run = {};

@@ -49,7 +49,7 @@ int list_frameworks(const ListArgs& l, const Catalogues& c) {
         const calc::Band b = c.bands.of(p);
         const bool newest = calc::newest_of_family(p.family) == &p;
         const std::string band = calc::describe(b) + " (" +
-                                 (b.cases > 0 ? std::to_string(b.cases) + " cases" + (b.from == p.id ? "" : " of " + b.from)
+                                 (b.cases > 0 ? std::to_string(b.cases) + (b.cases == 1 ? " case" : " cases") + (b.from == p.id ? "" : " of " + b.from)
                                               : std::string("default, no cases")) + ")";
         if (l.json) {
             json_array_append_new(

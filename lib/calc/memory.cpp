@@ -252,6 +252,14 @@ FsdpMoments head_unit_moments(const Architecture& a, const ParamCount& p, const 
     if (s.lora_rank > 0) return {unit, block_backward};  // a frozen output projection: no gradient
     const double chunk_logits = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp / fp.logit_chunks;
     const double loss_peak = loss_bytes_per_logit(s, fp) * fp.logit_chunks * chunk_logits;
+    if (fp.logit_chunks == 1) {
+        // One full-sequence loss (torchtitan 2025-07-28 to 2026-04-27): the unit's gradient exists
+        // only after the loss. The output projection's backward makes it unsharded in the param dtype
+        // beside the logits' bf16 gradient (train_step's `del pred` freed the logits); its
+        // post-backward reduce-scatter then copies it into the fp32 reduce dtype while both exist.
+        const double after_loss = std::max(2 * chunk_logits + elem * output, (elem + 4) * output);
+        return {unit + std::max(0.0, after_loss - loss_peak), block_backward};
+    }
     const double output_backward = 2 * elem * chunk_logits + elem * output;
     // The last chunk's reduce-scatter: FSDP2 foreach_reduce copies the fp32 accumulated gradient into
     // its fp32 reduce-scatter input while both exist, beside that chunk's logits gradient.

@@ -54,10 +54,24 @@ constexpr FrameworkProfile kProfiles[] = {
      "2025-06-17; compile.components since 08b8b24, 2025-08-20); models/llama3/parallelize_llama.py at e7c0cae "
      "(apply_fsdp as at 9dec370), models/llama3/train_configs/llama3_{8b,70b,405b}.toml at e7c0cae",
      1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 16, true},
-    {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.06",
+    {"torchtitan@2025.08", "torchtitan", Framework::FSDP, "torchtitan@2025.06",
+     "one high-confidence case (M27-pr1625-default: the 8B preset as shipped, August 2025) and the "
+     "low-confidence runs of August-December 2025 (M26, M27); below five high-confidence cases its band "
+     "is at least the default",
+     "as 2025.06 (full-sequence loss, compiled with the blocks when compile is on; op-SAC list without "
+     "aten.abs), with FSDP2's units as from 83e6941 (2025-07-28): the embedding and every block resharded "
+     "after forward, the final norm and the output projection a unit that is not, the root unit without "
+     "parameters; after the loss the output projection's unsharded gradient, then its fp32 reduce-scatter "
+     "copy, beside that unit",
+     "torchtitan models/llama3/infra/parallelize.py apply_fsdp at 6fc499f6f (2025-08-14; [norm, output] "
+     "unit from 83e6941, #1094), components/loss.py build_cross_entropy_loss and train.py train_step "
+     "(del pred before backward) at 6fc499f6f; compile.components (model, loss by default) from 08b8b24 "
+     "(2025-08-20); torch FSDP2 _fsdp_collectives.py foreach_reduce",
+     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::HeadUnit, false, false, false, 1, 16, true},
+    {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.08",
      "two low-confidence cases (M25-llama3-8b, M25-qwen3-8b: torchtitan's NVFP4 doc's BF16 baselines, compile "
      "components not stated); constants read from the source at b5bcd76 (2026-08-21); borrows the band of "
-     "torchtitan@2025.06",
+     "torchtitan@2025.08",
      "chunked loss (ChunkedLossWrapper, the llama3 configs' default): the output projection and the cross "
      "entropy run one of 8 sequence chunks at a time, forward and backward, so the full logits never exist; "
      "eager (compile off, the 8B and 70B configs' default) a chunk's backward peak holds its bf16 logits, the saved "

@@ -30,8 +30,9 @@ START_TEST(bare_name_is_the_newest_and_a_version_the_newest_not_after_it) {
     ck_assert_str_eq(id_of("TorchTitan@2025.06"), "torchtitan@2025.06");
     ck_assert_str_eq(id_of("torchtitan@2024.12"), "torchtitan@2024.12");
     ck_assert_str_eq(id_of("torchtitan@2025.03"), "torchtitan@2024.12");  // before the compiled loss
-    ck_assert_str_eq(id_of("torchtitan@2025.10"), "torchtitan@2025.06");
-    ck_assert_str_eq(id_of("torchtitan@2026.05"), "torchtitan@2025.06");  // before the fused wqkv default
+    ck_assert_str_eq(id_of("torchtitan@2025.07"), "torchtitan@2025.06");  // before the [norm, output] unit
+    ck_assert_str_eq(id_of("torchtitan@2025.10"), "torchtitan@2025.08");
+    ck_assert_str_eq(id_of("torchtitan@2026.05"), "torchtitan@2025.08");  // before the fused wqkv default
     ck_assert_str_eq(id_of("torchtitan@2026.06"), "torchtitan@2026.06");
     ck_assert_str_eq(id_of("torchtitan@2026.08.21"), "torchtitan@2026.06");
     ck_assert_str_eq(id_of("torchtitan@2024.01"), "torchtitan@2024.12");  // older than all: the oldest
@@ -240,6 +241,29 @@ static calc::MemoryBreakdown memory_of(const calc::JobSpec& j, int gpus) {
 // saved wq and wv. FSDP keeps only the norm + output unit gathered, plus the output projection's
 // unsharded fp32 gradient accumulated over the chunks. Llama 3.1 8B, FSDP on 8 GPUs, 2 x 8192
 // tokens, selective AC.
+// torchtitan 2025-07-28 to 2026-04-27 (torchtitan@2025.08): the [norm, output] unit stays gathered,
+// the embedding and every block are resharded after forward, the loss is the full-sequence one.
+START_TEST(torchtitan_2025_08_norm_output_unit) {
+    calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
+                                 {"recompute", "selective"}, {"framework", "torchtitan@2025.10"}});
+    ck_assert_str_eq(calc::profile(j.setup).id, "torchtitan@2025.08");  // the newest at or before
+    const double tokens = 2 * 8192, h = 4096, vocab = 128256, out = vocab * h;
+    calc::MemoryBreakdown m = memory_of(j, 8);
+    // At the eager loss's peak (12 B per logit): the unit in bf16 only, no embedding, no last block.
+    ck_assert_double_eq_tol(m.buffers, 2 * (h + out), 1);
+    ck_assert_double_eq_tol(m.logits, tokens_logits(tokens, vocab, 12) + tokens * (6 * h + 4), 1);
+    // torchtitan@2025.06 (root + last block) gathers the embedding and the last block besides.
+    calc::JobSpec old = j;
+    calc::apply_option(old, "framework", "torchtitan@2025.06");
+    ck_assert_double_eq_tol(memory_of(old, 8).buffers - m.buffers, 2 * (out + 218112000.0), 1);
+    // A short compiled micro-batch (512 tokens, 4 B per logit): after the loss the output's unsharded
+    // bf16 gradient and its fp32 reduce-scatter copy (6 B per output parameter) outweigh the loss.
+    j = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "512"}, {"mbs", "1"},
+                   {"recompute", "selective"}, {"compile", "on"}, {"framework", "torchtitan@2025.08"}});
+    ck_assert_double_eq_tol(memory_of(j, 8).buffers, 2 * (h + out) + 6 * out - 4 * 512 * vocab, 1);
+}
+END_TEST
+
 START_TEST(torchtitan_2026_chunked_loss_fused_qkv_head_unit) {
     calc::Architecture a = calc::parse_arch("hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=128256");
     calc::TorchBlockRun run;
@@ -589,6 +613,7 @@ int main() {
     tcase_add_test(tc, newer_torchtitan_changes_only_the_logits);
     tcase_add_test(tc, torchtitan_block_saved_tensors_by_hand);
     tcase_add_test(tc, torchtitan_job_uses_the_block_count);
+    tcase_add_test(tc, torchtitan_2025_08_norm_output_unit);
     tcase_add_test(tc, torchtitan_2026_chunked_loss_fused_qkv_head_unit);
     tcase_add_test(tc, fsdp_root_unit_stays_gathered_through_backward);
     tcase_add_test(tc, band_is_the_residual_range_widened_to_three_percent);

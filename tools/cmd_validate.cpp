@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `aifactory validate`: every published case next to what the calculator predicts.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <unistd.h>
@@ -80,8 +81,10 @@ int cmd_validate(int argc, char** argv) {
             else if (a.key == "write-bands") write_to = a.value;
         }
         auto rows = calc::run_validation(cases, cat.models, cat.hardware, &cat.bands);
-        std::printf("%-18s %-10s %-24s %-34s %7s %5s  %s\n", "case", "kind", "published", "predicted", "error",
-                    "band", "status");
+        int id_width = 18;  // the longest case id keeps the columns aligned
+        for (const auto& r : rows) id_width = std::max(id_width, int(r.id.size()));
+        std::printf("%-*s %-10s %-24s %-34s %7s %5s  %s\n", id_width, "case", "kind", "published", "predicted",
+                    "error", "band", "status");
         int within = 0, outside = 0, known = 0, unreachable = 0;
         for (const auto& r : rows) {
             const bool miss = r.status == calc::ValidationRow::Status::Outside;
@@ -93,8 +96,8 @@ int cmd_validate(int argc, char** argv) {
             else ++(r.known_miss.empty() ? outside : known);
             std::string err = (r.kind == "memory" || r.kind == "throughput") ? fmt_fixed(r.error * 100, 1) + "%" : "";
             std::string band = r.band > 0 ? "±" + fmt_fixed(r.band * 100, 0) + "%" : "";
-            std::printf("%-18s %-10s %-24s %-34s %7s %5s  %s\n", r.id.c_str(), r.kind.c_str(), r.published.c_str(),
-                        r.predicted.c_str(), err.c_str(), band.c_str(), status);
+            std::printf("%-*s %-10s %-24s %-34s %7s %5s  %s\n", id_width, r.id.c_str(), r.kind.c_str(),
+                        r.published.c_str(), r.predicted.c_str(), err.c_str(), band.c_str(), status);
             if (verbose || r.status == calc::ValidationRow::Status::Unreachable)
                 std::printf("    %s%s%s\n", r.description.c_str(), r.note.empty() ? "" : " — ", r.note.c_str());
             if (miss && !r.known_miss.empty()) std::printf("    known miss: %s\n", r.known_miss.c_str());

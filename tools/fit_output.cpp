@@ -41,9 +41,10 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     std::printf("Layout     %s on %d GPU%s (%d node%s), data-parallel %d, %ld micro-batch%s per step%s\n",
                 calc::describe(e.layout).c_str(), e.gpus, e.gpus == 1 ? "" : "s", e.nodes, e.nodes == 1 ? "" : "s", e.dp, m,
                 m == 1 ? "" : "es", assumed ? " (assumed: no --gbs)" : "");
-    // torch.compile changes the block's and the loss's memory only for the PyTorch-native profiles.
+    // torch.compile changes the block's or the loss's memory only for the PyTorch-native profiles.
     const calc::FrameworkProfile& fp = calc::profile(s);
-    const std::string compile = !fp.torch_block ? "" : calc::torch_compiled(s, fp) ? ", compile on" : ", compile off";
+    const std::string compile =
+        !calc::compile_matters(fp) ? "" : calc::torch_compiled(s, fp) ? ", compile on" : ", compile off";
     std::printf("Setup      %s, %s, %s, ZeRO stage %d, recompute %s, flash %s%s, seq %ld, micro-batch %ld\n",
                 calc::name(s.precision), calc::name(s.optimizer), fp.id, calc::effective_setup(s, e.gpus).shard_stage(),
                 calc::name(s.recompute), s.flash ? "on" : "off", compile.c_str(), s.seq, s.mbs);
@@ -123,7 +124,7 @@ json_t* estimate_json(const calc::Estimate& e, const FitContext& c) {
     json_object_set_new(o, "total_lo_bytes", whole(e.total_lo));  // the band around per_gpu_bytes.total
     json_object_set_new(o, "total_hi_bytes", whole(e.total_hi));
     if (c.setup) json_object_set_new(o, "profile", json_string(calc::profile(*c.setup).id));
-    if (c.setup && calc::profile(*c.setup).torch_block)
+    if (c.setup && calc::compile_matters(calc::profile(*c.setup)))
         json_object_set_new(o, "compile", json_boolean(calc::torch_compiled(*c.setup, calc::profile(*c.setup))));
     if (c.setup) {
         if (const std::string modes = calc::describe_modes(*c.setup); !modes.empty())

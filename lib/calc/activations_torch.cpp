@@ -77,10 +77,11 @@ double op_sac(const Widths& w, const TorchBlockRun& run) {
 // two it makes for w1's and w3's outputs, 3 x 2f/t, beside the block's incoming gradient (2h/t,
 // held until the residual's sum). Eager, mul's backward runs after w2's has freed the saved
 // product (2f/t); compiled, inductor's backward graph recomputes the product for w2's weight
-// gradient and frees it before the fused silu-mul backward kernel. Later moments (w1's and w3's
-// input gradients, 2h each, full-sequence under TP) come after the saved w1/w3 outputs and one of
-// the f-wide gradients are freed, and the attention's (dq, dk, dv: 6q/t) is smaller for FFN widths
-// of 2.7h and more: neither is larger for Llama-shaped blocks.
+// gradient and frees it before the fused silu-mul backward kernel. Later moments come after the
+// saved w1/w3 outputs are freed: w1's input gradient (2h, full-sequence under TP) beside the
+// accumulated one and w1's output gradient nets at most 4h - 4f/t, below 6f/t while t < 2.5 f/h
+// (TP 8 for Llama's f = 3.5h); eager the freed saved tensors (8f/t) outweigh it. The attention's
+// backward (dq, dk, dv: 6q/t) is smaller for FFN widths of 2.7h and more.
 double rebuilt_backward(const Widths& w, bool compiled) {
     return 2 * w.h / w.t + (compiled ? 6 : 4) * w.f / w.t;
 }
@@ -109,10 +110,14 @@ double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& r
 // torchao's tensorwise scale of each Float8Linear weight is amax = max(abs(W)) of the all-gathered
 // bf16 weight (float8_utils.py tensor_to_amax), taken in the block's forward unless the FSDP
 // all-gather is float8 or the scales are precomputed (both off in torchtitan's presets). Eager op
-// SAC with 2024.12's list caches that aten.abs output too: a bf16 copy of every linear weight of
+// SAC with 2024.12's list caches that aten.abs output too (torch/utils/checkpoint.py
+// _CachingTorchDispatchMode caches every MUST_SAVE output): a bf16 copy of every linear weight of
 // the block (TP-sharded), kept to the block's backward. Compiled, the partitioner drops it (backward
-// never reads it); the list lost aten.abs in 88247277c (#820, 2025-02-06: "unexpected increase in
-// peak memory usage for float8 training").
+// never reads it). The list lost aten.abs in 88247277c (#820, 2025-02-06, "unexpected increase in
+// peak memory usage for float8 training", seen with compile and rowwise scaling; the eager tensorwise
+// case follows from the caching, and M27-pr812-fp8-eager measures it). With float8 all-gather the
+// scale is taken on the shard in FSDP's pre-forward hook, outside the checkpoint: not expressible
+// here, so such eager runs are over-counted.
 double torch_block_saved_weight_bytes(const Architecture& a, const TorchBlockRun& run) {
     if (!run.float8 || !run.sac_saves_abs || run.compiled || run.recompute != Recompute::Selective || run.ac_every > 0)
         return 0;
@@ -130,6 +135,8 @@ bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const Fr
 bool torch_compiled(const TrainingSetup& s, const FrameworkProfile& fp) {
     return s.compile < 0 ? fp.compile_default : s.compile > 0;
 }
+
+bool compile_matters(const FrameworkProfile& fp) { return fp.torch_block || fp.compiled_logit_bytes > 0; }
 
 // Transformer.forward: h = norm(h); output(h). apply_ac and apply_compile wrap model.layers only,
 // so the final RMSNorm runs eager: fp32 upcast 4h, rsqrt 4, bf16 output 2h, which the output

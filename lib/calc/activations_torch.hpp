@@ -41,6 +41,10 @@ bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const Fr
 // else the profile's default.
 bool torch_compiled(const TrainingSetup& s, const FrameworkProfile& fp);
 
+// Whether torch.compile changes this profile's estimate: its blocks are counted per tensor, or it
+// compiles its loss (torchtune's chunked loss). What fit and sbatch report it for.
+bool compile_matters(const FrameworkProfile& fp);
+
 // Bytes per token the final norm and the LM head keep for backward on the last stage (0 for
 // profiles without the torchtitan block count).
 double torch_head_bytes_per_token(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp);

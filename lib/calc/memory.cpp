@@ -243,7 +243,7 @@ bool fsdp_root_applies(const TrainingSetup& s, const FrameworkProfile& fp) {
 // outweighs the loss's own peak when the chunk is short. After the loop lm_head.reshard() and the
 // last chunk's reduce-scatter leave nothing of the unit for the blocks' backward.
 FsdpMoments head_unit_moments(const Architecture& a, const ParamCount& p, const TrainingSetup& s,
-                              const FrameworkProfile& fp, bool head, double block_backward) {
+                              const FrameworkProfile& fp, bool head, double block_backward, double layer_max) {
     if (!head) return {0, block_backward};
     const Layout& l = s.layout;
     const double elem = param_elem(s);
@@ -255,9 +255,12 @@ FsdpMoments head_unit_moments(const Architecture& a, const ParamCount& p, const 
     if (fp.logit_chunks == 1) {
         // One full-sequence loss (torchtitan 2025-07-28 to 2026-04-27): the unit's gradient exists
         // only after the loss. The output projection's backward makes it unsharded in the param dtype
-        // beside the logits' bf16 gradient (train_step's `del pred` freed the logits); its
-        // post-backward reduce-scatter then copies it into the fp32 reduce dtype while both exist.
-        const double after_loss = std::max(2 * chunk_logits + elem * output, (elem + 4) * output);
+        // beside the logits' gradient (train_step's `del pred` freed the logits); its post-backward
+        // reduce-scatter then copies it into the fp32 reduce dtype while both exist. Meanwhile FSDP2's
+        // backward prefetch (FSDPParamGroup.pre_backward -> _backward_prefetch) gathers the next unit
+        // in backward order, the last block.
+        const double after_loss =
+            elem * layer_max + std::max(elem * chunk_logits + elem * output, (elem + 4) * output);
         return {unit + std::max(0.0, after_loss - loss_peak), block_backward};
     }
     const double output_backward = 2 * elem * chunk_logits + elem * output;
@@ -280,7 +283,8 @@ FsdpMoments fsdp_root_moments(const Architecture& a, const ParamCount& p, const 
     const double gathered = elem * root / l.tp;
     const double head_grad = head && s.lora_rank == 0 ? elem * (a.tied ? p.embedding : p.lm_head) / l.tp : 0;
     FsdpMoments m{gathered, gathered + head_grad + block_backward};
-    if (fp.fsdp_root == FsdpRoot::HeadUnit) return head_unit_moments(a, p, s, fp, head, block_backward);
+    if (fp.fsdp_root == FsdpRoot::HeadUnit)
+        return head_unit_moments(a, p, s, fp, head, block_backward, sp.layer_max);
     if (fp.fsdp_root != FsdpRoot::RootLastBlock) return m;
     if (l.pp > 1) {
         // torchtitan apply_fsdp with PP: no block is resharded after forward, the stage stays

@@ -162,7 +162,7 @@ std::string assumed_text(const LlmOptions& given, const calc::TrainingSetup& s) 
     add("recompute", std::string("--llm-recompute=") + calc::name(s.recompute));
     add("layout", layout_flag(s.layout) + (calc::describe(s.layout) == "dp only" ? " (dp only)" : ""));
     if (s.fsdp == calc::Fsdp::Full && calc::profile(s).fsdp_by_default) add("fsdp", "--llm-fsdp=full");
-    if (const calc::FrameworkProfile& fp = calc::profile(s); fp.torch_block)
+    if (const calc::FrameworkProfile& fp = calc::profile(s); calc::compile_matters(fp))
         add("compile", std::string("--llm-compile=") + (calc::torch_compiled(s, fp) ? "on" : "off"));
     return what.empty() ? "" : "assumed (not given): " + what;
 }

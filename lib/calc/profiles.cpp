@@ -28,7 +28,8 @@ constexpr FrameworkProfile kProfiles[] = {
      1.00, 1.00, 6, 1.05, false, false, false, 0, 0, FsdpRoot::None, false, false, false, 1, 0, false},
     {"torchtitan@2024.12", "torchtitan", Framework::FSDP, "",
      "torchtitan benchmarks/llama3_h100_202412_torchtitan.md (cases M5-M8 and their compile, float8 and "
-     "async-TP rows; the 405B PP rows M23, low confidence)",
+     "async-TP rows; the 405B PP rows M23, low confidence); the 8B preset's logs in PRs #808, #812, #822, #833 "
+     "and torchao's float8 README, January-March 2025 (M27)",
      "eager loss: fp32 log-softmax, its fp32 gradient and log_softmax_backward's output at the backward "
      "peak (12 bytes per logit), and the freed bf16 logits' block left reserved beside them (2 more, in "
      "reserved only); under TP loss_parallel's backward, (zeros + exp(log_softmax)) x grad beside the saved "
@@ -44,7 +45,8 @@ constexpr FrameworkProfile kProfiles[] = {
      "stage.py backward_maybe_with_nosync, _fsdp_param.py to_accumulated_grad_if_needed",
      1.00, 1.00, 12, 1.06, true, true, false, 0, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 16, true},
     {"torchtitan@2025.06", "torchtitan", Framework::FSDP, "torchtitan@2024.12",
-     "torchtitan benchmarks/llama3_8b_h200_2025-06_torchtitan.md at e7c0cae (cases M22, float8 + compile)",
+     "torchtitan benchmarks/llama3_8b_h200_2025-06_torchtitan.md at e7c0cae (cases M22, float8 + compile); the "
+     "8B preset's log in PR #1287, June 2025 (M27); torchao's float8 tutorial, low confidence (M27)",
      "compiled loss with compiled blocks (torch.compile fuses the fp32 upcast into the cross entropy: bf16 "
      "logits and their bf16 grad, 2+2 bytes per logit) when compile is on; off by default, as the 8B and 70B "
      "configs (compile = false; the 405B one sets true); "
@@ -69,8 +71,8 @@ constexpr FrameworkProfile kProfiles[] = {
      "(2025-08-20); torch FSDP2 _fsdp_collectives.py foreach_reduce",
      1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::HeadUnit, false, false, false, 1, 16, true},
     {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.08",
-     "two low-confidence cases (M25-llama3-8b, M25-qwen3-8b: torchtitan's NVFP4 doc's BF16 baselines, compile "
-     "components not stated); constants read from the source at b5bcd76 (2026-08-21); borrows the band of "
+     "four low-confidence cases (M25-llama3-8b, M25-qwen3-8b: torchtitan's NVFP4 doc's BF16 baselines, compile "
+     "components not stated; M28: docs/chunked_loss.md's Qwen3 14B runs); constants read from the source at b5bcd76 (2026-08-21); borrows the band of "
      "torchtitan@2025.08",
      "chunked loss (ChunkedLossWrapper, the llama3 configs' default): the output projection and the cross "
      "entropy run one of 8 sequence chunks at a time, forward and backward, so the full logits never exist; "

@@ -85,7 +85,7 @@ int cmd_validate(int argc, char** argv) {
         for (const auto& r : rows) id_width = std::max(id_width, int(r.id.size()));
         std::printf("%-*s %-10s %-24s %-34s %7s %5s  %s\n", id_width, "case", "kind", "published", "predicted",
                     "error", "band", "status");
-        int within = 0, outside = 0, known = 0, unreachable = 0;
+        int within = 0, outside = 0, known = 0, unreachable = 0, on_gpu = 0, rejected = 0, rejected_known = 0;
         for (const auto& r : rows) {
             const bool miss = r.status == calc::ValidationRow::Status::Outside;
             const char* status = r.status == calc::ValidationRow::Status::Within ? "ok"
@@ -101,10 +101,23 @@ int cmd_validate(int argc, char** argv) {
             if (verbose || r.status == calc::ValidationRow::Status::Unreachable)
                 std::printf("    %s%s%s\n", r.description.c_str(), r.note.empty() ? "" : " — ", r.note.c_str());
             if (miss && !r.known_miss.empty()) std::printf("    known miss: %s\n", r.known_miss.c_str());
+            if (!r.verdict_on_gpu.empty()) ++on_gpu;
+            // A recorded reason (known_miss) lists the rejection without failing, as for a miss.
+            if (r.rejects_a_run_that_worked) {
+                ++(r.known_miss.empty() ? rejected : rejected_known);
+                std::printf("    REJECTS A RUN THAT WORKED%s: %s\n", r.known_miss.empty() ? "" : " (known)",
+                            r.verdict_on_gpu.c_str());
+                if (!miss && !r.known_miss.empty()) std::printf("    known miss: %s\n", r.known_miss.c_str());
+            }
         }
         std::printf("\n%d within band, %d outside with a known reason, %d outside unexplained, %d not reachable\n",
                     within, known, outside, unreachable);
-        return outside + print_profiles(calc::profile_residuals(rows, cat.bands), write_to, outside) == 0 ? 0 : 1;
+        std::printf("%d measured runs judged on their GPU as enforce would: %d called does-not-fit, %d of them "
+                    "with a known reason\n",
+                    on_gpu, rejected + rejected_known, rejected_known);
+        return outside + rejected + print_profiles(calc::profile_residuals(rows, cat.bands), write_to, outside) == 0
+                   ? 0
+                   : 1;
     });
 }
 

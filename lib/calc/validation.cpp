@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "calc/estimate.hpp"
 #include "calc/job.hpp"
@@ -51,7 +52,22 @@ void judge(ValidationRow& r, double published, double predicted) {
     r.status = std::fabs(r.error) <= r.band + 1e-12 ? Status::Within : Status::Outside;
 }
 
-void run_memory(ValidationRow& r, const json_t* c, const std::string& where, const ModelCatalogue& models) {
+// A measured run worked on its GPU: under enforce, with the profile's band and no headroom, the
+// calculator must not call it does-not-fit (issue 12: no published working configuration rejected).
+void judge_on_gpu(ValidationRow& r, const json_t* c, const std::string& where, const Architecture& a,
+                  const TrainingSetup& s, const HardwareCatalogue& hw, const BandTable* bands) {
+    const std::optional<std::string> gpu = json::string(c, "gpu", where);
+    if (!gpu) return;
+    const GpuModel& g = hw.require_gpu(*gpu);
+    const int gpus = int(json::require_integer(c, "gpus", where));
+    const int gpn = int(json::integer(c, "gpus_per_node", where).value_or(8));
+    const Estimate e = estimate(a, s, with_band(target_for(g, gpn, gpus), bands, s));
+    r.verdict_on_gpu = std::string(name(e.verdict)) + " on " + *gpu;
+    r.rejects_a_run_that_worked = e.verdict == Verdict::DoesNotFit;
+}
+
+void run_memory(ValidationRow& r, const json_t* c, const std::string& where, const ModelCatalogue& models,
+                const HardwareCatalogue& hw, const BandTable* bands) {
     JobSpec job = job_of(c, where);
     r.profile = profile(job.setup).id;
     Architecture a = resolve_arch(job, models);
@@ -74,6 +90,7 @@ void run_memory(ValidationRow& r, const json_t* c, const std::string& where, con
     r.published = fmt_fixed(published, 1) + " " + unit + " " + counter;
     r.predicted = fmt_fixed(predicted, 1) + " " + unit;
     judge(r, published, predicted);
+    judge_on_gpu(r, c, where, a, job.setup, hw, bands);
 }
 
 void run_throughput(ValidationRow& r, const json_t* c, const std::string& where, const ModelCatalogue& models,
@@ -139,7 +156,7 @@ std::vector<ValidationRow> run_validation(const std::string& path, const ModelCa
         r.note = json::string(c, "note", where).value_or("");
         r.band = json::number(c, "band", where).value_or(0);
         r.known_miss = json::string(c, "known_miss", where).value_or("");
-        if (r.kind == "memory") run_memory(r, c, where, models);
+        if (r.kind == "memory") run_memory(r, c, where, models, hw, bands);
         else if (r.kind == "throughput") run_throughput(r, c, where, models, hw);
         else if (r.kind == "verdict") run_verdict(r, c, where, models, hw, bands);
         else r.note = json::string(c, "reason", where).value_or("");

@@ -22,6 +22,10 @@ struct ValidationRow {
     double error = 0;                  // predicted / published - 1 (memory and throughput)
     double band = 0;                   // allowed |error|
     Status status = Status::Unreachable;
+    // Memory cases that name their GPU ("gpu"): a measured run worked there, so the verdict the
+    // plugin would give it must not be does-not-fit (what enforce rejects). Empty: no GPU named.
+    std::string verdict_on_gpu;
+    bool rejects_a_run_that_worked = false;
 };
 
 // `bands` (may be nullptr: none) give the verdict cases their band.

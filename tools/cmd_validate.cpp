@@ -41,8 +41,9 @@ int print_profiles(const std::vector<calc::ProfileResiduals>& profiles, const st
     }
     if (write_to.empty()) return failed;
     if (unexplained > 0) {
-        std::fprintf(stderr, "aifactory validate: --write-bands: %d case(s) outside their tolerance without a "
-                             "recorded reason; no band written (a band must not hide them)\n", unexplained);
+        std::fprintf(stderr, "aifactory validate: --write-bands: %d case(s) outside their tolerance or rejecting a "
+                             "run that worked without a recorded reason; no band written (a band must not hide "
+                             "them)\n", unexplained);
         return failed;
     }
     if (!write_file_atomic(write_to, calc::computed_bands(profiles).to_json()))
@@ -64,8 +65,9 @@ int cmd_validate(int argc, char** argv) {
             {"bands", Takes::Value, "FILE", "stored error bands to check against (default: the shipped bands.json)"},
             {"write-bands", Takes::Value, "FILE", "write each profile's band, computed from its cases, to FILE"},
         },
-        "Exit status: 0 all within band or known misses, 1 an unexplained miss or a profile's case\n"
-        "outside its stored band (--write-bands: nothing written on an unexplained miss), 2 bad input."};
+        "Exit status: 0 all within band or known misses, 1 an unexplained miss, a measured run called\n"
+        "does-not-fit on its GPU without a known_rejection, or a profile's case outside its stored band\n"
+        "(--write-bands: nothing written on an unexplained miss or rejection), 2 bad input."};
     return guarded(spec, [&] {
         std::string cases = calc::default_catalogue_path("validation.json");
         std::string write_to;
@@ -102,22 +104,22 @@ int cmd_validate(int argc, char** argv) {
                 std::printf("    %s%s%s\n", r.description.c_str(), r.note.empty() ? "" : " — ", r.note.c_str());
             if (miss && !r.known_miss.empty()) std::printf("    known miss: %s\n", r.known_miss.c_str());
             if (!r.verdict_on_gpu.empty()) ++on_gpu;
-            // A recorded reason (known_miss) lists the rejection without failing, as for a miss.
+            // Its own recorded reason (known_rejection) lists a rejection without failing, as for a miss.
             if (r.rejects_a_run_that_worked) {
-                ++(r.known_miss.empty() ? rejected : rejected_known);
-                std::printf("    REJECTS A RUN THAT WORKED%s: %s\n", r.known_miss.empty() ? "" : " (known)",
+                ++(r.known_rejection.empty() ? rejected : rejected_known);
+                std::printf("    REJECTS A RUN THAT WORKED%s: %s\n", r.known_rejection.empty() ? "" : " (known)",
                             r.verdict_on_gpu.c_str());
-                if (!miss && !r.known_miss.empty()) std::printf("    known miss: %s\n", r.known_miss.c_str());
+                if (!r.known_rejection.empty()) std::printf("    known rejection: %s\n", r.known_rejection.c_str());
             }
         }
         std::printf("\n%d within band, %d outside with a known reason, %d outside unexplained, %d not reachable\n",
                     within, known, outside, unreachable);
-        std::printf("%d measured runs judged on their GPU as enforce would: %d called does-not-fit, %d of them "
-                    "with a known reason\n",
+        std::printf("%d measured runs judged on their GPU by the sbatch-time check: %d called does-not-fit, "
+                    "%d of them with a known reason\n",
                     on_gpu, rejected + rejected_known, rejected_known);
-        return outside + rejected + print_profiles(calc::profile_residuals(rows, cat.bands), write_to, outside) == 0
-                   ? 0
-                   : 1;
+        const int unexplained = outside + rejected;
+        const int failed = print_profiles(calc::profile_residuals(rows, cat.bands), write_to, unexplained);
+        return unexplained + failed == 0 ? 0 : 1;
     });
 }
 

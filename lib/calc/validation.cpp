@@ -156,6 +156,7 @@ std::vector<ValidationRow> run_validation(const std::string& path, const ModelCa
         r.note = json::string(c, "note", where).value_or("");
         r.band = json::number(c, "band", where).value_or(0);
         r.known_miss = json::string(c, "known_miss", where).value_or("");
+        r.known_rejection = json::string(c, "known_rejection", where).value_or("");
         if (r.kind == "memory") run_memory(r, c, where, models, hw, bands);
         else if (r.kind == "throughput") run_throughput(r, c, where, models, hw);
         else if (r.kind == "verdict") run_verdict(r, c, where, models, hw, bands);

@@ -26,6 +26,7 @@ struct ValidationRow {
     // plugin would give it must not be does-not-fit (what enforce rejects). Empty: no GPU named.
     std::string verdict_on_gpu;
     bool rejects_a_run_that_worked = false;
+    std::string known_rejection;  // why such a rejection is not fixed (empty: none; validate fails)
 };
 
 // `bands` (may be nullptr: none) give the verdict cases their band.

@@ -83,6 +83,19 @@ PY
 rm -f "$bands"
 "$AIF" validate --cases "$cases" --write-bands "$bands" > "$out" 2> "$err"
 check "--write-bands refuses an unexplained miss" '[ $? -eq 1 ] && [ ! -e "$bands" ] && grep -q "no band written" "$err"'
+# A measured run the plugin would reject on its own GPU fails validate unless that rejection has its
+# own recorded reason: M28-eager without its known_rejection; a band miss's known_miss does not do.
+python3 - "$AIF_SRCDIR/etc/validation.json" "$cases" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for c in d["cases"]:
+    if c["id"] == "M28-qwen3-14b-tp4-eager": c["known_miss"] = c.pop("known_rejection")
+json.dump(d, open(sys.argv[2], "w"))
+PY
+"$AIF" validate --cases "$cases" --write-bands "$bands" > "$out" 2> "$err"
+check "a run that worked, called does-not-fit on its GPU, fails validate and writes no band" '[ $? -eq 1 ] && [ ! -e "$bands" ] && grep -qxF "    REJECTS A RUN THAT WORKED: does-not-fit on nvidia-gh200-96gb" "$out" && grep -q "^75 measured runs judged on their GPU by the sbatch-time check: 1 called does-not-fit, 0 of them with a known reason$" "$out"'
+"$AIF" validate > "$out"
+check "with its known_rejection it is listed and validate passes" '[ $? -eq 0 ] && grep -qxF "    REJECTS A RUN THAT WORKED (known): does-not-fit on nvidia-gh200-96gb" "$out" && grep -q "^    known rejection: " "$out"'
 rm -f "$cases" "$bands"
 
 # Versioned framework profiles: listed with what they model, their source and their band.

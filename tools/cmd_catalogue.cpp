@@ -48,8 +48,9 @@ int list_frameworks(const ListArgs& l, const Catalogues& c) {
     for (const calc::FrameworkProfile& p : calc::framework_profiles()) {
         const calc::Band b = c.bands.of(p);
         const bool newest = calc::newest_of_family(p.family) == &p;
+        const std::string cases = std::to_string(b.cases) + (b.cases == 1 ? " case" : " cases");
         const std::string band = calc::describe(b) + " (" +
-                                 (b.cases > 0 ? std::to_string(b.cases) + (b.cases == 1 ? " case" : " cases") + (b.from == p.id ? "" : " of " + b.from)
+                                 (b.cases > 0 ? cases + (b.from == p.id ? "" : " of " + b.from)
                                               : std::string("default, no cases")) + ")";
         if (l.json) {
             json_array_append_new(

@@ -27,9 +27,9 @@ int print_profiles(const std::vector<calc::ProfileResiduals>& profiles, const st
         const bool ok = p.outside.empty();
         failed += !ok;
         const std::string stored = describe(p.stored) + (p.stored.from == p.profile ? "" : " (" + p.stored.from + ")");
-        const std::string high = p.high_cases ? fmt_fixed(p.median_abs_high * 100, 1) + "% (" +
-                                                    std::to_string(p.high_cases) + (p.high_cases == 1 ? " case)" : " cases)")
-                                              : "- (no case)";
+        const std::string cases = std::to_string(p.high_cases) + (p.high_cases == 1 ? " case" : " cases");
+        const std::string high =
+            p.high_cases ? fmt_fixed(p.median_abs_high * 100, 1) + "% (" + cases + ")" : "- (no case)";
         std::printf("%-20s %5zu %7s%% %7s%%  %-16s %-16s %-6s  %s\n", p.profile.c_str(), p.residuals.size(),
                     fmt_fixed(p.median_abs * 100, 1).c_str(), fmt_fixed(p.max_abs * 100, 1).c_str(),
                     p.residuals.empty() ? "-" : describe(p.computed).c_str(), stored.c_str(),

@@ -86,13 +86,17 @@ double rebuilt_backward(const Widths& w, bool compiled) {
     return 2 * w.h / w.t + (compiled ? 6 : 4) * w.f / w.t;
 }
 
+Widths widths(const Architecture& a, const TorchBlockRun& run) {
+    const double dh = double(a.dim_head());
+    const double kv_heads = double(a.kv_heads > 0 ? a.kv_heads : a.heads);
+    return {double(a.hidden), a.heads * dh, kv_heads * dh, double(a.ffn), double(a.heads),
+            double(run.tp < 1 ? 1 : run.tp)};
+}
+
 }  // namespace
 
 double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& run) {
-    const double dh = double(a.dim_head());
-    const double kv_heads = double(a.kv_heads > 0 ? a.kv_heads : a.heads);
-    const Widths w{double(a.hidden), a.heads * dh, kv_heads * dh, double(a.ffn), double(a.heads),
-                   double(run.tp < 1 ? 1 : run.tp)};
+    const Widths w = widths(a, run);
     const double none = run.compiled ? compiled_none(w) : eager_none(w);
     if (run.recompute == Recompute::Selective && run.ac_every > 0 && run.layers > 0) {
         // _apply_ac_to_transformer_block: a counter over the blocks, 1-based, wraps block k in
@@ -119,12 +123,11 @@ double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& r
 // scale is taken on the shard in FSDP's pre-forward hook, outside the checkpoint: not expressible
 // here, so such eager runs are over-counted.
 double torch_block_saved_weight_bytes(const Architecture& a, const TorchBlockRun& run) {
-    if (!run.float8 || !run.sac_saves_abs || run.compiled || run.recompute != Recompute::Selective || run.ac_every > 0)
-        return 0;
-    const double dh = double(a.dim_head());
-    const double q = a.heads * dh, kv = (a.kv_heads > 0 ? a.kv_heads : a.heads) * dh, h = double(a.hidden);
-    const double linears = h * (q + 2 * kv) + q * h + 3 * h * double(a.ffn);  // wq wk wv, wo, w1 w3 w2
-    return 2 * linears / (run.tp < 1 ? 1 : run.tp);
+    const bool op_sac = run.recompute == Recompute::Selective && run.ac_every == 0;
+    if (!run.float8 || !run.sac_saves_abs || run.compiled || !op_sac) return 0;
+    const Widths w = widths(a, run);
+    const double linears = w.h * (w.q + 2 * w.kv) + w.q * w.h + 3 * w.h * w.f;  // wq wk wv, wo, w1 w3 w2
+    return 2 * linears / w.t;
 }
 
 bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp, bool moe_layer) {

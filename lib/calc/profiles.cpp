@@ -72,8 +72,8 @@ constexpr FrameworkProfile kProfiles[] = {
      1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::HeadUnit, false, false, false, 1, 16, true},
     {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.08",
      "four low-confidence cases (M25-llama3-8b, M25-qwen3-8b: torchtitan's NVFP4 doc's BF16 baselines, compile "
-     "components not stated; M28: docs/chunked_loss.md's Qwen3 14B runs); constants read from the source at b5bcd76 (2026-08-21); borrows the band of "
-     "torchtitan@2025.08",
+     "components not stated; M28: docs/chunked_loss.md's Qwen3 14B runs); constants read from the source "
+     "at b5bcd76 (2026-08-21); borrows the band of torchtitan@2025.08",
      "chunked loss (ChunkedLossWrapper, the llama3 configs' default): the output projection and the cross "
      "entropy run one of 8 sequence chunks at a time, forward and backward, so the full logits never exist; "
      "eager (compile off, the 8B and 70B configs' default) a chunk's backward peak holds its bf16 logits, the saved "

@@ -52,16 +52,23 @@ void judge(ValidationRow& r, double published, double predicted) {
     r.status = std::fabs(r.error) <= r.band + 1e-12 ? Status::Within : Status::Outside;
 }
 
+// The case's job on its GPU ("gpu", "gpus", "gpus_per_node") as the sbatch-time check sees it:
+// the profile's band, no headroom.
+Estimate estimate_on_gpu(const json_t* c, const std::string& gpu, const std::string& where, const Architecture& a,
+                         const TrainingSetup& s, const HardwareCatalogue& hw, const BandTable* bands) {
+    const GpuModel& g = hw.require_gpu(gpu);
+    const int gpus = int(json::require_integer(c, "gpus", where));
+    const int gpn = int(json::integer(c, "gpus_per_node", where).value_or(8));
+    return estimate(a, s, with_band(target_for(g, gpn, gpus), bands, s));
+}
+
 // A measured run worked on its GPU: under enforce, with the profile's band and no headroom, the
 // calculator must not call it does-not-fit (issue 12: no published working configuration rejected).
 void judge_on_gpu(ValidationRow& r, const json_t* c, const std::string& where, const Architecture& a,
                   const TrainingSetup& s, const HardwareCatalogue& hw, const BandTable* bands) {
     const std::optional<std::string> gpu = json::string(c, "gpu", where);
     if (!gpu) return;
-    const GpuModel& g = hw.require_gpu(*gpu);
-    const int gpus = int(json::require_integer(c, "gpus", where));
-    const int gpn = int(json::integer(c, "gpus_per_node", where).value_or(8));
-    const Estimate e = estimate(a, s, with_band(target_for(g, gpn, gpus), bands, s));
+    const Estimate e = estimate_on_gpu(c, *gpu, where, a, s, hw, bands);
     r.verdict_on_gpu = std::string(name(e.verdict)) + " on " + *gpu;
     r.rejects_a_run_that_worked = e.verdict == Verdict::DoesNotFit;
 }
@@ -112,10 +119,7 @@ void run_verdict(ValidationRow& r, const json_t* c, const std::string& where, co
     JobSpec job = job_of(c, where);
     r.profile = profile(job.setup).id;
     Architecture a = resolve_arch(job, models);
-    const GpuModel& g = hw.require_gpu(json::require_string(c, "gpu", where));
-    const int gpus = int(json::require_integer(c, "gpus", where));
-    const int gpn = int(json::integer(c, "gpus_per_node", where).value_or(8));
-    Estimate e = estimate(a, job.setup, with_band(target_for(g, gpn, gpus), bands, job.setup));
+    const Estimate e = estimate_on_gpu(c, json::require_string(c, "gpu", where), where, a, job.setup, hw, bands);
     std::vector<std::string> expect;
     std::size_t i;
     json_t* v;

@@ -161,8 +161,9 @@ std::string assumed_text(const LlmOptions& given, const calc::TrainingSetup& s) 
     add("mbs", "--llm-mbs=" + std::to_string(s.mbs));
     add("recompute", std::string("--llm-recompute=") + calc::name(s.recompute));
     add("layout", layout_flag(s.layout) + (calc::describe(s.layout) == "dp only" ? " (dp only)" : ""));
-    if (s.fsdp == calc::Fsdp::Full && calc::profile(s).fsdp_by_default) add("fsdp", "--llm-fsdp=full");
-    if (const calc::FrameworkProfile& fp = calc::profile(s); calc::compile_matters(fp))
+    const calc::FrameworkProfile& fp = calc::profile(s);
+    if (s.fsdp == calc::Fsdp::Full && fp.fsdp_by_default) add("fsdp", "--llm-fsdp=full");
+    if (calc::compile_matters(fp))
         add("compile", std::string("--llm-compile=") + (calc::torch_compiled(s, fp) ? "on" : "off"));
     return what.empty() ? "" : "assumed (not given): " + what;
 }

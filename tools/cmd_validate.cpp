@@ -39,6 +39,18 @@ int print_profiles(const std::vector<calc::ProfileResiduals>& profiles, const st
         for (const auto& id : p.known_misses) left += (left.empty() ? "" : ", ") + id;
         if (!left.empty()) std::printf("    known misses: %s\n", left.c_str());
     }
+    // A site asks how good the framework it runs is, whatever the version: its profiles' cases together.
+    const auto families = calc::family_residuals(profiles);
+    if (!families.empty())
+        std::printf("\n%-20s %8s %5s %8s %8s  %s\n", "framework", "profiles", "cases", "median", "max",
+                    "median, high-confidence cases");
+    for (const auto& f : families) {
+        const std::string cases = std::to_string(f.high_cases) + (f.high_cases == 1 ? " case" : " cases");
+        const std::string high =
+            f.high_cases ? fmt_fixed(f.median_abs_high * 100, 1) + "% (" + cases + ")" : "- (no case)";
+        std::printf("%-20s %8zu %5zu %7s%% %7s%%  %s\n", f.family.c_str(), f.profiles, f.cases,
+                    fmt_fixed(f.median_abs * 100, 1).c_str(), fmt_fixed(f.max_abs * 100, 1).c_str(), high.c_str());
+    }
     if (write_to.empty()) return failed;
     if (unexplained > 0) {
         std::fprintf(stderr, "aifactory validate: --write-bands: %d case(s) outside their tolerance or rejecting a "

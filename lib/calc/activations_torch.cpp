@@ -130,6 +130,29 @@ double torch_block_saved_weight_bytes(const Architecture& a, const TorchBlockRun
     return 2 * linears / w.t;
 }
 
+// The last block's backward, beyond what the stage already keeps for it. No AC: the gradients of
+// its peak (rebuilt_backward). Op SAC: its recompute rebuilds the no-AC set beside the tensors the
+// policy cached, which it reuses instead of recomputing (eager: the SDPA output and logsumexp and
+// w1's output are in both; wq and wv's outputs are not, RoPE saves fp32 copies; compiled: every
+// cached tensor but TP's reduce_scatter outputs), plus those gradients. Layer SAC: the gradients,
+// and the whole rebuilt set when the last block is one of the checkpointed ones (an earlier
+// checkpointed block's backward runs after the later blocks' activations are freed). Full AC: 0,
+// the rebuilt block is the layer's own count. This moment comes after the loss has freed its
+// tensors: it matters where the loss's peak is small, as with torchtitan's chunked loss.
+double torch_block_backward_bytes_per_token(const Architecture& a, const TorchBlockRun& run) {
+    const Widths w = widths(a, run);
+    const double none = run.compiled ? compiled_none(w) : eager_none(w);
+    const double grads = rebuilt_backward(w, run.compiled);
+    if (run.recompute == Recompute::Full) return 0;
+    if (run.recompute == Recompute::None) return grads;
+    if (run.ac_every > 0) return grads + (run.layers % run.ac_every == 0 ? none - 2 * w.h / w.t : 0);
+    TorchBlockRun cached = run;
+    cached.sac_saves_abs = false;  // the weight abs is not a tensor of the rebuilt set
+    const double reused = run.compiled ? op_sac(w, cached) - (w.t > 1 ? 2 * w.h / w.t : 0)
+                                       : (2 * w.q + 4 * w.heads + 2 * w.f) / w.t;
+    return none - reused + grads;
+}
+
 bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp, bool moe_layer) {
     return fp.torch_block && !moe_layer && a.gated && !a.mla.enabled() && !a.dropout && s.flash &&
            s.precision != Precision::FP32;

@@ -29,6 +29,11 @@ struct TorchBlockRun {
 // mean over the model's blocks.
 double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& run);
 
+// Bytes per token the last block's backward holds beyond the stage's count for it: what its
+// recompute rebuilds besides the tensors SAC cached, and the gradients of its peak (0 under full AC,
+// whose count is that working set already). It exists after the loss has freed its tensors.
+double torch_block_backward_bytes_per_token(const Architecture& a, const TorchBlockRun& run);
+
 // Bytes one block saves for backward that do not scale with tokens: with 2024.12's op-SAC list,
 // eager float8 keeps the abs of every all-gathered linear weight (0 otherwise).
 double torch_block_saved_weight_bytes(const Architecture& a, const TorchBlockRun& run);

@@ -108,13 +108,17 @@ bool sequence_parallel(const TrainingSetup& s) {
     return s.layout.tp > 1 && (s.layout.sp || s.framework == Framework::FSDP);
 }
 
+TorchBlockRun torch_block_run(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp) {
+    return {s.recompute, torch_compiled(s, fp), s.precision == Precision::FP8, fp.sac_saves_abs,
+            s.layout.tp, s.ac_every, a.layers, fp.fused_qkv};
+}
+
 // Bytes of activations one micro-batch leaves on one GPU for one layer (feasibility §2.4).
 double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer,
                               const FrameworkProfile& fp) {
     const Layout& l = s.layout;
     if (torch_block_applies(a, s, fp, moe_layer)) {
-        const TorchBlockRun run{s.recompute, torch_compiled(s, fp), s.precision == Precision::FP8, fp.sac_saves_abs,
-                                l.tp, s.ac_every, a.layers, fp.fused_qkv};
+        const TorchBlockRun run = torch_block_run(a, s, fp);
         return double(s.seq) / l.cp * s.mbs * torch_block_bytes_per_token(a, run) +
                torch_block_saved_weight_bytes(a, run);
     }
@@ -165,14 +169,22 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
 }
 
 // The larger of one dense and one MoE layer's activations, among the kinds the stage has.
-double largest_layer(long layers, long moe_layers, double dense, double moe) {
-    return std::max(layers - moe_layers ? dense : 0.0, moe_layers ? moe : 0.0);
+// One micro-batch's activations of one dense and one MoE layer, and what the last dense block's
+// backward holds beyond its dense count (torchtitan's block: calc/activations_torch.hpp).
+struct LayerBytes {
+    double dense = 0, moe = 0, dense_backward = 0;
+};
+
+double largest_layer(long layers, long moe_layers, const LayerBytes& lb) {
+    return std::max(layers - moe_layers ? lb.dense : 0.0, moe_layers ? lb.moe : 0.0);
 }
 
-// Under full recompute, the one layer rebuilt at a time in backward (0 otherwise). It exists only
-// after the loss has freed its tensors, so it competes with the loss's peak instead of adding to it.
-double recompute_working(const TrainingSetup& s, long layers, long moe_layers, double dense, double moe) {
-    return s.recompute == Recompute::Full ? largest_layer(layers, moe_layers, dense, moe) : 0.0;
+// The working set of the layer whose backward runs: under full recompute the one layer rebuilt at a
+// time, otherwise what the last block's backward adds (0 where not counted). It exists only after
+// the loss has freed its tensors, so it competes with the loss's peak instead of adding to it.
+double recompute_working(const TrainingSetup& s, long layers, long moe_layers, const LayerBytes& lb) {
+    if (s.recompute == Recompute::Full) return largest_layer(layers, moe_layers, lb);
+    return layers > moe_layers ? lb.dense_backward : 0.0;
 }
 
 // Bytes of one parameter in the dtype FSDP gathers (bf16; fp32 training: 4).
@@ -181,7 +193,7 @@ double param_elem(const TrainingSetup& s) { return s.precision == Precision::FP3
 // Activations a stage holds at its peak, over the micro-batches in flight. `dense`/`moe` are one
 // layer's bytes; `logits` what the loss holds on this stage (0 off the last stage).
 double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, long layers, long moe_layers,
-                              double dense, double moe, double in_flight, double logits) {
+                              const LayerBytes& lb, double in_flight, double logits) {
     const long dense_layers = layers - moe_layers;
     const Layout& l = s.layout;
     const double tokens = double(s.seq) / l.cp * s.mbs;
@@ -198,14 +210,15 @@ double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, lon
         const bool split = sequence_parallel(s) || s.partition_activations;
         const double input = tokens * a.hidden * elem / (split ? l.tp : 1);
         const long stored = s.cpu_checkpointing ? std::min(layers, 1L) : kept(layers);
-        const double working = recompute_working(s, layers, moe_layers, dense, moe);
+        const double working = recompute_working(s, layers, moe_layers, lb);
         return (input * stored + ids) * in_flight + std::max(0.0, working - logits);
     }
     if (s.offload_activations) {
-        const double per_layer = largest_layer(layers, moe_layers, dense, moe);
+        const double per_layer = largest_layer(layers, moe_layers, lb);
         return (per_layer * kept(layers) + ids) * in_flight;
     }
-    return (dense * dense_layers + moe * moe_layers + ids) * in_flight;
+    const double working = recompute_working(s, layers, moe_layers, lb);
+    return (lb.dense * dense_layers + lb.moe * moe_layers + ids) * in_flight + std::max(0.0, working - logits);
 }
 
 // FSDP's root unit. The frameworks whose profile says so (FsdpRoot) call fully_shard on each
@@ -321,7 +334,7 @@ struct StageModel {
     int dp = 1, expert_tp = 1, stage = 0;
     double shard = 1, expert_shard = 1;
     long m = 1;                        // micro-batches per optimizer step
-    double dense_layer = 0, moe_layer = 0;  // one layer's activations
+    LayerBytes layer = {};             // one layer's activations
     double logits = 0;                 // the loss's bytes on the last stage
     double loss_cached = 0;            // reserved beside them, unused at the loss's peak
     double comm = 0;
@@ -347,9 +360,9 @@ struct StageModel {
         // The two gathered units of the FSDP buffers term (below) are among the kept ones.
         mb.weights += u.weights * std::max(0.0, params - 2 * sp.layer_max);
         // Activations are affine in the micro-batches held (the recompute working set is fixed).
-        const double none = stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, 0, mb.logits);
+        const double none = stage_activation_bytes(a, s, layers, sp.moe_layers, layer, 0, mb.logits);
         const double per_mb =
-            stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, 1, mb.logits) - none;
+            stage_activation_bytes(a, s, layers, sp.moe_layers, layer, 1, mb.logits) - none;
         const PipelinePeak peak = torch_pipeline_peak(s.layout, r, m, per_mb, u.grads * params, mb.logits);
         mb.activations = none + per_mb * peak.held;
         if (!peak.loss) mb.logits = 0;  // the peak comes after the last forward: no loss alive
@@ -378,7 +391,7 @@ struct StageModel {
         const double head_grad = head && s.lora_rank == 0 ? b.grads * head_params / s.layout.tp : 0.0;
         const PeakLines at_loss{s.optim_in_backward ? all_grads : std::min(all_grads, head_grad), mb.activations,
                                 mb.logits, mb.buffers};
-        const double first_block = largest_layer(layers, sp.moe_layers, dense_layer, moe_layer);
+        const double first_block = largest_layer(layers, sp.moe_layers, layer);
         const bool tied_grad = a.tied && embedding && s.lora_rank == 0 && !s.optim_in_backward;
         const double embedding_grad = tied_grad ? b.grads * p.embedding / s.layout.tp : 0.0;
         const double after = mb.buffers - autocast_copies;  // buffers that outlive backward
@@ -427,7 +440,7 @@ struct StageModel {
         // gradient freed by a post-accumulate-grad hook, so one tensor's gradient at a time.
         if (s.optim_in_backward) mb.gradients = std::min(mb.gradients, sp.largest * (b.grads + b.accum) / over(2));
         mb.logits = head ? logits : 0;
-        mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, dense_layer, moe_layer, in_flight(r),
+        mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, layer, in_flight(r),
                                                 mb.logits);
         if (keeps_unsharded) keep_stage_unsharded(mb, sp, r, layers);
         // Transient buffers inside the allocator at the peak.
@@ -440,11 +453,16 @@ struct StageModel {
             // Under PP torchtitan keeps the whole stage, the root's share included, unsharded
             // (keep_stage_unsharded above): no root term on top.
             if (fsdp_root_applies(s, fp) && !keeps_unsharded) {
-                // The larger moment counts: the activations and logits above hold kept + max(working,
-                // logits), so these buffers make the sum kept + max(logits + at_loss, working + at_block).
+                // The larger moment counts, and the lines show it. The activations above hold kept +
+                // max(0, working - logits): at the loss's moment the working set is not there yet.
                 const FsdpMoments fm = fsdp_root_moments(a, p, s, fp, sp, embedding, head, mb.buffers);
-                const double working = recompute_working(s, layers, sp.moe_layers, dense_layer, moe_layer);
-                mb.buffers = std::max(mb.logits + fm.at_loss, working + fm.at_block) - std::max(working, mb.logits);
+                const double working = recompute_working(s, layers, sp.moe_layers, layer);
+                if (mb.logits + fm.at_loss >= working + fm.at_block) {
+                    mb.activations -= std::max(0.0, working - mb.logits);
+                    mb.buffers = fm.at_loss;
+                } else {
+                    mb.buffers = working + fm.at_block - std::max(working, mb.logits);
+                }
             }
         } else if (stage >= 3)
             mb.buffers = 4 * sp.layer_max + 1e8;  // DeepSpeed: largest layer param+grad, prefetch bucket
@@ -491,8 +509,11 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
     sm.expert_shard = std::min<double>(sm.shard, expert_dp);
     // Micro-batches per optimizer step (1F1B needs at least pp to fill the pipeline).
     sm.m = s.gbs > 0 ? std::max(1L, s.gbs / std::max(1L, s.mbs * sm.dp)) : (l.pp > 1 ? 2L * l.pp : 1L);
-    if (a.dense_layers() > 0) sm.dense_layer = layer_bytes(a, s, false, sm.fp);
-    if (a.moe_layers() > 0) sm.moe_layer = layer_bytes(a, s, true, sm.fp);
+    if (a.dense_layers() > 0) sm.layer.dense = layer_bytes(a, s, false, sm.fp);
+    if (a.moe_layers() > 0) sm.layer.moe = layer_bytes(a, s, true, sm.fp);
+    if (a.dense_layers() > 0 && torch_block_applies(a, s, sm.fp, false))
+        sm.layer.dense_backward = double(s.seq) / l.cp * s.mbs *
+                                  torch_block_backward_bytes_per_token(a, torch_block_run(a, s, sm.fp));
     sm.lora_dense = lora_params_per_layer(a, s, false);
     sm.lora_moe = lora_params_per_layer(a, s, true);
     sm.logits = double(s.seq) / l.cp * s.mbs *

@@ -34,7 +34,9 @@ constexpr FrameworkProfile kProfiles[] = {
      "peak (12 bytes per logit), and the freed bf16 logits' block left reserved beside them (2 more, in "
      "reserved only); under TP loss_parallel's backward, (zeros + exp(log_softmax)) x grad beside the saved "
      "log_softmax (16 per local logit); Llama block saved tensors counted per AC mode (op SAC: every second mm, "
-     "flash SDPA, reduce_scatter, max and abs), eager or compiled blocks; compile off by default; FSDP2 root "
+     "flash SDPA, reduce_scatter, max and abs), eager or compiled blocks, and the last block's backward (what "
+     "its recompute rebuilds beside the cached tensors, and its gradients) as a moment after the loss's; "
+     "compile off by default; FSDP2 root "
      "unit (embedding, final norm, output) and the last block stay gathered through the loss's backward; "
      "under PP every stage stays gathered and accumulates unsharded fp32 gradients (calc/fsdp_pipeline.hpp)",
      "torchtitan at 9dec370 (benchmark commit): train.py loss_fn (compile off since e8977b0), "

@@ -200,6 +200,31 @@ std::vector<ProfileResiduals> profile_residuals(const std::vector<ValidationRow>
     return out;
 }
 
+std::vector<FamilyResiduals> family_residuals(const std::vector<ProfileResiduals>& profiles) {
+    std::vector<FamilyResiduals> out;
+    for (const ProfileResiduals& first : profiles) {
+        const std::string family = parse_profile(first.profile, "profile").family;
+        if (std::any_of(out.begin(), out.end(), [&](const FamilyResiduals& f) { return f.family == family; }))
+            continue;
+        FamilyResiduals f{family};
+        std::vector<double> all, high;
+        for (const ProfileResiduals& p : profiles) {
+            if (parse_profile(p.profile, "profile").family != family) continue;
+            ++f.profiles;
+            all.insert(all.end(), p.residuals.begin(), p.residuals.end());
+            high.insert(high.end(), p.band_residuals.begin(), p.band_residuals.end());
+        }
+        if (f.profiles < 2) continue;
+        f.cases = all.size();
+        f.high_cases = high.size();
+        f.median_abs = median_abs(all);
+        f.median_abs_high = median_abs(high);
+        for (double e : all) f.max_abs = std::max(f.max_abs, std::fabs(e));
+        out.push_back(f);
+    }
+    return out;
+}
+
 BandTable computed_bands(const std::vector<ProfileResiduals>& profiles) {
     BandTable t;
     for (const auto& p : profiles)

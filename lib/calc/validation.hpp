@@ -50,6 +50,16 @@ struct ProfileResiduals {
 };
 std::vector<ProfileResiduals> profile_residuals(const std::vector<ValidationRow>& rows, const BandTable& stored);
 
+// One framework's memory cases over all its versioned profiles (torchtitan@2024.12 ... @2026.06):
+// the figures a site asks of the framework it runs, whatever the version. Families with one profile
+// are their profile's row already; only those with cases in more than one profile are returned.
+struct FamilyResiduals {
+    std::string family;
+    std::size_t profiles = 0, cases = 0, high_cases = 0;
+    double median_abs = 0, max_abs = 0, median_abs_high = 0;
+};
+std::vector<FamilyResiduals> family_residuals(const std::vector<ProfileResiduals>& profiles);
+
 // The table `--write-bands` writes: each profile with counted cases gets its computed band.
 BandTable computed_bands(const std::vector<ProfileResiduals>& profiles);
 

@@ -180,6 +180,33 @@ START_TEST(torchtitan_block_saved_tensors_by_hand) {
     ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), (16 * 8192 + 16 * 225416) / 32.0);
     run.ac_every = 3;
     ck_assert_double_eq_tol(calc::torch_block_bytes_per_token(a, run), (10 * 8192 + 22 * 225416) / 32.0, 1e-9);
+    // The last block's backward beyond that count. No AC: the gradients of its peak, 2h + 2 x 2f.
+    run = {};
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 8192 + 57344);
+    // Eager op SAC: the no-AC set rebuilt but for the cached tensors it holds too (SDPA out 8,192 +
+    // lse 128 + w1 28,672; wq's and wv's outputs are not in it, RoPE saves fp32 copies), plus those
+    // gradients; 2024.12's cached abs is no tensor of the set and changes nothing.
+    run.recompute = calc::Recompute::Selective;
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 225416 - 36992 + 65536);
+    run.float8 = run.sac_saves_abs = true;
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 225416 - 36992 + 65536);
+    // Compiled: every cached tensor (55,424) is one the compiled set saves; the gradients 2h + 3 x 2f.
+    run = {};
+    run.recompute = calc::Recompute::Selective;
+    run.compiled = true;
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 94344 - 55424 + 94208);
+    // Full AC: the layer's own count is that working set already.
+    run.recompute = calc::Recompute::Full;
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 0);
+    // Layer SAC on 32 blocks: every 2nd, the last block is checkpointed and rebuilt whole beside its
+    // kept input; every 3rd, it is not (block 30's backward comes after block 31's and 32's are freed).
+    run = {};
+    run.recompute = calc::Recompute::Selective;
+    run.layers = 32;
+    run.ac_every = 2;
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 225416 - 8192 + 65536);
+    run.ac_every = 3;
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 65536);
     // TP 8 on Llama 3.1 70B (h = 8192, 64 heads: q = 8192, kv = 1024, f = 28672), eager op SAC:
     // (x 2h + wq 2q + wv 2kv + out 2q + lse 256 + w1 2f) / 8 = 13,600; reduce_scatter outputs of
     // wo and w2, 2h / 8 each; w2's local output is the full-sequence partial sum, 2h = 16,384.
@@ -325,6 +352,18 @@ START_TEST(torchtitan_2026_chunked_loss_fused_qkv_head_unit) {
     ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 16, 1e-12);
     calc::apply_option(j, "layout", "tp=1");
     ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 12, 1e-12);
+    // A 32,000-token vocabulary: the eager chunk loss holds 14 / 8 B per logit + the head's 10h + 4 =
+    // 96,964 B per token, the last block's backward 253,960 (the rebuilt set and its gradients, the
+    // fused wqkv cached but not in it) beside 2 gathered blocks and a gradient block. That moment is
+    // the peak now, where the full-sequence loss (12 B per logit) always outweighed it.
+    calc::JobSpec small = llama_job({{"arch", "hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=32000"},
+                                     {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"}, {"recompute", "selective"},
+                                     {"framework", "torchtitan"}});
+    const calc::Architecture sa = calc::parse_arch("hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=32000");
+    m = calc::memory_only(sa, calc::count_params(sa), small.setup, 8, 8);
+    const double kept = tokens * (32 * (63616.0 + 2048) + 8);
+    ck_assert_double_eq_tol(m.activations + m.logits + m.buffers - kept, tokens * 253960 + 6 * 218112000.0, 1);
+    ck_assert_double_gt(tokens * 253960 + 6 * 218112000.0, tokens * 96964 + 2 * (h + 32000 * h) + 4 * 32000 * h);
 }
 END_TEST
 
@@ -468,11 +507,14 @@ START_TEST(fsdp_root_unit_stays_gathered_through_backward) {
     // M5: the loss's peak (12 B per logit) outweighs a block's backward: root + the last block, bf16.
     calc::MemoryBreakdown m = calc::memory_only(a, p, j.setup, 8, 8);
     ck_assert_double_eq_tol(m.buffers, root + 2 * block, 1);
-    // A short sequence: a block's backward, once the loss has freed its tensors, is the larger
-    // moment: root + the output projection's unsharded bf16 grad + 2 gathered blocks + 1 grad block.
+    // A short sequence: the last block's backward, once the loss has freed its tensors, is the larger
+    // moment: root + the output projection's unsharded bf16 grad + 2 gathered blocks + 1 grad block,
+    // beside the block's rebuilt set and gradients (eager op SAC: 253,960 B per token, below).
     calc::apply_option(j, "seq", "256");
     m = calc::memory_only(a, p, j.setup, 8, 8);
-    ck_assert_double_eq_tol(m.buffers + m.logits, root + 2.0 * 128256 * 4096 + 6 * block, 1);
+    const double kept = 512 * (32 * 63616.0 + 8);
+    ck_assert_double_eq_tol(m.activations + m.logits + m.buffers - kept,
+                            root + 2.0 * 128256 * 4096 + 6 * block + 512 * 253960.0, 1);
     // Pipeline parallel: torchtitan reshards no block after forward; the last of 2 stages keeps its
     // 16 blocks, the final norm and the output projection gathered. That is the FSDP-under-PP term
     // (calc/fsdp_pipeline.hpp, in the weights line: fp32 shards over DP 4 + the bf16 copy beside
@@ -603,6 +645,21 @@ START_TEST(residuals_per_profile_against_the_stored_band) {
     ck_assert_double_eq(written.of(calc::parse_profile("megatron", "x")).lo, -0.30);
     // One case (fewer than kMinCasesForOwnBand): at least the default band.
     ck_assert_double_eq(written.of(calc::parse_profile("deepspeed", "x")).hi, calc::kDefaultBand);
+    // Per framework over its versions: only families with cases in two or more profiles get a row.
+    ck_assert(calc::family_residuals(prof).empty());
+    rows.push_back(memory_row("E", "torchtitan@2024.12", 0.01));
+    rows.push_back(memory_row("F", "torchtitan@2026.06", -0.09));
+    rows.push_back(memory_row("G", "torchtitan@2026.06", 0.04));
+    rows.back().confidence = "low";
+    const auto fam = calc::family_residuals(calc::profile_residuals(rows, stored));
+    ck_assert_int_eq(fam.size(), 1);
+    ck_assert_str_eq(fam[0].family, "torchtitan");
+    ck_assert_int_eq(fam[0].profiles, 2);
+    ck_assert_int_eq(fam[0].cases, 3);
+    ck_assert_int_eq(fam[0].high_cases, 2);
+    ck_assert_double_eq_tol(fam[0].median_abs, 0.04, 1e-12);
+    ck_assert_double_eq_tol(fam[0].max_abs, 0.09, 1e-12);
+    ck_assert_double_eq_tol(fam[0].median_abs_high, 0.05, 1e-12);
 }
 END_TEST
 

@@ -72,28 +72,39 @@ constexpr FrameworkProfile kProfiles[] = {
      "(del pred before backward) at 6fc499f6f; compile.components (model, loss by default) from 08b8b24 "
      "(2025-08-20); torch FSDP2 _fsdp_collectives.py foreach_reduce",
      1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::HeadUnit, false, false, false, 1, 16, true},
+    {"torchtitan@2026.05", "torchtitan", Framework::FSDP, "torchtitan@2025.08",
+     "no measured case: the chunked loss read at 786e26f (2026-04-27) and b5bcd76 (2026-08-21), the same loop; "
+     "borrows the band of torchtitan@2025.08",
+     "chunked loss (ChunkedCELoss, the llama3 configs' default from 786e26f): the output projection and the cross "
+     "entropy run one of 8 sequence chunks at a time, forward and backward, so the full logits never exist; "
+     "eager (compile off, the 8B and 70B configs' default) a chunk's backward peak holds its bf16 logits, the saved "
+     "fp32 log_softmax, nll_loss's fp32 gradient and log_softmax_backward's fp32 output (14 bytes per chunk "
+     "logit; under TP 18: loss_parallel's 16 beside the bf16 logits, later the vocab-parallel loss's fp32 "
+     "log_probs, zeros, exp and their sum); compiled (the inner loss only) its bf16 logits and bf16 grad (4); "
+     "an fp32 buffer of the hidden states' gradient (4h per token) waits beside it; FSDP: norm and output a "
+     "unit not resharded after forward, every block and the embedding resharded, the output projection's "
+     "unsharded gradient accumulated in fp32 across the chunks; no freed block of the loss counted as left "
+     "reserved (not derived for the chunk loop); op SAC saves every compute-intensive op (mm, attention) but "
+     "every second mm (wq, wv, w1, w2 saved); block count otherwise as 2025.06",
+     "torchtitan components/loss.py ChunkedCELoss (num_chunks = 8) and models/llama3/config_registry.py "
+     "(llama3_8b/70b: ChunkedCELoss, no compile) at 786e26f (#2937, 2026-04-27); the same loop as "
+     "ChunkedLossWrapper at b5bcd76; torch distributed/tensor/parallel/loss.py (TP until fec0c175d, "
+     "2026-06-05); config/configs.py (CompileConfig.enable = False, mixed_precision_reduce float32), "
+     "distributed/activation_checkpoint.py SelectiveAC (114151ad, 2026-03-23), distributed/fsdp.py "
+     "apply_fsdp_to_decoder (norm + output unit from 83e6941, 2025-07-28); torch FSDP2 _fsdp_param.py "
+     "to_accumulated_grad_if_needed",
+     1.00, 1.00, 14, 1.06, true, false, false, 4, 0, FsdpRoot::HeadUnit, false, false, false, 8, 18, true},
     {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.08",
      "four low-confidence cases (M25-llama3-8b, M25-qwen3-8b: torchtitan's NVFP4 doc's BF16 baselines, compile "
      "components not stated; M28: docs/chunked_loss.md's Qwen3 14B runs); constants read from the source "
      "at b5bcd76 (2026-08-21); borrows the band of torchtitan@2025.08",
-     "chunked loss (ChunkedLossWrapper, the llama3 configs' default): the output projection and the cross "
-     "entropy run one of 8 sequence chunks at a time, forward and backward, so the full logits never exist; "
-     "eager (compile off, the 8B and 70B configs' default) a chunk's backward peak holds its bf16 logits, the saved "
-     "fp32 log_softmax, nll_loss's fp32 gradient and log_softmax_backward's fp32 output (14 bytes per chunk "
-     "logit; under TP its vocab-parallel loss 18: fp32 log_probs, zeros, exp and their sum); compiled (the inner "
-     "loss only) its bf16 logits and bf16 grad (4); an fp32 buffer of the hidden "
-     "states' gradient (4h per token) waits beside it; op SAC saves every compute-intensive op (mm, "
-     "attention) but every second mm, with q, k, v in one fused wqkv matmul (wqkv, w1, w2 saved); FSDP: "
-     "norm and output a unit not resharded after forward, every block and the embedding resharded, the "
-     "output projection's unsharded gradient accumulated in fp32 across the chunks; no freed block of the "
-     "loss counted as left reserved (not derived for the chunk loop); block count otherwise as 2025.06",
-     "torchtitan components/loss.py ChunkedLossWrapper (num_chunks = 8; ChunkedCELoss since 786e26f, #2937, "
-     "2026-04-27), models/llama3/config_registry.py (llama3_8b/70b: ChunkedLossWrapper, SelectiveAC / "
-     "FullAC, no compile), config/configs.py (CompileConfig.enable = False, mixed_precision_reduce "
-     "float32), distributed/activation_checkpoint.py SelectiveAC (114151ad, 2026-03-23), "
-     "models/llama3/__init__.py fuse_qkv (default from 3396a4b, 2026-06-24), distributed/fsdp.py "
-     "apply_fsdp_to_decoder (norm + output unit from 83e6941, 2025-07-28), all at b5bcd76; torch FSDP2 "
-     "_fsdp_param.py to_accumulated_grad_if_needed",
+     "as 2026.05 (chunked loss, 8 chunks, 14 bytes per chunk logit eager, 18 under TP with its own "
+     "vocab-parallel loss, 4 compiled; the norm + output FSDP unit with its fp32 accumulated gradient), with "
+     "q, k and v in one fused wqkv matmul, whose whole output op SAC saves (wqkv, w1, w2 saved)",
+     "torchtitan models/llama3/__init__.py fuse_qkv (default from 3396a4b, 2026-06-24), components/loss.py "
+     "ChunkedLossWrapper and _LossParallelCrossEntropy (the only TP path since b3b60dabf, #3694, 2026-06-18), "
+     "models/llama3/config_registry.py (llama3_8b/70b: ChunkedLossWrapper, SelectiveAC / FullAC, no "
+     "compile), all at b5bcd76",
      1.00, 1.00, 14, 1.06, true, false, false, 4, 0, FsdpRoot::HeadUnit, false, false, true, 8, 18, true},
     {"fsdp@2.4", "fsdp", Framework::FSDP, "torchtitan@2024.12",
      "constants of torchtitan@2024.12 (same FSDP code path); llm-foundry verdict cases F7",

@@ -32,7 +32,8 @@ START_TEST(bare_name_is_the_newest_and_a_version_the_newest_not_after_it) {
     ck_assert_str_eq(id_of("torchtitan@2025.03"), "torchtitan@2024.12");  // before the compiled loss
     ck_assert_str_eq(id_of("torchtitan@2025.07"), "torchtitan@2025.06");  // before the [norm, output] unit
     ck_assert_str_eq(id_of("torchtitan@2025.10"), "torchtitan@2025.08");
-    ck_assert_str_eq(id_of("torchtitan@2026.05"), "torchtitan@2025.08");  // before the fused wqkv default
+    ck_assert_str_eq(id_of("torchtitan@2026.04"), "torchtitan@2025.08");  // the chunked loss came on 04-27
+    ck_assert_str_eq(id_of("torchtitan@2026.05"), "torchtitan@2026.05");  // chunked, before the fused wqkv
     ck_assert_str_eq(id_of("torchtitan@2026.06"), "torchtitan@2026.06");
     ck_assert_str_eq(id_of("torchtitan@2026.08.21"), "torchtitan@2026.06");
     ck_assert_str_eq(id_of("torchtitan@2024.01"), "torchtitan@2024.12");  // older than all: the oldest
@@ -318,6 +319,14 @@ START_TEST(torchtitan_2026_chunked_loss_fused_qkv_head_unit) {
     // The unit (bf16 norm + output) and the fp32 accumulated output gradient; no block, no embedding.
     ck_assert_double_eq_tol(m.buffers, 2 * (h + out) + 4 * out, 1);
     ck_assert_double_eq_tol(m.reserved, m.allocated * 1.06, 1);  // no eager-loss block left reserved
+    // torchtitan@2026.05 (786e26f to 3396a4b): the same chunked loss and FSDP units, with q, k and v
+    // projected apart, so op SAC saves wq and wv: 2kv less per token and block, nothing else moves.
+    calc::JobSpec may = j;
+    calc::apply_option(may, "framework", "torchtitan@2026.05");
+    const calc::MemoryBreakdown mm = memory_of(may, 8);
+    ck_assert_double_eq_tol(m.activations - mm.activations, tokens * 32 * 2048, 1);
+    ck_assert_double_eq_tol(mm.logits, m.logits, 1);
+    ck_assert_double_eq_tol(mm.buffers, m.buffers, 1);
     // A third less than torchtitan@2025.06 run alike (eager, its full 12 B-per-logit loss).
     calc::JobSpec old = llama_job({{"model", "llama3.1-8b"}, {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"},
                                    {"recompute", "selective"}, {"framework", "torchtitan@2025.06"}, {"compile", "off"}});

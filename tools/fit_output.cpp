@@ -60,7 +60,10 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     else
         std::printf("\nMemory per GPU, %s pipeline stage (rank %d, %ld layers; the worst) GiB\n", e.mem.stage,
                     e.mem.rank, e.mem.layers);
-    if (e.mem.moment == calc::PeakMoment::BackwardEnd)
+    if (e.mem.moment == calc::PeakMoment::BlockBackward)
+        std::printf("  at a layer's backward, after the loss: the layer rebuilt or replayed for it beside the kept"
+                    " activations; the loss's peak is lower\n");
+    else if (e.mem.moment == calc::PeakMoment::BackwardEnd)
         std::printf("  at the end of backward: every gradient made (a tied embedding's twice), the loss freed;"
                     " the loss's peak is lower\n");
     else if (e.mem.moment == calc::PeakMoment::OptimizerStep)

@@ -24,6 +24,7 @@ const char* name(Verdict v) {
 const char* name(PeakMoment m) {
     switch (m) {
         case PeakMoment::Loss: return "loss";
+        case PeakMoment::BlockBackward: return "block-backward";
         case PeakMoment::BackwardEnd: return "backward-end";
         case PeakMoment::OptimizerStep: return "optimizer-step";
     }

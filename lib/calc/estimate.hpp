@@ -32,8 +32,10 @@ struct Target {
 // people read: the PyTorch allocator peak, reserved with fragmentation, and nvidia-smi.
 // The loss's backward; the end of backward (every gradient made, the loss freed); the optimizer
 // step (foreach AdamW's temporary beside every gradient).
-enum class PeakMoment { Loss, BackwardEnd, OptimizerStep };
-const char* name(PeakMoment);  // "loss", "backward-end", "optimizer-step"
+// BlockBackward: a layer's backward after the loss has freed its tensors, beside what it rebuilds
+// (full recompute) or replays (torchtitan's op SAC) and its gradients.
+enum class PeakMoment { Loss, BlockBackward, BackwardEnd, OptimizerStep };
+const char* name(PeakMoment);  // "loss", "block-backward", "backward-end", "optimizer-step"
 
 // The lines of a breakdown that differ between those moments.
 struct PeakLines {
@@ -52,8 +54,9 @@ struct MemoryBreakdown {
     const char* stage = "only";  // pipeline stage these figures are for: "only", "first", "middle" or "last"
     int rank = 0;                // its pipeline rank
     long layers = 0;             // transformer layers on it
-    // When the peak happens. Loops that free the gradients between steps (calc/memory.cpp,
-    // gradient moments) can peak at the end of backward or at the optimizer step instead.
+    // When the peak happens: at the loss, or at a layer's backward after it; loops that free the
+    // gradients between steps (calc/memory.cpp, gradient moments) at the end of backward or at the
+    // optimizer step instead.
     PeakMoment moment = PeakMoment::Loss;
     PeakLines at_loss;  // when the moment is not the loss's: its lines there (a site's activation scale may tip it)
 

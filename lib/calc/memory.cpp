@@ -443,6 +443,12 @@ struct StageModel {
         mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, layer, in_flight(r),
                                                 mb.logits);
         if (keeps_unsharded) keep_stage_unsharded(mb, sp, r, layers);
+        // The layer whose backward runs after the loss (its rebuilt or replayed set, its gradients)
+        // competes with the loss's peak; the lines show the larger moment. At the loss's, the
+        // buffers line may differ by `loss_buffers_delta` (the FSDP root's moments).
+        const double working = keeps_unsharded ? 0.0 : recompute_working(s, layers, sp.moe_layers, layer);
+        bool after_loss = working > mb.logits;
+        double loss_buffers_delta = 0;
         // Transient buffers inside the allocator at the peak.
         double autocast_copies = 0;
         const double stage_params_gpu = sp.dense + sp.expert;
@@ -456,12 +462,13 @@ struct StageModel {
                 // The larger moment counts, and the lines show it. The activations above hold kept +
                 // max(0, working - logits): at the loss's moment the working set is not there yet.
                 const FsdpMoments fm = fsdp_root_moments(a, p, s, fp, sp, embedding, head, mb.buffers);
-                const double working = recompute_working(s, layers, sp.moe_layers, layer);
-                if (mb.logits + fm.at_loss >= working + fm.at_block) {
+                after_loss = mb.logits + fm.at_loss < working + fm.at_block;
+                if (!after_loss) {
                     mb.activations -= std::max(0.0, working - mb.logits);
                     mb.buffers = fm.at_loss;
                 } else {
                     mb.buffers = working + fm.at_block - std::max(working, mb.logits);
+                    loss_buffers_delta = fm.at_loss - mb.buffers;
                 }
             }
         } else if (stage >= 3)
@@ -480,6 +487,11 @@ struct StageModel {
         if (s.quant == Quant::NF4) mb.buffers += 2 * sp.largest_linear;
         if (gradient_moments_apply())
             choose_gradient_moment(mb, sp, embedding, head, layers, trainable, autocast_copies);
+        else if (after_loss) {
+            mb.moment = PeakMoment::BlockBackward;
+            mb.at_loss = {mb.gradients, mb.activations - (working - mb.logits), mb.logits,
+                          mb.buffers + loss_buffers_delta};
+        }
         mb.allocated = mb.weights + mb.gradients + mb.optimizer + mb.activations + mb.logits + mb.buffers;
         mb.reserved = mb.allocated * fp.fragmentation + (head ? loss_cached : 0);
         mb.cuda_context = 0.6 * GiB;

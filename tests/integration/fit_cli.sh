@@ -190,6 +190,11 @@ check "the loss's moment is not remarked" '! grep -q "end of backward" "$out" &&
 # The HF Trainer's foreach AdamW step (a state-sized temporary beside every gradient) is a moment too.
 "$AIF" fit --model llama3.2-3b --gpu-mem 80 --gpus 1 --framework hf --seq 1024 --mbs 1 --recompute full > "$out"
 check "the optimizer-step moment is said" 'grep -q "^  at the optimizer step: every gradient plus foreach AdamW" "$out"'
+# torchtitan's chunked loss with a 32K vocabulary: the last block's backward (op SAC replays it) is the peak.
+"$AIF" fit --model mistral-7b --framework torchtitan --gpus 8 --gpu nvidia-h100-sxm5-80gb --mbs 2 --seq 8192 --recompute selective > "$out"
+check "the block-backward moment is said" 'grep -q "^  at a layer'"'"'s backward, after the loss: the layer rebuilt or replayed" "$out"'
+"$AIF" fit --model mistral-7b --framework torchtitan --gpus 8 --gpu nvidia-h100-sxm5-80gb --mbs 2 --seq 8192 --recompute selective --json > "$out"
+check "JSON names the block-backward moment" 'grep -q "\"peak_moment\": *\"block-backward\"" "$out"'
 check "JSON names each moment" 'tune --json | grep -q "\"peak_moment\": *\"backward-end\"" && tune --lora 64 --json | grep -q "\"peak_moment\": *\"loss\"" && "$AIF" fit --model llama3.2-3b --gpu-mem 80 --gpus 1 --framework hf --seq 1024 --mbs 1 --recompute full --json | grep -q "\"peak_moment\": *\"optimizer-step\""'
 
 # --fsdp takes its value as the synopsis shows it: `--fsdp full` = `--fsdp=full` = `--fsdp`.

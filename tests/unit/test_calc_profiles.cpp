@@ -373,6 +373,12 @@ START_TEST(torchtitan_2026_chunked_loss_fused_qkv_head_unit) {
     const double kept = tokens * (32 * (63616.0 + 2048) + 8);
     ck_assert_double_eq_tol(m.activations + m.logits + m.buffers - kept, tokens * 253960 + 6 * 218112000.0, 1);
     ck_assert_double_gt(tokens * 253960 + 6 * 218112000.0, tokens * 96964 + 2 * (h + 32000 * h) + 4 * 32000 * h);
+    // The lines are that moment's; the loss's are kept beside them (a site's activation scale may tip it).
+    ck_assert_int_eq(int(m.moment), int(calc::PeakMoment::BlockBackward));
+    ck_assert_double_eq_tol(m.at_loss.activations, kept, 1);
+    ck_assert_double_eq_tol(m.at_loss.logits, m.logits, 1);
+    ck_assert_double_lt(m.at_loss.sum(), m.lines().sum());
+    ck_assert_int_eq(int(memory_of(j, 8).moment), int(calc::PeakMoment::Loss));  // Llama 3's vocabulary
 }
 END_TEST
 

@@ -45,6 +45,14 @@ START_TEST(rounded_published_counts_match) {
     ck_assert(std::fabs(calc::count_params(catalogue().require("mixtral-8x22b").arch).active - 39.16e9) < 0.01e9);
     ck_assert(std::fabs(total("mpt-7b") - 6.65e9) < 0.01e9);
     ck_assert(std::fabs(total("deepseek-v3") - 671.0e9) < 0.5e9);
+    // Qwen3 from torchtitan's definitions, by hand: 8B, 36 x (attention 4096 x 128 x (2 x 32 + 2 x 8)
+    // + QK norm 256 + norms 8192 + MLP 3 x 4096 x 12288) + untied embedding and head 2 x 151936 x 4096
+    // + final norm 4096 (the card: 8.2B). 30B-A3B, 48 x (2048 x 128 x (64 + 8) + 256 + 4096 + 128
+    // experts x 3 x 2048 x 768 + router 2048 x 128) + 2 x 151936 x 2048 + 2048 (the card: 30.5B, 3.3B active).
+    ck_assert_double_eq(total("qwen3-8b"), 36 * 192'946'432.0 + 1'244'659'712 + 4096);
+    ck_assert_double_eq(total("qwen3-30b-a3b"), 48 * 623'120'640.0 + 622'329'856 + 2048);
+    ck_assert_double_eq(calc::count_params(catalogue().require("qwen3-30b-a3b").arch).active,
+                        48 * 56'889'600.0 + 622'329'856 + 2048);
 }
 END_TEST
 

@@ -21,13 +21,15 @@ struct Widths {
 // Eager, no AC: what autograd saves. Per norm: the fp32 upcast (pow/mul), the fp32 rsqrt per
 // token, the bf16 normalised output (mul by weight); with TP the colwise linears save the
 // all-gathered norm output as well. RoPE saves xq, xk as fp32 complex; SDPA saves q, the
-// repeated k and v (bf16, full heads), its output and the fp32 logsumexp per head; wo saves the
-// contiguous SDPA output; the MLP saves w1's and w3's outputs, silu's output and the product.
-double eager_none(const Widths& w) {
+// repeated k and v (bf16, full heads; with enable_gqa, torchtitan from ff0829c, 2026-01-27, k and v
+// at the KV heads), its output and the fp32 logsumexp per head; wo saves the contiguous SDPA output;
+// the MLP saves w1's and w3's outputs, silu's output and the product.
+double eager_none(const Widths& w, bool sdpa_gqa) {
     double norms = 2 * (4 * w.h + 4 + 2 * w.h) / w.t;
     if (w.t > 1) norms += 2 * 2 * w.h;  // gathered along the sequence (SequenceParallel norms)
     const double rope = (4 * w.q + 4 * w.kv) / w.t;
-    const double sdpa = (2 * w.q + 2 * w.q + 2 * w.q + 2 * w.q + 4 * w.heads) / w.t;  // q, k, v, out, lse
+    const double kv = sdpa_gqa ? w.kv : w.q;
+    const double sdpa = (2 * w.q + 2 * kv + 2 * kv + 2 * w.q + 4 * w.heads) / w.t;  // q, k, v, out, lse
     const double wo_input = 2 * w.q / w.t;
     const double mlp = 8 * w.f / w.t;
     return norms + rope + sdpa + wo_input + mlp;
@@ -93,11 +95,16 @@ Widths widths(const Architecture& a, const TorchBlockRun& run) {
             double(run.tp < 1 ? 1 : run.tp)};
 }
 
+// What one block saves without AC, eager or compiled.
+double no_ac(const Widths& w, const TorchBlockRun& run) {
+    return run.compiled ? compiled_none(w) : eager_none(w, run.sdpa_gqa);
+}
+
 }  // namespace
 
 double torch_block_bytes_per_token(const Architecture& a, const TorchBlockRun& run) {
     const Widths w = widths(a, run);
-    const double none = run.compiled ? compiled_none(w) : eager_none(w);
+    const double none = no_ac(w, run);
     if (run.recompute == Recompute::Selective && run.ac_every > 0 && run.layers > 0) {
         // _apply_ac_to_transformer_block: a counter over the blocks, 1-based, wraps block k in
         // full AC when k % N == 0, so floor(L/N) blocks keep only their input (2h/t, sequence
@@ -131,26 +138,34 @@ double torch_block_saved_weight_bytes(const Architecture& a, const TorchBlockRun
 }
 
 // The last block's backward, beyond what the stage already keeps for it. No AC: the gradients of
-// its peak (rebuilt_backward). Op SAC: its recompute rebuilds the no-AC set beside the tensors the
-// policy cached, which it reuses instead of recomputing (eager: the SDPA output and logsumexp and
-// w1's output are in both; wq and wv's outputs are not, RoPE saves fp32 copies; compiled: every
-// cached tensor but TP's reduce_scatter outputs), plus those gradients. Layer SAC: the gradients,
-// and the whole rebuilt set when the last block is one of the checkpointed ones (an earlier
-// checkpointed block's backward runs after the later blocks' activations are freed). Full AC: 0,
-// the rebuilt block is the layer's own count. This moment comes after the loss has freed its
+// its peak (rebuilt_backward). Layer SAC: the gradients, and the whole rebuilt set beside the kept
+// input when the last block is one of the checkpointed ones (an earlier checkpointed block's
+// backward runs after the later blocks' activations are freed; the compiled set holds the input
+// already). Full AC: 0, the rebuilt block is the layer's own count. Op SAC, eager: the replay
+// (torch/utils/checkpoint.py _CachedTorchDispatchMode) hands each cached output to the op that
+// recomputes it and drops the cache's reference, so a cached tensor the rebuilt graph does not save
+// is freed as the replay goes (wq's/wqkv's and wv's outputs, read by RoPE's fp32 copies and the split's
+// copies; TP's reduce_scatter of wo, read by the residual add). Held: the no-AC set, the checkpoint's
+// block input and, with early stop (torchtitan before 25413d224), w2's output and its reduce_scatter,
+// which the replay never reaches. Compiled, the backward graph holds the no-AC set, which has every
+// cached tensor but TP's reduce_scatter outputs. This moment comes after the loss has freed its
 // tensors: it matters where the loss's peak is small, as with torchtitan's chunked loss.
 double torch_block_backward_bytes_per_token(const Architecture& a, const TorchBlockRun& run) {
     const Widths w = widths(a, run);
-    const double none = run.compiled ? compiled_none(w) : eager_none(w);
-    const double grads = rebuilt_backward(w, run.compiled);
+    const double none = no_ac(w, run), grads = rebuilt_backward(w, run.compiled), input = 2 * w.h / w.t;
+    const double reduce_scatter = w.t > 1 ? 2 * w.h / w.t : 0;
     if (run.recompute == Recompute::Full) return 0;
     if (run.recompute == Recompute::None) return grads;
-    if (run.ac_every > 0) return grads + (run.layers % run.ac_every == 0 ? none - 2 * w.h / w.t : 0);
+    if (run.ac_every > 0) {
+        if (run.layers % run.ac_every != 0) return grads;
+        return none + (run.compiled ? 0 : input) + grads - input;
+    }
     TorchBlockRun cached = run;
     cached.sac_saves_abs = false;  // the weight abs is not a tensor of the rebuilt set
-    const double reused = run.compiled ? op_sac(w, cached) - (w.t > 1 ? 2 * w.h / w.t : 0)
-                                       : (2 * w.q + 4 * w.heads + 2 * w.f) / w.t;
-    return none - reused + grads;
+    const double saved = op_sac(w, cached);
+    if (run.compiled) return none + reduce_scatter + grads - saved;
+    const double unreplayed = run.replays_whole_block ? 0 : 2 * w.h + reduce_scatter;
+    return none + input + unreplayed + grads - saved;
 }
 
 bool torch_block_applies(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp, bool moe_layer) {

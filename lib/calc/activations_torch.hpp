@@ -20,6 +20,8 @@ struct TorchBlockRun {
     int ac_every = 0;  // selective_ac_option = N: every N-th block full AC (0: op SAC)
     long layers = 0;   // the model's blocks (layer SAC counts them across the model)
     bool fused_qkv = false;  // q, k, v projected by one matmul, wqkv (torchtitan from 2026-06)
+    bool replays_whole_block = false;  // AC without early stop: the recompute consumes every cached output
+    bool sdpa_gqa = false;   // SDPA reads k and v at the KV heads (enable_gqa), no repeat_kv copies
 };
 
 // Bytes one block saves for backward per token of the micro-batch (tokens = seq/cp x mbs). With

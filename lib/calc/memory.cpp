@@ -110,7 +110,7 @@ bool sequence_parallel(const TrainingSetup& s) {
 
 TorchBlockRun torch_block_run(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp) {
     return {s.recompute, torch_compiled(s, fp), s.precision == Precision::FP8, fp.sac_saves_abs,
-            s.layout.tp, s.ac_every, a.layers, fp.fused_qkv};
+            s.layout.tp, s.ac_every, a.layers, fp.fused_qkv, fp.ac_replays_whole_block, fp.sdpa_gqa};
 }
 
 // Bytes of activations one micro-batch leaves on one GPU for one layer (feasibility §2.4).
@@ -213,12 +213,12 @@ double stage_activation_bytes(const Architecture& a, const TrainingSetup& s, lon
         const double working = recompute_working(s, layers, moe_layers, lb);
         return (input * stored + ids) * in_flight + std::max(0.0, working - logits);
     }
+    const double working = std::max(0.0, recompute_working(s, layers, moe_layers, lb) - logits);
     if (s.offload_activations) {
         const double per_layer = largest_layer(layers, moe_layers, lb);
-        return (per_layer * kept(layers) + ids) * in_flight;
+        return (per_layer * kept(layers) + ids) * in_flight + working;
     }
-    const double working = recompute_working(s, layers, moe_layers, lb);
-    return (lb.dense * dense_layers + lb.moe * moe_layers + ids) * in_flight + std::max(0.0, working - logits);
+    return (lb.dense * dense_layers + lb.moe * moe_layers + ids) * in_flight + working;
 }
 
 // FSDP's root unit. The frameworks whose profile says so (FsdpRoot) call fully_shard on each
@@ -365,7 +365,10 @@ struct StageModel {
             stage_activation_bytes(a, s, layers, sp.moe_layers, layer, 1, mb.logits) - none;
         const PipelinePeak peak = torch_pipeline_peak(s.layout, r, m, per_mb, u.grads * params, mb.logits);
         mb.activations = none + per_mb * peak.held;
-        if (!peak.loss) mb.logits = 0;  // the peak comes after the last forward: no loss alive
+        if (!peak.loss) {  // the peak comes after the last forward: no loss alive, the working set whole
+            mb.activations += std::min(recompute_working(s, layers, sp.moe_layers, layer), mb.logits);
+            mb.logits = 0;
+        }
         // Sharded gradients only appear at the last micro-batch's reduce-scatter (zero_grad set
         // them to None): at the peak the gradients are the unsharded accumulation.
         mb.gradients = u.grads * params * peak.share;
@@ -444,11 +447,11 @@ struct StageModel {
                                                 mb.logits);
         if (keeps_unsharded) keep_stage_unsharded(mb, sp, r, layers);
         // The layer whose backward runs after the loss (its rebuilt or replayed set, its gradients)
-        // competes with the loss's peak; the lines show the larger moment. At the loss's, the
-        // buffers line may differ by `loss_buffers_delta` (the FSDP root's moments).
-        const double working = keeps_unsharded ? 0.0 : recompute_working(s, layers, sp.moe_layers, layer);
-        bool after_loss = working > mb.logits;
-        double loss_buffers_delta = 0;
+        // competes with the loss's peak. The activations above hold kept + max(0, working - logits);
+        // the FSDP root's buffers differ between the two moments by `block_buffers_delta`.
+        const double working = recompute_working(s, layers, sp.moe_layers, layer);
+        const double kept = mb.activations - std::max(0.0, working - mb.logits);
+        double block_buffers_delta = 0;
         // Transient buffers inside the allocator at the peak.
         double autocast_copies = 0;
         const double stage_params_gpu = sp.dense + sp.expert;
@@ -459,17 +462,9 @@ struct StageModel {
             // Under PP torchtitan keeps the whole stage, the root's share included, unsharded
             // (keep_stage_unsharded above): no root term on top.
             if (fsdp_root_applies(s, fp) && !keeps_unsharded) {
-                // The larger moment counts, and the lines show it. The activations above hold kept +
-                // max(0, working - logits): at the loss's moment the working set is not there yet.
                 const FsdpMoments fm = fsdp_root_moments(a, p, s, fp, sp, embedding, head, mb.buffers);
-                after_loss = mb.logits + fm.at_loss < working + fm.at_block;
-                if (!after_loss) {
-                    mb.activations -= std::max(0.0, working - mb.logits);
-                    mb.buffers = fm.at_loss;
-                } else {
-                    mb.buffers = working + fm.at_block - std::max(working, mb.logits);
-                    loss_buffers_delta = fm.at_loss - mb.buffers;
-                }
+                mb.buffers = fm.at_loss;
+                block_buffers_delta = fm.at_block - fm.at_loss;
             }
         } else if (stage >= 3)
             mb.buffers = 4 * sp.layer_max + 1e8;  // DeepSpeed: largest layer param+grad, prefetch bucket
@@ -485,12 +480,14 @@ struct StageModel {
         }
         // QLoRA dequantizes one frozen weight to bf16 for its matmul (torchao linear_nf4).
         if (s.quant == Quant::NF4) mb.buffers += 2 * sp.largest_linear;
-        if (gradient_moments_apply())
+        if (gradient_moments_apply()) {
             choose_gradient_moment(mb, sp, embedding, head, layers, trainable, autocast_copies);
-        else if (after_loss) {
-            mb.moment = PeakMoment::BlockBackward;
-            mb.at_loss = {mb.gradients, mb.activations - (working - mb.logits), mb.logits,
-                          mb.buffers + loss_buffers_delta};
+        } else if (!keeps_unsharded) {
+            // The lines show the larger moment: after the loss its tensors are gone.
+            const PeakLines at_loss{mb.gradients, kept, mb.logits, mb.buffers};
+            const PeakLines at_block{mb.gradients, kept + working, 0, mb.buffers + block_buffers_delta};
+            mb.set_lines(at_block.sum() > at_loss.sum() ? at_block : at_loss);
+            if (at_block.sum() > at_loss.sum()) mb.moment = PeakMoment::BlockBackward, mb.at_loss = at_loss;
         }
         mb.allocated = mb.weights + mb.gradients + mb.optimizer + mb.activations + mb.logits + mb.buffers;
         mb.reserved = mb.allocated * fp.fragmentation + (head ? loss_cached : 0);

@@ -25,7 +25,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "megatron/core/tensor_parallel/cross_entropy.py (calculate_logits_max: .float(); save_for_backward of "
      "exp_logits; backward's grad_input is the saved softmax) and core/fusions/fused_cross_entropy.py "
      "(grad_input.to(torch.bfloat16)) at d98e8a64; docs/source/api-guide/dist_optimizer.md",
-     1.00, 1.00, 6, 1.05, false, false, false, 0, 0, FsdpRoot::None, false, false, false, 1, 0, false},
+     1.00, 1.00, 6, 1.05, false, false, false, 0, 0, FsdpRoot::None, false, false, false, 1, 0, false, false, false},
     {"torchtitan@2024.12", "torchtitan", Framework::FSDP, "",
      "torchtitan benchmarks/llama3_h100_202412_torchtitan.md (cases M5-M8 and their compile, float8 and "
      "async-TP rows; the 405B PP rows M23, low confidence); the 8B preset's logs in PRs #808, #812, #822, #833 "
@@ -45,7 +45,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "_fsdp_state.py _lazy_init (the root is not resharded after forward); torch "
      "distributed/tensor/parallel/loss.py _nll_loss_and_log_softmax_backward; torch.distributed.pipelining "
      "stage.py backward_maybe_with_nosync, _fsdp_param.py to_accumulated_grad_if_needed",
-     1.00, 1.00, 12, 1.06, true, true, false, 0, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 16, true},
+     1.00, 1.00, 12, 1.06, true, true, false, 0, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 16, true, false, false},
     {"torchtitan@2025.06", "torchtitan", Framework::FSDP, "torchtitan@2024.12",
      "torchtitan benchmarks/llama3_8b_h200_2025-06_torchtitan.md at e7c0cae (cases M22, float8 + compile); the "
      "8B preset's log in PR #1287, June 2025 (M27); torchao's float8 tutorial, low confidence (M27)",
@@ -57,7 +57,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "torchtitan/components/loss.py build_cross_entropy_loss (bbb1b61, #1033, 2025-04-02; in v0.1.0, "
      "2025-06-17; compile.components since 08b8b24, 2025-08-20); models/llama3/parallelize_llama.py at e7c0cae "
      "(apply_fsdp as at 9dec370), models/llama3/train_configs/llama3_{8b,70b,405b}.toml at e7c0cae",
-     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 16, true},
+     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::RootLastBlock, false, false, false, 1, 16, true, false, false},
     {"torchtitan@2025.08", "torchtitan", Framework::FSDP, "torchtitan@2025.06",
      "one high-confidence case (M27-pr1625-default: the 8B preset as shipped, August 2025) and the "
      "low-confidence runs of August-December 2025 (M26, M27); below five high-confidence cases its band "
@@ -66,12 +66,13 @@ constexpr FrameworkProfile kProfiles[] = {
      "aten.abs), with FSDP2's units as from 83e6941 (2025-07-28): the embedding and every block resharded "
      "after forward, the final norm and the output projection a unit that is not, the root unit without "
      "parameters; after the loss the output projection's unsharded gradient, then its fp32 reduce-scatter "
-     "copy, beside that unit",
+     "copy, beside that unit; AC with early_stop=False (from 25413d224, 2025-08-29): the replay in backward runs "
+     "the whole block",
      "torchtitan models/llama3/infra/parallelize.py apply_fsdp at 6fc499f6f (2025-08-14; [norm, output] "
      "unit from 83e6941, #1094), components/loss.py build_cross_entropy_loss and train.py train_step "
      "(del pred before backward) at 6fc499f6f; compile.components (model, loss by default) from 08b8b24 "
      "(2025-08-20); torch FSDP2 _fsdp_collectives.py foreach_reduce",
-     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::HeadUnit, false, false, false, 1, 16, true},
+     1.00, 1.00, 12, 1.06, true, false, false, 4, 2, FsdpRoot::HeadUnit, false, false, false, 1, 16, true, true, false},
     {"torchtitan@2026.05", "torchtitan", Framework::FSDP, "torchtitan@2025.08",
      "no measured case: the chunked loss read at 786e26f (2026-04-27) and b5bcd76 (2026-08-21), the same loop; "
      "borrows the band of torchtitan@2025.08",
@@ -85,7 +86,8 @@ constexpr FrameworkProfile kProfiles[] = {
      "unit not resharded after forward, every block and the embedding resharded, the output projection's "
      "unsharded gradient accumulated in fp32 across the chunks; no freed block of the loss counted as left "
      "reserved (not derived for the chunk loop); op SAC saves every compute-intensive op (mm, attention) but "
-     "every second mm (wq, wv, w1, w2 saved); block count otherwise as 2025.06",
+     "every second mm (wq, wv, w1, w2 saved); SDPA with enable_gqa, k and v kept at the KV heads (from ff0829c, "
+     "2026-01-27); block count otherwise as 2025.06",
      "torchtitan components/loss.py ChunkedCELoss (num_chunks = 8) and models/llama3/config_registry.py "
      "(llama3_8b/70b: ChunkedCELoss, no compile) at 786e26f (#2937, 2026-04-27); the same loop as "
      "ChunkedLossWrapper at b5bcd76; torch distributed/tensor/parallel/loss.py (TP until fec0c175d, "
@@ -93,7 +95,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "distributed/activation_checkpoint.py SelectiveAC (114151ad, 2026-03-23), distributed/fsdp.py "
      "apply_fsdp_to_decoder (norm + output unit from 83e6941, 2025-07-28); torch FSDP2 _fsdp_param.py "
      "to_accumulated_grad_if_needed",
-     1.00, 1.00, 14, 1.06, true, false, false, 4, 0, FsdpRoot::HeadUnit, false, false, false, 8, 18, true},
+     1.00, 1.00, 14, 1.06, true, false, false, 4, 0, FsdpRoot::HeadUnit, false, false, false, 8, 18, true, true, true},
     {"torchtitan@2026.06", "torchtitan", Framework::FSDP, "torchtitan@2025.08",
      "four low-confidence cases (M25-llama3-8b, M25-qwen3-8b: torchtitan's NVFP4 doc's BF16 baselines, compile "
      "components not stated; M28: docs/chunked_loss.md's Qwen3 14B runs); constants read from the source "
@@ -105,14 +107,14 @@ constexpr FrameworkProfile kProfiles[] = {
      "ChunkedLossWrapper and _LossParallelCrossEntropy (the only TP path since b3b60dabf, #3694, 2026-06-18), "
      "models/llama3/config_registry.py (llama3_8b/70b: ChunkedLossWrapper, SelectiveAC / FullAC, no "
      "compile), all at b5bcd76",
-     1.00, 1.00, 14, 1.06, true, false, false, 4, 0, FsdpRoot::HeadUnit, false, false, true, 8, 18, true},
+     1.00, 1.00, 14, 1.06, true, false, false, 4, 0, FsdpRoot::HeadUnit, false, false, true, 8, 18, true, true, true},
     {"fsdp@2.4", "fsdp", Framework::FSDP, "torchtitan@2024.12",
      "constants of torchtitan@2024.12 (same FSDP code path); llm-foundry verdict cases F7",
      "PyTorch FSDP/FSDP2 loop with an eager fp32 cross entropy (2+4+4 bytes per logit); op-level SAC 65%; "
      "blocks wrapped, the rest in the root unit, gathered from forward to the end of backward",
      "torch.distributed.fsdp: FSDP1 _runtime_utils.py _post_forward_reshard (the root is not freed), FSDP2 "
      "_fsdp_state.py _lazy_init (post_forward_mesh_info = None for the root); torchtitan@2024.12 above",
-     1.00, 0.65, 10, 1.06, false, false, false, 0, 0, FsdpRoot::Root, false, false, false, 1, 0, true},
+     1.00, 0.65, 10, 1.06, false, false, false, 0, 0, FsdpRoot::Root, false, false, false, 1, 0, true, false, false},
     {"torchtune@0.4", "torchtune", Framework::FSDP, "",
      "torchtune README tables (cases M12-M14: Llama 3.1 8B/70B/405B, 3.2 3B; 2024-10 and 2024-11)",
      "torchtune's llama3 modules with SDPA (Megatron-style count); chunked cross entropy, the output "
@@ -128,12 +130,12 @@ constexpr FrameworkProfile kProfiles[] = {
      "and bd2a0fc7 (v0.6.0+220); torch inductor scatter_upon_const_tensor (pytorch#129043, torch 2.5); "
      "recipes/lora_finetune_distributed.py _is_layer_name and training/_distributed.py shard_model at 0031bfb "
      "(full recipes' configs shard tok_embeddings and output apart: custom_sharded_layers)",
-     1.00, 1.00, 6.5, 1.06, false, false, false, 2.25, 0, FsdpRoot::LoraRecipe, true, false, false, 1, 0, false},
+     1.00, 1.00, 6.5, 1.06, false, false, false, 2.25, 0, FsdpRoot::LoraRecipe, true, false, false, 1, 0, false, false, false},
     {"deepspeed@0.16", "deepspeed", Framework::DeepSpeed, "",
      "BigScience Megatron-DeepSpeed runs (case M17, 2022); DeepSpeed's own ZeRO estimators",
      "ZeRO estimators' state bytes; fp32 loss on fp16/bf16 logits (6 bytes per logit); 8% fragmentation",
      "deepspeed/runtime/zero/stage3.py, stage_1_and_2.py (estimate_zero*_model_states_mem_needs)",
-     1.00, 1.00, 6, 1.08, false, false, false, 0, 0, FsdpRoot::None, false, false, false, 1, 0, false},
+     1.00, 1.00, 6, 1.08, false, false, false, 0, 0, FsdpRoot::None, false, false, false, 1, 0, false, false, false},
     {"hf@4.46", "hf", Framework::HF, "",
      "no measured case: the activation count of feasibility.md section 2.4",
      "HF Trainer eager Llama: ~28 bf16 hidden-state copies per layer where Megatron counts 17 (x1.65); "
@@ -144,7 +146,7 @@ constexpr FrameworkProfile kProfiles[] = {
      "transformers models/llama/modeling_llama.py, trainer.py (_inner_training_loop), training_args.py (optim); "
      "torch optim/adamw.py _multi_tensor_adamw (_foreach_sqrt); loss/loss_utils.py ForCausalLMLoss "
      "(logits.float(), logits[..., :-1, :].contiguous())",
-     1.65, 0.70, 14, 1.08, false, false, false, 0, 0, FsdpRoot::None, true, true, false, 1, 0, false},
+     1.65, 0.70, 14, 1.08, false, false, false, 0, 0, FsdpRoot::None, true, true, false, 1, 0, false, false, false},
 };
 
 // "core_r0.12" → {0, 12}; "2025.06" → {2025, 6}: the numbers in the text, in order.

@@ -72,6 +72,13 @@ struct FrameworkProfile {
     // data_parallel_shard_degree = -1; the plain FSDP loop by its name): FSDP full when the job does
     // not say (--fsdp).
     bool fsdp_by_default;
+    // Its AC wrappers pass early_stop=False (torchtitan from 25413d224, 2025-08-29): the recompute in
+    // backward replays the whole block, consuming every output op SAC cached, instead of stopping
+    // once the tensors backward needs exist (calc/activations_torch.cpp, the last block's backward).
+    bool ac_replays_whole_block;
+    // Its attention calls SDPA with enable_gqa (torchtitan from ff0829c, 2026-01-27): k and v stay at
+    // the KV heads, no repeat_kv copies.
+    bool sdpa_gqa;
 };
 
 // Every profile, oldest first within a family.

@@ -184,13 +184,24 @@ START_TEST(torchtitan_block_saved_tensors_by_hand) {
     // The last block's backward beyond that count. No AC: the gradients of its peak, 2h + 2 x 2f.
     run = {};
     ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 8192 + 57344);
-    // Eager op SAC: the no-AC set rebuilt but for the cached tensors it holds too (SDPA out 8,192 +
-    // lse 128 + w1 28,672; wq's and wv's outputs are not in it, RoPE saves fp32 copies), plus those
-    // gradients; 2024.12's cached abs is no tensor of the set and changes nothing.
+    // Eager op SAC: the replay frees each cached output it consumes that the rebuilt set does not
+    // keep (wq's and wv's, read by RoPE's fp32 copies and repeat_kv), so the block holds the no-AC set
+    // 225,416, the checkpoint's input 8,192 and, with early stop, w2's output 8,192 that the replay
+    // never reaches, beside the gradients 65,536, over the 63,616 the stage counts: 243,720.
+    // Replaying the whole block (early_stop=False) frees w2's output too. 2024.12's cached abs is
+    // consumed like the rest and changes nothing.
     run.recompute = calc::Recompute::Selective;
-    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 225416 - 36992 + 65536);
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 225416 + 8192 + 8192 + 65536 - 63616);
+    run.replays_whole_block = true;
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 225416 + 8192 + 65536 - 63616);
+    run.replays_whole_block = false;
     run.float8 = run.sac_saves_abs = true;
-    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 225416 - 36992 + 65536);
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 243720);
+    // SDPA with enable_gqa (torchtitan from ff0829c) saves k and v at the 8 KV heads, not repeated
+    // to 32: 4 x (q - kv) = 12,288 less in the no-AC set.
+    run = {};
+    run.sdpa_gqa = true;
+    ck_assert_double_eq(calc::torch_block_bytes_per_token(a, run), 225416 - 12288);
     // Compiled: every cached tensor (55,424) is one the compiled set saves; the gradients 2h + 3 x 2f.
     run = {};
     run.recompute = calc::Recompute::Selective;
@@ -200,12 +211,16 @@ START_TEST(torchtitan_block_saved_tensors_by_hand) {
     run.recompute = calc::Recompute::Full;
     ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 0);
     // Layer SAC on 32 blocks: every 2nd, the last block is checkpointed and rebuilt whole beside its
-    // kept input; every 3rd, it is not (block 30's backward comes after block 31's and 32's are freed).
+    // kept input (counted by the stage; the eager no-AC set has no block input, the compiled one has);
+    // every 3rd, it is not (block 30's backward comes after block 31's and 32's are freed).
     run = {};
     run.recompute = calc::Recompute::Selective;
     run.layers = 32;
     run.ac_every = 2;
-    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 225416 - 8192 + 65536);
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 225416 + 65536);
+    run.compiled = true;
+    ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 94344 - 8192 + 94208);
+    run.compiled = false;
     run.ac_every = 3;
     ck_assert_double_eq(calc::torch_block_backward_bytes_per_token(a, run), 65536);
     // TP 8 on Llama 3.1 70B (h = 8192, 64 heads: q = 8192, kv = 1024, f = 28672), eager op SAC:
@@ -362,23 +377,38 @@ START_TEST(torchtitan_2026_chunked_loss_fused_qkv_head_unit) {
     calc::apply_option(j, "layout", "tp=1");
     ck_assert_double_eq_tol(calc::loss_bytes_per_logit(j.setup, calc::profile(j.setup)), 12, 1e-12);
     // A 32,000-token vocabulary: the eager chunk loss holds 14 / 8 B per logit + the head's 10h + 4 =
-    // 96,964 B per token, the last block's backward 253,960 (the rebuilt set and its gradients, the
-    // fused wqkv cached but not in it) beside 2 gathered blocks and a gradient block. That moment is
-    // the peak now, where the full-sequence loss (12 B per logit) always outweighed it.
+    // 96,964 B per token, the last block's backward 221,192 (the no-AC set with k and v at the KV
+    // heads 213,128, the block input 8,192 and the gradients 65,536, over the 65,664 op SAC counts; the
+    // whole block replayed, so no cached output outlives it) beside 2 gathered blocks and a gradient
+    // block. That moment is the peak, where the full-sequence loss (12 B per logit) outweighs it.
     calc::JobSpec small = llama_job({{"arch", "hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=32000"},
                                      {"fsdp", "full"}, {"seq", "8192"}, {"mbs", "2"}, {"recompute", "selective"},
                                      {"framework", "torchtitan"}});
     const calc::Architecture sa = calc::parse_arch("hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=32000");
     m = calc::memory_only(sa, calc::count_params(sa), small.setup, 8, 8);
     const double kept = tokens * (32 * (63616.0 + 2048) + 8);
-    ck_assert_double_eq_tol(m.activations + m.logits + m.buffers - kept, tokens * 253960 + 6 * 218112000.0, 1);
-    ck_assert_double_gt(tokens * 253960 + 6 * 218112000.0, tokens * 96964 + 2 * (h + 32000 * h) + 4 * 32000 * h);
+    ck_assert_double_eq_tol(m.activations + m.logits + m.buffers - kept, tokens * 221192 + 6 * 218112000.0, 1);
+    ck_assert_double_eq_tol(m.activations, kept + tokens * 221192, 1);  // the loss's tensors are gone
+    ck_assert_double_eq(m.logits, 0);
     // The lines are that moment's; the loss's are kept beside them (a site's activation scale may tip it).
     ck_assert_int_eq(int(m.moment), int(calc::PeakMoment::BlockBackward));
     ck_assert_double_eq_tol(m.at_loss.activations, kept, 1);
-    ck_assert_double_eq_tol(m.at_loss.logits, m.logits, 1);
+    ck_assert_double_eq_tol(m.at_loss.logits, tokens * 96964, 1);
     ck_assert_double_lt(m.at_loss.sum(), m.lines().sum());
     ck_assert_int_eq(int(memory_of(j, 8).moment), int(calc::PeakMoment::Loss));  // Llama 3's vocabulary
+    // Activation offload keeps two blocks' tensors on the GPU; the last block's backward still holds its
+    // working set beside them.
+    calc::JobSpec off = small;
+    calc::apply_option(off, "offload-activations", "on");
+    m = calc::memory_only(sa, calc::count_params(sa), off.setup, 8, 8);
+    ck_assert_double_eq_tol(m.activations, tokens * (2 * (63616.0 + 2048) + 8) + tokens * 221192, 1);
+    // Under PP the last stage's peak may come after its last forward, no loss alive: the working set
+    // is then all there (pp 2, 512 tokens, 8 micro-batches of 1 over DP 8: one per step).
+    calc::JobSpec pp = small;
+    for (auto [k, v] : {std::pair{"layout", "pp=2"}, {"seq", "512"}, {"mbs", "1"}, {"gbs", "8"}}) calc::apply_option(pp, k, v);
+    m = calc::memory_by_stage(sa, calc::count_params(sa), pp.setup, 16, 8).last;
+    ck_assert_double_eq(m.logits, 0);
+    ck_assert_double_ge(m.activations, 512 * 221192.0);
 }
 END_TEST
 
@@ -524,12 +554,12 @@ START_TEST(fsdp_root_unit_stays_gathered_through_backward) {
     ck_assert_double_eq_tol(m.buffers, root + 2 * block, 1);
     // A short sequence: the last block's backward, once the loss has freed its tensors, is the larger
     // moment: root + the output projection's unsharded bf16 grad + 2 gathered blocks + 1 grad block,
-    // beside the block's rebuilt set and gradients (eager op SAC: 253,960 B per token, below).
+    // beside the block's replayed set and gradients (eager op SAC with early stop: 243,720 B per token).
     calc::apply_option(j, "seq", "256");
     m = calc::memory_only(a, p, j.setup, 8, 8);
     const double kept = 512 * (32 * 63616.0 + 8);
     ck_assert_double_eq_tol(m.activations + m.logits + m.buffers - kept,
-                            root + 2.0 * 128256 * 4096 + 6 * block + 512 * 253960.0, 1);
+                            root + 2.0 * 128256 * 4096 + 6 * block + 512 * 243720.0, 1);
     // Pipeline parallel: torchtitan reshards no block after forward; the last of 2 stages keeps its
     // 16 blocks, the final norm and the output projection gathered. That is the FSDP-under-PP term
     // (calc/fsdp_pipeline.hpp, in the weights line: fp32 shards over DP 4 + the bf16 copy beside

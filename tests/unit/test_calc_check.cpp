@@ -39,7 +39,7 @@ START_TEST(options_name_the_flag) {
     calc::JobSpec j;
     ck_assert_input_error(calc::apply_option(j, "mbs", "0", "--llm-"), "--llm-mbs: 0 is out of range");
     ck_assert_input_error(calc::apply_option(j, "zero", "4", "--llm-"), "--llm-zero: 4 is out of range (0..3)");
-    ck_assert_input_error(calc::apply_option(j, "precision", "bf17", "--llm-"), "--llm-precision: 'bf17' is not one of bf16|fp16|fp32|fp8");
+    ck_assert_input_error(calc::apply_option(j, "precision", "bf17", "--llm-"), "--llm-precision: 'bf17' is not one of bf16|fp16|fp32|fp8|mxfp8");
     ck_assert_input_error(calc::apply_option(j, "layout", "tp=4,pq=2", "--llm-"), "--llm-layout: unknown key 'pq'");
     ck_assert_input_error(calc::apply_option(j, "layout", "tp=-1", "--llm-"), "--llm-layout tp: -1 is out of range");
     ck_assert_input_error(calc::apply_option(j, "seq", "4k5", "--llm-"), "--llm-seq");

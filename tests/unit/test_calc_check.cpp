@@ -48,6 +48,8 @@ START_TEST(options_name_the_flag) {
     ck_assert_input_error(calc::apply_option(j, "model", "", "--llm-"), "--llm-model: needs a value");
     calc::apply_option(j, "tokens", "2T", "--llm-");
     ck_assert_double_eq(j.setup.tokens, 2e12);
+    calc::apply_option(j, "precision", "mxfp8", "--llm-");  // the sbatch/srun option's parser
+    ck_assert(j.setup.precision == calc::Precision::MXFP8);
     calc::apply_option(j, "layout", "tp=4,pp=2,sp=on", "--llm-");
     ck_assert_int_eq(j.setup.layout.tp, 4);
     ck_assert_int_eq(j.setup.layout.pp, 2);

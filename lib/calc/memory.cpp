@@ -166,7 +166,8 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     // "Discard row-wise data since it is not needed in backward pass"): 1 + 1/32 bytes. torchao
     // float8 and MX (torchtitan) save the bf16 input (float8_linear.py save_for_backward(input_hp,
     // ...), mxfp8_linear.py mx_mm save_for_backward(input_hp, weight_hp)): no change there.
-    // What the quantized copy saves per linear-layer input unit (2 bytes of bf16 → fp8's 1).
+    // What the quantized copy saves per linear-layer input unit: bf16's 2 bytes → fp8's 1, MXFP8's
+    // 1 + 1/32.
     const double cut = s.framework == Framework::Megatron ? 2.0 - te_saved_bytes(s.precision) : 0.0;
     const double replicated = (a.dropout ? 10 : 8) - 2 * cut;
     const double attention = 4 + 4 * kv_ratio - cut;

@@ -215,17 +215,17 @@ END_TEST
 // linear converter by its names "mx" (2025-05) and "quantize.linear.mx" (2025-09); its grouped-GEMM
 // converter alone converts only MoE experts.
 START_TEST(mxfp8_is_read_from_recipe_and_converter) {
+    auto precision = [](const std::string& script) { return read(script + "\n").get("precision")->value; };
     const std::string meg = "#!/bin/bash\npython pretrain_gpt.py --num-layers 2 --hidden-size 64 "
                             "--num-attention-heads 4 --vocab-size 1000 --bf16";
-    ck_assert_str_eq(read(meg + " --fp8-format e4m3 --fp8-recipe mxfp8\n").get("precision")->value, "mxfp8");
-    ck_assert_str_eq(read(meg + " --fp8-format hybrid --fp8-recipe tensorwise\n").get("precision")->value, "fp8");
-    ck_assert_str_eq(read(meg + " --fp8-recipe mxfp8\n").get("precision")->value, "bf16");  // fp8 not on
+    ck_assert_str_eq(precision(meg + " --fp8-format e4m3 --fp8-recipe mxfp8"), "mxfp8");
+    ck_assert_str_eq(precision(meg + " --fp8-format hybrid --fp8-recipe tensorwise"), "fp8");
+    ck_assert_str_eq(precision(meg + " --fp8-recipe mxfp8"), "bf16");  // fp8 not on
     const std::string titan = "#!/bin/bash\ntorchrun -m torchtitan.train --model.name llama3 --model.flavor 8B";
-    ck_assert_str_eq(read(titan + " --model.converters mx\n").get("precision")->value, "mxfp8");
-    ck_assert_str_eq(read(titan + " --model.converters quantize.linear.mx,quantize.grouped_mm.mx\n").get("precision")->value,
-                     "mxfp8");
-    ck_assert_str_eq(read(titan + " --model.converters quantize.grouped_mm.mx\n").get("precision")->value, "bf16");
-    ck_assert_str_eq(read(titan + " --model.converters float8\n").get("precision")->value, "fp8");
+    ck_assert_str_eq(precision(titan + " --model.converters mx"), "mxfp8");
+    ck_assert_str_eq(precision(titan + " --model.converters quantize.linear.mx,quantize.grouped_mm.mx"), "mxfp8");
+    ck_assert_str_eq(precision(titan + " --model.converters quantize.grouped_mm.mx"), "bf16");
+    ck_assert_str_eq(precision(titan + " --model.converters float8"), "fp8");
 }
 END_TEST
 

@@ -29,7 +29,8 @@ bool fsdp_keeps_stage_unsharded(const TrainingSetup& s, const FrameworkProfile& 
 
 UnshardedStageBytes unsharded_stage_bytes(const TrainingSetup& s) {
     // mixed_precision_param bf16 (fp8 training too: float8 all-gather is off by default, so the
-    // gathered Float8Linear weights are bf16); reduce dtype fp32.
+    // gathered Float8Linear weights are bf16; MXFP8 too: torchtitan's MX converter swaps the linear
+    // modules only, components/quantization/mx.py at 6fc499f6f and b5bcd76); reduce dtype fp32.
     return {s.precision == Precision::FP32 ? 4.0 : 2.0, 4.0};
 }
 

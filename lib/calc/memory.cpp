@@ -15,6 +15,33 @@ namespace aif::calc {
 
 namespace {
 
+// MXFP8 (OCP microscaling): one e8m0 scale byte per 32 float8 values along the scaled dimension
+// (TransformerEngine tensor/mxfp8_tensor.py MXFP8Quantizer.get_scale_shape, MXFP8_BLOCK_SCALING_SIZE
+// 32, at d0067d0d). The scale tensors' padding to multiples of [128, 4] / [4, 128] is left out: it
+// is a few rows per tensor, not a per-token or per-parameter cost.
+constexpr double kMxfp8Bytes = 1.0 + 1.0 / 32;
+
+// Bytes per element of the copy TransformerEngine keeps of a quantized tensor for one GEMM usage
+// (rowwise or columnwise): 1 byte of fp8 data, plus MXFP8's block scales; 2 (bf16) otherwise.
+double te_saved_bytes(Precision p) {
+    if (p == Precision::FP8) return 1.0;
+    if (p == Precision::MXFP8) return kMxfp8Bytes;
+    return 2.0;
+}
+
+// TransformerEngine's fp8 weight workspaces, per parameter, kept for the whole step (Linear.forward
+// caches them in _fp8_workspaces when Megatron passes is_first_microbatch; linear.py at d0067d0d).
+// fp8: 1 byte, as modelled before. MXFP8: the weight quantizer is set to rowwise and columnwise
+// usage in training (linear.py _linear_forward_impl: set_usage(rowwise=True, columnwise=
+// columnwise_usage)), and MXFP8 keeps the two as separate data and scale tensors (mxfp8_tensor.py
+// get_metadata_specs: _rowwise_data/_rowwise_scale_inv and _columnwise_data/_columnwise_scale_inv),
+// each 1 + 1/32 bytes per value.
+double te_cached_weight_bytes(Precision p) {
+    if (p == Precision::FP8) return 1.0;
+    if (p == Precision::MXFP8) return 2 * kMxfp8Bytes;
+    return 0.0;
+}
+
 // Bytes per parameter before sharding (feasibility §2.2). `accum` is an fp32 gradient copy that
 // DeepSpeed keeps beside the low-precision gradients.
 struct StateBytes {
@@ -49,8 +76,7 @@ StateBytes state_bytes(const TrainingSetup& s) {
         // PyTorch autocast (FSDP2/torchtitan, HF Trainer): fp32 params and grads, no master copy.
         b = {4, 4, 0, 0, opt};
     }
-    if (s.framework == Framework::Megatron && s.precision == Precision::FP8)
-        b.weights += 1;  // TransformerEngine's cached fp8 weights
+    if (s.framework == Framework::Megatron) b.weights += te_cached_weight_bytes(s.precision);
     if (s.offload_optimizer) {
         b.master = b.optim = b.accum = 0;
         if (s.framework == Framework::DeepSpeed) b.grads = 0;  // grads stream to the CPU too
@@ -108,6 +134,12 @@ bool sequence_parallel(const TrainingSetup& s) {
     return s.layout.tp > 1 && (s.layout.sp || s.framework == Framework::FSDP);
 }
 
+// float8: torchao's tensorwise Float8Linear only. torchao's MX linear (mx_mm, mx_formats/mx_linear.py
+// at e4e681be6, moe_training/mxfp8_linear.py at cb76f2943) saves the bf16 input and weight like a
+// bf16 linear and takes its block amax with aten.amax, which no op-SAC save list holds (torchtitan
+// 6fc499f6f parallelize.py _save_list: aten.max; b5bcd76 activation_checkpoint.py the same), and
+// torchtitan's MX converter (fb17e251c, 2025-05-14) postdates the lists with aten.abs: nothing of
+// it is cached, so MXFP8 runs the block as bf16 does.
 TorchBlockRun torch_block_run(const Architecture& a, const TrainingSetup& s, const FrameworkProfile& fp) {
     return {s.recompute, torch_compiled(s, fp), s.precision == Precision::FP8, fp.sac_saves_abs,
             s.layout.tp, s.ac_every, a.layers, fp.fused_qkv, fp.ac_replays_whole_block, fp.sdpa_gqa};
@@ -128,19 +160,25 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     // Two norm inputs, QKV input, MLP input (bf16), plus two 1-byte dropout masks when trained with dropout.
     // TransformerEngine fp8 (Megatron) saves the fp8 cast of each linear layer's input for the
     // weight gradient (linear.py / layernorm_linear.py, saved inputmat): 1 byte instead of 2 for
-    // the QKV, out-projection, MLP and down-projection inputs. torchao float8 (torchtitan) saves
-    // the bf16 input (float8_linear.py save_for_backward(input_hp, ...)): no change there.
-    const double fp8 = s.precision == Precision::FP8 && s.framework == Framework::Megatron ? 1.0 : 0.0;
-    const double replicated = (a.dropout ? 10 : 8) - 2 * fp8;
-    const double attention = 4 + 4 * kv_ratio - fp8;
-    const double per_ffn = (a.gated ? 6.0 : 4.0) - fp8;  // per f/h; down-projection input 2 → 1
+    // the QKV, out-projection, MLP and down-projection inputs. MXFP8 saves only the columnwise data
+    // and scales (layernorm_linear.py: ln_out.update_usage(rowwise_usage=False), "For MXFP8,
+    // columnwise only data can be allgathered", so also with sequence parallelism; linear.py:
+    // "Discard row-wise data since it is not needed in backward pass"): 1 + 1/32 bytes. torchao
+    // float8 and MX (torchtitan) save the bf16 input (float8_linear.py save_for_backward(input_hp,
+    // ...), mxfp8_linear.py mx_mm save_for_backward(input_hp, weight_hp)): no change there.
+    // What the quantized copy saves per linear-layer input unit: bf16's 2 bytes → fp8's 1, MXFP8's
+    // 1 + 1/32.
+    const double cut = s.framework == Framework::Megatron ? 2.0 - te_saved_bytes(s.precision) : 0.0;
+    const double replicated = (a.dropout ? 10 : 8) - 2 * cut;
+    const double attention = 4 + 4 * kv_ratio - cut;
+    const double per_ffn = (a.gated ? 6.0 : 4.0) - cut;  // per f/h; down-projection input 2 → 1
     double mlp;
     if (moe_layer) {
         // Routed experts on the worst GPU: the balanced share times the capacity factor (Megatron
         // token dropping caps each expert at capacity_factor x its share; dropless, the worst
         // expert's tokens over the average).
         const double shared_ffn = a.shared_ffn > 0 ? a.shared_ffn : a.expert_ffn;
-        mlp = s.moe_capacity * a.topk * (per_ffn * a.expert_ffn / a.hidden + 2 - fp8) +
+        mlp = s.moe_capacity * a.topk * (per_ffn * a.expert_ffn / a.hidden + 2 - cut) +
               a.shared_experts * per_ffn * shared_ffn / a.hidden + 2;
     } else {
         mlp = per_ffn * a.ffn / a.hidden;

@@ -17,7 +17,7 @@ double model_flops_per_token(const Architecture& a, const ParamCount& p, long se
 double training_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s);
 // With recomputation counted: full recompute adds a forward pass (x 4/3 without LoRA).
 double hardware_flops_per_token(const Architecture& a, const ParamCount& p, const TrainingSetup& s);
-// The MFU used when the user gives none: the GPU's prior, x1.4 for FP8 on GPUs with FP8 units.
+// The MFU used when the user gives none: the GPU's prior, x1.4 for FP8 and MXFP8 on GPUs with FP8 units.
 double default_mfu(const TrainingSetup& s, const Target& t);
 
 // Pipeline bubble of the 1F1B schedule, idle over busy time: (pp - 1) / (m x vpp) (Narayanan et

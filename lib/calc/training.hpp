@@ -9,7 +9,9 @@ namespace aif::calc {
 
 struct FrameworkProfile;  // calc/profiles.hpp
 
-enum class Precision { BF16, FP16, FP32, FP8 };
+// FP8: per-tensor scaled float8 (TransformerEngine's delayed/current scaling, torchao Float8Linear);
+// MXFP8: OCP microscaling, float8 e4m3 data with one e8m0 scale per 32 values (Blackwell).
+enum class Precision { BF16, FP16, FP32, FP8, MXFP8 };
 enum class Optimizer { AdamW, AdamW8bit, PagedAdamW8bit, SGD };
 enum class Recompute { None, Selective, Full };
 enum class Framework { Megatron, FSDP, DeepSpeed, HF };
@@ -20,7 +22,8 @@ enum class LoraTargets { Torchtune, QV, QKV, All };  // which linear layers get 
 
 // Names printed (first entry of a value) and accepted (every entry) for the options above.
 inline constexpr EnumName<Precision> kPrecisionNames[] = {
-    {Precision::BF16, "bf16"}, {Precision::FP16, "fp16"}, {Precision::FP32, "fp32"}, {Precision::FP8, "fp8"}};
+    {Precision::BF16, "bf16"}, {Precision::FP16, "fp16"}, {Precision::FP32, "fp32"}, {Precision::FP8, "fp8"},
+    {Precision::MXFP8, "mxfp8"}};
 inline constexpr EnumName<Optimizer> kOptimizerNames[] = {
     {Optimizer::AdamW, "adamw"}, {Optimizer::AdamW, "adam"}, {Optimizer::AdamW8bit, "adamw8bit"},
     {Optimizer::PagedAdamW8bit, "paged-adamw8bit"}, {Optimizer::SGD, "sgd"}};
@@ -91,6 +94,9 @@ struct TrainingSetup {
     // other frameworks, tp without expert parallelism and 1 with it.
     int expert_tp() const;
 };
+
+// The precisions whose GEMMs run on the GPU's FP8 units (per-tensor or block-scaled).
+inline bool fp8_gemms(Precision p) { return p == Precision::FP8 || p == Precision::MXFP8; }
 
 inline const char* name(Precision v) { return name_of(kPrecisionNames, v); }
 inline const char* name(Optimizer v) { return name_of(kOptimizerNames, v); }

@@ -163,7 +163,12 @@ void read_megatron(Reading& r) {
     else if (samples == 0 && iters == 0)
         r.miss("tokens: neither --train-iters nor --train-samples is given");
 
-    if (r.find("--fp8-format")) r.set("precision", "fp8", r.line_of("--fp8-format"), "--fp8-format");
+    // --fp8-format turns fp8 on; --fp8-recipe mxfp8 makes it block-scaled (TransformerConfig.fp8_recipe,
+    // 'tensorwise', 'delayed', 'mxfp8', 'blockwise' or 'custom', at d98e8a64).
+    const std::string* recipe = r.text("--fp8-recipe", "precision");
+    if (r.find("--fp8-format") && recipe != nullptr && *recipe == "mxfp8")
+        r.set("precision", "mxfp8", r.line_of("--fp8-recipe"), "--fp8-recipe");
+    else if (r.find("--fp8-format")) r.set("precision", "fp8", r.line_of("--fp8-format"), "--fp8-format");
     else if (r.flag("--bf16")) r.set("precision", "bf16", r.line_of("--bf16"), "--bf16");
     else if (r.flag("--fp16")) r.set("precision", "fp16", r.line_of("--fp16"), "--fp16");
     else r.set("precision", "fp32", 0, "default");

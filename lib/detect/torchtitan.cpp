@@ -27,6 +27,17 @@ std::string catalogue_model(const std::string& name, const std::string& flavor) 
     return "";
 }
 
+// torchtitan's MX linear converter by its registered name: "mx" (components/quantization/mx.py,
+// fb17e251c, 2025-05-14), "quantize.linear.mx" from 8a2686c4a (2025-09-30). "quantize.grouped_mm.mx"
+// converts the MoE experts only, not the linear layers, and is not taken as MXFP8 training.
+bool has_mx_converter(const std::string& converters) {
+    for (std::string name : split(converters, ',')) {
+        std::erase_if(name, [](char c) { return c == '[' || c == ']' || c == '"' || c == '\'' || c == ' '; });
+        if (name == "mx" || name == "quantize.linear.mx") return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 void read_torchtitan(Reading& r) {
@@ -78,6 +89,8 @@ void read_torchtitan(Reading& r) {
     if ((converters != nullptr && converters->find("float8") != std::string::npos) ||
         r.flag("--float8.enable_float8_linear"))
         r.set_from("precision", "fp8", converters ? "--model.converters" : "--float8.enable_float8_linear");
+    else if (converters != nullptr && has_mx_converter(*converters))
+        r.set_from("precision", "mxfp8", "--model.converters");
     else if (param != nullptr && *param == "float32") r.set_from("precision", "fp32", "--training.mixed_precision_param");
     else if (param != nullptr) r.set_from("precision", "bf16", "--training.mixed_precision_param");
     else r.absent("precision", "bf16", "--training.mixed_precision_param", "default (bfloat16)");

@@ -66,7 +66,7 @@ const OptionHelp kHelp[] = {
     {"gbs", "N", "global batch size (sequences)"},
     {"seq", "N", "sequence length in tokens"},
     {"tokens", "N", "tokens to train, e.g. 300B (for a time estimate)"},
-    {"precision", "P", "bf16, fp16, fp8 or fp32"},
+    {"precision", "P", "bf16, fp16, fp8, mxfp8 or fp32"},
     {"optimizer", "OPT", "adamw, adamw8bit, paged-adamw8bit or sgd"},
     {"recompute", "MODE", "activation recomputation: none, selective, full"},
     {"framework", "FW", "megatron, torchtitan, torchtune, fsdp, deepspeed or hf (FW@VERSION: one version)"},

@@ -33,6 +33,12 @@ check "--where lists every catalogue partition" 'python3 -c "import json,sys; d=
 "$AIF" fit --model llama3.1-8b --system leonardo-booster > "$out"
 check "without --gpus: smallest whole-node fit" 'grep -q "^Smallest fit: 1 node (4 GPUs)" "$out"'
 
+# MXFP8 with Megatron: TransformerEngine's rowwise + columnwise MXFP8 weight workspaces, 2 x (1 + 1/32)
+# B/param beside the 2 B bf16 weights: 8,030,261,248 x 4.0625 B = 30.38 GiB.
+"$AIF" fit --model llama3.1-8b --framework megatron --gpus 8 --gpu nvidia-b200-180gb --mbs 2 --seq 8192 \
+    --precision mxfp8 > "$out"
+check "fit --precision mxfp8 prints it and counts the MXFP8 weight copies" '[ $? -eq 0 ] && grep -q "^Setup      mxfp8, adamw, megatron" "$out" && grep -qE "^  weights +30\.38$" "$out"'
+
 bad() {  # bad ARGS... : exit 2 and the message contains $want
     "$AIF" fit "$@" > "$out" 2> "$err"
     local rc=$?
@@ -48,6 +54,7 @@ want="broken-syntax.json:2:27:" bad --config "$AIF_SRCDIR/tests/data/hf/broken-s
 want="missing key 'num_attention_heads'" bad --config "$AIF_SRCDIR/tests/data/hf/broken-missing-key.json" --system lumi-g
 want="--config: cannot read" bad --config /nonexistent.json --system lumi-g
 want="give --system PARTITION" bad --model llama2-7b
+want="--precision: 'fp6' is not one of bf16|fp16|fp32|fp8|mxfp8" bad --model llama2-7b --system lumi-g --precision fp6
 
 "$AIF" models --json > "$out"
 check "models --json lists the catalogue" 'python3 -c "import json,sys; ids={m[\"id\"] for m in json.load(open(sys.argv[1]))}; assert {\"llama2-7b\",\"llama3.1-70b\",\"mixtral-8x7b\",\"qwen2.5-72b\",\"deepseek-v3\",\"apertus-70b\",\"gpt3-175b\",\"bloom-176b\",\"gpt2-xl\",\"qwen3-8b\",\"qwen3-235b-a22b\"} <= ids" "$out"'
@@ -94,7 +101,7 @@ for c in d["cases"]:
 json.dump(d, open(sys.argv[2], "w"))
 PY
 "$AIF" validate --cases "$cases" --write-bands "$bands" > "$out" 2> "$err"
-check "a run that worked, called does-not-fit on its GPU, fails validate and writes no band" '[ $? -eq 1 ] && [ ! -e "$bands" ] && grep -qxF "    REJECTS A RUN THAT WORKED: does-not-fit on nvidia-gh200-96gb" "$out" && grep -q "^75 measured runs judged on their GPU by the sbatch-time check: 1 called does-not-fit, 0 of them with a known reason$" "$out"'
+check "a run that worked, called does-not-fit on its GPU, fails validate and writes no band" '[ $? -eq 1 ] && [ ! -e "$bands" ] && grep -qxF "    REJECTS A RUN THAT WORKED: does-not-fit on nvidia-gh200-96gb" "$out" && grep -q "^78 measured runs judged on their GPU by the sbatch-time check: 1 called does-not-fit, 0 of them with a known reason$" "$out"'
 "$AIF" validate > "$out"
 check "with its known_rejection it is listed and validate passes" '[ $? -eq 0 ] && grep -qxF "    REJECTS A RUN THAT WORKED (known): does-not-fit on nvidia-gh200-96gb" "$out" && grep -q "^    known rejection: " "$out"'
 rm -f "$cases" "$bands"

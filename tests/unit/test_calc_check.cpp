@@ -39,7 +39,7 @@ START_TEST(options_name_the_flag) {
     calc::JobSpec j;
     ck_assert_input_error(calc::apply_option(j, "mbs", "0", "--llm-"), "--llm-mbs: 0 is out of range");
     ck_assert_input_error(calc::apply_option(j, "zero", "4", "--llm-"), "--llm-zero: 4 is out of range (0..3)");
-    ck_assert_input_error(calc::apply_option(j, "precision", "bf17", "--llm-"), "--llm-precision: 'bf17' is not one of bf16|fp16|fp32|fp8");
+    ck_assert_input_error(calc::apply_option(j, "precision", "bf17", "--llm-"), "--llm-precision: 'bf17' is not one of bf16|fp16|fp32|fp8|mxfp8");
     ck_assert_input_error(calc::apply_option(j, "layout", "tp=4,pq=2", "--llm-"), "--llm-layout: unknown key 'pq'");
     ck_assert_input_error(calc::apply_option(j, "layout", "tp=-1", "--llm-"), "--llm-layout tp: -1 is out of range");
     ck_assert_input_error(calc::apply_option(j, "seq", "4k5", "--llm-"), "--llm-seq");
@@ -48,6 +48,8 @@ START_TEST(options_name_the_flag) {
     ck_assert_input_error(calc::apply_option(j, "model", "", "--llm-"), "--llm-model: needs a value");
     calc::apply_option(j, "tokens", "2T", "--llm-");
     ck_assert_double_eq(j.setup.tokens, 2e12);
+    calc::apply_option(j, "precision", "mxfp8", "--llm-");  // the sbatch/srun option's parser
+    ck_assert(j.setup.precision == calc::Precision::MXFP8);
     calc::apply_option(j, "layout", "tp=4,pp=2,sp=on", "--llm-");
     ck_assert_int_eq(j.setup.layout.tp, 4);
     ck_assert_int_eq(j.setup.layout.pp, 2);

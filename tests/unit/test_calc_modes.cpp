@@ -179,6 +179,65 @@ START_TEST(fp8_linear_inputs_in_transformer_engine_only) {
 }
 END_TEST
 
+// TransformerEngine MXFP8 (--fp8-recipe mxfp8) saves each linear layer's input as columnwise MXFP8
+// data, 1 byte per value, plus one e8m0 scale byte per 32 values (layernorm_linear.py / linear.py
+// update_usage(rowwise_usage=False); mxfp8_tensor.py get_scale_shape, block 32, at d0067d0d): the
+// four saved inputs go from 2 bytes to 1 + 1/32, a cut of 31/32 byte per value each.
+START_TEST(mxfp8_linear_inputs_keep_columnwise_data_and_scales) {
+    const calc::Architecture a = llama8b();
+    calc::TrainingSetup s;
+    s.seq = 4096;
+    const double bf16 = calc::activation_bytes_per_layer(a, s, false);
+    s.precision = calc::Precision::MXFP8;
+    const double sbh = 4096.0 * 4096;
+    // QKV and MLP inputs (h each), out-projection input (h), down-projection input (f).
+    const double inputs = sbh * (2 + 1 + 14336.0 / 4096);
+    const double mxfp8 = calc::activation_bytes_per_layer(a, s, false);
+    ck_assert_double_eq_tol(bf16 - mxfp8, inputs * (2 - (1 + 1.0 / 32)), 1);
+    s.framework = calc::Framework::FSDP;  // torchao's MX linear saves the bf16 input
+    calc::TrainingSetup b = s;
+    b.precision = calc::Precision::BF16;
+    const double titan_bf16 = calc::activation_bytes_per_layer(a, b, false);
+    ck_assert_double_eq_tol(calc::activation_bytes_per_layer(a, s, false), titan_bf16, 1);
+}
+END_TEST
+
+// TransformerEngine's weight workspaces, cached for the step: per-tensor fp8 counted as 1 byte per
+// parameter (as before); MXFP8 keeps rowwise and columnwise data with their scales (linear.py
+// weight_quantizer.set_usage(rowwise=True, columnwise=...); mxfp8_tensor.py _rowwise_data,
+// _rowwise_scale_inv, _columnwise_data, _columnwise_scale_inv): 2 x (1 + 1/32) = 2.0625 bytes.
+START_TEST(mxfp8_caches_rowwise_and_columnwise_weights) {
+    const calc::Architecture a = llama8b();
+    const calc::ParamCount p = calc::count_params(a);
+    calc::TrainingSetup s;  // Megatron
+    const double bf16 = calc::memory_only(a, p, s, 1, 1).weights;
+    ck_assert_double_eq_tol(bf16, 2 * p.total, 1);
+    s.precision = calc::Precision::FP8;
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 1, 1).weights - bf16, 1 * p.total, 1);
+    s.precision = calc::Precision::MXFP8;
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 1, 1).weights - bf16, 2.0625 * p.total, 1);
+    s.framework = calc::Framework::FSDP;  // torchtitan: the module's own weight only
+    calc::TrainingSetup b = s;
+    b.precision = calc::Precision::BF16;
+    const double titan_bf16 = calc::memory_only(a, p, b, 1, 1).weights;
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 1, 1).weights, titan_bf16, 1);
+}
+END_TEST
+
+// The default MFU prior: x1.4 where the GPU has FP8 units, for fp8 and MXFP8 alike (throughput.cpp).
+START_TEST(mxfp8_gets_the_fp8_mfu_prior) {
+    calc::TrainingSetup s;
+    calc::Target t;
+    t.mfu_prior = 0.4;
+    s.precision = calc::Precision::MXFP8;
+    ck_assert_double_eq(calc::default_mfu(s, t), 0.4);  // no FP8 units
+    t.fp8_flops = 4.5e15;
+    ck_assert_double_eq_tol(calc::default_mfu(s, t), 0.56, 1e-12);
+    s.precision = calc::Precision::FP8;
+    ck_assert_double_eq_tol(calc::default_mfu(s, t), 0.56, 1e-12);
+}
+END_TEST
+
 // Megatron --moe-expert-capacity-factor: each expert holds at most capacity x its balanced share
 // (get_capacity in moe_utils.py); the routed experts' activations on the worst GPU scale with it.
 START_TEST(moe_capacity_scales_routed_activations) {
@@ -269,6 +328,9 @@ int main() {
     tcase_add_test(tc, activation_offload_keeps_two_layers);
     tcase_add_test(tc, deepspeed_partitioned_and_cpu_checkpoints);
     tcase_add_test(tc, fp8_linear_inputs_in_transformer_engine_only);
+    tcase_add_test(tc, mxfp8_linear_inputs_keep_columnwise_data_and_scales);
+    tcase_add_test(tc, mxfp8_caches_rowwise_and_columnwise_weights);
+    tcase_add_test(tc, mxfp8_gets_the_fp8_mfu_prior);
     tcase_add_test(tc, moe_capacity_scales_routed_activations);
     tcase_add_test(tc, lora_skips_frozen_weight_gradients_in_flops);
     tcase_add_test(tc, search_respects_optimizer_in_backward);

@@ -276,6 +276,38 @@ static calc::MemoryBreakdown memory_of(const calc::JobSpec& j, int gpus) {
     return calc::memory_only(a, calc::count_params(a), j.setup, gpus, gpus);
 }
 
+// torchao's MX linear (mx_mm, mx_formats/mx_linear.py at e4e681be6, moe_training/mxfp8_linear.py
+// at cb76f2943) saves ctx.save_for_backward(input_hp, weight_hp): the bf16 input and the gathered
+// weight, what a bf16 linear keeps. Its casts take their block amax with aten.amax, in no op-SAC
+// save list (aten.max, aten.mm, SDPA, reduce_scatter at 6fc499f6f), and torchtitan's MX converter
+// swaps modules only (no low-precision FSDP all-gather). So every line equals the bf16 job's, in
+// each profile, eager and compiled; float8 on 2024.12 eager op SAC does differ (its cached abs),
+// which shows the comparison sees the precision.
+START_TEST(torchtitan_mxfp8_keeps_what_bf16_keeps) {
+    for (const char* fw : {"torchtitan@2024.12", "torchtitan@2025.08", "torchtitan@2026.06"}) {
+        for (const char* compile : {"off", "on"}) {
+            calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"framework", fw}, {"fsdp", "full"},
+                                         {"seq", "8192"}, {"mbs", "2"}, {"recompute", "selective"},
+                                         {"compile", compile}});
+            const calc::MemoryBreakdown bf16 = memory_of(j, 8);
+            calc::apply_option(j, "precision", "mxfp8");
+            ck_assert(j.setup.precision == calc::Precision::MXFP8);
+            const calc::MemoryBreakdown mx = memory_of(j, 8);
+            ck_assert_double_eq(mx.weights, bf16.weights);
+            ck_assert_double_eq(mx.activations, bf16.activations);
+            ck_assert_double_eq(mx.logits, bf16.logits);
+            ck_assert_double_eq(mx.buffers, bf16.buffers);
+            ck_assert_double_eq(mx.total, bf16.total);
+        }
+    }
+    calc::JobSpec j = llama_job({{"model", "llama3.1-8b"}, {"framework", "torchtitan@2024.12"}, {"fsdp", "full"},
+                                 {"seq", "8192"}, {"mbs", "2"}, {"recompute", "selective"}, {"compile", "off"}});
+    const double bf16 = memory_of(j, 8).activations;
+    calc::apply_option(j, "precision", "fp8");
+    ck_assert(memory_of(j, 8).activations > bf16);
+}
+END_TEST
+
 // torchtitan 2025-07-28 to 2026-04-27 (torchtitan@2025.08): the [norm, output] unit stays gathered,
 // the embedding and every block are resharded after forward, the loss is the full-sequence one.
 START_TEST(torchtitan_2025_08_norm_output_unit) {
@@ -717,6 +749,7 @@ int main() {
     tcase_add_test(tc, newer_torchtitan_changes_only_the_logits);
     tcase_add_test(tc, torchtitan_block_saved_tensors_by_hand);
     tcase_add_test(tc, torchtitan_job_uses_the_block_count);
+    tcase_add_test(tc, torchtitan_mxfp8_keeps_what_bf16_keeps);
     tcase_add_test(tc, torchtitan_2025_08_norm_output_unit);
     tcase_add_test(tc, torchtitan_2026_chunked_loss_fused_qkv_head_unit);
     tcase_add_test(tc, fsdp_root_unit_stays_gathered_through_backward);

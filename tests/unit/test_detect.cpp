@@ -211,6 +211,24 @@ START_TEST(torchtitan_compile_and_selective_option) {
 }
 END_TEST
 
+// MXFP8: Megatron's --fp8-recipe mxfp8 (with --fp8-format, which turns fp8 on); torchtitan's MX
+// linear converter by its names "mx" (2025-05) and "quantize.linear.mx" (2025-09); its grouped-GEMM
+// converter alone converts only MoE experts.
+START_TEST(mxfp8_is_read_from_recipe_and_converter) {
+    auto precision = [](const std::string& script) { return read(script + "\n").get("precision")->value; };
+    const std::string meg = "#!/bin/bash\npython pretrain_gpt.py --num-layers 2 --hidden-size 64 "
+                            "--num-attention-heads 4 --vocab-size 1000 --bf16";
+    ck_assert_str_eq(precision(meg + " --fp8-format e4m3 --fp8-recipe mxfp8"), "mxfp8");
+    ck_assert_str_eq(precision(meg + " --fp8-format hybrid --fp8-recipe tensorwise"), "fp8");
+    ck_assert_str_eq(precision(meg + " --fp8-recipe mxfp8"), "bf16");  // fp8 not on
+    const std::string titan = "#!/bin/bash\ntorchrun -m torchtitan.train --model.name llama3 --model.flavor 8B";
+    ck_assert_str_eq(precision(titan + " --model.converters mx"), "mxfp8");
+    ck_assert_str_eq(precision(titan + " --model.converters quantize.linear.mx,quantize.grouped_mm.mx"), "mxfp8");
+    ck_assert_str_eq(precision(titan + " --model.converters quantize.grouped_mm.mx"), "bf16");
+    ck_assert_str_eq(precision(titan + " --model.converters float8"), "fp8");
+}
+END_TEST
+
 // Scripts that only mention a training program, or run something else, are not training jobs.
 START_TEST(other_jobs_are_not_detected) {
     for (const char* f : {"neg_cfd.sh", "neg_md.sh", "neg_inference.sh"}) {
@@ -398,6 +416,7 @@ int main() {
     tcase_add_test(tc, dimensions_make_a_valid_architecture);
     tcase_add_test(tc, shell_forms_are_followed);
     tcase_add_test(tc, torchtitan_compile_and_selective_option);
+    tcase_add_test(tc, mxfp8_is_read_from_recipe_and_converter);
     tcase_add_test(tc, other_jobs_are_not_detected);
     tcase_add_test(tc, oversized_and_hostile_scripts_are_refused_quickly);
     tcase_add_test(tc, corpus_recognition);

@@ -124,7 +124,9 @@ Estimate estimate(const Architecture& a, const TrainingSetup& s, const Target& t
     e.nodes = (t.gpus + t.gpus_per_node - 1) / std::max(1, t.gpus_per_node);
     e.dp = t.gpus / s.layout.model_parallel();
     e.micro_batches = s.gbs > 0 ? s.gbs / (s.mbs * e.dp) : 1;
-    e.mem = memory_only(a, e.params, s, t.gpus, t.gpus_per_node);
+    TrainingSetup on_gpu = s;
+    on_gpu.fp8_gemm_non_tn = t.fp8_gemm_non_tn;
+    e.mem = memory_only(a, e.params, on_gpu, t.gpus, t.gpus_per_node);
     apply_site_correction(e.mem, t);
     e.activation_scale = t.activation_scale;
     e.overhead_scale = t.overhead_scale;

@@ -11,6 +11,7 @@ struct Target {
     double memory_bytes = 0;
     double peak_flops = 0;  // dense BF16 (FP8 runs use fp8_flops when the GPU has it)
     double fp8_flops = 0;
+    bool fp8_gemm_non_tn = false;  // GpuModel::fp8_gemm_non_tn
     double mfu_prior = 0.40;
     double tdp_w = 0;
     int gpus = 1;

@@ -31,6 +31,10 @@ static GpuModel parse_gpu(const json_t* g, const std::string& where) {
     if (bf16 <= 0) throw InputError(at + ": 'bf16_tflops' must be positive");
     m.bf16_flops = bf16 * 1e12;
     m.fp8_flops = json::number(g, "fp8_tflops", at).value_or(0) * 1e12;
+    if (const json_t* v = json_object_get(g, "fp8_gemm_non_tn")) {
+        if (!json_is_boolean(v)) throw InputError(at + ": 'fp8_gemm_non_tn' must be true or false");
+        m.fp8_gemm_non_tn = json_is_true(v);
+    }
     m.tdp_w = json::number(g, "tdp_w", at).value_or(0);
     m.mfu_prior = json::number(g, "mfu_prior", at).value_or(0.40);
     if (m.mfu_prior <= 0 || m.mfu_prior > 1) throw InputError(at + ": 'mfu_prior' must be in (0, 1]");

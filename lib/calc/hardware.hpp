@@ -11,6 +11,9 @@ struct GpuModel {
     double memory_bytes = 0;  // device total as the runtime reports it
     double bf16_flops = 0;    // dense peak, FLOP/s
     double fp8_flops = 0;     // dense peak, 0 if unsupported
+    // Its FP8 GEMMs take non-TN layouts (compute capability 10.x, 11.x, 13+: datacenter Blackwell), so
+    // TransformerEngine keeps no transposed copy of a per-tensor fp8 weight (calc/memory.cpp).
+    bool fp8_gemm_non_tn = false;
     double tdp_w = 0;
     double mfu_prior = 0.40;
     std::string note;

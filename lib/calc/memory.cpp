@@ -31,13 +31,16 @@ double te_saved_bytes(Precision p) {
 
 // TransformerEngine's fp8 weight workspaces, per parameter, kept for the whole step (Linear.forward
 // caches them in _fp8_workspaces when Megatron passes is_first_microbatch; linear.py at d0067d0d).
-// fp8: 1 byte, as modelled before. MXFP8: the weight quantizer is set to rowwise and columnwise
-// usage in training (linear.py _linear_forward_impl: set_usage(rowwise=True, columnwise=
-// columnwise_usage)), and MXFP8 keeps the two as separate data and scale tensors (mxfp8_tensor.py
+// The weight quantizer is set to rowwise and columnwise usage in training (linear.py
+// _linear_forward_impl: set_usage(rowwise=True, columnwise=columnwise_usage)). Per-tensor fp8: one
+// byte of data, plus its transpose for the columnwise usage where FP8 GEMMs are TN-only (Hopper, Ada,
+// and what TE's check calls so: utils.py is_non_tn_fp8_gemm_supported, compute capability 10.x,
+// 11.x or 13+ has non-TN; float8_tensor.py Float8Quantizer: "_transpose" only when not non_tn).
+// MXFP8 keeps rowwise and columnwise as separate data and scale tensors on any GPU (mxfp8_tensor.py
 // get_metadata_specs: _rowwise_data/_rowwise_scale_inv and _columnwise_data/_columnwise_scale_inv),
 // each 1 + 1/32 bytes per value.
-double te_cached_weight_bytes(Precision p) {
-    if (p == Precision::FP8) return 1.0;
+double te_cached_weight_bytes(Precision p, bool fp8_gemm_non_tn) {
+    if (p == Precision::FP8) return fp8_gemm_non_tn ? 1.0 : 2.0;
     if (p == Precision::MXFP8) return 2 * kMxfp8Bytes;
     return 0.0;
 }
@@ -76,7 +79,7 @@ StateBytes state_bytes(const TrainingSetup& s) {
         // PyTorch autocast (FSDP2/torchtitan, HF Trainer): fp32 params and grads, no master copy.
         b = {4, 4, 0, 0, opt};
     }
-    if (s.framework == Framework::Megatron) b.weights += te_cached_weight_bytes(s.precision);
+    if (s.framework == Framework::Megatron) b.weights += te_cached_weight_bytes(s.precision, s.fp8_gemm_non_tn);
     if (s.offload_optimizer) {
         b.master = b.optim = b.accum = 0;
         if (s.framework == Framework::DeepSpeed) b.grads = 0;  // grads stream to the CPU too

@@ -15,6 +15,7 @@ Target target_for(const GpuModel& g, int gpus_per_node, int gpus, double headroo
     t.memory_bytes = g.memory_bytes;
     t.peak_flops = g.bf16_flops;
     t.fp8_flops = g.fp8_flops;
+    t.fp8_gemm_non_tn = g.fp8_gemm_non_tn;
     t.mfu_prior = g.mfu_prior;
     t.tdp_w = g.tdp_w;
     t.gpus = gpus;
@@ -94,6 +95,7 @@ struct Probe {
         return true;
     }
     bool fits(TrainingSetup& trial, int gpus) const {
+        trial.fp8_gemm_non_tn = t.fp8_gemm_non_tn;
         MemoryBreakdown mb = memory_only(a, p, trial, gpus, t.gpus_per_node);
         apply_site_correction(mb, t);
         return t.needed_hi(mb.total) <= t.usable();

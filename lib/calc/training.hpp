@@ -66,6 +66,8 @@ struct TrainingSetup {
     Fsdp fsdp = Fsdp::Off;   // PyTorch FSDP; Full == ZeRO-3, Hybrid shards within a node
     bool fsdp_given = false;  // the job said --fsdp (else calc::effective_setup applies the profile's default)
     bool dist_opt = false;   // Megatron distributed optimizer (ZeRO-1 over DP)
+    // The GPU's FP8 GEMMs take non-TN layouts (Target::fp8_gemm_non_tn): set from the GPU, not by the job.
+    bool fp8_gemm_non_tn = false;
     bool flash = true;       // flash attention (no s^2 activation term)
     bool offload_optimizer = false;
     // Pure bf16 (Master::BF16): no fp32 master copy; grads and optimizer states in bf16 (torchtune

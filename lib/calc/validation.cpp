@@ -81,6 +81,8 @@ void run_memory(ValidationRow& r, const json_t* c, const std::string& where, con
     const int gpus = int(json::require_integer(c, "gpus", where));
     const int gpn = int(json::integer(c, "gpus_per_node", where).value_or(8));
     check_layout(a, job.setup, gpus);
+    if (const auto id = json::string(c, "gpu", where))
+        if (const GpuModel* g = hw.gpu(*id)) job.setup.fp8_gemm_non_tn = g->fp8_gemm_non_tn;
     StageMemory sm = memory_by_stage(a, count_params(a), job.setup, gpus, gpn);
     const std::string stage = json::string(c, "stage", where).value_or("worst");
     const MemoryBreakdown& m = stage == "last" ? sm.last

@@ -60,9 +60,12 @@ void print_estimate(const calc::Estimate& e, const FitContext& c) {
     else
         std::printf("\nMemory per GPU, %s pipeline stage (rank %d, %ld layers; the worst) GiB\n", e.mem.stage,
                     e.mem.rank, e.mem.layers);
-    if (e.mem.moment == calc::PeakMoment::BlockBackward)
+    const bool has_loss = std::string(e.mem.stage) == "only" || std::string(e.mem.stage) == "last";
+    if (e.mem.moment == calc::PeakMoment::BlockBackward && has_loss)
         std::printf("  at a layer's backward, after the loss: the layer rebuilt or replayed for it beside the kept"
                     " activations; the loss's peak is lower\n");
+    else if (e.mem.moment == calc::PeakMoment::BlockBackward)
+        std::printf("  at a layer's backward: the layer rebuilt or replayed for it beside the kept activations\n");
     else if (e.mem.moment == calc::PeakMoment::BackwardEnd)
         std::printf("  at the end of backward: every gradient made (a tied embedding's twice), the loss freed;"
                     " the loss's peak is lower\n");

@@ -60,6 +60,7 @@ struct MemoryBreakdown {
     // optimizer step instead.
     PeakMoment moment = PeakMoment::Loss;
     PeakLines at_loss;  // when the moment is not the loss's: its lines there (a site's activation scale may tip it)
+    PeakLines at_block;  // when it is the loss's and a layer's backward after it competes: that moment's lines
 
     PeakLines lines() const { return {gradients, activations, logits, buffers}; }
     void set_lines(const PeakLines& l) { gradients = l.gradients, activations = l.activations, logits = l.logits, buffers = l.buffers; }

@@ -529,6 +529,7 @@ struct StageModel {
             const PeakLines at_block{mb.gradients, kept + working, 0, mb.buffers + block_buffers_delta};
             mb.set_lines(at_block.sum() > at_loss.sum() ? at_block : at_loss);
             if (at_block.sum() > at_loss.sum()) mb.moment = PeakMoment::BlockBackward, mb.at_loss = at_loss;
+            else if (working > 0) mb.at_block = at_block;
         }
         mb.allocated = mb.weights + mb.gradients + mb.optimizer + mb.activations + mb.logits + mb.buffers;
         mb.reserved = mb.allocated * fp.fragmentation + (head ? loss_cached : 0);

@@ -90,8 +90,8 @@ constexpr FrameworkProfile kProfiles[] = {
      "2026-01-27); block count otherwise as 2025.06",
      "torchtitan components/loss.py ChunkedCELoss (num_chunks = 8) and models/llama3/config_registry.py "
      "(llama3_8b/70b: ChunkedCELoss, no compile) at 786e26f (#2937, 2026-04-27); the same loop as "
-     "ChunkedLossWrapper at b5bcd76; torch distributed/tensor/parallel/loss.py (TP until fec0c175d, "
-     "2026-06-05); config/configs.py (CompileConfig.enable = False, mixed_precision_reduce float32), "
+     "ChunkedLossWrapper at b5bcd76; torch distributed/tensor/parallel/loss.py (TP until b3b60dabf, "
+     "#3694, 2026-06-18); config/configs.py (CompileConfig.enable = False, mixed_precision_reduce float32), "
      "distributed/activation_checkpoint.py SelectiveAC (114151ad, 2026-03-23), distributed/fsdp.py "
      "apply_fsdp_to_decoder (norm + output unit from 83e6941, 2025-07-28); torch FSDP2 _fsdp_param.py "
      "to_accumulated_grad_if_needed",

@@ -88,13 +88,16 @@ void apply_site_correction(MemoryBreakdown& m, const Target& t) {
     const double a = t.activation_scale, o = t.overhead_scale;
     if (a == 1.0 && o == 1.0) return;
     const double fragmentation = m.reserved - m.allocated;
-    if (m.moment != PeakMoment::Loss) {
-        // Scaled activations may make the loss's moment the peak again (calc/memory.cpp, gradient moments).
-        const auto scaled = [&](const PeakLines& l) { return l.gradients + a * l.activations + l.logits + o * l.buffers; };
-        if (scaled(m.at_loss) > scaled(m.lines())) {
-            m.set_lines(m.at_loss);
-            m.moment = PeakMoment::Loss;
-        }
+    // Scaled activations may change which moment is the peak (calc/memory.cpp): the loss's again, or
+    // a layer's backward after it, which holds more activations.
+    const auto scaled = [&](const PeakLines& l) { return l.gradients + a * l.activations + l.logits + o * l.buffers; };
+    if (m.moment != PeakMoment::Loss && scaled(m.at_loss) > scaled(m.lines())) {
+        m.set_lines(m.at_loss);
+        m.moment = PeakMoment::Loss;
+    } else if (m.moment == PeakMoment::Loss && m.at_block.sum() > 0 && scaled(m.at_block) > scaled(m.lines())) {
+        m.at_loss = m.lines();
+        m.set_lines(m.at_block);
+        m.moment = PeakMoment::BlockBackward;
     }
     m.activations *= a;
     m.buffers *= o;

@@ -200,6 +200,8 @@ check "the optimizer-step moment is said" 'grep -q "^  at the optimizer step: ev
 # torchtitan's chunked loss with a 32K vocabulary: the last block's backward (op SAC replays it) is the peak.
 "$AIF" fit --model mistral-7b --framework torchtitan --gpus 8 --gpu nvidia-h100-sxm5-80gb --mbs 2 --seq 8192 --recompute selective > "$out"
 check "the block-backward moment is said" 'grep -q "^  at a layer'"'"'s backward, after the loss: the layer rebuilt or replayed" "$out"'
+"$AIF" fit --model llama2-70b --gpus 32 --gpu nvidia-h100-sxm5-80gb --layout tp=8,pp=4 --recompute full > "$out"
+check "a first pipeline stage's layer backward names no loss" 'grep -qxF "  at a layer'"'"'s backward: the layer rebuilt or replayed for it beside the kept activations" "$out"'
 "$AIF" fit --model mistral-7b --framework torchtitan --gpus 8 --gpu nvidia-h100-sxm5-80gb --mbs 2 --seq 8192 --recompute selective --json > "$out"
 check "JSON names the block-backward moment" 'grep -q "\"peak_moment\": *\"block-backward\"" "$out"'
 check "JSON names each moment" 'tune --json | grep -q "\"peak_moment\": *\"backward-end\"" && tune --lora 64 --json | grep -q "\"peak_moment\": *\"loss\"" && "$AIF" fit --model llama3.2-3b --gpu-mem 80 --gpus 1 --framework hf --seq 1024 --mbs 1 --recompute full --json | grep -q "\"peak_moment\": *\"optimizer-step\""'

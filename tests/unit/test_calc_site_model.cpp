@@ -98,6 +98,28 @@ START_TEST(scaled_activations_can_make_the_loss_the_peak_again) {
 }
 END_TEST
 
+// The loss's moment with a layer's backward after it close behind (torchtitan's chunked loss): a
+// site's activation scale above 1 favours the backward, which holds more activations.
+START_TEST(scaled_activations_can_make_a_layers_backward_the_peak) {
+    calc::MemoryBreakdown m;
+    m.weights = 4, m.gradients = 1, m.optimizer = 8, m.activations = 6, m.logits = 3, m.buffers = 2;
+    m.at_block = calc::PeakLines{1, 8, 0, 2};  // 11 < 12
+    m.allocated = m.reserved = 24, m.total = 24;
+    calc::Target t;
+    t.activation_scale = 1.1;  // 6.6 + 3 = 9.6 > 8.8: still the loss's
+    calc::MemoryBreakdown same = m;
+    calc::apply_site_correction(same, t);
+    ck_assert(same.moment == calc::PeakMoment::Loss);
+    t.activation_scale = 2;  // 12 + 3 < 16: the layer's backward
+    calc::apply_site_correction(m, t);
+    ck_assert(m.moment == calc::PeakMoment::BlockBackward);
+    ck_assert_double_eq_tol(m.activations, 16, 1e-12);
+    ck_assert_double_eq_tol(m.logits, 0, 1e-12);
+    ck_assert_double_eq_tol(m.at_loss.logits, 3, 1e-12);
+    ck_assert_double_eq_tol(m.allocated, 4 + 1 + 8 + 16 + 2, 1e-12);
+}
+END_TEST
+
 START_TEST(file_round_trips_and_bad_files_name_themselves) {
     calc::SiteModel m;
     calc::SiteCorrection c;
@@ -169,6 +191,7 @@ int main() {
     tcase_add_test(tc, fit_clamps_and_refits_the_other_term);
     tcase_add_test(tc, correction_scales_only_activations_and_overhead);
     tcase_add_test(tc, scaled_activations_can_make_the_loss_the_peak_again);
+    tcase_add_test(tc, scaled_activations_can_make_a_layers_backward_the_peak);
     tcase_add_test(tc, file_round_trips_and_bad_files_name_themselves);
     tcase_add_test(tc, check_applies_the_site_correction_of_its_profile_and_gpu);
     suite_add_tcase(s, tc);

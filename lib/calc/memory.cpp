@@ -173,7 +173,20 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     // 1 + 1/32.
     const double cut = s.framework == Framework::Megatron ? 2.0 - te_saved_bytes(s.precision) : 0.0;
     const double replicated = (a.dropout ? 10 : 8) - 2 * cut;
-    const double attention = 4 + 4 * kv_ratio - cut;
+    double attention = 4 + 4 * kv_ratio - cut;
+    double latents = 0;  // MLA's compressed q and kv, sequence-parallel like the norms
+    if (a.mla.enabled()) {
+        // Multi-latent attention (Megatron-Core multi_latent_attention.py, get_query_key_value_tensors
+        // at d98e8a64): the down projections read the norm's output (the QKV input above); each latent
+        // is saved twice, by its RMSNorm and by its up projection (q_lora, kv_lora); the up projections'
+        // outputs are split, rotated and concatenated into new query and key tensors (heads x
+        // (qk_nope + qk_rope) each) and a contiguous value (heads x v_head), which core attention
+        // saves with its output (heads x v_head, the output projection's input).
+        const MlaDims& m = a.mla;
+        const double h = double(a.hidden), q_head = double(m.qk_nope + m.qk_rope), v = double(m.v_head);
+        attention = (2.0 * a.heads * (2 * q_head + 2 * v) - cut * a.heads * v) / h;
+        latents = (m.q_lora + m.kv_lora) * (4 - cut) / h;
+    }
     const double per_ffn = (a.gated ? 6.0 : 4.0) - cut;  // per f/h; down-projection input 2 → 1
     double mlp;
     if (moe_layer) {
@@ -187,7 +200,7 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
         mlp = per_ffn * a.ffn / a.hidden;
     }
     const bool sp = sequence_parallel(s);
-    double units = replicated / (sp ? t : 1) + attention / t + mlp / t;
+    double units = (replicated + latents) / (sp ? t : 1) + attention / t + mlp / t;
     const double elem = s.precision == Precision::FP32 ? 2.0 : 1.0;  // units are bf16 bytes
     double bytes = sbh * units * elem * fp.activation_factor;
     const double tokens = double(s.seq) / l.cp * s.mbs;
@@ -381,6 +394,22 @@ struct StageModel {
     double comm = 0;
     double lora_dense = 0, lora_moe = 0;  // adapter parameters of one layer (before TP)
     bool keeps_unsharded = false;      // torchtitan FSDP2 under PP (calc/fsdp_pipeline.hpp)
+    long mtp_layers = 0;               // Megatron's multi-token prediction layers, on the last stage
+    double mtp_layer = 0, mtp_loss = 0;  // one MTP layer's activations; its cross entropy's saved state
+
+    // Megatron's multi-token prediction (--mtp-num-layers; core/transformer/multi_token_prediction.py,
+    // core/models/gpt/gpt_model.py at d98e8a64) lives on the last stage: per MTP layer a transformer
+    // layer built from the decoder's spec (its last layer's kind), two RMSNorms (enorm, hnorm) and the
+    // column-parallel eh_proj (2h -> h); the stage builds the embedding too where it lacks it ("if
+    // self.pre_process or self.mtp_process").
+    void add_mtp_params(StageParams& sp, bool embedding, long mtp) const {
+        const Layout& l = s.layout;
+        const double h = double(a.hidden);
+        const bool moe = moe_layers_in(a, a.layers - 1, a.layers) > 0;
+        const double layer_dense = moe ? p.attention + p.layer_norms + p.shared_experts + p.router : p.layer_dense();
+        sp.dense += (mtp * (layer_dense + 2 * h * h + 2 * h) + (embedding ? 0 : p.embedding)) / l.tp;
+        if (moe) sp.expert += mtp * p.routed_experts / (double(l.ep) * expert_tp);
+    }
 
     // Micro-batches pipeline rank r holds at its peak (Megatron-Core schedules.py warm-up + 1;
     // interleaved counts model chunks of 1/v of the stage).
@@ -458,6 +487,8 @@ struct StageModel {
         const long first = stage_start(l, a.layers, r), layers = stage_layers(l, a.layers, r);
         const bool embedding = r == 0, head = r == l.pp - 1;
         StageParams sp = stage_params(a, p, l, expert_tp, first, first + layers, embedding, head);
+        const long mtp = head ? mtp_layers : 0;
+        if (mtp > 0) add_mtp_params(sp, embedding, mtp);
         auto sharded = [&](double bytes_per_param, int min_stage) {
             return sp.dense * bytes_per_param / (stage >= min_stage ? shard : 1) +
                    sp.expert * bytes_per_param / (stage >= min_stage ? expert_shard : 1);
@@ -483,9 +514,9 @@ struct StageModel {
         // Optimizer in backward (torchtune optimizer_in_bwd): each parameter is stepped and its
         // gradient freed by a post-accumulate-grad hook, so one tensor's gradient at a time.
         if (s.optim_in_backward) mb.gradients = std::min(mb.gradients, sp.largest * (b.grads + b.accum) / over(2));
-        mb.logits = head ? logits : 0;
+        mb.logits = head ? logits + mtp * mtp_loss : 0;
         mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, layer, in_flight(r),
-                                                mb.logits);
+                                                mb.logits) + mtp * mtp_layer * in_flight(r);
         if (keeps_unsharded) keep_stage_unsharded(mb, sp, r, layers);
         // The layer whose backward runs after the loss (its rebuilt or replayed set, its gradients)
         // competes with the loss's peak. The activations above hold kept + max(0, working - logits);
@@ -518,6 +549,14 @@ struct StageModel {
             // Plain DDP: its buckets copy every gradient in the gradients' dtype (torch DDP,
             // gradient_as_bucket_view=False by default).
             if (stage == 0 && dp * l.cp > 1) mb.buffers += b.grads * trainable;
+        }
+        // Megatron's unfused attention computes the scores with baddbmm on an input taken from
+        // parallel_state's global memory buffer ("mpu", b x heads/TP x sq x sk in the activations'
+        // dtype), allocated once at its largest and kept (core/transformer/dot_product_attention.py,
+        // core/utils.py GlobalMemoryBuffer.get_tensor, d98e8a64).
+        if (s.framework == Framework::Megatron && !s.flash) {
+            const double sq = double(s.seq) / l.cp;
+            mb.buffers += (s.precision == Precision::FP32 ? 4.0 : 2.0) * s.mbs * a.heads / l.tp * sq * sq;
         }
         // QLoRA dequantizes one frozen weight to bf16 for its matmul (torchao linear_nf4).
         if (s.quant == Quant::NF4) mb.buffers += 2 * sp.largest_linear;
@@ -572,6 +611,19 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
     sm.loss_cached = double(s.seq) / l.cp * s.mbs * double(a.vocab) / l.tp * loss_cached_bytes_per_logit(s, sm.fp);
     sm.comm = comm_buffers(l, sm.dp);
     sm.keeps_unsharded = fsdp_keeps_stage_unsharded(s, sm.fp, sm.shard);
+    if (s.framework == Framework::Megatron && a.mtp_layers > 0) {
+        // Per MTP layer on the last stage: its layer's activations (under full recompute its input
+        // only), the two norms' and eh_proj's inputs (h, h, 2h in bf16: 8h per token), and
+        // process_mtp_loss's vocab-parallel cross entropy, run before the main loss, whose saved fp32
+        // softmax (4 B per logit) waits for backward beside the main loss's peak.
+        const double tokens = double(s.seq) / l.cp * s.mbs;
+        const bool moe = moe_layers_in(a, a.layers - 1, a.layers) > 0;
+        const double one = moe ? sm.layer.moe : sm.layer.dense;
+        const double input = tokens * a.hidden * 2.0 / (sequence_parallel(s) ? l.tp : 1);
+        sm.mtp_layers = a.mtp_layers;
+        sm.mtp_layer = (s.recompute == Recompute::Full ? input : one) + 4 * input;
+        sm.mtp_loss = 4.0 * tokens * double(a.vocab) / l.tp;
+    }
 
     StageMemory out;
     out.first = out.worst = sm.at(0);

@@ -157,7 +157,7 @@ says 0 "aifactory fit: llama3.1-405b on discoverer-plus: does not fit on this pa
     fit --model llama3.1-405b --system discoverer-plus
 check "a fit beyond the partition prints no layout" '[ ! -s "$out" ]'
 # DeepSeek-V3's 61 layers pipeline unevenly (issue 12): the search finds a fit beyond the partition.
-says 0 "aifactory fit: deepseek-v3 on discoverer-plus: does not fit on this partition (2 nodes); it needs 15 nodes" \
+says 0 "aifactory fit: deepseek-v3 on discoverer-plus: does not fit on this partition (2 nodes); it needs 16 nodes" \
     fit --model deepseek-v3 --system discoverer-plus
 "$AIF" fit --model llama3.1-8b --system lumi-g --gpus 1000000 > "$out"
 check "--gpus beyond the partition: verdict says so" 'grep -qxF "Verdict    does not fit on this partition (2978 nodes): the job needs 125000 nodes" "$out"'

@@ -246,6 +246,63 @@ START_TEST(attention_without_flash) {
 }
 END_TEST
 
+// Megatron-Core's MLA (multi_latent_attention.py): query and key heads x (qk_nope + qk_rope) wide,
+// value and output heads x v_head, where the generic count takes each h wide; the q and kv latents
+// saved by their norm and their up projection. h 1024, 32 heads, 128 + 64 and 128, latents 1536 and
+// 512, TP 2 with SP, 1 x 1024 tokens: per token and h, the norm and linear inputs 8 / 2, the
+// latents (1536 + 512) x 4 / 1024 = 8 / 2, attention 2 x 32 x (2 x 192 + 2 x 128) / 1024 = 40 / 2, the
+// gated MLP 6 x 4096 / 1024 = 24 / 2: 40 bytes x 1024 x 1024, plus the flash logsumexp 4 x 32 x 1024 / 2.
+START_TEST(mla_attention_widths) {
+    const calc::Architecture a = calc::parse_arch(
+        "hidden=1024,layers=4,heads=32,ffn=4096,vocab=51712,q_lora=1536,kv_lora=512,qk_nope=128,qk_rope=64,v_head=128");
+    calc::TrainingSetup s;  // Megatron
+    s.seq = 1024;
+    s.layout.tp = 2;
+    s.layout.sp = true;
+    ck_assert_double_eq_tol(calc::activation_bytes_per_layer(a, s, false), 40.0 * 1024 * 1024 + 4 * 32 * 1024 / 2, 1);
+}
+END_TEST
+
+// Megatron's unfused attention keeps its baddbmm input buffer from the global memory buffer:
+// b x heads/TP x s x s in bf16, allocated once, among the buffers (dot_product_attention.py).
+START_TEST(unfused_attention_keeps_the_global_buffer) {
+    const calc::Architecture a = calc::parse_arch("hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=128256");
+    calc::TrainingSetup s;
+    s.seq = 4096;
+    s.mbs = 2;
+    s.layout.tp = 2;
+    const calc::ParamCount p = calc::count_params(a);
+    const double flash = calc::memory_only(a, p, s, 2, 8).buffers;
+    s.flash = false;
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 2, 8).buffers - flash, 2.0 * 2 * 16 * 4096 * 4096, 1);
+}
+END_TEST
+
+// Megatron's multi-token prediction on the last stage (multi_token_prediction.py, gpt_model.py): per
+// MTP layer one more layer of the decoder's kind, the two norms' and eh_proj's inputs (8h per token in
+// bf16), eh_proj (2h x h) and the norms among the parameters, and the MTP cross entropy's saved fp32
+// softmax (4 B per logit) beside the main loss. Dense, one GPU, 1 x 1024 tokens.
+START_TEST(multi_token_prediction_on_the_last_stage) {
+    calc::Architecture a = calc::parse_arch("hidden=1024,layers=4,heads=16,ffn=4096,vocab=32000");
+    calc::TrainingSetup s;
+    s.seq = 1024;
+    const calc::ParamCount p = calc::count_params(a);
+    const calc::MemoryBreakdown plain = calc::memory_only(a, p, s, 1, 1);
+    a.mtp_layers = 1;
+    const calc::MemoryBreakdown mtp = calc::memory_only(a, p, s, 1, 1);
+    ck_assert_double_eq_tol(mtp.logits - plain.logits, 4.0 * 1024 * 32000, 1);
+    const double layer = calc::activation_bytes_per_layer(a, s, false);
+    ck_assert_double_eq_tol(mtp.activations - plain.activations, layer + 8.0 * 1024 * 1024, 1);
+    const double extra_params = p.layer_dense() + 2.0 * 1024 * 1024 + 2 * 1024;
+    ck_assert_double_eq_tol(mtp.weights - plain.weights, 2 * extra_params, 1);  // bf16 weights
+    s.framework = calc::Framework::FSDP;  // MTP is Megatron's: other frameworks do not build it
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 1, 1).logits, [&] {
+        a.mtp_layers = 0;
+        return calc::memory_only(a, p, s, 1, 1).logits;
+    }(), 1);
+}
+END_TEST
+
 // Full recompute: the loss (logits) and the layer rebuilt in backward peak at different times.
 START_TEST(full_recompute_takes_the_larger_peak) {
     calc::Architecture a = calc::parse_arch("hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=128256");
@@ -393,6 +450,9 @@ int main() {
     tcase_add_test(tc, stage_activations_follow_the_schedule);
     tcase_add_test(tc, expert_tensor_parallelism);
     tcase_add_test(tc, attention_without_flash);
+    tcase_add_test(tc, mla_attention_widths);
+    tcase_add_test(tc, unfused_attention_keeps_the_global_buffer);
+    tcase_add_test(tc, multi_token_prediction_on_the_last_stage);
     tcase_add_test(tc, full_recompute_takes_the_larger_peak);
     tcase_add_test(tc, plain_ddp_gradient_buckets);
     tcase_add_test(tc, pipeline_bubble_in_time);

@@ -79,7 +79,6 @@ StateBytes state_bytes(const TrainingSetup& s) {
         // PyTorch autocast (FSDP2/torchtitan, HF Trainer): fp32 params and grads, no master copy.
         b = {4, 4, 0, 0, opt};
     }
-    if (s.framework == Framework::Megatron) b.weights += te_cached_weight_bytes(s.precision, s.fp8_gemm_non_tn);
     if (s.offload_optimizer) {
         b.master = b.optim = b.accum = 0;
         if (s.framework == Framework::DeepSpeed) b.grads = 0;  // grads stream to the CPU too
@@ -399,16 +398,17 @@ struct StageModel {
 
     // Megatron's multi-token prediction (--mtp-num-layers; core/transformer/multi_token_prediction.py,
     // core/models/gpt/gpt_model.py at d98e8a64) lives on the last stage: per MTP layer a transformer
-    // layer built from the decoder's spec (its last layer's kind), two RMSNorms (enorm, hnorm) and the
-    // column-parallel eh_proj (2h -> h); the stage builds the embedding too where it lacks it ("if
-    // self.pre_process or self.mtp_process").
+    // layer built from the decoder's spec (its last layer's kind), three RMSNorms (enorm, hnorm and its
+    // final_layernorm) and the column-parallel eh_proj (2h -> h); the stage builds the embedding too
+    // where it lacks it ("if self.pre_process or self.mtp_process").
     void add_mtp_params(StageParams& sp, bool embedding, long mtp) const {
         const Layout& l = s.layout;
         const double h = double(a.hidden);
         const bool moe = moe_layers_in(a, a.layers - 1, a.layers) > 0;
         const double layer_dense = moe ? p.attention + p.layer_norms + p.shared_experts + p.router : p.layer_dense();
-        sp.dense += (mtp * (layer_dense + 2 * h * h + 2 * h) + (embedding ? 0 : p.embedding)) / l.tp;
+        sp.dense += (mtp * (layer_dense + 2 * h * h + 3 * h) + (embedding ? 0 : p.embedding)) / l.tp;
         if (moe) sp.expert += mtp * p.routed_experts / (double(l.ep) * expert_tp);
+        sp.linear += mtp * (p.attention + (moe ? p.shared_experts : p.dense_mlp) + 2 * h * h) / l.tp;
     }
 
     // Micro-batches pipeline rank r holds at its peak (Megatron-Core schedules.py warm-up + 1;
@@ -508,6 +508,10 @@ struct StageModel {
             mb.optimizer = sp.lora * (b.master + b.optim) / over(1);
         } else {
             mb.weights = sharded(b.weights, 3);
+            // TransformerEngine's workspaces exist for its linear layers only (attention, MLP and
+            // expert weights), not for the embedding, Megatron's own output layer, norms or router.
+            if (s.framework == Framework::Megatron)
+                mb.weights += te_cached_weight_bytes(s.precision, s.fp8_gemm_non_tn) * (sp.linear + sp.expert);
             mb.gradients = sharded(b.grads, 2) + sharded(b.accum, 1);
             mb.optimizer = sharded(b.master + b.optim, 1);
         }
@@ -516,7 +520,7 @@ struct StageModel {
         if (s.optim_in_backward) mb.gradients = std::min(mb.gradients, sp.largest * (b.grads + b.accum) / over(2));
         mb.logits = head ? logits + mtp * mtp_loss : 0;
         mb.activations = stage_activation_bytes(a, s, layers, sp.moe_layers, layer, in_flight(r),
-                                                mb.logits) + mtp * mtp_layer * in_flight(r);
+                                                mb.logits) + mtp * mtp_layer;
         if (keeps_unsharded) keep_stage_unsharded(mb, sp, r, layers);
         // The layer whose backward runs after the loss (its rebuilt or replayed set, its gradients)
         // competes with the loss's peak. The activations above hold kept + max(0, working - logits);
@@ -549,14 +553,6 @@ struct StageModel {
             // Plain DDP: its buckets copy every gradient in the gradients' dtype (torch DDP,
             // gradient_as_bucket_view=False by default).
             if (stage == 0 && dp * l.cp > 1) mb.buffers += b.grads * trainable;
-        }
-        // Megatron's unfused attention computes the scores with baddbmm on an input taken from
-        // parallel_state's global memory buffer ("mpu", b x heads/TP x sq x sk in the activations'
-        // dtype), allocated once at its largest and kept (core/transformer/dot_product_attention.py,
-        // core/utils.py GlobalMemoryBuffer.get_tensor, d98e8a64).
-        if (s.framework == Framework::Megatron && !s.flash) {
-            const double sq = double(s.seq) / l.cp;
-            mb.buffers += (s.precision == Precision::FP32 ? 4.0 : 2.0) * s.mbs * a.heads / l.tp * sq * sq;
         }
         // QLoRA dequantizes one frozen weight to bf16 for its matmul (torchao linear_nf4).
         if (s.quant == Quant::NF4) mb.buffers += 2 * sp.largest_linear;
@@ -612,16 +608,19 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
     sm.comm = comm_buffers(l, sm.dp);
     sm.keeps_unsharded = fsdp_keeps_stage_unsharded(s, sm.fp, sm.shard);
     if (s.framework == Framework::Megatron && a.mtp_layers > 0) {
-        // Per MTP layer on the last stage: its layer's activations (under full recompute its input
-        // only), the two norms' and eh_proj's inputs (h, h, 2h in bf16: 8h per token), and
-        // process_mtp_loss's vocab-parallel cross entropy, run before the main loss, whose saved fp32
-        // softmax (4 B per logit) waits for backward beside the main loss's peak.
+        // Per MTP layer on the last stage, for one micro-batch (it sits on the last virtual stage, whose
+        // backward follows each forward, as the loss's does): its layer's activations, the inputs of
+        // enorm, hnorm, eh_proj and its final norm (h, h, 2h, h) and its half of the hidden states the
+        // output layer reads concatenated (h): 7 inputs of h; under full recompute the checkpoint of
+        // norms, eh_proj and layer keeps hidden_states and decoder_input, plus that half: 3.
+        // process_mtp_loss's vocab-parallel cross entropy, run before the main loss, keeps its saved
+        // fp32 softmax (4 B per logit) for backward beside the main loss's peak.
         const double tokens = double(s.seq) / l.cp * s.mbs;
         const bool moe = moe_layers_in(a, a.layers - 1, a.layers) > 0;
         const double one = moe ? sm.layer.moe : sm.layer.dense;
         const double input = tokens * a.hidden * 2.0 / (sequence_parallel(s) ? l.tp : 1);
         sm.mtp_layers = a.mtp_layers;
-        sm.mtp_layer = (s.recompute == Recompute::Full ? input : one) + 4 * input;
+        sm.mtp_layer = s.recompute == Recompute::Full ? 3 * input : one + 7 * input;
         sm.mtp_loss = 4.0 * tokens * double(a.vocab) / l.tp;
     }
 

@@ -444,6 +444,27 @@ struct StageModel {
         mb.gradients = u.grads * params * peak.share;
     }
 
+    // FSDP2 keeps the reduce-scatter input of the unit it reduced last (FSDPParamGroup.post_backward:
+    // comm_ctx.reduce_scatter_state = ReduceScatterState(reduce_scatter_input, ...), dropped at the
+    // next unit's post-backward), unsharded in the reduce dtype, fp32 in torchtitan
+    // (mixed_precision_reduce): during block L-1's backward, block L's 4 B per parameter, where
+    // block L's own activations are freed; during the last block's, the [norm, output] unit's when its
+    // post-backward ran after the full-sequence loss (torchtitan@2025.08; the chunked loss's separate
+    // backward ends with the root's final callback, which clears it). The larger of the two.
+    double reduce_scatter_held(const StageParams& sp, bool head) const {
+        if (fp.fsdp_root != FsdpRoot::RootLastBlock && fp.fsdp_root != FsdpRoot::HeadUnit) return 0;
+        const double output = (a.tied ? p.embedding : p.lm_head) / s.layout.tp;
+        const bool head_unit_reduced = head && fp.fsdp_root == FsdpRoot::HeadUnit && fp.logit_chunks == 1 &&
+                                       s.lora_rank == 0;
+        const double last_block = head_unit_reduced ? 4 * (output + p.final_norm / s.layout.tp) : 0;
+        // What block L keeps for backward, freed by then: under full AC its input only.
+        const double tokens = double(s.seq) / s.layout.cp * s.mbs;
+        const double kept = s.recompute == Recompute::Full
+                                ? tokens * a.hidden * param_elem(s) / (sequence_parallel(s) ? s.layout.tp : 1)
+                                : layer.dense;
+        return std::max({0.0, last_block, 4 * sp.layer_max - kept});
+    }
+
     // Gradient moments. A loop that frees the gradients after each step (profile
     // grads_freed_before_forward), unsharded and without gradient accumulation, holds at the loss's
     // peak only the output projection's gradient, made right after the loss (optimizer in
@@ -540,7 +561,7 @@ struct StageModel {
             if (fsdp_root_applies(s, fp) && !keeps_unsharded) {
                 const FsdpMoments fm = fsdp_root_moments(a, p, s, fp, sp, embedding, head, mb.buffers);
                 mb.buffers = fm.at_loss;
-                block_buffers_delta = fm.at_block - fm.at_loss;
+                block_buffers_delta = fm.at_block + reduce_scatter_held(sp, head) - fm.at_loss;
             }
         } else if (stage >= 3)
             mb.buffers = 4 * sp.layer_max + 1e8;  // DeepSpeed: largest layer param+grad, prefetch bucket

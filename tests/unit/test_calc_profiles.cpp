@@ -333,6 +333,30 @@ START_TEST(torchtitan_2025_08_norm_output_unit) {
 }
 END_TEST
 
+// FSDP2 keeps the fp32 reduce-scatter input of the unit it reduced last until the next unit's
+// post-backward (FSDPParamGroup.post_backward, reduce_scatter_state). A Llama 3.1 8B block with a
+// 40,000-token vocabulary, 2 x 16384 tokens, full AC, compiled: the rebuilt block (188,552 B per token)
+// outweighs the compiled loss (4 B per logit), so a block's backward is the peak. Under 2025.08 the
+// [norm, output] unit's, reduced after the full-sequence loss, waits through the last block's
+// backward (4 x (out + h)); under the chunked loss the root's final callback has cleared it, and
+// block L's (4 x block) waits through block L-1's backward, where block L's kept input
+// (2 x 32768 x 4096) is freed. The larger counts.
+START_TEST(fsdp_keeps_the_last_reduce_scatter_input) {
+    const double block = 218112000, out = 40000.0 * 4096, h = 4096, kept = 2.0 * 32768 * 4096;
+    calc::JobSpec j = llama_job({{"arch", "hidden=4096,layers=32,heads=32,kv_heads=8,ffn=14336,vocab=40000"},
+                                 {"fsdp", "full"}, {"seq", "16384"}, {"mbs", "2"}, {"recompute", "full"},
+                                 {"compile", "on"}, {"framework", "torchtitan@2025.08"}});
+    calc::MemoryBreakdown m = memory_of(j, 8);
+    ck_assert_int_eq(int(m.moment), int(calc::PeakMoment::BlockBackward));
+    ck_assert_double_eq_tol(m.buffers, 6 * block + 4 * (out + h), 1);
+    ck_assert_double_gt(4 * (out + h), 4 * block - kept);
+    calc::apply_option(j, "framework", "torchtitan@2026.06");
+    m = memory_of(j, 8);
+    ck_assert_int_eq(int(m.moment), int(calc::PeakMoment::BlockBackward));
+    ck_assert_double_eq_tol(m.buffers, 6 * block + 4 * block - kept, 1);
+}
+END_TEST
+
 // torchtitan 2026.06 (read at b5bcd76): the chunked loss (ChunkedLossWrapper, 8 chunks) never makes
 // the full logits: eager a chunk's backward holds its bf16 logits, the saved fp32 log_softmax,
 // nll_loss's fp32 gradient and log_softmax_backward's fp32 output (14 B per chunk logit), compiled
@@ -586,12 +610,13 @@ START_TEST(fsdp_root_unit_stays_gathered_through_backward) {
     ck_assert_double_eq_tol(m.buffers, root + 2 * block, 1);
     // A short sequence: the last block's backward, once the loss has freed its tensors, is the larger
     // moment: root + the output projection's unsharded bf16 grad + 2 gathered blocks + 1 grad block,
-    // beside the block's replayed set and gradients (eager op SAC with early stop: 243,720 B per token).
+    // beside the block's replayed set and gradients (eager op SAC with early stop: 243,720 B per token),
+    // and block L's fp32 reduce-scatter input (4 x block) once block L's activations are freed.
     calc::apply_option(j, "seq", "256");
     m = calc::memory_only(a, p, j.setup, 8, 8);
     const double kept = 512 * (32 * 63616.0 + 8);
     ck_assert_double_eq_tol(m.activations + m.logits + m.buffers - kept,
-                            root + 2.0 * 128256 * 4096 + 6 * block + 512 * 243720.0, 1);
+                            root + 2.0 * 128256 * 4096 + 6 * block + 512 * 243720.0 + 4 * block - 512 * 63616.0, 1);
     // Pipeline parallel: torchtitan reshards no block after forward; the last of 2 stages keeps its
     // 16 blocks, the final norm and the output projection gathered. That is the FSDP-under-PP term
     // (calc/fsdp_pipeline.hpp, in the weights line: fp32 shards over DP 4 + the bf16 copy beside
@@ -752,6 +777,7 @@ int main() {
     tcase_add_test(tc, torchtitan_mxfp8_keeps_what_bf16_keeps);
     tcase_add_test(tc, torchtitan_2025_08_norm_output_unit);
     tcase_add_test(tc, torchtitan_2026_chunked_loss_fused_qkv_head_unit);
+    tcase_add_test(tc, fsdp_keeps_the_last_reduce_scatter_input);
     tcase_add_test(tc, fsdp_root_unit_stays_gathered_through_backward);
     tcase_add_test(tc, band_is_the_residual_range_widened_to_three_percent);
     tcase_add_test(tc, few_cases_keep_at_least_the_default_band);

@@ -451,17 +451,22 @@ struct StageModel {
     // block L's own activations are freed; during the last block's, the [norm, output] unit's when its
     // post-backward ran after the full-sequence loss (torchtitan@2025.08; the chunked loss's separate
     // backward ends with the root's final callback, which clears it). The larger of the two.
+    // With LoRA only the adapters have gradients to reduce (small); under layer SAC block L-1's working
+    // set differs from block L's, so only the head unit's is counted there.
     double reduce_scatter_held(const StageParams& sp, bool head) const {
         if (fp.fsdp_root != FsdpRoot::RootLastBlock && fp.fsdp_root != FsdpRoot::HeadUnit) return 0;
+        if (s.lora_rank > 0) return 0;
         const double output = (a.tied ? p.embedding : p.lm_head) / s.layout.tp;
         const bool head_unit_reduced = head && fp.fsdp_root == FsdpRoot::HeadUnit && fp.logit_chunks == 1 &&
                                        s.lora_rank == 0;
         const double last_block = head_unit_reduced ? 4 * (output + p.final_norm / s.layout.tp) : 0;
         // What block L keeps for backward, freed by then: under full AC its input only.
         const double tokens = double(s.seq) / s.layout.cp * s.mbs;
+        const double one = moe_layers_in(a, a.layers - 1, a.layers) > 0 ? layer.moe : layer.dense;
         const double kept = s.recompute == Recompute::Full
                                 ? tokens * a.hidden * param_elem(s) / (sequence_parallel(s) ? s.layout.tp : 1)
-                                : layer.dense;
+                                : one;
+        if (s.ac_every > 0) return last_block;
         return std::max({0.0, last_block, 4 * sp.layer_max - kept});
     }
 
@@ -529,13 +534,14 @@ struct StageModel {
             mb.optimizer = sp.lora * (b.master + b.optim) / over(1);
         } else {
             mb.weights = sharded(b.weights, 3);
-            // TransformerEngine's workspaces exist for its linear layers only (attention, MLP and
-            // expert weights), not for the embedding, Megatron's own output layer, norms or router.
-            if (s.framework == Framework::Megatron)
-                mb.weights += te_cached_weight_bytes(s.precision, s.fp8_gemm_non_tn) * (sp.linear + sp.expert);
             mb.gradients = sharded(b.grads, 2) + sharded(b.accum, 1);
             mb.optimizer = sharded(b.master + b.optim, 1);
         }
+        // TransformerEngine's workspaces exist for its linear layers only (attention, MLP and expert
+        // weights, a frozen LoRA base's too), not for the embedding, Megatron's own output layer, norms
+        // or router.
+        if (s.framework == Framework::Megatron)
+            mb.weights += te_cached_weight_bytes(s.precision, s.fp8_gemm_non_tn) * (sp.linear + sp.expert);
         // Optimizer in backward (torchtune optimizer_in_bwd): each parameter is stepped and its
         // gradient freed by a post-accumulate-grad hook, so one tensor's gradient at a time.
         if (s.optim_in_backward) mb.gradients = std::min(mb.gradients, sp.largest * (b.grads + b.accum) / over(2));

@@ -354,6 +354,12 @@ START_TEST(fsdp_keeps_the_last_reduce_scatter_input) {
     m = memory_of(j, 8);
     ck_assert_int_eq(int(m.moment), int(calc::PeakMoment::BlockBackward));
     ck_assert_double_eq_tol(m.buffers, 6 * block + 4 * block - kept, 1);
+    // LoRA: only the adapters are reduced, so nothing of the frozen block is held.
+    calc::JobSpec lora = j;
+    calc::apply_option(lora, "lora", "16");
+    const calc::MemoryBreakdown lm = memory_of(lora, 8);
+    ck_assert_int_eq(int(lm.moment), int(calc::PeakMoment::BlockBackward));
+    ck_assert_double_le(lm.buffers, 4 * block);  // two gathered frozen blocks, no reduce-scatter input
 }
 END_TEST
 

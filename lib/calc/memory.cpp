@@ -121,10 +121,14 @@ StageParams stage_params(const Architecture& a, const ParamCount& p, const Layou
     if (has_head) sp.dense += p.final_norm + (a.tied ? (has_embedding ? 0 : p.embedding) : p.lm_head);
     sp.dense /= l.tp;
     sp.expert /= double(l.ep) * expert_tp;
+    // What TP leaves whole in each layer (MLA's down projections) comes back on every rank.
+    const double duplicated = p.attention_duplicated * (1.0 - 1.0 / l.tp);
+    sp.dense += sp.layers * duplicated;
     const double moe_layer = (p.attention + p.layer_norms + p.shared_experts + p.router) / l.tp +
-                             p.routed_experts / (double(l.ep) * expert_tp);
-    sp.layer_max = std::max(p.layer_dense() / l.tp, sp.moe_layers ? moe_layer : 0.0);
-    sp.linear = (dense_layers * p.dense_mlp + sp.moe_layers * p.shared_experts + sp.layers * p.attention) / l.tp;
+                             p.routed_experts / (double(l.ep) * expert_tp) + duplicated;
+    sp.layer_max = std::max(p.layer_dense() / l.tp + duplicated, sp.moe_layers ? moe_layer : 0.0);
+    sp.linear = (dense_layers * p.dense_mlp + sp.moe_layers * p.shared_experts + sp.layers * p.attention) / l.tp +
+                sp.layers * duplicated;
     const double h = double(a.hidden);
     sp.largest_linear = std::max(h * double(a.ffn), h * double(a.heads) * a.dim_head()) / l.tp;
     sp.largest = std::max(sp.largest_linear, has_embedding || has_head ? p.embedding / l.tp : 0.0);
@@ -409,6 +413,9 @@ struct StageModel {
         sp.dense += (mtp * (layer_dense + 2 * h * h + 3 * h) + (embedding ? 0 : p.embedding)) / l.tp;
         if (moe) sp.expert += mtp * p.routed_experts / (double(l.ep) * expert_tp);
         sp.linear += mtp * (p.attention + (moe ? p.shared_experts : p.dense_mlp) + 2 * h * h) / l.tp;
+        const double duplicated = p.attention_duplicated * (1.0 - 1.0 / l.tp);  // as in stage_params
+        sp.dense += mtp * duplicated;
+        sp.linear += mtp * duplicated;
     }
 
     // Micro-batches pipeline rank r holds at its peak (Megatron-Core schedules.py warm-up + 1;

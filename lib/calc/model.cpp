@@ -106,6 +106,9 @@ ParamCount count_params(const Architecture& a) {
     c.lm_head = a.tied ? 0 : double(a.vocab) * h;
     c.final_norm = norm;
     c.attention = attention_params(a);
+    if (a.mla.enabled())  // q and kv down projections with their latent norms (attention_params above)
+        c.attention_duplicated = (a.mla.q_lora > 0 ? a.mla.q_lora * (h + 1) : 0) + a.mla.kv_lora * (h + 1) +
+                                 h * a.mla.qk_rope;
     c.layer_norms = 2 * norm;
     c.moe_layers = a.moe_layers();
     c.dense_layers = a.layers - c.moe_layers;

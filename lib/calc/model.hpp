@@ -52,6 +52,9 @@ struct ParamCount {
     double lm_head = 0;      // output projection when untied, else 0
     double final_norm = 0;
     double attention = 0;    // one layer: projections (+ biases, qk-norm)
+    // Of it, what tensor parallelism does not divide: MLA's down projections and latent norms, the
+    // same on every TP rank (Megatron-Core builds them as TELinear parallel_mode "duplicated").
+    double attention_duplicated = 0;
     double layer_norms = 0;  // one layer: the two norms
     double dense_mlp = 0;    // one dense layer's MLP
     double routed_experts = 0;  // one MoE layer: all routed experts

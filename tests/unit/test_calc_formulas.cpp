@@ -260,6 +260,13 @@ START_TEST(mla_attention_widths) {
     s.layout.tp = 2;
     s.layout.sp = true;
     ck_assert_double_eq_tol(calc::activation_bytes_per_layer(a, s, false), 40.0 * 1024 * 1024 + 4 * 32 * 1024 / 2, 1);
+    // Its down projections and latent norms are the same on every TP rank (TELinear "duplicated"):
+    // 1536 x 1025 + 512 x 1025 + 1024 x 64 = 2,164,736 per layer that TP 2 does not halve.
+    const calc::ParamCount p = calc::count_params(a);
+    ck_assert_double_eq(p.attention_duplicated, 2164736);
+    calc::TrainingSetup one;
+    const double whole = calc::memory_only(a, p, one, 1, 1).weights;  // bf16, 2 B per parameter
+    ck_assert_double_eq_tol(calc::memory_only(a, p, s, 2, 2).weights - whole / 2, 4 * 2164736.0, 1);
 }
 END_TEST
 

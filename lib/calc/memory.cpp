@@ -108,6 +108,13 @@ long moe_layers_in(const Architecture& a, long first, long last) {
     return upto(last) - upto(first);
 }
 
+// Whether the model's last layer is an MoE one: the kind Megatron builds its MTP layers from and
+// the block the last reduce-scatter belongs to.
+bool last_layer_is_moe(const Architecture& a) { return moe_layers_in(a, a.layers - 1, a.layers) > 0; }
+
+// Per layer, what TP leaves whole (MLA's down projections) beyond its 1/tp share: on every rank.
+double tp_duplicated(const ParamCount& p, const Layout& l) { return p.attention_duplicated * (1.0 - 1.0 / l.tp); }
+
 StageParams stage_params(const Architecture& a, const ParamCount& p, const Layout& l, int expert_tp,
                          long first, long last, bool has_embedding, bool has_head) {
     StageParams sp;
@@ -121,8 +128,7 @@ StageParams stage_params(const Architecture& a, const ParamCount& p, const Layou
     if (has_head) sp.dense += p.final_norm + (a.tied ? (has_embedding ? 0 : p.embedding) : p.lm_head);
     sp.dense /= l.tp;
     sp.expert /= double(l.ep) * expert_tp;
-    // What TP leaves whole in each layer (MLA's down projections) comes back on every rank.
-    const double duplicated = p.attention_duplicated * (1.0 - 1.0 / l.tp);
+    const double duplicated = tp_duplicated(p, l);
     sp.dense += sp.layers * duplicated;
     const double moe_layer = (p.attention + p.layer_norms + p.shared_experts + p.router) / l.tp +
                              p.routed_experts / (double(l.ep) * expert_tp) + duplicated;
@@ -225,13 +231,13 @@ double layer_bytes(const Architecture& a, const TrainingSetup& s, bool moe_layer
     return bytes + attention_scores;
 }
 
-// The larger of one dense and one MoE layer's activations, among the kinds the stage has.
 // One micro-batch's activations of one dense and one MoE layer, and what the last dense block's
 // backward holds beyond its dense count (torchtitan's block: calc/activations_torch.hpp).
 struct LayerBytes {
     double dense = 0, moe = 0, dense_backward = 0;
 };
 
+// The larger of one dense and one MoE layer's activations, among the kinds the stage has.
 double largest_layer(long layers, long moe_layers, const LayerBytes& lb) {
     return std::max(layers - moe_layers ? lb.dense : 0.0, moe_layers ? lb.moe : 0.0);
 }
@@ -408,14 +414,13 @@ struct StageModel {
     void add_mtp_params(StageParams& sp, bool embedding, long mtp) const {
         const Layout& l = s.layout;
         const double h = double(a.hidden);
-        const bool moe = moe_layers_in(a, a.layers - 1, a.layers) > 0;
+        const bool moe = last_layer_is_moe(a);
         const double layer_dense = moe ? p.attention + p.layer_norms + p.shared_experts + p.router : p.layer_dense();
         sp.dense += (mtp * (layer_dense + 2 * h * h + 3 * h) + (embedding ? 0 : p.embedding)) / l.tp;
         if (moe) sp.expert += mtp * p.routed_experts / (double(l.ep) * expert_tp);
         sp.linear += mtp * (p.attention + (moe ? p.shared_experts : p.dense_mlp) + 2 * h * h) / l.tp;
-        const double duplicated = p.attention_duplicated * (1.0 - 1.0 / l.tp);  // as in stage_params
-        sp.dense += mtp * duplicated;
-        sp.linear += mtp * duplicated;
+        sp.dense += mtp * tp_duplicated(p, l);
+        sp.linear += mtp * tp_duplicated(p, l);
     }
 
     // Micro-batches pipeline rank r holds at its peak (Megatron-Core schedules.py warm-up + 1;
@@ -464,12 +469,11 @@ struct StageModel {
         if (fp.fsdp_root != FsdpRoot::RootLastBlock && fp.fsdp_root != FsdpRoot::HeadUnit) return 0;
         if (s.lora_rank > 0) return 0;
         const double output = (a.tied ? p.embedding : p.lm_head) / s.layout.tp;
-        const bool head_unit_reduced = head && fp.fsdp_root == FsdpRoot::HeadUnit && fp.logit_chunks == 1 &&
-                                       s.lora_rank == 0;
+        const bool head_unit_reduced = head && fp.fsdp_root == FsdpRoot::HeadUnit && fp.logit_chunks == 1;
         const double last_block = head_unit_reduced ? 4 * (output + p.final_norm / s.layout.tp) : 0;
         // What block L keeps for backward, freed by then: under full AC its input only.
         const double tokens = double(s.seq) / s.layout.cp * s.mbs;
-        const double one = moe_layers_in(a, a.layers - 1, a.layers) > 0 ? layer.moe : layer.dense;
+        const double one = last_layer_is_moe(a) ? layer.moe : layer.dense;
         const double kept = s.recompute == Recompute::Full
                                 ? tokens * a.hidden * param_elem(s) / (sequence_parallel(s) ? s.layout.tp : 1)
                                 : one;
@@ -596,9 +600,14 @@ struct StageModel {
             // The lines show the larger moment: after the loss its tensors are gone.
             const PeakLines at_loss{mb.gradients, kept, mb.logits, mb.buffers};
             const PeakLines at_block{mb.gradients, kept + working, 0, mb.buffers + block_buffers_delta};
-            mb.set_lines(at_block.sum() > at_loss.sum() ? at_block : at_loss);
-            if (at_block.sum() > at_loss.sum()) mb.moment = PeakMoment::BlockBackward, mb.at_loss = at_loss;
-            else if (working > 0) mb.at_block = at_block;
+            if (at_block.sum() > at_loss.sum()) {
+                mb.set_lines(at_block);
+                mb.moment = PeakMoment::BlockBackward;
+                mb.at_loss = at_loss;
+            } else {
+                mb.set_lines(at_loss);
+                if (working > 0) mb.at_block = at_block;
+            }
         }
         mb.allocated = mb.weights + mb.gradients + mb.optimizer + mb.activations + mb.logits + mb.buffers;
         mb.reserved = mb.allocated * fp.fragmentation + (head ? loss_cached : 0);
@@ -650,8 +659,7 @@ StageMemory memory_by_stage(const Architecture& a, const ParamCount& p, const Tr
         // process_mtp_loss's vocab-parallel cross entropy, run before the main loss, keeps its saved
         // fp32 softmax (4 B per logit) for backward beside the main loss's peak.
         const double tokens = double(s.seq) / l.cp * s.mbs;
-        const bool moe = moe_layers_in(a, a.layers - 1, a.layers) > 0;
-        const double one = moe ? sm.layer.moe : sm.layer.dense;
+        const double one = last_layer_is_moe(a) ? sm.layer.moe : sm.layer.dense;
         const double input = tokens * a.hidden * 2.0 / (sequence_parallel(s) ? l.tp : 1);
         sm.mtp_layers = a.mtp_layers;
         sm.mtp_layer = s.recompute == Recompute::Full ? 3 * input : one + 7 * input;

@@ -151,6 +151,12 @@ says 2 "aifactory fit: /nonexistent.json: No such file or directory" \
 says 2 "aifactory validate: /tmp: is a directory, not a file" validate --cases /tmp
 says 2 "aifactory validate: --bands: cannot read /nonexistent.json" validate --bands /nonexistent.json
 says 2 "aifactory systems: /nonexistent.json: No such file or directory" systems --hardware /nonexistent.json
+badhw=$(mktemp)
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d[\"gpus\"][0][\"fp8_gemm_non_tn\"]=\"yes\"; json.dump(d, open(sys.argv[2], \"w\"))" \
+    "$AIFACTORY_DATADIR/hardware.json" "$badhw"
+says 2 "aifactory systems: $badhw gpu 'nvidia-a100-sxm4-40gb': 'fp8_gemm_non_tn' must be true or false" \
+    systems --hardware "$badhw"
+rm -f "$badhw"
 
 # fit respects the partition's size (issue 17): the search stops at the partition's nodes, a job
 # bigger than the partition is said to be so, and the System line states the size.
